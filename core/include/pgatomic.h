@@ -1,0 +1,610 @@
+/*
+ * pgatomic.h -- the public interface of libpgatomic, and its manual.
+ *
+ * libpgatomic is a transaction engine over libpq: atomic blocks that nest
+ * (the outermost is a transaction, inner ones are savepoints), commit hooks
+ * scoped to savepoints, errors classified by SQLSTATE, and a round-trip plan
+ * that sends BEGIN, SAVEPOINT and RELEASE together with user statements
+ * instead of on their own.
+ *
+ * Defaults that hold unless an entry says otherwise:
+ *   - Objects are opaque handles used as objects: pga_conn, pga_result,
+ *     pga_params.  Each has a CONSTRUCTOR and a DESTRUCTOR; destructors
+ *     accept NULL.
+ *   - A pga_conn is used by one thread at a time; distinct connections are
+ *     independent.  The library has no mutable global state.
+ *   - Inputs (SQL text, parameter values, connection strings) are copied or
+ *     sent before the call returns.
+ *   - Strings returned by the library are borrowed: valid until the next call
+ *     on the same object.
+ *   - Calls return int: PGA_OK (0) on success, a negative PGA_E* code on
+ *     failure, and, from step functions only, a positive PGA_WANT_* mask.
+ *     After a failure pga_conn_errmsg() and friends describe it until the
+ *     next call on that connection.
+ *   - BLOCKS: never  -- returns without waiting on the network.
+ *     BLOCKS: network -- waits; the entry names its non-blocking twin.
+ *
+ * Sentences starting with ^ are promises the tests in tests/c check.
+ */
+#ifndef PGATOMIC_H
+#define PGATOMIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define PGA_EXTERN __attribute__((visibility("default")))
+#else
+#define PGA_EXTERN
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Objects
+ *
+ *   pga_conn    one PostgreSQL session plus its stack of atomic blocks,
+ *               pending control statements and commit hooks.
+ *   pga_result  the rows, command tag and row count of one statement.
+ *   pga_params  the encoded parameters of one statement ($1 ... $n).
+ * ------------------------------------------------------------------------- */
+typedef struct pga_conn pga_conn;
+typedef struct pga_result pga_result;
+typedef struct pga_params pga_params;
+
+/* ---------------------------------------------------------------------------
+ * Result codes
+ *
+ * One list generates the enum, pga_err_name() and pga_strerror().  The
+ * bindings word these conditions in their own language (Django's and
+ * Sequelize's messages differ); the texts here are for C programs.
+ * ------------------------------------------------------------------------- */
+#define PGA_ERRNO_MAP(XX)                                                      \
+    XX(ESERVER, -1, "server reported an error; see the SQLSTATE")              \
+    XX(ECONN, -2, "connection lost or not open")                               \
+    XX(ECOMMITUNKNOWN, -3, "connection lost during COMMIT; outcome unknown")   \
+    XX(EBROKEN, -4, "block is marked for rollback")                            \
+    XX(EMISUSE, -5, "call not allowed in this state")                          \
+    XX(ENOMEM, -6, "out of memory")                                            \
+    XX(EDURABLE, -7, "a durable block cannot be nested")                       \
+    XX(EINATOMIC, -8, "forbidden while an atomic block is active")             \
+    XX(ENOATOMIC, -9, "needs an active atomic block")                          \
+    XX(EOPTIONS, -10, "transaction options are only allowed on the outermost block") \
+    XX(ETXNENDED, -11, "COMMIT or ROLLBACK was sent as SQL inside an atomic block") \
+    XX(EMANUAL, -12, "not allowed in manual transaction management")           \
+    XX(EPARAMCOUNT, -13, "wrong number of parameters for the statement")       \
+    XX(EPARAM, -14, "a parameter value cannot be encoded")                     \
+    XX(ECLOSED, -15, "connection is closed")                                   \
+    XX(EBUSY, -16, "another operation is in progress on this connection")      \
+    XX(EROLLEDBACK, -17, "COMMIT was answered with ROLLBACK")                  \
+    XX(EINTRANS, -18, "a transaction is open; commit or roll back first")      \
+    XX(ESAVEPOINT, -19, "no such savepoint")                                   \
+    XX(EDECODE, -20, "a result value cannot be decoded")
+
+enum pga_errno {
+    PGA_OK = 0,
+#define PGA__ERRNO_ENUM(name, code, text) PGA_##name = (code),
+    PGA_ERRNO_MAP(PGA__ERRNO_ENUM)
+#undef PGA__ERRNO_ENUM
+    PGA__ERRNO_LAST = -21
+};
+
+/* Progress from step functions: what to wait for before stepping again. */
+#define PGA_WANT_READ 1
+#define PGA_WANT_WRITE 2
+/* Readiness passed into step functions. */
+#define PGA_READY_READ 1
+#define PGA_READY_WRITE 2
+
+/* The name of a code ("ECONN"), or "UNKNOWN".  ^Every code in
+ * PGA_ERRNO_MAP has a distinct name.  BLOCKS: never */
+PGA_EXTERN const char *pga_err_name(int code);
+/* A one-line English description of a code.  BLOCKS: never */
+PGA_EXTERN const char *pga_strerror(int code);
+
+/* ---------------------------------------------------------------------------
+ * Error kinds: SQLSTATE classification, decided once, here.
+ *
+ * ^pga_sqlstate_kind() looks up the exact SQLSTATE first, then its
+ * two-character class, else PGA_KIND_DATABASE.  Bindings map a kind to their
+ * exception class and nothing more.
+ * ------------------------------------------------------------------------- */
+#define PGA_KIND_MAP(XX)                                                       \
+    XX(DATABASE, "DatabaseError")                                              \
+    XX(DATA, "DataError")                                                      \
+    XX(OPERATIONAL, "OperationalError")                                        \
+    XX(INTEGRITY, "IntegrityError")                                            \
+    XX(INTERNAL, "InternalError")                                              \
+    XX(PROGRAMMING, "ProgrammingError")                                        \
+    XX(NOT_SUPPORTED, "NotSupportedError")                                     \
+    XX(UNIQUE_VIOLATION, "UniqueViolation")                                    \
+    XX(FOREIGN_KEY_VIOLATION, "ForeignKeyViolation")                           \
+    XX(NOT_NULL_VIOLATION, "NotNullViolation")                                 \
+    XX(CHECK_VIOLATION, "CheckViolation")                                      \
+    XX(EXCLUSION_VIOLATION, "ExclusionViolation")                              \
+    XX(SERIALIZATION_FAILURE, "SerializationFailure")                          \
+    XX(DEADLOCK_DETECTED, "DeadlockDetected")                                  \
+    XX(QUERY_CANCELED, "QueryCanceled")
+
+enum pga_kind {
+#define PGA__KIND_ENUM(name, pyname) PGA_KIND_##name,
+    PGA_KIND_MAP(PGA__KIND_ENUM)
+#undef PGA__KIND_ENUM
+    PGA_KIND__COUNT
+};
+
+/* Classify a five-character SQLSTATE (NULL or malformed: PGA_KIND_DATABASE).
+ * BLOCKS: never */
+PGA_EXTERN int pga_sqlstate_kind(const char *sqlstate);
+/* The kind's class name as the Python binding spells it ("UniqueViolation");
+ * the same list drives both bindings' tables.  BLOCKS: never */
+PGA_EXTERN const char *pga_kind_name(int kind);
+/* ^The kind a leaf kind refines: UNIQUE_VIOLATION -> INTEGRITY,
+ * SERIALIZATION_FAILURE -> OPERATIONAL, ...; a base kind returns itself. */
+PGA_EXTERN int pga_kind_base(int kind);
+
+/* ---------------------------------------------------------------------------
+ * Connections
+ *
+ * Life cycle:
+ *   1. pga_conn_new() makes an unconnected handle.
+ *   2. pga_conn_connect() (blocking) or pga_conn_connect_start() followed by
+ *      pga_conn_step() opens the session.
+ *   3. Statements and atomic blocks run on it.
+ *   4. pga_conn_close() ends the session but keeps the handle (and its
+ *      block stack, so a caller inside a block can still leave it); the
+ *      handle can connect again once no block is active.
+ *   5. pga_conn_free() releases everything.
+ * ------------------------------------------------------------------------- */
+
+/* Make an unconnected handle.  CONSTRUCTOR: pga_conn.  BLOCKS: never
+ * Returns PGA_OK and sets *out, or PGA_ENOMEM. */
+PGA_EXTERN int pga_conn_new(pga_conn **out);
+
+/* Close the session if open and free the handle.  Commit hooks still held
+ * are destroyed with their destructor.  DESTRUCTOR: pga_conn.
+ * BLOCKS: never (an open transaction is abandoned; the server rolls it back) */
+PGA_EXTERN void pga_conn_free(pga_conn *conn);
+
+/* Start opening a session.  conninfo is a libpq connection string or URI;
+ * NULL reuses the one of the previous connect (or libpq's defaults, PG*
+ * environment variables, when there was none).  Drive with pga_conn_step().
+ * METHOD: pga_conn  BLOCKS: never (but libpq resolves host names
+ * synchronously: pass hostaddr to avoid that)
+ * Returns PGA_OK, PGA_EINATOMIC if a block is active, PGA_EBUSY, PGA_ENOMEM
+ * or PGA_ECONN (libpq refused the connection string). */
+PGA_EXTERN int pga_conn_connect_start(pga_conn *conn, const char *conninfo);
+
+/* Open a session.  METHOD: pga_conn
+ * BLOCKS: network; non-blocking twin: pga_conn_connect_start().
+ * Returns PGA_OK or PGA_ECONN (pga_conn_errmsg() says why; ^it never shows
+ * the password). */
+PGA_EXTERN int pga_conn_connect(pga_conn *conn, const char *conninfo);
+
+/* End the session.  Inside atomic blocks the blocks stay on the stack:
+ * ^leaving them sends nothing and reports success, ^statements inside them
+ * fail with PGA_ECLOSED.  Hooks of the abandoned transaction are reported
+ * as dropped by pga_conn_next_hook().  METHOD: pga_conn  BLOCKS: never */
+PGA_EXTERN void pga_conn_close(pga_conn *conn);
+
+/* 1 when a session is open and libpq believes it healthy.  BLOCKS: never */
+PGA_EXTERN int pga_conn_is_open(const pga_conn *conn);
+
+/* The socket to watch, or -1.  It may change while connecting: re-read it
+ * after every step.  BLOCKS: never */
+PGA_EXTERN int pga_conn_socket(const pga_conn *conn);
+
+/* Advance the operation in progress (connect, statement, block exit,
+ * savepoint call).  ready is a PGA_READY_* mask; 0 is allowed (spurious
+ * readiness is tolerated).  METHOD: pga_conn  BLOCKS: never
+ * Returns > 0, a PGA_WANT_* mask: wait for that and step again;
+ * PGA_OK: the operation finished; < 0: it failed (the code of the
+ * operation's blocking twin).  With no operation in progress returns PGA_OK. */
+PGA_EXTERN int pga_conn_step(pga_conn *conn, int ready);
+
+/* The blocking driver: step, wait on the socket with poll(), repeat.
+ * Waits at most interval_ms (-1: no limit) and then returns the last
+ * PGA_WANT_* mask, so a caller can check for signals and call again.
+ * METHOD: pga_conn  BLOCKS: network */
+PGA_EXTERN int pga_conn_wait(pga_conn *conn, int interval_ms);
+
+/* Ask the server to cancel the statement in progress.
+ * METHOD: pga_conn  BLOCKS: network (a separate short connection)
+ * THREADS: ^may be called from any thread while another thread waits on
+ * this connection; it reads only data fixed at connect time.
+ * Returns PGA_OK (the request was delivered; the statement then fails with
+ * PGA_KIND_QUERY_CANCELED, unless it had already finished) or PGA_ECONN. */
+PGA_EXTERN int pga_conn_cancel(pga_conn *conn);
+
+/* The server's transaction status as libpq reports it: 'I' idle, 'T' in a
+ * transaction, 'E' in a failed transaction, 'A' busy, 'U' unknown or no
+ * session.  BLOCKS: never */
+PGA_EXTERN char pga_conn_txn_status(const pga_conn *conn);
+
+/* The libpq connection, for diagnostics only (server version, parameters).
+ * Issuing statements on it bypasses the engine.  BLOCKS: never */
+PGA_EXTERN void *pga_conn_pgconn(const pga_conn *conn);
+
+/* Protocol round trips since the session opened: one per batch sent and
+ * awaited.  BLOCKS: never */
+PGA_EXTERN uint64_t pga_conn_round_trips(const pga_conn *conn);
+
+/* ---------------------------------------------------------------------------
+ * The last failure on a connection
+ *
+ * Valid until the next call on the connection.  After PGA_EBROKEN they
+ * describe the error that broke the block (the cause), when there was one.
+ * ------------------------------------------------------------------------- */
+
+/* The message ("" when none).  ^Never contains the connection password. */
+PGA_EXTERN const char *pga_conn_errmsg(const pga_conn *conn);
+/* The SQLSTATE of a server error, or NULL. */
+PGA_EXTERN const char *pga_conn_sqlstate(const pga_conn *conn);
+/* The PGA_KIND_* of the last server error (PGA_KIND_DATABASE without one). */
+PGA_EXTERN int pga_conn_error_kind(const pga_conn *conn);
+
+enum pga_diag_field {
+    PGA_DIAG_MESSAGE_PRIMARY,
+    PGA_DIAG_DETAIL,
+    PGA_DIAG_HINT,
+    PGA_DIAG_SCHEMA_NAME,
+    PGA_DIAG_TABLE_NAME,
+    PGA_DIAG_COLUMN_NAME,
+    PGA_DIAG_CONSTRAINT_NAME,
+    PGA_DIAG_SEVERITY,
+    PGA_DIAG_STATEMENT_POSITION,
+    PGA_DIAG__COUNT
+};
+/* A field of the last server error, or NULL when absent. */
+PGA_EXTERN const char *pga_conn_diag(const pga_conn *conn, int field);
+/* 1 when the last PGA_EBROKEN has a cause (an error, not set_rollback). */
+PGA_EXTERN int pga_conn_has_cause(const pga_conn *conn);
+
+/* ---------------------------------------------------------------------------
+ * Parameters
+ *
+ * The core encodes values for the extended protocol; bindings only say what
+ * a value is.  Every add call copies its input.  Text parameters travel
+ * with type "unknown" so the server infers it from context (a string can
+ * fill a date column); the others carry their type.
+ * ------------------------------------------------------------------------- */
+
+/* CONSTRUCTOR: pga_params.  Returns PGA_OK or PGA_ENOMEM. */
+PGA_EXTERN int pga_params_new(pga_params **out);
+/* DESTRUCTOR: pga_params. */
+PGA_EXTERN void pga_params_free(pga_params *params);
+/* Forget all values, keep the memory. */
+PGA_EXTERN void pga_params_clear(pga_params *params);
+/* How many top-level values were added. */
+PGA_EXTERN int pga_params_count(const pga_params *params);
+
+/* Each adds one value: a top-level parameter, or an element when an array
+ * is open.  Return PGA_OK, PGA_ENOMEM, or PGA_EPARAM with the reason in
+ * pga_params_errmsg():
+ *   ^text containing a NUL byte or invalid UTF-8 is refused;
+ *   ^array elements must share one type (NULLs fit any; integers widen);
+ *   ^a float that is NaN or infinite is sent as 'NaN' / 'Infinity'.
+ * Integers are typed int2, int4 or int8 by value, so functions taking int4
+ * accept small values. */
+PGA_EXTERN int pga_params_add_null(pga_params *p);
+PGA_EXTERN int pga_params_add_bool(pga_params *p, int value);
+PGA_EXTERN int pga_params_add_int64(pga_params *p, int64_t value);
+PGA_EXTERN int pga_params_add_float64(pga_params *p, double value);
+/* Decimal digits ("-12.5", "1e3", "NaN"): sent as numeric.  An integer too
+ * large for int64 goes here too. */
+PGA_EXTERN int pga_params_add_numeric(pga_params *p, const char *text, size_t len);
+PGA_EXTERN int pga_params_add_text(pga_params *p, const char *utf8, size_t len);
+PGA_EXTERN int pga_params_add_bytea(pga_params *p, const void *data, size_t len);
+/* JSON text, already serialized; sent as jsonb. */
+PGA_EXTERN int pga_params_add_json(pga_params *p, const char *utf8, size_t len);
+/* 16 raw bytes. */
+PGA_EXTERN int pga_params_add_uuid(pga_params *p, const unsigned char bytes[16]);
+PGA_EXTERN int pga_params_add_date(pga_params *p, int year, int month, int day);
+PGA_EXTERN int pga_params_add_time(pga_params *p, int hour, int minute, int second,
+                                   int microsecond);
+/* A timestamp without time zone. */
+PGA_EXTERN int pga_params_add_timestamp(pga_params *p, int year, int month, int day,
+                                        int hour, int minute, int second,
+                                        int microsecond);
+/* A timestamp with time zone: local fields plus the offset east of UTC. */
+PGA_EXTERN int pga_params_add_timestamptz(pga_params *p, int year, int month, int day,
+                                          int hour, int minute, int second,
+                                          int microsecond, int utc_offset_seconds);
+/* An interval of days, seconds and microseconds (any signs). */
+PGA_EXTERN int pga_params_add_interval(pga_params *p, int64_t days, int64_t seconds,
+                                       int64_t microseconds);
+/* Open an array; elements follow, nested arrays allowed.  ^An empty array
+ * is sent untyped and takes its type from context. */
+PGA_EXTERN int pga_params_array_begin(pga_params *p);
+/* Close the innermost open array.  PGA_EPARAM if none is open. */
+PGA_EXTERN int pga_params_array_end(pga_params *p);
+/* Why the last add failed. */
+PGA_EXTERN const char *pga_params_errmsg(const pga_params *p);
+
+/* ^The number of $n placeholders a statement uses (the highest n), ignoring
+ * those inside string literals, quoted identifiers, dollar-quoted strings
+ * and comments.  BLOCKS: never */
+PGA_EXTERN int pga_sql_count_params(const char *sql);
+
+/* ---------------------------------------------------------------------------
+ * Statements
+ * ------------------------------------------------------------------------- */
+
+/* Queue a statement.  params may be NULL (no parameters); it is encoded
+ * and may be freed or reused when the call returns.  Control statements
+ * owed by the block stack (BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO) are sent
+ * in the same round trip, ahead of it.  A statement without parameters
+ * uses the simple protocol, so it may hold several commands.
+ * Drive with pga_conn_step(); then take the result.
+ * METHOD: pga_conn  BLOCKS: never
+ * Returns PGA_OK, or without sending anything:
+ *   PGA_ECLOSED  no session;
+ *   PGA_EBROKEN  ^the innermost block needs rollback: nothing reaches the
+ *                server until the block that can undo it exits;
+ *   PGA_EPARAMCOUNT ^the SQL uses a different number of placeholders;
+ *   PGA_EBUSY, PGA_ENOMEM, PGA_EMISUSE (sql is NULL).
+ * The step then ends with PGA_OK, or
+ *   PGA_ESERVER  a statement failed (the user's, or a control statement
+ *                sent with it: ^a failed BEGIN or SAVEPOINT is reported,
+ *                never hidden); inside a block ^the block needs rollback;
+ *   PGA_ECONN    the connection was lost; inside a block it needs rollback;
+ *   PGA_ETXNENDED ^the statement ended the transaction (raw COMMIT or
+ *                ROLLBACK); every open block now needs rollback and
+ *                leaving them sends nothing. */
+PGA_EXTERN int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params);
+
+/* Run a statement.  BLOCKS: network; twin: pga_query_start().
+ * On PGA_OK *out (if not NULL) receives the result, owned by the caller. */
+PGA_EXTERN int pga_query(pga_conn *conn, const char *sql, const pga_params *params,
+                         pga_result **out);
+
+/* Take the result of the finished statement; the caller owns it.  NULL when
+ * there is none (the statement failed, or it was already taken).
+ * BLOCKS: never */
+PGA_EXTERN pga_result *pga_conn_take_result(pga_conn *conn);
+
+/* ---------------------------------------------------------------------------
+ * Atomic blocks
+ *
+ * The stack lives on the connection.  Depth 0 means no block is active.
+ * Nothing is sent on entry: BEGIN travels with the block's first statement,
+ * SAVEPOINT with the first statement of a nested block, RELEASE and
+ * ROLLBACK TO with the next statement or with the final COMMIT.
+ * ------------------------------------------------------------------------- */
+
+/* Flags for pga_atomic_enter(). */
+#define PGA_SAVEPOINT 0x0001       /* nested: make a savepoint (Django's default) */
+#define PGA_DURABLE 0x0002         /* must be the outermost block */
+#define PGA_ISO_READ_COMMITTED 0x0010
+#define PGA_ISO_REPEATABLE_READ 0x0020
+#define PGA_ISO_SERIALIZABLE 0x0030
+#define PGA_ISO_READ_UNCOMMITTED 0x0040
+#define PGA_ISO_MASK 0x0070
+#define PGA_READ_ONLY 0x0100
+#define PGA_READ_WRITE 0x0200
+#define PGA_DEFERRABLE 0x0400
+#define PGA_NOT_DEFERRABLE 0x0800
+#define PGA_TXN_OPTIONS (PGA_ISO_MASK | PGA_READ_ONLY | PGA_READ_WRITE | \
+                         PGA_DEFERRABLE | PGA_NOT_DEFERRABLE)
+
+/* Open an atomic block: the transaction at depth 0 (or a savepoint when a
+ * manual transaction is open), a savepoint below it when PGA_SAVEPOINT is
+ * set, a merged block otherwise.  ^Sends nothing.
+ * METHOD: pga_conn  BLOCKS: never
+ * Returns PGA_OK, PGA_EDURABLE (^durable inside a block),
+ * PGA_EOPTIONS (^transaction options on a nested block), PGA_ECLOSED,
+ * PGA_EBUSY or PGA_ENOMEM; ^the stack is unchanged on error. */
+PGA_EXTERN int pga_atomic_enter(pga_conn *conn, unsigned flags);
+
+/* Start leaving the innermost block.  failed says the block's body raised.
+ *   success, outermost:  COMMIT (with any pending RELEASE), if BEGIN was sent;
+ *   success, savepoint:  RELEASE queued for the next round trip;
+ *   failure or needs-rollback, outermost: ROLLBACK if BEGIN was sent;
+ *   failure or needs-rollback, savepoint: ROLLBACK TO + RELEASE queued, and
+ *       ^the enclosing block no longer needs rollback;
+ *   failure, merged block (no savepoint): ^the enclosing block needs rollback.
+ * The block is popped whatever happens.  Drive with pga_conn_step().
+ * METHOD: pga_conn  BLOCKS: never
+ * Returns PGA_OK, PGA_ENOATOMIC (no block), PGA_EBUSY.  The step ends with
+ * PGA_OK, PGA_ESERVER (COMMIT failed: ^the transaction is rolled back),
+ * PGA_EROLLEDBACK (^the server answered COMMIT with ROLLBACK), PGA_ECONN
+ * (the connection died before COMMIT was sent: rolled back),
+ * PGA_ECOMMITUNKNOWN (^lost while COMMIT was in flight).  A ROLLBACK that
+ * fails on a dead connection is not an error: the server rolls back. */
+PGA_EXTERN int pga_atomic_exit_start(pga_conn *conn, int failed);
+
+/* Leave the innermost block.  BLOCKS: network; twin: pga_atomic_exit_start(). */
+PGA_EXTERN int pga_atomic_exit(pga_conn *conn, int failed);
+
+/* Number of active blocks (0 outside any block).  BLOCKS: never */
+PGA_EXTERN int pga_atomic_depth(const pga_conn *conn);
+
+/* The needs-rollback flag of the innermost block.  ^PGA_ENOATOMIC outside
+ * a block.  Setting it to 1 makes the block roll back on exit and breaks it
+ * (statements fail with PGA_EBROKEN, without a cause); 0 clears it.
+ * BLOCKS: never */
+PGA_EXTERN int pga_atomic_get_rollback(const pga_conn *conn);
+PGA_EXTERN int pga_atomic_set_rollback(pga_conn *conn, int rollback);
+
+/* The savepoint name of the block at depth (1-based), or NULL when that
+ * block has none (the outermost, or a merged block).  ^Names are made by
+ * the core ("pga_s<n>"), never taken from user text.  BLOCKS: never */
+PGA_EXTERN const char *pga_atomic_savepoint_name(const pga_conn *conn, int depth);
+
+/* ---------------------------------------------------------------------------
+ * Manual mode (Django's autocommit off)
+ *
+ * With autocommit off the first statement opens a transaction (BEGIN rides
+ * with it) that pga_commit() or pga_rollback() ends.  Blocks opened then
+ * are savepoints of that transaction.
+ * ------------------------------------------------------------------------- */
+
+/* BLOCKS: never.  Returns PGA_OK, PGA_EINATOMIC (^inside a block),
+ * PGA_EINTRANS (turning autocommit on while a manual transaction is open). */
+PGA_EXTERN int pga_conn_set_autocommit(pga_conn *conn, int on);
+PGA_EXTERN int pga_conn_get_autocommit(const pga_conn *conn);
+/* 1 while a manual transaction has been opened (BEGIN sent) and not ended. */
+PGA_EXTERN int pga_conn_in_manual_txn(const pga_conn *conn);
+
+/* End the manual transaction, if one is open; else do nothing.
+ * BLOCKS: never; drive with pga_conn_step().  Returns PGA_OK, PGA_EINATOMIC.
+ * The commit step ends like pga_atomic_exit_start()'s. */
+PGA_EXTERN int pga_commit_start(pga_conn *conn);
+PGA_EXTERN int pga_rollback_start(pga_conn *conn);
+/* Blocking twins. */
+PGA_EXTERN int pga_commit(pga_conn *conn);
+PGA_EXTERN int pga_rollback(pga_conn *conn);
+
+/* ---------------------------------------------------------------------------
+ * Manual savepoints (Django's savepoint API)
+ *
+ * Sent at once, with whatever the block stack owes.  Outside a transaction
+ * (autocommit on, no block) they do nothing and report PGA_OK with no name.
+ * ------------------------------------------------------------------------- */
+
+/* Create a savepoint; on PGA_OK *name is its name (borrowed) or NULL when
+ * nothing was done.  BLOCKS: never; drive with pga_conn_step(). */
+PGA_EXTERN int pga_savepoint_start(pga_conn *conn, const char **name);
+/* ^PGA_ESAVEPOINT when name is not one the core made. */
+PGA_EXTERN int pga_savepoint_release_start(pga_conn *conn, const char *name);
+PGA_EXTERN int pga_savepoint_rollback_start(pga_conn *conn, const char *name);
+/* Blocking twins. */
+PGA_EXTERN int pga_savepoint(pga_conn *conn, const char **name);
+PGA_EXTERN int pga_savepoint_release(pga_conn *conn, const char *name);
+PGA_EXTERN int pga_savepoint_rollback(pga_conn *conn, const char *name);
+
+/* ---------------------------------------------------------------------------
+ * Commit hooks
+ *
+ * A hook is a function, its data and a destructor.  The core never calls
+ * the function; it hands the hook back, in registration order, once the
+ * outermost COMMIT succeeded, or reports it dropped when the transaction,
+ * or any savepoint it was registered under, rolled back.
+ * ------------------------------------------------------------------------- */
+
+typedef struct pga_hook {
+    void (*run)(void *data);      /* may be NULL: the binding knows what to do */
+    void *data;
+    void (*destroy)(void *data);  /* may be NULL */
+} pga_hook;
+
+#define PGA_HOOK_NOW 1   /* no transaction: run it at once (not kept) */
+
+/* Register a hook for the current transaction.  METHOD: pga_conn
+ * BLOCKS: never
+ * Returns PGA_OK (kept), PGA_HOOK_NOW (^no transaction is active: the core
+ * keeps nothing and the caller runs it now), PGA_EMANUAL (^autocommit off
+ * and no block), PGA_ENOMEM. */
+PGA_EXTERN int pga_hook_add(pga_conn *conn, const pga_hook *hook);
+
+#define PGA_HOOK_RUN 1
+#define PGA_HOOK_DROP 2
+
+/* Take the next hook ready for its owner: PGA_HOOK_RUN (committed: run it,
+ * then destroy it), PGA_HOOK_DROP (rolled back: only destroy it), or 0 when
+ * none is ready.  The caller owns the hook taken.  ^Hooks are handed back in
+ * registration order.  Take all ready hooks before running any, since a
+ * hook that commits a transaction of its own makes new hooks ready.
+ * BLOCKS: never */
+PGA_EXTERN int pga_hook_next(pga_conn *conn, pga_hook *out);
+
+/* ---------------------------------------------------------------------------
+ * Results
+ *
+ * Values arrive in PostgreSQL's text format; pga_value_decode() parses them
+ * by column type into the plain values below, which bindings turn into their
+ * language's objects.
+ * ------------------------------------------------------------------------- */
+
+/* DESTRUCTOR: pga_result. */
+PGA_EXTERN void pga_result_free(pga_result *res);
+PGA_EXTERN int pga_result_nrows(const pga_result *res);
+PGA_EXTERN int pga_result_ncols(const pga_result *res);
+PGA_EXTERN const char *pga_result_colname(const pga_result *res, int col);
+/* The column's type OID. */
+PGA_EXTERN unsigned pga_result_coltype(const pga_result *res, int col);
+/* The command tag, e.g. "INSERT 0 1". */
+PGA_EXTERN const char *pga_result_status(const pga_result *res);
+/* Rows affected or returned, or -1 when the command reports none. */
+PGA_EXTERN int64_t pga_result_rowcount(const pga_result *res);
+PGA_EXTERN int pga_result_isnull(const pga_result *res, int row, int col);
+/* The value's text (borrowed from the result) and its length. */
+PGA_EXTERN const char *pga_result_text(const pga_result *res, int row, int col,
+                                       size_t *len);
+
+/* How a column or array element decodes. */
+enum pga_type_kind {
+    PGA_T_TEXT,        /* str: text, varchar, char, name, and unknown types */
+    PGA_T_BOOL,
+    PGA_T_INT,         /* int2, int4, int8, oid */
+    PGA_T_FLOAT,       /* float4, float8 */
+    PGA_T_NUMERIC,     /* decimal digits as text */
+    PGA_T_BYTEA,
+    PGA_T_DATE,
+    PGA_T_TIME,
+    PGA_T_TIMESTAMP,
+    PGA_T_TIMESTAMPTZ,
+    PGA_T_INTERVAL,
+    PGA_T_UUID,
+    PGA_T_JSON,        /* json and jsonb: the JSON text */
+    PGA_T_ARRAY        /* any array: iterate with pga_array_* */
+};
+
+/* The kind of a type OID; for arrays, *elem_oid (if not NULL) receives the
+ * element type.  Unknown OIDs are PGA_T_TEXT.  BLOCKS: never */
+PGA_EXTERN int pga_type_kind(unsigned oid, unsigned *elem_oid);
+
+/* A decoded scalar.  Which fields are set depends on kind. */
+typedef struct pga_value {
+    int kind;                  /* PGA_T_* */
+    int is_null;
+    int64_t i;                 /* INT; BOOL (0/1) */
+    double f;                  /* FLOAT */
+    const char *s;             /* TEXT, NUMERIC, JSON: borrowed text */
+    size_t len;                /* its length; BYTEA: decoded length */
+    int year, month, day;      /* DATE, TIMESTAMP(TZ) */
+    int hour, minute, second, microsecond;   /* TIME, TIMESTAMP(TZ) */
+    int utc_offset;            /* TIMESTAMPTZ: seconds east of UTC */
+    int infinity;              /* DATE, TIMESTAMP(TZ): +1 'infinity', -1 '-infinity' */
+    int64_t days, seconds, microseconds;     /* INTERVAL (months folded in as 30 days) */
+    int64_t months;            /* INTERVAL: the months part, also folded into days */
+    unsigned char uuid[16];    /* UUID */
+} pga_value;
+
+/* Decode the text of one value of the given kind.  BYTEA is not decoded
+ * here (see pga_bytea_decode()); its value->len is set to the decoded size.
+ * Returns PGA_OK or PGA_EDECODE (^malformed text never crashes).
+ * BLOCKS: never */
+PGA_EXTERN int pga_value_decode(int kind, const char *text, size_t len, pga_value *out);
+
+/* Decode bytea text (hex "\x..." or escape format) into out, which holds
+ * at least the value->len pga_value_decode() reported.  Returns the number
+ * of bytes written or PGA_EDECODE. */
+PGA_EXTERN int64_t pga_bytea_decode(const char *text, size_t len, unsigned char *out);
+
+/* Array text ("{1,2,{3,NULL}}") read as a stream of tokens. */
+typedef struct pga_array_reader {
+    const char *p, *end;       /* private */
+    char *buf;                 /* private: unescaped element */
+    size_t buf_cap;            /* private */
+    int depth;                 /* private */
+} pga_array_reader;
+
+#define PGA_ARRAY_BEGIN 1    /* a '{' */
+#define PGA_ARRAY_END 2      /* a '}' */
+#define PGA_ARRAY_ELEM 3     /* an element: *text/*len set (borrowed until the next call) */
+#define PGA_ARRAY_NULL 4     /* an unquoted NULL */
+
+/* Start reading array text.  BLOCKS: never */
+PGA_EXTERN void pga_array_reader_init(pga_array_reader *r, const char *text, size_t len);
+/* The next token; 0 at the end; PGA_EDECODE on malformed text, PGA_ENOMEM. */
+PGA_EXTERN int pga_array_next(pga_array_reader *r, const char **text, size_t *len);
+/* Free the reader's buffer.  Safe to call twice. */
+PGA_EXTERN void pga_array_reader_done(pga_array_reader *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PGATOMIC_H */
