@@ -5,7 +5,7 @@
 
 PG_CONFIG ?= pg_config
 CC ?= cc
-BUILD ?= build
+BUILD ?= out
 
 PG_INC := $(shell $(PG_CONFIG) --includedir)
 PG_LIB := $(shell $(PG_CONFIG) --libdir)
@@ -57,13 +57,13 @@ demo: $(BUILD)/demo-transfer
 
 # The same tests under AddressSanitizer + UBSan, in a build of their own.
 asan:
-	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" build/asan/test-c
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 build/asan/test-c
+	$(MAKE) BUILD=out/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" out/asan/test-c
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 out/asan/test-c
 
 valgrind: $(BUILD)/test-c
 	valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
 		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 $(BUILD)/test-c
 
 clean:
-	rm -rf build
+	rm -rf out

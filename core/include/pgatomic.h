@@ -594,7 +594,7 @@ typedef struct pga_array_reader {
 
 #define PGA_ARRAY_BEGIN 1    /* a '{' */
 #define PGA_ARRAY_END 2      /* a '}' */
-#define PGA_ARRAY_ELEM 3     /* an element: *text/*len set (borrowed until the next call) */
+#define PGA_ARRAY_ELEM 3     /* an element: text and len set, borrowed until the next call */
 #define PGA_ARRAY_NULL 4     /* an unquoted NULL */
 
 /* Start reading array text.  BLOCKS: never */

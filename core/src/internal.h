@@ -18,6 +18,150 @@ typedef struct pga__params_view {
 
 void pga__params_view_of(const pga_params *p, pga__params_view *out);
 
+/* ---- engine state (conn.c, atomic.c, plan.c, step.c, hooks.c) ---- */
+
+#include <libpq-fe.h>
+
+/* A savepoint's life on the server, as far as the engine knows. */
+enum { PGA__SP_UNSENT, PGA__SP_DONE, PGA__SP_FAILED };
+
+typedef struct pga__block {
+    unsigned flags;       /* PGA_* flags given to pga_atomic_enter() */
+    unsigned sp_id;       /* 0: no savepoint (the transaction, or merged) */
+    int sp_state;         /* PGA__SP_* */
+    size_t hooks_mark;    /* hooks registered before this block */
+} pga__block;
+
+/* Control statements the server is owed; they ride with the next batch. */
+enum {
+    PGA__CMD_USER,
+    PGA__CMD_BEGIN,
+    PGA__CMD_SAVEPOINT,      /* a block's savepoint; arg = block index */
+    PGA__CMD_RELEASE,        /* arg = savepoint id */
+    PGA__CMD_ROLLBACK_TO,    /* arg = savepoint id */
+    PGA__CMD_COMMIT,
+    PGA__CMD_ROLLBACK,
+    PGA__CMD_SAVEPOINT_ID    /* a manual savepoint; arg = savepoint id */
+};
+
+typedef struct pga__cmd {
+    int kind;
+    unsigned arg;
+    int from_pending;     /* success pops the head of conn->pending */
+} pga__cmd;
+
+typedef struct pga__manual_sp {
+    unsigned sp_id;
+    size_t hooks_mark;
+} pga__manual_sp;
+
+/* What a batch is for decides what its completion does. */
+enum {
+    PGA__P_QUERY,
+    PGA__P_COMMIT,           /* COMMIT of the transaction (block or manual) */
+    PGA__P_ROLLBACK,         /* ROLLBACK of the transaction */
+    PGA__P_CLEANUP,          /* ROLLBACK after a failed COMMIT batch */
+    PGA__P_SP_CREATE,
+    PGA__P_SP_RELEASE,
+    PGA__P_SP_ROLLBACK
+};
+
+enum { PGA__OP_NONE, PGA__OP_CONNECT, PGA__OP_BATCH };
+
+#define PGA__MSG_MAX 1024
+
+typedef struct pga__error {
+    int rc;
+    char msg[PGA__MSG_MAX];
+    char sqlstate[6];
+    int kind;
+    char *diag[PGA_DIAG__COUNT];
+} pga__error;
+
+struct pga_conn {
+    PGconn *pg;
+    PGcancel *cancel;
+    char *conninfo;
+
+    /* the operation in progress */
+    int op;
+    int purpose;
+    int flushing;
+    int pipeline;
+    int commit_sent;      /* COMMIT handed to libpq: a loss now is "unknown" */
+    int copy_out;         /* draining a COPY TO STDOUT nobody asked us to read */
+    pga__cmd *cmds;
+    size_t ncmds, cmds_cap, cmd_index;
+    int batch_rc;         /* first failure seen in the batch */
+    int saved_rc;         /* the news a cleanup batch must still report */
+    unsigned call_sp;     /* savepoint id a manual savepoint call is about */
+    PGresult *user_result;
+    pga_result *done_result;
+    char *text;           /* batch SQL (simple protocol) */
+    size_t text_cap;
+
+    /* the block stack and what the server is owed */
+    pga__block *blocks;
+    int depth, blocks_cap;
+    pga__cmd *pending;
+    size_t npending, pending_cap;
+    pga__manual_sp *manual;
+    size_t nmanual, manual_cap;
+    unsigned next_sp;
+    int autocommit;
+    int txn_begun;        /* BEGIN confirmed by the server */
+    int needs_rollback;   /* Django's flag: connection-wide, cleared by a savepoint rollback */
+    int txn_lost;         /* the transaction ended behind the engine's back */
+
+    /* hooks: registered (in order) and ready for the owner */
+    pga_hook *hooks;
+    size_t nhooks, hooks_cap;
+    pga_hook *ready;
+    int *ready_disp;
+    size_t ready_head, nready, ready_cap;
+
+    pga__error err;
+    pga__error cause;     /* the error that broke the block */
+    int has_cause;
+    uint64_t round_trips;
+    char name_buf[32];
+};
+
+/* conn.c: the error state */
+void pga__err_clear(pga_conn *conn);
+int pga__err_set(pga_conn *conn, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int pga__err_server(pga_conn *conn, const PGresult *res);
+int pga__err_lost(pga_conn *conn, int rc);
+void pga__err_copy(pga__error *dst, const pga__error *src);
+void pga__err_free(pga__error *e);
+int pga__conn_usable(const pga_conn *conn);
+int pga__connect_step(pga_conn *conn);
+
+/* plan.c: which control statements the next batch carries */
+int pga__plan_controls(pga_conn *conn);
+int pga__cmds_push(pga_conn *conn, int kind, unsigned arg, int from_pending);
+int pga__pending_push(pga_conn *conn, int kind, unsigned sp_id);
+void pga__pending_drop_newer(pga_conn *conn, unsigned sp_id);
+int pga__cmd_text(const pga_conn *conn, const pga__cmd *cmd, char *buf, size_t cap);
+int pga__txn_needed(const pga_conn *conn);
+
+/* step.c */
+int pga__batch_send(pga_conn *conn, int purpose, const char *sql,
+                    const pga_params *params);
+void pga__batch_reset(pga_conn *conn);
+
+/* atomic.c: what a finished batch means for the stack */
+void pga__txn_ended(pga_conn *conn, int committed);
+int pga__batch_finished(pga_conn *conn, int rc, int lost);
+
+/* hooks.c */
+void pga__hooks_settle_from(pga_conn *conn, size_t mark, int disposition);
+void pga__hooks_destroy_all(pga_conn *conn);
+
+/* result.c */
+pga_result *pga__result_wrap(PGresult *res);
+
 /* error.c */
 int pga__kind_is_valid(int kind);
 

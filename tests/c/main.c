@@ -69,5 +69,7 @@ int main(int argc, char **argv)
         }
     }
     printf("%d passed, %d failed\n", passed, failed);
+    /* LeakSanitizer exits without flushing stdio: the summary must be out. */
+    fflush(stdout);
     return failed == 0 ? 0 : 1;
 }

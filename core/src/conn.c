@@ -1,0 +1,421 @@
+/* conn.c -- the session: open, close, socket, status, cancel, and the
+ * per-connection error state.  Blocks live in atomic.c, batches in step.c. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* libpq prints NOTICE and WARNING to stderr by default; a library must not
+ * write to its host's stderr ("there is no transaction in progress" after a
+ * raw COMMIT, for one). */
+static void ignore_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    (void)res;
+}
+
+int pga_conn_new(pga_conn **out)
+{
+    pga_conn *conn = calloc(1, sizeof(*conn));
+    if (conn == NULL) {
+        return PGA_ENOMEM;
+    }
+    conn->autocommit = 1;
+    conn->next_sp = 1;
+    *out = conn;
+    return PGA_OK;
+}
+
+void pga__err_free(pga__error *e)
+{
+    for (int i = 0; i < PGA_DIAG__COUNT; i++) {
+        free(e->diag[i]);
+        e->diag[i] = NULL;
+    }
+}
+
+void pga__err_clear(pga_conn *conn)
+{
+    pga__err_free(&conn->err);
+    conn->err.rc = PGA_OK;
+    conn->err.msg[0] = '\0';
+    conn->err.sqlstate[0] = '\0';
+    conn->err.kind = PGA_KIND_DATABASE;
+}
+
+void pga__err_copy(pga__error *dst, const pga__error *src)
+{
+    pga__err_free(dst);
+    dst->rc = src->rc;
+    memcpy(dst->msg, src->msg, sizeof(dst->msg));
+    memcpy(dst->sqlstate, src->sqlstate, sizeof(dst->sqlstate));
+    dst->kind = src->kind;
+    for (int i = 0; i < PGA_DIAG__COUNT; i++) {
+        /* A field lost to ENOMEM only thins the report; the code stands. */
+        dst->diag[i] = src->diag[i] ? strdup(src->diag[i]) : NULL;
+    }
+}
+
+int pga__err_set(pga_conn *conn, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    pga__err_clear(conn);
+    conn->err.rc = rc;
+    va_start(ap, fmt);
+    vsnprintf(conn->err.msg, sizeof(conn->err.msg), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* libpq's messages end with a newline meant for terminals. */
+static void copy_trimmed(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+    size_t n = strlen(dst);
+    while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == ' ')) {
+        dst[--n] = '\0';
+    }
+}
+
+int pga__err_server(pga_conn *conn, const PGresult *res)
+{
+    static const int fields[PGA_DIAG__COUNT] = {
+        [PGA_DIAG_MESSAGE_PRIMARY] = PG_DIAG_MESSAGE_PRIMARY,
+        [PGA_DIAG_DETAIL] = PG_DIAG_MESSAGE_DETAIL,
+        [PGA_DIAG_HINT] = PG_DIAG_MESSAGE_HINT,
+        [PGA_DIAG_SCHEMA_NAME] = PG_DIAG_SCHEMA_NAME,
+        [PGA_DIAG_TABLE_NAME] = PG_DIAG_TABLE_NAME,
+        [PGA_DIAG_COLUMN_NAME] = PG_DIAG_COLUMN_NAME,
+        [PGA_DIAG_CONSTRAINT_NAME] = PG_DIAG_CONSTRAINT_NAME,
+        [PGA_DIAG_SEVERITY] = PG_DIAG_SEVERITY_NONLOCALIZED,
+        [PGA_DIAG_STATEMENT_POSITION] = PG_DIAG_STATEMENT_POSITION,
+    };
+    pga__err_clear(conn);
+    conn->err.rc = PGA_ESERVER;
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    copy_trimmed(conn->err.msg, sizeof(conn->err.msg),
+                 primary ? primary : PQresultErrorMessage(res));
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (state != NULL) {
+        snprintf(conn->err.sqlstate, sizeof(conn->err.sqlstate), "%s", state);
+    }
+    conn->err.kind = pga_sqlstate_kind(state);
+    for (int i = 0; i < PGA_DIAG__COUNT; i++) {
+        const char *v = PQresultErrorField(res, fields[i]);
+        conn->err.diag[i] = v ? strdup(v) : NULL;
+    }
+    return PGA_ESERVER;
+}
+
+int pga__err_lost(pga_conn *conn, int rc)
+{
+    char msg[PGA__MSG_MAX];
+    copy_trimmed(msg, sizeof(msg), conn->pg ? PQerrorMessage(conn->pg) : "");
+    if (conn->err.rc == PGA_ESERVER && conn->err.msg[0] != '\0') {
+        /* The server said why it closed (57P01 terminate, 57P02 shutdown):
+         * keep its words and code, report the loss. */
+        conn->err.rc = rc;
+        return rc;
+    }
+    return pga__err_set(conn, rc, "%s", msg[0] ? msg : "connection to the server was lost");
+}
+
+int pga__conn_usable(const pga_conn *conn)
+{
+    return conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Secrets: libpq quotes pieces of a malformed connection string in its
+ * messages, which may include the password.  Every candidate secret is
+ * masked before a message is kept.
+ * ------------------------------------------------------------------- */
+
+static void mask_all(char *msg, const char *secret, size_t len)
+{
+    if (len == 0) {
+        return;
+    }
+    char *p = msg;
+    while ((p = strstr(p, secret)) != NULL) {
+        /* Only whole values are masked, so a one-letter password does not
+         * turn every such letter into stars. */
+        memset(p, '*', len);
+        p += len;
+    }
+}
+
+static void mask_after(char *msg, const char *conninfo, const char *key,
+                       const char *stops)
+{
+    const char *p = conninfo;
+    size_t klen = strlen(key);
+    while ((p = strstr(p, key)) != NULL) {
+        p += klen;
+        while (*p == ' ') {
+            p++;
+        }
+        if (*p == '=' && key[klen - 1] != '=') {
+            p++;
+        }
+        size_t n = strcspn(p, stops);
+        if (n > 0 && n < 256) {
+            char secret[256];
+            memcpy(secret, p, n);
+            secret[n] = '\0';
+            mask_all(msg, secret, n);
+        }
+    }
+}
+
+static void redact(char *msg, const char *conninfo)
+{
+    if (conninfo == NULL) {
+        return;
+    }
+    mask_after(msg, conninfo, "password", " &'\t\n");
+    /* URI userinfo: scheme://user:secret@host */
+    const char *scheme = strstr(conninfo, "://");
+    if (scheme != NULL) {
+        const char *at = strchr(scheme + 3, '@');
+        const char *colon = strchr(scheme + 3, ':');
+        if (at != NULL && colon != NULL && colon < at && at - colon - 1 < 256) {
+            char secret[256];
+            size_t n = (size_t)(at - colon - 1);
+            memcpy(secret, colon + 1, n);
+            secret[n] = '\0';
+            mask_all(msg, secret, n);
+        }
+    }
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+    if (opts != NULL) {
+        for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+            if (strcmp(o->keyword, "password") == 0 && o->val != NULL) {
+                mask_all(msg, o->val, strlen(o->val));
+            }
+        }
+        PQconninfoFree(opts);
+    }
+    PQfreemem(err);
+}
+
+static int connect_failed(pga_conn *conn)
+{
+    char msg[PGA__MSG_MAX];
+    copy_trimmed(msg, sizeof(msg),
+                 conn->pg ? PQerrorMessage(conn->pg) : "could not allocate a connection");
+    redact(msg, conn->conninfo);
+    if (conn->pg != NULL) {
+        PQfinish(conn->pg);
+        conn->pg = NULL;
+    }
+    conn->op = PGA__OP_NONE;
+    return pga__err_set(conn, PGA_ECONN, "%s", msg);
+}
+
+static void session_forget(pga_conn *conn)
+{
+    if (conn->cancel != NULL) {
+        PQfreeCancel(conn->cancel);
+        conn->cancel = NULL;
+    }
+    if (conn->pg != NULL) {
+        PQfinish(conn->pg);
+        conn->pg = NULL;
+    }
+    pga__batch_reset(conn);
+    conn->op = PGA__OP_NONE;
+}
+
+int pga_conn_connect_start(pga_conn *conn, const char *conninfo)
+{
+    pga__err_clear(conn);
+    if (conn->op != PGA__OP_NONE) {
+        return pga__err_set(conn, PGA_EBUSY, "%s", pga_strerror(PGA_EBUSY));
+    }
+    if (conn->depth > 0) {
+        return pga__err_set(conn, PGA_EINATOMIC, "%s", pga_strerror(PGA_EINATOMIC));
+    }
+    if (conninfo != NULL) {
+        char *copy = strdup(conninfo);
+        if (copy == NULL) {
+            return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
+        }
+        free(conn->conninfo);
+        conn->conninfo = copy;
+    }
+    session_forget(conn);
+    conn->txn_begun = 0;
+    conn->needs_rollback = 0;
+    conn->txn_lost = 0;
+    conn->npending = 0;
+    conn->nmanual = 0;
+    conn->round_trips = 0;
+
+    const char *keys[] = {"dbname", "fallback_application_name", NULL};
+    const char *vals[] = {conn->conninfo ? conn->conninfo : "", "pgatomic", NULL};
+    /* expand_dbname=1: the string may be a URI or key=value list. */
+    conn->pg = PQconnectStartParams(keys, vals, 1);
+    if (conn->pg == NULL || PQstatus(conn->pg) == CONNECTION_BAD) {
+        return connect_failed(conn);
+    }
+    PQsetNoticeReceiver(conn->pg, ignore_notice, NULL);
+    conn->op = PGA__OP_CONNECT;
+    return PGA_OK;
+}
+
+/* One step of PQconnectPoll; called by pga_conn_step(). */
+int pga__connect_step(pga_conn *conn)
+{
+    switch (PQconnectPoll(conn->pg)) {
+    case PGRES_POLLING_READING:
+        return PGA_WANT_READ;
+    case PGRES_POLLING_WRITING:
+        return PGA_WANT_WRITE;
+    case PGRES_POLLING_OK:
+        break;
+    default:
+        return connect_failed(conn);
+    }
+    if (PQsetnonblocking(conn->pg, 1) != 0) {
+        return connect_failed(conn);
+    }
+    conn->cancel = PQgetCancel(conn->pg);
+    conn->op = PGA__OP_NONE;
+    return PGA_OK;
+}
+
+int pga_conn_connect(pga_conn *conn, const char *conninfo)
+{
+    int rc = pga_conn_connect_start(conn, conninfo);
+    if (rc != PGA_OK) {
+        return rc;
+    }
+    do {
+        rc = pga_conn_wait(conn, -1);
+    } while (rc > 0);
+    return rc;
+}
+
+void pga_conn_close(pga_conn *conn)
+{
+    if (conn == NULL) {
+        return;
+    }
+    session_forget(conn);
+    /* Closing abandons the transaction: the server rolls it back, so every
+     * hook of it is dropped and the blocks left open have nothing to undo. */
+    if (conn->depth > 0 || conn->txn_begun) {
+        conn->txn_lost = conn->depth > 0;
+        pga__hooks_settle_from(conn, 0, PGA_HOOK_DROP);
+    }
+    conn->txn_begun = 0;
+    conn->npending = 0;
+    conn->nmanual = 0;
+    for (int i = 0; i < conn->depth; i++) {
+        conn->blocks[i].sp_state = PGA__SP_UNSENT;
+    }
+}
+
+void pga_conn_free(pga_conn *conn)
+{
+    if (conn == NULL) {
+        return;
+    }
+    session_forget(conn);
+    pga__hooks_destroy_all(conn);
+    pga__err_free(&conn->err);
+    pga__err_free(&conn->cause);
+    free(conn->conninfo);
+    free(conn->cmds);
+    free(conn->text);
+    free(conn->blocks);
+    free(conn->pending);
+    free(conn->manual);
+    free(conn->hooks);
+    free(conn->ready);
+    free(conn->ready_disp);
+    free(conn);
+}
+
+int pga_conn_is_open(const pga_conn *conn)
+{
+    return pga__conn_usable(conn);
+}
+
+int pga_conn_socket(const pga_conn *conn)
+{
+    return conn->pg ? PQsocket(conn->pg) : -1;
+}
+
+char pga_conn_txn_status(const pga_conn *conn)
+{
+    if (conn->pg == NULL) {
+        return 'U';
+    }
+    switch (PQtransactionStatus(conn->pg)) {
+    case PQTRANS_IDLE:
+        return 'I';
+    case PQTRANS_INTRANS:
+        return 'T';
+    case PQTRANS_INERROR:
+        return 'E';
+    case PQTRANS_ACTIVE:
+        return 'A';
+    default:
+        return 'U';
+    }
+}
+
+void *pga_conn_pgconn(const pga_conn *conn)
+{
+    return conn->pg;
+}
+
+uint64_t pga_conn_round_trips(const pga_conn *conn)
+{
+    return conn->round_trips;
+}
+
+int pga_conn_cancel(pga_conn *conn)
+{
+    /* PQcancel only reads the PGcancel made at connect time, which is what
+     * makes calling it from another thread safe. */
+    char buf[256];
+    PGcancel *cancel = conn->cancel;
+    if (cancel == NULL || !PQcancel(cancel, buf, sizeof(buf))) {
+        return PGA_ECONN;
+    }
+    return PGA_OK;
+}
+
+const char *pga_conn_errmsg(const pga_conn *conn)
+{
+    return conn->err.msg;
+}
+
+const char *pga_conn_sqlstate(const pga_conn *conn)
+{
+    return conn->err.sqlstate[0] ? conn->err.sqlstate : NULL;
+}
+
+int pga_conn_error_kind(const pga_conn *conn)
+{
+    return conn->err.kind;
+}
+
+const char *pga_conn_diag(const pga_conn *conn, int field)
+{
+    if (field < 0 || field >= PGA_DIAG__COUNT) {
+        return NULL;
+    }
+    return conn->err.diag[field];
+}
+
+int pga_conn_has_cause(const pga_conn *conn)
+{
+    return conn->err.rc == PGA_EBROKEN && conn->has_cause;
+}

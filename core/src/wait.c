@@ -1,0 +1,92 @@
+/* wait.c -- the blocking driver: poll() on the connection's socket between
+ * steps, and the blocking twins built on it.  Nothing here decides. */
+#include <errno.h>
+#include <poll.h>
+
+#include "internal.h"
+
+int pga__poll(int fd, int want, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = 0, .revents = 0};
+    if (want & PGA_WANT_READ) {
+        p.events |= POLLIN;
+    }
+    if (want & PGA_WANT_WRITE) {
+        p.events |= POLLOUT;
+    }
+    int n;
+    do {
+        n = poll(&p, 1, timeout_ms);
+    } while (n < 0 && errno == EINTR && timeout_ms < 0);
+    if (n == 0 || (n < 0 && errno == EINTR)) {
+        return 0;
+    }
+    if (n < 0 || (p.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+        /* Let the step find out what went wrong from libpq itself. */
+        return PGA_READY_READ | PGA_READY_WRITE;
+    }
+    return ((p.revents & POLLIN) ? PGA_READY_READ : 0) | ((p.revents & POLLOUT) ? PGA_READY_WRITE : 0);
+}
+
+int pga_conn_wait(pga_conn *conn, int interval_ms)
+{
+    int rc = pga_conn_step(conn, 0), ready;
+    while (rc > 0 && (ready = pga__poll(pga_conn_socket(conn), rc, interval_ms)) != 0) {
+        rc = pga_conn_step(conn, ready);
+    }
+    return rc;
+}
+
+static int drive(pga_conn *conn, int rc)
+{
+    while (rc == PGA_OK && conn->op != PGA__OP_NONE) {
+        rc = pga_conn_wait(conn, -1);
+        if (rc > 0) {
+            rc = PGA_OK;
+        }
+    }
+    return rc;
+}
+
+int pga_query(pga_conn *conn, const char *sql, const pga_params *params, pga_result **out)
+{
+    int rc = drive(conn, pga_query_start(conn, sql, params));
+    pga_result *res = pga_conn_take_result(conn);
+    if (out != NULL) {
+        *out = rc == PGA_OK ? res : NULL;
+    }
+    if (out == NULL || rc != PGA_OK) {
+        pga_result_free(res);
+    }
+    return rc;
+}
+
+int pga_atomic_exit(pga_conn *conn, int failed)
+{
+    return drive(conn, pga_atomic_exit_start(conn, failed));
+}
+
+int pga_commit(pga_conn *conn)
+{
+    return drive(conn, pga_commit_start(conn));
+}
+
+int pga_rollback(pga_conn *conn)
+{
+    return drive(conn, pga_rollback_start(conn));
+}
+
+int pga_savepoint(pga_conn *conn, const char **name)
+{
+    return drive(conn, pga_savepoint_start(conn, name));
+}
+
+int pga_savepoint_release(pga_conn *conn, const char *name)
+{
+    return drive(conn, pga_savepoint_release_start(conn, name));
+}
+
+int pga_savepoint_rollback(pga_conn *conn, const char *name)
+{
+    return drive(conn, pga_savepoint_rollback_start(conn, name));
+}
