@@ -310,12 +310,20 @@ static int exit_transaction(pga_conn *conn, int rollback)
         pga__txn_ended(conn, !rollback);
         return PGA_OK;
     }
+    /* A server that already closed the session (terminated backend, crash)
+     * has usually said so on the socket: reading it now turns an "outcome
+     * unknown" COMMIT into a plain, certain "lost, rolled back". */
+    for (int i = 0; i < 3 && pga__conn_usable(conn); i++) {
+        /* The goodbye message and the end of the stream are separate
+         * reads; on a healthy idle session this returns at once. */
+        PQconsumeInput(conn->pg);
+    }
     if (!pga__conn_usable(conn)) {
         pga__txn_ended(conn, 0);
         if (rollback) {
             return PGA_OK;
         }
-        return pga__err_set(conn, PGA_ECONN, "%s", "connection to the server was lost");
+        return pga__err_lost(conn, PGA_ECONN);
     }
     pga__batch_reset(conn);
     if (rollback) {

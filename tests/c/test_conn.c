@@ -1,0 +1,157 @@
+/* test_conn.c -- the session: non-blocking connect and query driven by the
+ * test's own poll loop, cancel, a dropped connection, and passwords kept
+ * out of messages. */
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "harness.h"
+
+/* An event loop in miniature: only pga_conn_step, the socket and poll. */
+static int drive_by_hand(pga_conn *c, int *steps)
+{
+    int rc = pga_conn_step(c, 0);
+    while (rc > 0) {
+        struct pollfd p = {pga_conn_socket(c), 0, 0};
+        p.events = (short)(((rc & PGA_WANT_READ) ? POLLIN : 0) | ((rc & PGA_WANT_WRITE) ? POLLOUT : 0));
+        if (poll(&p, 1, 5000) <= 0) {
+            return -999;
+        }
+        int ready = ((p.revents & (POLLIN | POLLHUP | POLLERR)) ? PGA_READY_READ : 0)
+                    | ((p.revents & POLLOUT) ? PGA_READY_WRITE : 0);
+        rc = pga_conn_step(c, ready);
+        (*steps)++;
+    }
+    return rc;
+}
+
+TEST(non_blocking_connect_and_query)
+{
+    pga_conn *c = NULL;
+    pga_result *r = NULL;
+    int steps = 0;
+    ASSERT_EQ_INT(PGA_OK, pga_conn_new(&c));
+    ASSERT_EQ_INT(PGA_OK, pga_conn_connect_start(c, NULL));
+    ASSERT_EQ_INT(PGA_OK, drive_by_hand(c, &steps));
+    ASSERT(pga_conn_is_open(c));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_query_start(c, "SELECT 40 + 2", NULL));
+    ASSERT_EQ_INT(PGA_EBUSY, pga_query_start(c, "SELECT 1", NULL));
+    ASSERT_EQ_INT(PGA_OK, drive_by_hand(c, &steps));
+    r = pga_conn_take_result(c);
+    ASSERT(r != NULL);
+    ASSERT_EQ_STR("42", pga_result_text(r, 0, 0, NULL));
+    ASSERT_EQ_STR("SELECT 1", pga_result_status(r));
+    ASSERT_EQ_INT(1, pga_result_rowcount(r));
+    pga_result_free(r);
+    ASSERT(pga_conn_take_result(c) == NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit_start(c, 0));
+    ASSERT_EQ_INT(PGA_OK, drive_by_hand(c, &steps));
+    ASSERT_EQ_INT('I', pga_conn_txn_status(c));
+    pga_conn_free(c);
+}
+
+TEST(cancel_stops_a_running_statement)
+{
+    pga_conn *c = test_connect();
+    int steps = 0;
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_query_start(c, "SELECT pg_sleep(30)", NULL));
+    ASSERT(pga_conn_step(c, 0) > 0);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_cancel(c));
+    ASSERT_EQ_INT(PGA_ESERVER, drive_by_hand(c, &steps));
+    ASSERT_EQ_STR("57014", pga_conn_sqlstate(c));
+    ASSERT_EQ_INT(PGA_KIND_QUERY_CANCELED, pga_conn_error_kind(c));
+    /* A cancelled statement breaks its block like any other error. */
+    ASSERT_EQ_INT(1, pga_atomic_get_rollback(c));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 1));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
+    pga_conn_free(c);
+}
+
+static int backend_pid(pga_conn *c)
+{
+    pga_result *r = NULL;
+    int pid = -1;
+    if (pga_query(c, "SELECT pg_backend_pid()", NULL, &r) == PGA_OK) {
+        pid = atoi(pga_result_text(r, 0, 0, NULL));
+    }
+    pga_result_free(r);
+    return pid;
+}
+
+static int terminate(int pid)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d, 5000)", pid);
+    return test_exec(sql);
+}
+
+TEST(dropped_connection_inside_block)
+{
+    ASSERT_EQ_INT(PGA_OK, test_exec("DROP TABLE IF EXISTS cn_drop; CREATE TABLE cn_drop (id int)"));
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    int pid = backend_pid(c);
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO cn_drop VALUES (1)", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, terminate(pid));
+    ASSERT_EQ_INT(PGA_ECONN, pga_query(c, "INSERT INTO cn_drop VALUES (2)", NULL, NULL));
+    ASSERT(!pga_conn_is_open(c));
+    ASSERT_EQ_INT(PGA_EBROKEN, pga_query(c, "INSERT INTO cn_drop VALUES (3)", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 1));
+    ASSERT_EQ_INT(0, test_scalar_int("SELECT count(*) FROM cn_drop"));
+    ASSERT_EQ_INT(PGA_OK, pga_conn_connect(c, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
+    pga_conn_free(c);
+}
+
+TEST(connection_dropped_before_commit_is_a_certain_failure)
+{
+    ASSERT_EQ_INT(PGA_OK, test_exec("DROP TABLE IF EXISTS cn_drop2; CREATE TABLE cn_drop2 (id int)"));
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    int pid = backend_pid(c);
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO cn_drop2 VALUES (1)", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, terminate(pid));
+    /* The server said goodbye before COMMIT left: not "unknown". */
+    ASSERT_EQ_INT(PGA_ECONN, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT(0, test_scalar_int("SELECT count(*) FROM cn_drop2"));
+    pga_conn_free(c);
+}
+
+TEST(password_never_in_messages)
+{
+    static const char *bad[] = {
+        "host=/nonexistent-dir password=hunter2secret",
+        "postgresql://someone:hunter2secret@/db?host=/nonexistent-dir",
+        "postgresql://someone:hunter2secret@/db?bogus=1",
+        "password=hunter2secret bogus",
+        "password='hunter2secret' host=/nonexistent-dir",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        pga_conn *c = NULL;
+        ASSERT_EQ_INT(PGA_OK, pga_conn_new(&c));
+        ASSERT_EQ_INT(PGA_ECONN, pga_conn_connect(c, bad[i]));
+        ASSERT(pga_conn_errmsg(c)[0] != '\0');
+        if (strstr(pga_conn_errmsg(c), "hunter2") != NULL) {
+            test_fail(__FILE__, __LINE__, "password in: %s", pga_conn_errmsg(c));
+        }
+        pga_conn_free(c);
+    }
+}
+
+TEST(statements_on_closed_connection_fail_cleanly)
+{
+    pga_conn *c = NULL;
+    ASSERT_EQ_INT(PGA_OK, pga_conn_new(&c));
+    ASSERT_EQ_INT(PGA_ECLOSED, pga_query(c, "SELECT 1", NULL, NULL));
+    ASSERT_EQ_INT(PGA_ECLOSED, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_ENOATOMIC, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT('U', pga_conn_txn_status(c));
+    pga_conn_close(c);
+    pga_conn_free(c);
+    pga_conn_free(NULL);
+}

@@ -1,0 +1,98 @@
+/* test_server_errors.c -- server errors as values: SQLSTATE, kind and the
+ * diagnostic fields, for the violations users meet most. */
+#include <stdint.h>
+
+#include "harness.h"
+
+static pga_conn *schema(void)
+{
+    if (test_exec("DROP TABLE IF EXISTS se_child, se_parent;"
+                  "CREATE TABLE se_parent (id int PRIMARY KEY, email text UNIQUE,"
+                  " name text NOT NULL, age int CONSTRAINT age_positive CHECK (age > 0));"
+                  "CREATE TABLE se_child (id int PRIMARY KEY, parent_id int REFERENCES se_parent);"
+                  "INSERT INTO se_parent VALUES (1, 'a@example.com', 'A', 30)") != PGA_OK) {
+        return NULL;
+    }
+    return test_connect();
+}
+
+TEST(unique_violation_fields)
+{
+    pga_conn *c = schema();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_ESERVER, pga_query(c, "INSERT INTO se_parent VALUES (2, 'a@example.com', 'B', 1)", NULL, NULL));
+    ASSERT_EQ_STR("23505", pga_conn_sqlstate(c));
+    ASSERT_EQ_INT(PGA_KIND_UNIQUE_VIOLATION, pga_conn_error_kind(c));
+    ASSERT_EQ_INT(PGA_KIND_INTEGRITY, pga_kind_base(pga_conn_error_kind(c)));
+    ASSERT_EQ_STR("se_parent_email_key", pga_conn_diag(c, PGA_DIAG_CONSTRAINT_NAME));
+    ASSERT_EQ_STR("se_parent", pga_conn_diag(c, PGA_DIAG_TABLE_NAME));
+    ASSERT_EQ_STR("public", pga_conn_diag(c, PGA_DIAG_SCHEMA_NAME));
+    ASSERT_EQ_STR("Key (email)=(a@example.com) already exists.", pga_conn_diag(c, PGA_DIAG_DETAIL));
+    ASSERT(strstr(pga_conn_errmsg(c), "duplicate key value") != NULL);
+    pga_conn_free(c);
+}
+
+TEST(foreign_key_violation_fields)
+{
+    pga_conn *c = schema();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_ESERVER, pga_query(c, "INSERT INTO se_child VALUES (1, 999)", NULL, NULL));
+    ASSERT_EQ_STR("23503", pga_conn_sqlstate(c));
+    ASSERT_EQ_INT(PGA_KIND_FOREIGN_KEY_VIOLATION, pga_conn_error_kind(c));
+    ASSERT_EQ_STR("se_child_parent_id_fkey", pga_conn_diag(c, PGA_DIAG_CONSTRAINT_NAME));
+    pga_conn_free(c);
+}
+
+TEST(not_null_violation_fields)
+{
+    pga_conn *c = schema();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_ESERVER, pga_query(c, "INSERT INTO se_parent (id) VALUES (3)", NULL, NULL));
+    ASSERT_EQ_STR("23502", pga_conn_sqlstate(c));
+    ASSERT_EQ_INT(PGA_KIND_NOT_NULL_VIOLATION, pga_conn_error_kind(c));
+    ASSERT_EQ_STR("name", pga_conn_diag(c, PGA_DIAG_COLUMN_NAME));
+    pga_conn_free(c);
+}
+
+TEST(check_violation_fields)
+{
+    pga_conn *c = schema();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_ESERVER, pga_query(c, "INSERT INTO se_parent VALUES (4, NULL, 'D', -1)", NULL, NULL));
+    ASSERT_EQ_STR("23514", pga_conn_sqlstate(c));
+    ASSERT_EQ_INT(PGA_KIND_CHECK_VIOLATION, pga_conn_error_kind(c));
+    ASSERT_EQ_STR("age_positive", pga_conn_diag(c, PGA_DIAG_CONSTRAINT_NAME));
+    pga_conn_free(c);
+}
+
+TEST(syntax_error_fields)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_ESERVER, pga_query(c, "SELEC 1", NULL, NULL));
+    ASSERT_EQ_STR("42601", pga_conn_sqlstate(c));
+    ASSERT_EQ_INT(PGA_KIND_PROGRAMMING, pga_conn_error_kind(c));
+    ASSERT_EQ_STR("1", pga_conn_diag(c, PGA_DIAG_STATEMENT_POSITION));
+    ASSERT_EQ_STR("ERROR", pga_conn_diag(c, PGA_DIAG_SEVERITY));
+    /* The connection stays usable after an error outside a block. */
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
+    pga_conn_free(c);
+}
+
+TEST(parameter_count_is_checked_before_sending)
+{
+    pga_conn *c = test_connect();
+    pga_params *p = NULL;
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_params_new(&p));
+    ASSERT_EQ_INT(PGA_OK, pga_params_add_int64(p, 1));
+    uint64_t trips = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(PGA_EPARAMCOUNT, pga_query(c, "SELECT $1, $2", p, NULL));
+    ASSERT_EQ_STR("the query has 2 placeholders but 1 parameter was passed", pga_conn_errmsg(c));
+    ASSERT_EQ_INT(PGA_EPARAMCOUNT, pga_query(c, "SELECT 1", p, NULL));
+    ASSERT_EQ_INT(trips, pga_conn_round_trips(c));
+    /* '$1' inside a literal is not a placeholder. */
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT '$2', $1::int", p, NULL));
+    pga_params_free(p);
+    pga_conn_free(c);
+}
