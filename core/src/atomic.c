@@ -7,6 +7,8 @@
 
 #include "internal.h"
 
+static int send_script(pga_conn *conn);
+
 static int fail(pga_conn *conn, int rc)
 {
     return pga__err_set(conn, rc, "%s", pga_strerror(rc));
@@ -98,6 +100,12 @@ static void manual_drop_from(pga_conn *conn, unsigned sp_id)
 int pga__batch_finished(pga_conn *conn, int rc, int lost)
 {
     int idle_after = !lost && PQtransactionStatus(conn->pg) == PQTRANS_IDLE;
+    if (conn->purpose == PGA__P_PRELUDE) {
+        if (rc == PGA_OK) {
+            return send_script(conn);
+        }
+        conn->purpose = PGA__P_QUERY;
+    }
     switch (conn->purpose) {
     case PGA__P_QUERY:
         if (lost) {
@@ -213,6 +221,33 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
  * Statements
  * ------------------------------------------------------------------- */
 
+static int owes_more_than_begin(const pga_conn *conn)
+{
+    for (size_t i = 0; i < conn->ncmds; i++) {
+        if (conn->cmds[i].kind != PGA__CMD_BEGIN) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int send_script(pga_conn *conn)
+{
+    char *script = conn->script;
+    conn->script = NULL;
+    pga__batch_reset(conn);
+    int rc = pga__plan_controls(conn);
+    if (rc == PGA_OK) {
+        conn->multi_command = 1;
+        rc = pga__batch_send(conn, PGA__P_QUERY, script, NULL);
+    }
+    else {
+        rc = fail(conn, PGA_ENOMEM);
+    }
+    free(script);
+    return rc;
+}
+
 int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
 {
     int rc = check_idle(conn);
@@ -237,7 +272,8 @@ int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
     if ((rc = check_session(conn)) != PGA_OK) {
         return rc;
     }
-    int want = pga_sql_count_params(sql);
+    int commands = 0;
+    int want = pga__sql_scan(sql, &commands);
     int have = params ? pga_params_count(params) : 0;
     if (want != have) {
         return pga__err_set(conn, PGA_EPARAMCOUNT,
@@ -247,6 +283,17 @@ int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
     pga__batch_reset(conn);
     if (pga__plan_controls(conn) != PGA_OK) {
         return fail(conn, PGA_ENOMEM);
+    }
+    conn->multi_command = commands > 1 && have == 0;
+    if (conn->multi_command && owes_more_than_begin(conn)) {
+        /* A script is parsed whole before any of it runs, so a syntax error
+         * in it would also undo a SAVEPOINT sharing its string.  Scripts in
+         * nested blocks are rare enough to pay one round trip for that. */
+        conn->script = strdup(sql);
+        if (conn->script == NULL) {
+            return fail(conn, PGA_ENOMEM);
+        }
+        return pga__batch_send(conn, PGA__P_PRELUDE, NULL, NULL);
     }
     return pga__batch_send(conn, PGA__P_QUERY, sql, params);
 }

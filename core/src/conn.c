@@ -330,6 +330,7 @@ void pga_conn_free(pga_conn *conn)
     pga__err_free(&conn->err);
     pga__err_free(&conn->cause);
     free(conn->conninfo);
+    free(conn->script);
     free(conn->cmds);
     free(conn->text);
     free(conn->blocks);

@@ -58,6 +58,7 @@ typedef struct pga__manual_sp {
 /* What a batch is for decides what its completion does. */
 enum {
     PGA__P_QUERY,
+    PGA__P_PRELUDE,          /* controls sent ahead of a script of several commands */
     PGA__P_COMMIT,           /* COMMIT of the transaction (block or manual) */
     PGA__P_ROLLBACK,         /* ROLLBACK of the transaction */
     PGA__P_CLEANUP,          /* ROLLBACK after a failed COMMIT batch */
@@ -90,11 +91,13 @@ struct pga_conn {
     int pipeline;
     int commit_sent;      /* COMMIT handed to libpq: a loss now is "unknown" */
     int copy_out;         /* draining a COPY TO STDOUT nobody asked us to read */
+    int multi_command;    /* the user text is a script of several commands */
     pga__cmd *cmds;
     size_t ncmds, cmds_cap, cmd_index;
     int batch_rc;         /* first failure seen in the batch */
     int saved_rc;         /* the news a cleanup batch must still report */
     unsigned call_sp;     /* savepoint id a manual savepoint call is about */
+    char *script;         /* the script waiting for its prelude */
     PGresult *user_result;
     pga_result *done_result;
     char *text;           /* batch SQL (simple protocol) */
@@ -161,6 +164,10 @@ void pga__hooks_destroy_all(pga_conn *conn);
 
 /* result.c */
 pga_result *pga__result_wrap(PGresult *res);
+
+/* sqlscan.c: the highest $n, and (if commands is not NULL) how many
+ * top-level commands the text holds. */
+int pga__sql_scan(const char *sql, int *commands);
 
 /* error.c */
 int pga__kind_is_valid(int kind);

@@ -15,6 +15,9 @@ void pga__batch_reset(pga_conn *conn)
     conn->pipeline = 0;
     conn->commit_sent = 0;
     conn->copy_out = 0;
+    conn->multi_command = 0;
+    free(conn->script);
+    conn->script = NULL;
     if (conn->user_result != NULL) {
         PQclear(conn->user_result);
         conn->user_result = NULL;
@@ -43,9 +46,11 @@ static int text_reserve(pga_conn *conn, size_t need)
     return PGA_OK;
 }
 
-/* The simple protocol runs several statements from one string and stops at
- * the first error, which is exactly the pipeline's rule; it also lets a
- * parameterless user statement hold several commands, as psycopg allows. */
+/* Only for a user script of several commands (psql and psycopg accept
+ * those without parameters): the simple protocol runs them from one string
+ * and stops at the first error.  Controls ahead of it are at most a BEGIN,
+ * which a parse error leaves unsent along with the script: see
+ * pga_query_start(). */
 static int send_simple(pga_conn *conn, const char *sql)
 {
     size_t len = 0;
@@ -67,8 +72,8 @@ static int send_simple(pga_conn *conn, const char *sql)
         memcpy(conn->text + len, piece, plen);
         len += plen;
         if (i + 1 < conn->ncmds) {
-            /* A newline, not just ';', ends a user's trailing "--" comment
-             * but the user statement is always last, so only ours precede. */
+            /* The user's text is always last, so nothing of it can change
+             * the meaning of the controls before it. */
             conn->text[len++] = ';';
             conn->text[len++] = '\n';
         }
@@ -84,7 +89,12 @@ static int send_pipeline(pga_conn *conn, const char *sql, const pga_params *para
 {
     pga__params_view v;
     char one[128];
-    pga__params_view_of(params, &v);
+    if (params != NULL) {
+        pga__params_view_of(params, &v);
+    }
+    else {
+        v = (pga__params_view){0, NULL, NULL, NULL, NULL};
+    }
     if (!PQenterPipelineMode(conn->pg)) {
         return pga__err_lost(conn, PGA_ECONN);
     }
@@ -120,7 +130,11 @@ int pga__batch_send(pga_conn *conn, int purpose, const char *sql, const pga_para
     if (!pga__conn_usable(conn)) {
         rc = pga__err_set(conn, PGA_ECONN, "%s", "connection to the server was lost");
     }
-    else if (params != NULL && pga_params_count(params) > 0) {
+    else if (sql == NULL || !conn->multi_command) {
+        /* The extended protocol parses each statement on its own: a user
+         * statement that does not parse cannot take the SAVEPOINT riding
+         * ahead of it down too, as it would in one simple-protocol string
+         * (which the server parses whole before running any of it). */
         rc = send_pipeline(conn, sql, params);
     }
     else {

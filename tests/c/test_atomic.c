@@ -302,3 +302,63 @@ TEST(closed_connection_inside_block)
     ASSERT_EQ_INT(1, count("ta_closed"));
     pga_conn_free(c);
 }
+
+TEST(syntax_error_in_first_statement_of_nested_block_stays_nested)
+{
+    /* The SAVEPOINT rides with the statement; a statement that does not
+     * even parse must not take the savepoint down with it. */
+    pga_conn *c = fresh_table("ta_syntax");
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, insert(c, "ta_syntax", 1));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));
+    ASSERT_EQ_INT(PGA_ESERVER, pga_query(c, "INSERT INTO ta_syntax VALUES (2, 'y'", NULL, NULL));
+    ASSERT_EQ_STR("42601", pga_conn_sqlstate(c));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 1));
+    ASSERT_EQ_INT(0, pga_atomic_get_rollback(c));
+    ASSERT_EQ_INT(PGA_OK, insert(c, "ta_syntax", 3));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT(2, count("ta_syntax"));
+    pga_conn_free(c);
+}
+
+TEST(script_of_several_commands_inside_nested_block)
+{
+    pga_conn *c = fresh_table("ta_script");
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, insert(c, "ta_script", 1));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));
+    ASSERT_EQ_INT(PGA_ESERVER, pga_query(c, "INSERT INTO ta_script VALUES (2, 'a'); SELEC 1", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 1));
+    ASSERT_EQ_INT(0, pga_atomic_get_rollback(c));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO ta_script VALUES (4, 'a'); "
+                                       "INSERT INTO ta_script VALUES (5, 'b')", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT(3, count("ta_script"));
+    pga_conn_free(c);
+}
+
+TEST(params_statement_failing_inside_nested_block)
+{
+    pga_conn *c = fresh_table("ta_pfail");
+    pga_params *p = NULL;
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_params_new(&p));
+    ASSERT_EQ_INT(PGA_OK, pga_params_add_int64(p, 1));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO ta_pfail VALUES ($1, 'a')", p, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));
+    ASSERT_EQ_INT(PGA_ESERVER, pga_query(c, "INSERT INTO ta_pfail VALUES ($1, 'b')", p, NULL));
+    ASSERT_EQ_INT(PGA_KIND_UNIQUE_VIOLATION, pga_conn_error_kind(c));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 1));
+    pga_params_clear(p);
+    ASSERT_EQ_INT(PGA_OK, pga_params_add_int64(p, 2));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO ta_pfail VALUES ($1, 'c')", p, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT(2, count("ta_pfail"));
+    pga_params_free(p);
+    pga_conn_free(c);
+}

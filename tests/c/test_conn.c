@@ -59,6 +59,12 @@ TEST(cancel_stops_a_running_statement)
     ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
     ASSERT_EQ_INT(PGA_OK, pga_query_start(c, "SELECT pg_sleep(30)", NULL));
     ASSERT(pga_conn_step(c, 0) > 0);
+    /* A cancel that reaches an idle backend is ignored: wait until the
+     * statement really runs. */
+    for (int i = 0; i < 100 && test_scalar_int("SELECT count(*) FROM pg_stat_activity "
+                                               "WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'") != 1; i++) {
+        poll(NULL, 0, 20);
+    }
     ASSERT_EQ_INT(PGA_OK, pga_conn_cancel(c));
     ASSERT_EQ_INT(PGA_ESERVER, drive_by_hand(c, &steps));
     ASSERT_EQ_STR("57014", pga_conn_sqlstate(c));
