@@ -146,6 +146,25 @@ PGA_EXTERN const char *pga_kind_name(int kind);
 PGA_EXTERN int pga_kind_base(int kind);
 
 /* ---------------------------------------------------------------------------
+ * Retries
+ *
+ * Re-running a whole transaction is the binding's job (it owns the user's
+ * code); whether and when is decided here, once for every language.
+ * ------------------------------------------------------------------------- */
+
+/* ^1 when a failed outermost block may be re-run: its code is PGA_ESERVER
+ * or PGA_EBROKEN and the SQLSTATE is 40001 (serialization failure) or 40P01
+ * (deadlock detected); ^0 for everything else, and always 0 for
+ * PGA_ECOMMITUNKNOWN, since the first attempt may have committed.
+ * BLOCKS: never */
+PGA_EXTERN int pga_retryable(int code, const char *sqlstate);
+
+/* ^The pause before retry number attempt (1 for the first retry): a
+ * uniformly random value (from random, any 32 bits the caller drew) in
+ * [0, min(cap_ms, base_ms * 2^(attempt-1))] ("full jitter").  BLOCKS: never */
+PGA_EXTERN int pga_retry_delay_ms(int attempt, int base_ms, int cap_ms, uint32_t random);
+
+/* ---------------------------------------------------------------------------
  * Connections
  *
  * Life cycle:
