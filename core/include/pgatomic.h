@@ -385,6 +385,46 @@ PGA_EXTERN int pga_query(pga_conn *conn, const char *sql, const pga_params *para
 PGA_EXTERN pga_result *pga_conn_take_result(pga_conn *conn);
 
 /* ---------------------------------------------------------------------------
+ * Batches: several statements in one round trip
+ *
+ * Life cycle: pga_batch_begin(), pga_batch_add() for each statement,
+ * pga_batch_send(), pga_conn_step() until it returns 0 or an error, then
+ * pga_batch_outcome() for each statement in order.  Statements run in the
+ * order added, each one's result awaited by nobody before the next is sent.
+ * Inside a transaction they share one pipeline sync: ^after one fails, the
+ * later ones do not run and report PGA_EBROKEN with the failure as cause.
+ * Outside one (autocommit, no block) ^each statement is its own implicit
+ * transaction, so one failing does not stop the others.
+ * ------------------------------------------------------------------------- */
+
+/* Open a batch and send what the block stack owes.  METHOD: pga_conn
+ * BLOCKS: never.  Returns PGA_OK, PGA_EBUSY, PGA_EBROKEN, PGA_ECLOSED,
+ * PGA_ECONN, PGA_ENOMEM. */
+PGA_EXTERN int pga_batch_begin(pga_conn *conn);
+
+/* Send one statement of the open batch.  BLOCKS: never
+ * Returns PGA_OK, or without adding it: PGA_EPARAMCOUNT, PGA_EMISUSE (no
+ * batch open, or ^a script of several commands, which must run alone with
+ * pga_query_start()), PGA_ECONN, PGA_ENOMEM.  A statement refused here
+ * has no outcome; the batch goes on. */
+PGA_EXTERN int pga_batch_add(pga_conn *conn, const char *sql, const pga_params *params);
+
+/* Close the batch and start waiting for its results; drive with
+ * pga_conn_step().  The step ends with PGA_OK when every statement
+ * succeeded, else with the first failure's code (outcomes say which).
+ * BLOCKS: never */
+PGA_EXTERN int pga_batch_send(pga_conn *conn);
+
+/* How many statements the last batch (or single statement) holds. */
+PGA_EXTERN int pga_batch_size(const pga_conn *conn);
+
+/* The outcome of statement index (0-based) of the finished batch: PGA_OK
+ * and *out (if not NULL) receives its result, owned by the caller; or its
+ * failure code, with the connection's error state (errmsg, SQLSTATE,
+ * diag) describing that statement's error.  BLOCKS: never */
+PGA_EXTERN int pga_batch_outcome(pga_conn *conn, int index, pga_result **out);
+
+/* ---------------------------------------------------------------------------
  * Atomic blocks
  *
  * The stack lives on the connection.  Depth 0 means no block is active.

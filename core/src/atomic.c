@@ -18,7 +18,7 @@ static int fail(pga_conn *conn, int rc)
 static int check_idle(pga_conn *conn)
 {
     pga__err_clear(conn);
-    if (conn->op != PGA__OP_NONE) {
+    if (conn->op != PGA__OP_NONE || conn->batch_open) {
         return fail(conn, PGA_EBUSY);
     }
     return PGA_OK;
@@ -97,6 +97,35 @@ static void manual_drop_from(pga_conn *conn, unsigned sp_id)
     conn->nmanual = kept;
 }
 
+/* Statements a failure skipped, or a lost session cut off, get an outcome
+ * that says so; those that finished keep theirs. */
+static void settle_outcomes(pga_conn *conn, int lost)
+{
+    for (size_t i = 0; i < conn->noutcomes; i++) {
+        pga__outcome *o = &conn->outcomes[i];
+        if (o->rc != PGA_OK || o->res != NULL) {
+            continue;
+        }
+        pga__err_copy(&o->err, &conn->err);
+        o->rc = lost ? conn->err.rc : PGA_EBROKEN;
+        o->err.rc = o->rc;
+    }
+}
+
+static void blame_last_success(pga_conn *conn)
+{
+    for (size_t i = conn->noutcomes; i-- > 0;) {
+        pga__outcome *o = &conn->outcomes[i];
+        if (o->rc == PGA_OK) {
+            PQclear(o->res);
+            o->res = NULL;
+            pga__err_copy(&o->err, &conn->err);
+            o->rc = PGA_ETXNENDED;
+            return;
+        }
+    }
+}
+
 int pga__batch_finished(pga_conn *conn, int rc, int lost)
 {
     int idle_after = !lost && PQtransactionStatus(conn->pg) == PQTRANS_IDLE;
@@ -108,6 +137,7 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
     }
     switch (conn->purpose) {
     case PGA__P_QUERY:
+        settle_outcomes(conn, lost);
         if (lost) {
             if (conn->depth > 0) {
                 mark_broken(conn);
@@ -127,26 +157,17 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
             else {
                 if (rc == PGA_OK) {
                     rc = fail(conn, PGA_ETXNENDED);
+                    blame_last_success(conn);
                 }
                 txn_vanished(conn);
                 conn->has_cause = 0;
                 return rc;
             }
         }
-        if (rc != PGA_OK) {
-            if (conn->depth > 0) {
-                mark_broken(conn);
-            }
-            return rc;
+        if (rc != PGA_OK && conn->depth > 0) {
+            mark_broken(conn);
         }
-        if (conn->user_result != NULL) {
-            conn->done_result = pga__result_wrap(conn->user_result);
-            if (conn->done_result == NULL) {
-                return fail(conn, PGA_ENOMEM);
-            }
-            conn->user_result = NULL;
-        }
-        return PGA_OK;
+        return rc;
 
     case PGA__P_COMMIT:
         if (rc == PGA_OK) {
@@ -248,15 +269,9 @@ static int send_script(pga_conn *conn)
     return rc;
 }
 
-int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
+/* What every statement needs before it may be sent. */
+static int statement_guard(pga_conn *conn)
 {
-    int rc = check_idle(conn);
-    if (rc != PGA_OK) {
-        return rc;
-    }
-    if (sql == NULL) {
-        return pga__err_set(conn, PGA_EMISUSE, "%s", "the SQL text is NULL");
-    }
     if (conn->depth > 0 && conn->needs_rollback) {
         /* The guard: the server would only answer "current transaction is
          * aborted", and a round trip to learn that is a waste. */
@@ -269,22 +284,46 @@ int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
         conn->err.rc = PGA_EBROKEN;
         return PGA_EBROKEN;
     }
-    if ((rc = check_session(conn)) != PGA_OK) {
-        return rc;
+    return check_session(conn);
+}
+
+static int check_params(pga_conn *conn, const char *sql, const pga_params *params, int *commands)
+{
+    if (sql == NULL) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s", "the SQL text is NULL");
     }
-    int commands = 0;
-    int want = pga__sql_scan(sql, &commands);
+    int want = pga__sql_scan(sql, commands);
     int have = params ? pga_params_count(params) : 0;
     if (want != have) {
         return pga__err_set(conn, PGA_EPARAMCOUNT,
                             "the query has %d placeholder%s but %d parameter%s passed",
                             want, want == 1 ? "" : "s", have, have == 1 ? " was" : "s were");
     }
+    if (have > 0) {
+        /* The extended protocol takes one command per statement. */
+        *commands = 1;
+    }
+    return PGA_OK;
+}
+
+int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
+{
+    int commands = 0;
+    int rc = check_idle(conn);
+    if (rc == PGA_OK) {
+        rc = check_params(conn, sql, params, &commands);
+    }
+    if (rc == PGA_OK) {
+        rc = statement_guard(conn);
+    }
+    if (rc != PGA_OK) {
+        return rc;
+    }
     pga__batch_reset(conn);
     if (pga__plan_controls(conn) != PGA_OK) {
         return fail(conn, PGA_ENOMEM);
     }
-    conn->multi_command = commands > 1 && have == 0;
+    conn->multi_command = commands > 1;
     if (conn->multi_command && owes_more_than_begin(conn)) {
         /* A script is parsed whole before any of it runs, so a syntax error
          * in it would also undo a SAVEPOINT sharing its string.  Scripts in
@@ -293,9 +332,57 @@ int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
         if (conn->script == NULL) {
             return fail(conn, PGA_ENOMEM);
         }
+        conn->multi_command = 0;
         return pga__batch_send(conn, PGA__P_PRELUDE, NULL, NULL);
     }
     return pga__batch_send(conn, PGA__P_QUERY, sql, params);
+}
+
+int pga_batch_begin(pga_conn *conn)
+{
+    int rc = check_idle(conn);
+    if (rc == PGA_OK) {
+        rc = statement_guard(conn);
+    }
+    if (rc != PGA_OK) {
+        return rc;
+    }
+    pga__batch_reset(conn);
+    if (pga__plan_controls(conn) != PGA_OK) {
+        return fail(conn, PGA_ENOMEM);
+    }
+    rc = pga__pipeline_open(conn);
+    if (rc != PGA_OK) {
+        conn->purpose = PGA__P_QUERY;
+        return pga__batch_finished(conn, rc, 1);
+    }
+    return PGA_OK;
+}
+
+int pga_batch_add(pga_conn *conn, const char *sql, const pga_params *params)
+{
+    int commands = 0;
+    pga__err_clear(conn);
+    if (!conn->batch_open) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s", "no batch is open");
+    }
+    int rc = check_params(conn, sql, params, &commands);
+    if (rc != PGA_OK) {
+        return rc;
+    }
+    if (commands > 1) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s",
+                            "a script of several commands must run on its own");
+    }
+    return pga__pipeline_add(conn, sql, params);
+}
+
+int pga_batch_send(pga_conn *conn)
+{
+    if (!conn->batch_open) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s", "no batch is open");
+    }
+    return pga__pipeline_close(conn, PGA__P_QUERY);
 }
 
 /* ---------------------------------------------------------------------

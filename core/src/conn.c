@@ -79,7 +79,7 @@ static void copy_trimmed(char *dst, size_t cap, const char *src)
     }
 }
 
-int pga__err_server(pga_conn *conn, const PGresult *res)
+void pga__err_fill(pga__error *e, const PGresult *res)
 {
     static const int fields[PGA_DIAG__COUNT] = {
         [PGA_DIAG_MESSAGE_PRIMARY] = PG_DIAG_MESSAGE_PRIMARY,
@@ -92,20 +92,25 @@ int pga__err_server(pga_conn *conn, const PGresult *res)
         [PGA_DIAG_SEVERITY] = PG_DIAG_SEVERITY_NONLOCALIZED,
         [PGA_DIAG_STATEMENT_POSITION] = PG_DIAG_STATEMENT_POSITION,
     };
-    pga__err_clear(conn);
-    conn->err.rc = PGA_ESERVER;
+    pga__err_free(e);
+    e->rc = PGA_ESERVER;
     const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    copy_trimmed(conn->err.msg, sizeof(conn->err.msg),
-                 primary ? primary : PQresultErrorMessage(res));
+    copy_trimmed(e->msg, sizeof(e->msg), primary ? primary : PQresultErrorMessage(res));
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    e->sqlstate[0] = '\0';
     if (state != NULL) {
-        snprintf(conn->err.sqlstate, sizeof(conn->err.sqlstate), "%s", state);
+        snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", state);
     }
-    conn->err.kind = pga_sqlstate_kind(state);
+    e->kind = pga_sqlstate_kind(state);
     for (int i = 0; i < PGA_DIAG__COUNT; i++) {
         const char *v = PQresultErrorField(res, fields[i]);
-        conn->err.diag[i] = v ? strdup(v) : NULL;
+        e->diag[i] = v ? strdup(v) : NULL;
     }
+}
+
+int pga__err_server(pga_conn *conn, const PGresult *res)
+{
+    pga__err_fill(&conn->err, res);
     return PGA_ESERVER;
 }
 
@@ -330,7 +335,7 @@ void pga_conn_free(pga_conn *conn)
     pga__err_free(&conn->err);
     pga__err_free(&conn->cause);
     free(conn->conninfo);
-    free(conn->script);
+    free(conn->outcomes);
     free(conn->cmds);
     free(conn->text);
     free(conn->blocks);

@@ -69,15 +69,25 @@ enum {
 
 enum { PGA__OP_NONE, PGA__OP_CONNECT, PGA__OP_BATCH };
 
+/* What became of one user statement of a batch. */
+typedef struct pga__error pga__error;
+
 #define PGA__MSG_MAX 1024
 
-typedef struct pga__error {
+struct pga__error {
     int rc;
     char msg[PGA__MSG_MAX];
     char sqlstate[6];
     int kind;
     char *diag[PGA_DIAG__COUNT];
-} pga__error;
+};
+
+typedef struct pga__outcome {
+    int rc;
+    int aborted;          /* skipped: an earlier statement of the sync failed */
+    PGresult *res;
+    pga__error err;
+} pga__outcome;
 
 struct pga_conn {
     PGconn *pg;
@@ -98,8 +108,10 @@ struct pga_conn {
     int saved_rc;         /* the news a cleanup batch must still report */
     unsigned call_sp;     /* savepoint id a manual savepoint call is about */
     char *script;         /* the script waiting for its prelude */
-    PGresult *user_result;
-    pga_result *done_result;
+    pga__outcome *outcomes;
+    size_t noutcomes, outcomes_cap;
+    int nsyncs, syncs_seen;
+    int batch_open;       /* between pga_batch_begin() and pga_batch_send() */
     char *text;           /* batch SQL (simple protocol) */
     size_t text_cap;
 
@@ -135,6 +147,7 @@ void pga__err_clear(pga_conn *conn);
 int pga__err_set(pga_conn *conn, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int pga__err_server(pga_conn *conn, const PGresult *res);
+void pga__err_fill(pga__error *e, const PGresult *res);
 int pga__err_lost(pga_conn *conn, int rc);
 void pga__err_copy(pga__error *dst, const pga__error *src);
 void pga__err_free(pga__error *e);
@@ -152,6 +165,9 @@ int pga__txn_needed(const pga_conn *conn);
 /* step.c */
 int pga__batch_send(pga_conn *conn, int purpose, const char *sql,
                     const pga_params *params);
+int pga__pipeline_open(pga_conn *conn);
+int pga__pipeline_add(pga_conn *conn, const char *sql, const pga_params *params);
+int pga__pipeline_close(pga_conn *conn, int purpose);
 void pga__batch_reset(pga_conn *conn);
 
 /* atomic.c: what a finished batch means for the stack */

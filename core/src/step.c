@@ -1,6 +1,7 @@
 /* step.c -- the one state machine over libpq's non-blocking calls: send a
- * batch (control statements plus at most one user statement), read its
- * results, hand the outcome to atomic.c.  Waiting is the driver's job. */
+ * batch (control statements plus user statements), read its results into
+ * per-statement outcomes, hand the batch to atomic.c.  Waiting is the
+ * driver's job. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,16 +17,44 @@ void pga__batch_reset(pga_conn *conn)
     conn->commit_sent = 0;
     conn->copy_out = 0;
     conn->multi_command = 0;
+    conn->nsyncs = 0;
+    conn->syncs_seen = 0;
+    conn->batch_open = 0;
     free(conn->script);
     conn->script = NULL;
-    if (conn->user_result != NULL) {
-        PQclear(conn->user_result);
-        conn->user_result = NULL;
+    for (size_t i = 0; i < conn->noutcomes; i++) {
+        PQclear(conn->outcomes[i].res);
+        pga__err_free(&conn->outcomes[i].err);
     }
-    if (conn->done_result != NULL) {
-        pga_result_free(conn->done_result);
-        conn->done_result = NULL;
+    conn->noutcomes = 0;
+}
+
+/* A statement sent "autonomously" is its own implicit transaction: with
+ * no block and autocommit on, each gets its own sync so one failing does
+ * not skip the next, exactly as if they had been sent one by one. */
+static int autonomous(const pga_conn *conn)
+{
+    return conn->depth == 0 && conn->autocommit;
+}
+
+static int new_outcome(pga_conn *conn, unsigned *index)
+{
+    if (conn->noutcomes == conn->outcomes_cap) {
+        size_t cap = conn->outcomes_cap ? conn->outcomes_cap * 2 : 4;
+        pga__outcome *o = realloc(conn->outcomes, cap * sizeof(*o));
+        if (o == NULL) {
+            return PGA_ENOMEM;
+        }
+        conn->outcomes = o;
+        conn->outcomes_cap = cap;
     }
+    memset(&conn->outcomes[conn->noutcomes], 0, sizeof(*conn->outcomes));
+    *index = (unsigned)conn->noutcomes++;
+    if (pga__cmds_push(conn, PGA__CMD_USER, *index, 0) != PGA_OK) {
+        conn->noutcomes--;
+        return PGA_ENOMEM;
+    }
+    return PGA_OK;
 }
 
 static int text_reserve(pga_conn *conn, size_t need)
@@ -85,75 +114,106 @@ static int send_simple(pga_conn *conn, const char *sql)
     return PGA_OK;
 }
 
-static int send_pipeline(pga_conn *conn, const char *sql, const pga_params *params)
+/* The extended protocol parses each statement on its own: a user statement
+ * that does not parse cannot take a SAVEPOINT riding ahead of it down too,
+ * as it would in one simple-protocol string (parsed whole before running). */
+int pga__pipeline_open(pga_conn *conn)
 {
-    pga__params_view v;
     char one[128];
-    if (params != NULL) {
-        pga__params_view_of(params, &v);
-    }
-    else {
-        v = (pga__params_view){0, NULL, NULL, NULL, NULL};
-    }
-    if (!PQenterPipelineMode(conn->pg)) {
+    if (!pga__conn_usable(conn) || !PQenterPipelineMode(conn->pg)) {
         return pga__err_lost(conn, PGA_ECONN);
     }
     conn->pipeline = 1;
+    conn->batch_open = 1;
     for (size_t i = 0; i < conn->ncmds; i++) {
-        const pga__cmd *cmd = &conn->cmds[i];
-        int ok;
-        if (cmd->kind == PGA__CMD_USER) {
-            ok = PQsendQueryParams(conn->pg, sql, v.count, v.types, v.values,
-                                   v.lengths, v.formats, 0);
-        }
-        else {
-            pga__cmd_text(conn, cmd, one, sizeof(one));
-            ok = PQsendQueryParams(conn->pg, one, 0, NULL, NULL, NULL, NULL, 0);
-        }
-        if (!ok) {
+        pga__cmd_text(conn, &conn->cmds[i], one, sizeof(one));
+        if (!PQsendQueryParams(conn->pg, one, 0, NULL, NULL, NULL, NULL, 0)) {
             return pga__err_lost(conn, PGA_ECONN);
         }
     }
-    if (!PQpipelineSync(conn->pg)) {
+    return PGA_OK;
+}
+
+int pga__pipeline_add(pga_conn *conn, const char *sql, const pga_params *params)
+{
+    pga__params_view v = {0, NULL, NULL, NULL, NULL};
+    unsigned index;
+    if (params != NULL) {
+        pga__params_view_of(params, &v);
+    }
+    if (new_outcome(conn, &index) != PGA_OK) {
+        return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
+    }
+    if (!PQsendQueryParams(conn->pg, sql, v.count, v.types, v.values, v.lengths, v.formats, 0)) {
         return pga__err_lost(conn, PGA_ECONN);
     }
+    if (autonomous(conn)) {
+        if (!PQpipelineSync(conn->pg)) {
+            return pga__err_lost(conn, PGA_ECONN);
+        }
+        conn->nsyncs++;
+    }
+    return PGA_OK;
+}
+
+static void start_waiting(pga_conn *conn, int purpose)
+{
+    for (size_t i = 0; i < conn->ncmds; i++) {
+        if (conn->cmds[i].kind == PGA__CMD_COMMIT) {
+            conn->commit_sent = 1;
+        }
+    }
+    conn->purpose = purpose;
+    conn->batch_open = 0;
+    conn->op = PGA__OP_BATCH;
+    conn->flushing = 1;
+    conn->round_trips++;
+}
+
+int pga__pipeline_close(pga_conn *conn, int purpose)
+{
+    conn->purpose = purpose;
+    /* Inside a transaction one sync covers the batch, so a failure skips
+     * everything after it instead of running it in an aborted transaction. */
+    if (!autonomous(conn) || conn->nsyncs == 0) {
+        if (!PQpipelineSync(conn->pg)) {
+            return pga__batch_finished(conn, pga__err_lost(conn, PGA_ECONN), 1);
+        }
+        conn->nsyncs++;
+    }
+    start_waiting(conn, purpose);
     return PGA_OK;
 }
 
 int pga__batch_send(pga_conn *conn, int purpose, const char *sql, const pga_params *params)
 {
     int rc;
-    if (sql != NULL && pga__cmds_push(conn, PGA__CMD_USER, 0, 0) != PGA_OK) {
-        return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
-    }
     conn->purpose = purpose;
     if (!pga__conn_usable(conn)) {
         rc = pga__err_set(conn, PGA_ECONN, "%s", "connection to the server was lost");
     }
-    else if (sql == NULL || !conn->multi_command) {
-        /* The extended protocol parses each statement on its own: a user
-         * statement that does not parse cannot take the SAVEPOINT riding
-         * ahead of it down too, as it would in one simple-protocol string
-         * (which the server parses whole before running any of it). */
-        rc = send_pipeline(conn, sql, params);
-    }
-    else {
-        rc = send_simple(conn, sql);
-    }
-    if (rc != PGA_OK) {
-        /* Nothing of the batch is known to have reached the server; the
-         * completion still runs so the stack learns what was lost. */
-        return pga__batch_finished(conn, rc, !pga__conn_usable(conn));
-    }
-    for (size_t i = 0; i < conn->ncmds; i++) {
-        if (conn->cmds[i].kind == PGA__CMD_COMMIT) {
-            conn->commit_sent = 1;
+    else if (sql != NULL && conn->multi_command) {
+        unsigned index;
+        rc = new_outcome(conn, &index) == PGA_OK
+                 ? send_simple(conn, sql)
+                 : pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
+        if (rc == PGA_OK) {
+            start_waiting(conn, purpose);
+            return PGA_OK;
         }
     }
-    conn->op = PGA__OP_BATCH;
-    conn->flushing = 1;
-    conn->round_trips++;
-    return PGA_OK;
+    else {
+        rc = pga__pipeline_open(conn);
+        if (rc == PGA_OK && sql != NULL) {
+            rc = pga__pipeline_add(conn, sql, params);
+        }
+        if (rc == PGA_OK) {
+            return pga__pipeline_close(conn, purpose);
+        }
+    }
+    /* Nothing of the batch is known to have been acted on; the completion
+     * still runs so the stack learns what was lost. */
+    return pga__batch_finished(conn, rc, !pga__conn_usable(conn));
 }
 
 static void pending_pop(pga_conn *conn)
@@ -192,11 +252,30 @@ static void control_succeeded(pga_conn *conn, const pga__cmd *cmd, const PGresul
     }
 }
 
+static void statement_failed(pga_conn *conn, const pga__cmd *cmd, const PGresult *res)
+{
+    if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
+        pga__outcome *o = &conn->outcomes[cmd->arg];
+        pga__err_fill(&o->err, res);
+        o->rc = PGA_ESERVER;
+        if (conn->batch_rc == PGA_OK || conn->batch_rc == PGA_EMISUSE) {
+            pga__err_copy(&conn->err, &o->err);
+            conn->batch_rc = PGA_ESERVER;
+        }
+        return;
+    }
+    if (conn->batch_rc == PGA_OK || conn->batch_rc == PGA_EMISUSE) {
+        conn->batch_rc = pga__err_server(conn, res);
+    }
+    if (cmd != NULL && cmd->kind == PGA__CMD_SAVEPOINT && (int)cmd->arg < conn->depth) {
+        conn->blocks[cmd->arg].sp_state = PGA__SP_FAILED;
+    }
+}
+
 static void on_result(pga_conn *conn, PGresult *res)
 {
     const pga__cmd *cmd = conn->cmd_index < conn->ncmds ? &conn->cmds[conn->cmd_index] : NULL;
-    ExecStatusType st = PQresultStatus(res);
-    switch (st) {
+    switch (PQresultStatus(res)) {
     case PGRES_COMMAND_OK:
     case PGRES_TUPLES_OK:
     case PGRES_EMPTY_QUERY:
@@ -204,10 +283,9 @@ static void on_result(pga_conn *conn, PGresult *res)
         if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
             /* Several commands in one string: the last one's rows are the
              * statement's result, as in psql. */
-            if (conn->user_result != NULL) {
-                PQclear(conn->user_result);
-            }
-            conn->user_result = res;
+            pga__outcome *o = &conn->outcomes[cmd->arg];
+            PQclear(o->res);
+            o->res = res;
             return;
         }
         if (cmd != NULL) {
@@ -222,15 +300,19 @@ static void on_result(pga_conn *conn, PGresult *res)
         if (conn->batch_rc == PGA_OK) {
             conn->batch_rc = pga__err_set(conn, PGA_EMISUSE, "%s",
                                           "COPY TO STDOUT is not supported by pgatomic");
+            if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
+                pga__err_copy(&conn->outcomes[cmd->arg].err, &conn->err);
+                conn->outcomes[cmd->arg].rc = PGA_EMISUSE;
+            }
+        }
+        break;
+    case PGRES_PIPELINE_ABORTED:
+        if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
+            conn->outcomes[cmd->arg].aborted = 1;
         }
         break;
     default:
-        if (conn->batch_rc == PGA_OK || conn->batch_rc == PGA_EMISUSE) {
-            conn->batch_rc = pga__err_server(conn, res);
-        }
-        if (cmd != NULL && cmd->kind == PGA__CMD_SAVEPOINT && (int)cmd->arg < conn->depth) {
-            conn->blocks[cmd->arg].sp_state = PGA__SP_FAILED;
-        }
+        statement_failed(conn, cmd, res);
         break;
     }
     PQclear(res);
@@ -242,8 +324,12 @@ static int finish(pga_conn *conn)
     int rc = conn->batch_rc;
     conn->op = PGA__OP_NONE;
     conn->flushing = 0;
-    if (conn->pipeline && !lost) {
-        PQexitPipelineMode(conn->pg);
+    if (conn->pipeline && !lost && !PQexitPipelineMode(conn->pg)) {
+        /* Results left unread would be handed to the next batch as its
+         * own: refuse to go on rather than misattribute them. */
+        PQfinish(conn->pg);
+        conn->pg = NULL;
+        lost = 1;
     }
     conn->pipeline = 0;
     if (lost) {
@@ -251,6 +337,59 @@ static int finish(pga_conn *conn)
                                      ? PGA_ECOMMITUNKNOWN : PGA_ECONN);
     }
     return pga__batch_finished(conn, rc, lost);
+}
+
+static int read_results(pga_conn *conn)
+{
+    for (;;) {
+        if (conn->copy_out) {
+            char *buf = NULL;
+            int n = PQgetCopyData(conn->pg, &buf, 1);
+            if (buf != NULL) {
+                PQfreemem(buf);
+            }
+            if (n > 0) {
+                continue;
+            }
+            if (n == 0) {
+                return PGA_WANT_READ;
+            }
+            conn->copy_out = 0;
+        }
+        if (PQisBusy(conn->pg)) {
+            return PQstatus(conn->pg) == CONNECTION_BAD ? finish(conn) : PGA_WANT_READ;
+        }
+        PGresult *res = PQgetResult(conn->pg);
+        if (conn->pipeline) {
+            if (res == NULL) {
+                /* Each command's results end with NULL. */
+                conn->cmd_index++;
+            }
+            else if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+                PQclear(res);
+                if (++conn->syncs_seen >= conn->nsyncs) {
+                    return finish(conn);
+                }
+            }
+            else {
+                on_result(conn, res);
+            }
+        }
+        else {
+            if (res == NULL) {
+                return finish(conn);
+            }
+            int is_user = conn->cmd_index < conn->ncmds
+                          && conn->cmds[conn->cmd_index].kind == PGA__CMD_USER;
+            on_result(conn, res);
+            if (!is_user) {
+                conn->cmd_index++;
+            }
+        }
+        if (PQstatus(conn->pg) == CONNECTION_BAD) {
+            return finish(conn);
+        }
+    }
 }
 
 static int batch_step(pga_conn *conn, int ready)
@@ -273,62 +412,7 @@ static int batch_step(pga_conn *conn, int ready)
     if (!PQconsumeInput(conn->pg)) {
         return finish(conn);
     }
-    for (;;) {
-        if (conn->copy_out) {
-            char *buf = NULL;
-            int n = PQgetCopyData(conn->pg, &buf, 1);
-            if (buf != NULL) {
-                PQfreemem(buf);
-            }
-            if (n > 0) {
-                continue;
-            }
-            if (n == 0) {
-                return PGA_WANT_READ;
-            }
-            conn->copy_out = 0;
-        }
-        if (PQisBusy(conn->pg)) {
-            if (PQstatus(conn->pg) == CONNECTION_BAD) {
-                return finish(conn);
-            }
-            return PGA_WANT_READ;
-        }
-        PGresult *res = PQgetResult(conn->pg);
-        if (conn->pipeline) {
-            if (res == NULL) {
-                conn->cmd_index++;
-                if (PQstatus(conn->pg) == CONNECTION_BAD) {
-                    return finish(conn);
-                }
-                continue;
-            }
-            ExecStatusType st = PQresultStatus(res);
-            if (st == PGRES_PIPELINE_SYNC) {
-                PQclear(res);
-                return finish(conn);
-            }
-            if (st == PGRES_PIPELINE_ABORTED) {
-                PQclear(res);
-                continue;
-            }
-            on_result(conn, res);
-        }
-        else {
-            if (res == NULL) {
-                return finish(conn);
-            }
-            int is_user = conn->cmd_index < conn->ncmds
-                          && conn->cmds[conn->cmd_index].kind == PGA__CMD_USER;
-            on_result(conn, res);
-            if (!is_user) {
-                conn->cmd_index++;
-            }
-        }
-        if (PQstatus(conn->pg) == CONNECTION_BAD) {
-            return finish(conn);
-        }
-    }
+    return read_results(conn);
 }
 
 int pga_conn_step(pga_conn *conn, int ready)
@@ -345,7 +429,8 @@ int pga_conn_step(pga_conn *conn, int ready)
             return PGA_OK;
         }
         /* A completion may start a follow-up batch (ROLLBACK after a
-         * failed COMMIT); it runs in the same operation. */
+         * failed COMMIT, a script after its prelude); it runs in the same
+         * operation. */
         if (rc != PGA_OK || conn->op != PGA__OP_BATCH) {
             return rc;
         }
@@ -353,9 +438,41 @@ int pga_conn_step(pga_conn *conn, int ready)
     }
 }
 
+int pga_batch_size(const pga_conn *conn)
+{
+    return (int)conn->noutcomes;
+}
+
+int pga_batch_outcome(pga_conn *conn, int index, pga_result **out)
+{
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (index < 0 || (size_t)index >= conn->noutcomes || conn->op != PGA__OP_NONE) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s", "no such statement in the finished batch");
+    }
+    pga__outcome *o = &conn->outcomes[index];
+    if (o->rc != PGA_OK) {
+        pga__err_copy(&conn->err, &o->err);
+        conn->err.rc = o->rc;
+        return o->rc;
+    }
+    if (out != NULL && o->res != NULL) {
+        *out = pga__result_wrap(o->res);
+        if (*out == NULL) {
+            return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
+        }
+        o->res = NULL;
+    }
+    return PGA_OK;
+}
+
 pga_result *pga_conn_take_result(pga_conn *conn)
 {
-    pga_result *res = conn->done_result;
-    conn->done_result = NULL;
+    pga_result *res = NULL;
+    if (conn->noutcomes > 0 && conn->op == PGA__OP_NONE && conn->outcomes[0].rc == PGA_OK
+        && conn->outcomes[0].res != NULL) {
+        pga_batch_outcome(conn, 0, &res);
+    }
     return res;
 }
