@@ -205,7 +205,7 @@ PGA_EXTERN int pga_conn_connect(pga_conn *conn, const char *conninfo);
 /* End the session.  Inside atomic blocks the blocks stay on the stack:
  * ^leaving them sends nothing and reports success, ^statements inside them
  * fail with PGA_ECLOSED.  Hooks of the abandoned transaction are reported
- * as dropped by pga_conn_next_hook().  METHOD: pga_conn  BLOCKS: never */
+ * as dropped by pga_hook_next().  METHOD: pga_conn  BLOCKS: never */
 PGA_EXTERN void pga_conn_close(pga_conn *conn);
 
 /* 1 when a session is open and libpq believes it healthy.  BLOCKS: never */

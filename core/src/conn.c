@@ -235,6 +235,33 @@ static void session_forget(pga_conn *conn)
     conn->op = PGA__OP_NONE;
 }
 
+#define PGA__PINNED_OPTIONS "-c DateStyle=ISO -c IntervalStyle=postgres"
+
+/* The user's options (from the string, else PGOPTIONS) followed by ours. */
+static char *session_options(const char *conninfo)
+{
+    const char *user = NULL;
+    PQconninfoOption *opts = NULL;
+    if (conninfo != NULL && conninfo[0] != '\0') {
+        opts = PQconninfoParse(conninfo, NULL);
+        for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
+            if (strcmp(o->keyword, "options") == 0 && o->val != NULL) {
+                user = o->val;
+            }
+        }
+    }
+    if (user == NULL) {
+        user = getenv("PGOPTIONS");
+    }
+    size_t n = (user ? strlen(user) : 0) + sizeof(PGA__PINNED_OPTIONS) + 2;
+    char *merged = malloc(n);
+    if (merged != NULL) {
+        snprintf(merged, n, "%s%s%s", user ? user : "", user ? " " : "", PGA__PINNED_OPTIONS);
+    }
+    PQconninfoFree(opts);
+    return merged;
+}
+
 int pga_conn_connect_start(pga_conn *conn, const char *conninfo)
 {
     pga__err_clear(conn);
@@ -260,10 +287,18 @@ int pga_conn_connect_start(pga_conn *conn, const char *conninfo)
     conn->nmanual = 0;
     conn->round_trips = 0;
 
-    const char *keys[] = {"dbname", "fallback_application_name", NULL};
-    const char *vals[] = {conn->conninfo ? conn->conninfo : "", "pgatomic", NULL};
+    char *options = session_options(conn->conninfo);
+    if (options == NULL) {
+        return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
+    }
+    /* Values decode from the server's text output, so its formats are
+     * pinned; the user's own options come first and keep every other
+     * setting.  Later keywords override the expanded string's. */
+    const char *keys[] = {"dbname", "fallback_application_name", "client_encoding", "options", NULL};
+    const char *vals[] = {conn->conninfo ? conn->conninfo : "", "pgatomic", "UTF8", options, NULL};
     /* expand_dbname=1: the string may be a URI or key=value list. */
     conn->pg = PQconnectStartParams(keys, vals, 1);
+    free(options);
     if (conn->pg == NULL || PQstatus(conn->pg) == CONNECTION_BAD) {
         return connect_failed(conn);
     }

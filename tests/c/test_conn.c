@@ -161,3 +161,22 @@ TEST(statements_on_closed_connection_fail_cleanly)
     pga_conn_free(c);
     pga_conn_free(NULL);
 }
+
+TEST(output_formats_are_pinned_but_user_options_kept)
+{
+    pga_conn *c = NULL;
+    pga_result *r = NULL;
+    char dsn[512];
+    const char *host = getenv("PGHOST");
+    snprintf(dsn, sizeof(dsn), "host=%s options='-c DateStyle=German -c search_path=pg_catalog,public'",
+             host ? host : "/tmp");
+    ASSERT_EQ_INT(PGA_OK, pga_conn_new(&c));
+    ASSERT_EQ_INT(PGA_OK, pga_conn_connect(c, dsn));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT '2024-01-02'::date, current_setting('search_path'), "
+                                       "current_setting('client_encoding')", NULL, &r));
+    ASSERT_EQ_STR("2024-01-02", pga_result_text(r, 0, 0, NULL));
+    ASSERT_EQ_STR("pg_catalog,public", pga_result_text(r, 0, 1, NULL));
+    ASSERT_EQ_STR("UTF8", pga_result_text(r, 0, 2, NULL));
+    pga_result_free(r);
+    pga_conn_free(c);
+}
