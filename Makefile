@@ -22,9 +22,9 @@ TEST_SRC := $(wildcard tests/c/*.c)
 TEST_OBJ := $(TEST_SRC:tests/c/%.c=$(BUILD)/tests/%.o)
 HEADERS := core/include/pgatomic.h core/src/internal.h tests/c/harness.h
 
-.PHONY: all lib test asan valgrind demo clean
+.PHONY: all lib test asan valgrind demo clean proxy-check
 
-all: lib $(BUILD)/test-c $(BUILD)/demo-transfer
+all: lib $(BUILD)/test-c $(BUILD)/demo-transfer $(BUILD)/pgproxy
 
 lib: $(BUILD)/libpgatomic.a $(BUILD)/libpgatomic.so
 
@@ -49,6 +49,19 @@ $(BUILD)/demo-transfer: examples/c/transfer.c $(BUILD)/libpgatomic.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpgatomic.a $(LDFLAGS) $(LDLIBS)
 
+# The loopback proxy that counts round trips, adds latency and injects
+# faults (tests/proxy/README.md); it needs nothing but libc.
+$(BUILD)/pgproxy: tests/proxy/pgproxy.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -O2 -g -o $@ $<
+
+$(BUILD)/pipeline_client: tests/proxy/pipeline_client.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -O2 -g -I$(PG_INC) -o $@ $< $(LDLIBS)
+
+proxy-check: $(BUILD)/pgproxy $(BUILD)/pipeline_client
+	PGPROXY=$(BUILD)/pgproxy PIPELINE_CLIENT=$(BUILD)/pipeline_client bash tests/proxy/check.sh
+
 test: $(BUILD)/test-c
 	$(BUILD)/test-c
 
@@ -67,3 +80,32 @@ valgrind: $(BUILD)/test-c
 
 clean:
 	rm -rf out
+
+# Fuzzing.  `make fuzz` runs libFuzzer (needs clang-14 and libclang-rt-14-dev
+# from Debian) on each target for FUZZ_SECONDS, starting from the committed
+# corpus and writing what it finds to out/fuzz/; `make fuzz-replay` runs the
+# committed corpus through the same targets with gcc and sanitizers, as CI does.
+FUZZ_TARGETS := decode params sqlscan
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang-14
+CODEC_SRC := core/src/error.c core/src/params.c core/src/value.c core/src/sqlscan.c
+FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Icore/include -Icore/src -I$(PG_INC)
+
+.PHONY: fuzz fuzz-replay
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs $(FUZZ_CC): apt-get install clang-14 libclang-rt-14-dev"; exit 1; }
+	@mkdir -p $(BUILD)/fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_$$t.c $(CODEC_SRC) -o $(BUILD)/fuzz/fuzz_$$t; \
+		mkdir -p $(BUILD)/fuzz/corpus-$$t; \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus-$$t tests/fuzz/corpus/$$t; \
+	done
+
+fuzz-replay:
+	@mkdir -p $(BUILD)/fuzz
+	@ok=0; bad=0; for t in $(FUZZ_TARGETS); do \
+		if $(CC) $(FUZZ_FLAGS) $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all \
+			tests/fuzz/fuzz_$$t.c tests/fuzz/replay.c $(CODEC_SRC) -o $(BUILD)/fuzz/replay_$$t \
+			&& $(BUILD)/fuzz/replay_$$t tests/fuzz/corpus/$$t; \
+		then echo "ok   fuzz/$$t"; ok=$$((ok + 1)); else echo "FAIL fuzz/$$t"; bad=$$((bad + 1)); fi; \
+	done; echo "$$ok passed, $$bad failed"; [ $$bad = 0 ]
