@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # suite-c.sh -- the C tests three ways: plain (`make test`), under ASan+UBSan
-# (`make asan`) and under valgrind (`make valgrind`).  Each run counts on its
-# own; the last line sums them as `N passed, N failed`.
+# (`make asan`) and under valgrind (`make valgrind`); the fuzz corpus replayed
+# under sanitizers (`make fuzz-replay`); the test proxy's self-check (`make
+# proxy-check`).  Each run counts on its own; the last line sums them as
+# `N passed, N failed`.
 #
 # A run that exits non-zero after printing "0 failed" (a leak or memory error
 # found once the tests were done) counts as 1 failed; so does one that exits
@@ -45,6 +47,8 @@ run() {
 run test
 run asan
 run valgrind
+run fuzz-replay
+run proxy-check
 
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" = 0 ]
