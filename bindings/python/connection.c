@@ -1,0 +1,983 @@
+/* connection.c -- the Connection type: one pga_conn, driven blocking with
+ * the GIL released around every network wait.  It translates arguments and
+ * outcomes; which statement to send, and when, is the core's business.
+ * Keywords, defaults and aliases are resolved by python/pgatomic. */
+#include "module.h"
+
+#include <libpq-fe.h>
+#include <pythread.h>
+
+/* Returned by drive() when Ctrl-C stopped the wait: the operation was
+ * cancelled and has ended, and KeyboardInterrupt is set.  Outside the core's
+ * code range on purpose. */
+#define PGAPY_INTERRUPTED (-1000)
+
+/* ------------------------------------------------------------------------
+ * Helpers
+ * ---------------------------------------------------------------------- */
+
+/* Every method starts here.  A connection belongs to the thread that made
+ * it, as Django's do: the core allows one thread at a time, and a block
+ * opened on one thread must not be entered from another. */
+static int
+guard(pgapy_Connection *self)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    PyObject *info;
+
+    if (self->conn == NULL) {
+        pgapy_raise(self->state, NULL, PGA_ECLOSED, NULL);
+        return -1;
+    }
+    if (self->thread_ident == me) {
+        return 0;
+    }
+    info = Py_BuildValue("{s:k,s:k}", "owner_thread", self->thread_ident,
+                         "current_thread", me);
+    if (info == NULL) {
+        return -1;
+    }
+    pgapy_raise_condition(self->state, "ETHREAD", info);
+    Py_DECREF(info);
+    return -1;
+}
+
+/* Run the operation a *_start call queued until it ends.  Signals are
+ * checked between intervals; on Ctrl-C the statement is cancelled and we
+ * wait for the server to end it, so the block stack stays in step with the
+ * server. */
+static int
+wait_for(pgapy_Connection *self, int rc, int cancel)
+{
+    if (rc < 0) {
+        return rc;
+    }
+    do {
+        Py_BEGIN_ALLOW_THREADS
+        rc = pga_conn_wait(self->conn, PGAPY_SIGNAL_CHECK_MS);
+        Py_END_ALLOW_THREADS
+    } while (rc > 0 && PyErr_CheckSignals() == 0);
+    if (rc <= 0) {
+        return rc;
+    }
+    if (!cancel) {
+        return PGAPY_INTERRUPTED;   /* the caller abandons the operation */
+    }
+    /* KeyboardInterrupt (or the handler's exception) is set; the outcome of
+     * the cancelled operation is dropped in its favour. */
+    Py_BEGIN_ALLOW_THREADS
+    pga_conn_cancel(self->conn);
+    do {
+        rc = pga_conn_wait(self->conn, -1);
+    } while (rc > 0);
+    Py_END_ALLOW_THREADS
+    return PGAPY_INTERRUPTED;
+}
+
+static int
+drive(pgapy_Connection *self, int rc)
+{
+    return wait_for(self, rc, 1);
+}
+
+/* Take every hook the core has ready before running or destroying any:
+ * a destructor may run Python code that uses this connection again.
+ * Runnable ones go to self->hooks for python/pgatomic to run in order. */
+static int
+drain_hooks(pgapy_Connection *self)
+{
+    PyObject *dropped = PyList_New(0);
+    pga_hook h;
+    int kind, failed = 0;
+
+    while ((kind = pga_hook_next(self->conn, &h)) > 0) {
+        PyObject *data = (PyObject *)h.data;   /* a strong reference, now ours */
+
+        if (dropped == NULL) {
+            failed = 1;
+            Py_XDECREF(data);
+            continue;
+        }
+        if (kind == PGA_HOOK_RUN && self->hooks != NULL) {
+            if (PyList_Append(self->hooks, data) < 0) {
+                failed = 1;
+            }
+        }
+        else if (PyList_Append(dropped, data) < 0) {
+            failed = 1;
+        }
+        Py_XDECREF(data);
+    }
+    Py_XDECREF(dropped);
+    return failed ? -1 : 0;
+}
+
+static void
+hook_destroy(void *data)
+{
+    /* Called by pga_conn_free() from our dealloc, with the GIL held. */
+    Py_XDECREF((PyObject *)data);
+}
+
+/* The exception that broke the block, for TransactionManagementError's
+ * __cause__: the very object raised earlier when we still have it (it is
+ * what Django chains), else one built from the core's description. */
+static PyObject *
+broken_cause(pgapy_Connection *self)
+{
+    if (!pga_conn_has_cause(self->conn)) {
+        return NULL;
+    }
+    if (self->last_error != NULL) {
+        return Py_NewRef(self->last_error);
+    }
+    return pgapy_make_error(self->state, self->conn, PGA_ESERVER, NULL);
+}
+
+/* Raise for a failed operation, remembering server and connection errors
+ * so a later PGA_EBROKEN can chain them. */
+static PyObject *
+raise_from_core(pgapy_Connection *self, int rc, PyObject *extra)
+{
+    PyObject *exc, *cause = NULL;
+
+    if (rc == PGAPY_INTERRUPTED) {
+        return NULL;
+    }
+    if (rc == PGA_ENOMEM) {
+        return PyErr_NoMemory();
+    }
+    if (rc == PGA_EBROKEN) {
+        cause = broken_cause(self);
+        if (cause == NULL && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    exc = pgapy_make_error(self->state, self->conn, rc, extra);
+    if (exc == NULL) {
+        Py_XDECREF(cause);
+        return NULL;
+    }
+    if (cause != NULL) {
+        PyException_SetCause(exc, cause);    /* steals cause */
+    }
+    if ((rc == PGA_ESERVER || rc == PGA_ECONN) && pga_atomic_depth(self->conn) > 0) {
+        Py_XSETREF(self->last_error, Py_NewRef(exc));
+    }
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+    return NULL;
+}
+
+/* The stack emptied: nothing can be broken by an older error any more. */
+static void
+forget_errors_if_idle(pgapy_Connection *self)
+{
+    if (pga_atomic_depth(self->conn) == 0) {
+        Py_CLEAR(self->last_error);
+    }
+}
+
+static const char *
+sql_text(pgapy_state *st, PyObject *sql)
+{
+    Py_ssize_t len;
+    const char *text;
+
+    if (!PyUnicode_Check(sql)) {
+        PyErr_Format(PyExc_TypeError, "the query must be a str, not %.100s",
+                     Py_TYPE(sql)->tp_name);
+        return NULL;
+    }
+    text = PyUnicode_AsUTF8AndSize(sql, &len);
+    if (text == NULL) {
+        return NULL;
+    }
+    if (strlen(text) != (size_t)len) {
+        /* libpq reads the query as a C string: a NUL would silently cut it
+         * short and run a different statement. */
+        pgapy_raise_condition(st, "ESQLNUL", NULL);
+        return NULL;
+    }
+    return text;
+}
+
+static int
+check_nargs(const char *name, Py_ssize_t nargs, Py_ssize_t min, Py_ssize_t max)
+{
+    if (nargs < min || nargs > max) {
+        PyErr_Format(PyExc_TypeError, "%s() takes %zd to %zd positional arguments (%zd given)",
+                     name, min, max, nargs);
+        return 0;
+    }
+    return 1;
+}
+
+/* One statement: convert, send, wait, and (if want) build the Result. */
+static PyObject *
+run_statement(pgapy_Connection *self, const char *sql, PyObject *params, int want)
+{
+    pga_result *res;
+    PyObject *out;
+    int rc;
+
+    if (pgapy_params_from_python(self->state, self->params, params) < 0) {
+        return NULL;
+    }
+    rc = pga_query_start(self->conn, sql, params == Py_None ? NULL : self->params);
+    if (rc == PGA_EPARAMCOUNT) {
+        PyObject *extra = Py_BuildValue("{s:i,s:i}", "placeholders",
+                                        pga_sql_count_params(sql), "params",
+                                        pga_params_count(self->params));
+        if (extra == NULL) {
+            return NULL;
+        }
+        raise_from_core(self, rc, extra);
+        Py_DECREF(extra);
+        return NULL;
+    }
+    rc = drive(self, rc);
+    if (rc < 0) {
+        res = pga_conn_take_result(self->conn);
+        pga_result_free(res);
+        return raise_from_core(self, rc, NULL);
+    }
+    res = pga_conn_take_result(self->conn);
+    if (!want) {
+        pga_result_free(res);
+        Py_RETURN_NONE;
+    }
+    if (res == NULL) {
+        PyErr_SetString(PyExc_SystemError, "the core finished a statement without a result");
+        return NULL;
+    }
+    out = pgapy_result_from_core(self->state, res);
+    pga_result_free(res);
+    return out;
+}
+
+/* Shared tail of exit, commit and rollback: wait, hand the hooks over,
+ * then report. */
+static PyObject *
+finish_ending(pgapy_Connection *self, int rc)
+{
+    rc = drive(self, rc);
+    if (drain_hooks(self) < 0 && rc >= 0) {
+        forget_errors_if_idle(self);
+        return NULL;
+    }
+    if (rc < 0) {
+        raise_from_core(self, rc, NULL);
+        forget_errors_if_idle(self);
+        return NULL;
+    }
+    forget_errors_if_idle(self);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------
+ * Methods
+ * ---------------------------------------------------------------------- */
+
+static PyObject *
+conn_connect(pgapy_Connection *self, PyObject *dsn)
+{
+    const char *conninfo = NULL;
+    int rc;
+
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    if (dsn != Py_None) {
+        if (!PyUnicode_Check(dsn)) {
+            PyErr_Format(PyExc_TypeError, "dsn must be a str or None, not %.100s",
+                         Py_TYPE(dsn)->tp_name);
+            return NULL;
+        }
+        conninfo = PyUnicode_AsUTF8(dsn);
+        if (conninfo == NULL) {
+            return NULL;
+        }
+    }
+    rc = pga_conn_connect_start(self->conn, conninfo);
+    /* No cancel while connecting: there is no backend to cancel yet, and
+     * an unreachable host could keep us waiting for the connect timeout. */
+    rc = wait_for(self, rc, 0);
+    if (rc == PGAPY_INTERRUPTED) {
+        /* A half-open session is useless: drop it, keep the interrupt. */
+        pga_conn_close(self->conn);
+        drain_hooks(self);
+        return NULL;
+    }
+    if (rc < 0) {
+        return raise_from_core(self, rc, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+conn_close(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    pga_conn_close(self->conn);
+    if (drain_hooks(self) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+conn_execute(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    const char *sql;
+
+    if (!check_nargs("_execute", nargs, 1, 2) || guard(self) < 0) {
+        return NULL;
+    }
+    sql = sql_text(self->state, args[0]);
+    if (sql == NULL) {
+        return NULL;
+    }
+    return run_statement(self, sql, nargs > 1 ? args[1] : Py_None, 1);
+}
+
+/* executemany() inside a transaction: every statement in one round trip.
+ * The core stops the statements after a failure (the block is broken), as
+ * a loop would.  Outside a transaction each statement of a batch would be
+ * its own transaction and a failure would not stop the later ones, so
+ * there we loop instead: the first failure ends executemany(). */
+static int
+in_transaction(pgapy_Connection *self)
+{
+    return pga_atomic_depth(self->conn) > 0 || !pga_conn_get_autocommit(self->conn);
+}
+
+static PyObject *
+executemany_loop(pgapy_Connection *self, const char *sql, PyObject *it)
+{
+    PyObject *params;
+
+    while ((params = PyIter_Next(it)) != NULL) {
+        PyObject *r = run_statement(self, sql, params, 0);
+
+        Py_DECREF(params);
+        if (r == NULL) {
+            return NULL;
+        }
+        Py_DECREF(r);
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+executemany_batch(pgapy_Connection *self, const char *sql, PyObject *it)
+{
+    PyObject *params, *etype = NULL, *evalue = NULL, *etb = NULL;
+    int rc;
+
+    /* Nothing to run: no batch, so nothing owed by the block is sent. */
+    params = PyIter_Next(it);
+    if (params == NULL) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    rc = pga_batch_begin(self->conn);
+    if (rc < 0) {
+        Py_DECREF(params);
+        return raise_from_core(self, rc, NULL);
+    }
+    /* Statements go out as they are added; a bad item stops the adding
+     * but what was added still runs (as it would have in a loop), so its
+     * exception waits until the batch is done. */
+    do {
+        if (pgapy_params_from_python(self->state, self->params, params) < 0) {
+            Py_DECREF(params);
+            break;
+        }
+        Py_DECREF(params);
+        rc = pga_batch_add(self->conn, sql, self->params);
+        if (rc < 0) {
+            PyObject *extra = NULL;
+
+            if (rc == PGA_EPARAMCOUNT) {
+                extra = Py_BuildValue("{s:i,s:i}", "placeholders",
+                                      pga_sql_count_params(sql), "params",
+                                      pga_params_count(self->params));
+            }
+            if (rc != PGA_EPARAMCOUNT || extra != NULL) {
+                raise_from_core(self, rc, extra);
+            }
+            Py_XDECREF(extra);
+            break;
+        }
+    } while ((params = PyIter_Next(it)) != NULL);
+    PyErr_Fetch(&etype, &evalue, &etb);
+    rc = drive(self, pga_batch_send(self->conn));
+    if (rc == PGAPY_INTERRUPTED) {
+        Py_XDECREF(etype);
+        Py_XDECREF(evalue);
+        Py_XDECREF(etb);
+        return NULL;
+    }
+    if (rc < 0) {
+        /* The first statement that failed is the news; the ones after it
+         * report PGA_EBROKEN because of it. */
+        int n = pga_batch_size(self->conn);
+
+        for (int i = 0; i < n; i++) {
+            int orc = pga_batch_outcome(self->conn, i, NULL);
+
+            if (orc < 0) {
+                rc = orc;
+                break;
+            }
+        }
+        Py_XDECREF(etype);
+        Py_XDECREF(evalue);
+        Py_XDECREF(etb);
+        return raise_from_core(self, rc, NULL);
+    }
+    if (etype != NULL) {
+        PyErr_Restore(etype, evalue, etb);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+conn_executemany(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    const char *sql;
+    PyObject *it, *r;
+
+    if (!check_nargs("_executemany", nargs, 2, 2) || guard(self) < 0) {
+        return NULL;
+    }
+    sql = sql_text(self->state, args[0]);
+    if (sql == NULL) {
+        return NULL;
+    }
+    it = PyObject_GetIter(args[1]);
+    if (it == NULL) {
+        return NULL;
+    }
+    r = in_transaction(self) ? executemany_batch(self, sql, it)
+                             : executemany_loop(self, sql, it);
+    Py_DECREF(it);
+    return r;
+}
+
+static PyObject *
+conn_atomic_enter(pgapy_Connection *self, PyObject *flags)
+{
+    unsigned long f;
+    int rc;
+
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    f = PyLong_AsUnsignedLong(flags);
+    if (f == (unsigned long)-1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    forget_errors_if_idle(self);
+    rc = pga_atomic_enter(self->conn, (unsigned)f);
+    if (rc < 0) {
+        return raise_from_core(self, rc, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+conn_atomic_exit(pgapy_Connection *self, PyObject *failed)
+{
+    int f;
+
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    f = PyObject_IsTrue(failed);
+    if (f < 0) {
+        return NULL;
+    }
+    return finish_ending(self, pga_atomic_exit_start(self->conn, f));
+}
+
+static PyObject *
+conn_commit(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    return finish_ending(self, pga_commit_start(self->conn));
+}
+
+static PyObject *
+conn_rollback(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    return finish_ending(self, pga_rollback_start(self->conn));
+}
+
+static PyObject *
+conn_get_autocommit(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(pga_conn_get_autocommit(self->conn));
+}
+
+static PyObject *
+conn_set_autocommit(pgapy_Connection *self, PyObject *on)
+{
+    int flag, rc;
+
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    flag = PyObject_IsTrue(on);
+    if (flag < 0) {
+        return NULL;
+    }
+    rc = pga_conn_set_autocommit(self->conn, flag);
+    if (rc < 0) {
+        return raise_from_core(self, rc, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+conn_get_rollback(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    int rc;
+
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    rc = pga_atomic_get_rollback(self->conn);
+    if (rc < 0) {
+        return raise_from_core(self, rc, NULL);
+    }
+    return PyBool_FromLong(rc);
+}
+
+static PyObject *
+conn_set_rollback(pgapy_Connection *self, PyObject *value)
+{
+    int flag, rc;
+
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    flag = PyObject_IsTrue(value);
+    if (flag < 0) {
+        return NULL;
+    }
+    rc = pga_atomic_set_rollback(self->conn, flag);
+    if (rc < 0) {
+        return raise_from_core(self, rc, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+conn_savepoint(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    const char *name = NULL;
+    int rc;
+
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    rc = pga_savepoint_start(self->conn, &name);
+    if (rc >= 0) {
+        rc = drive(self, rc);
+    }
+    if (rc < 0) {
+        return raise_from_core(self, rc, NULL);
+    }
+    if (name == NULL) {
+        Py_RETURN_NONE;
+    }
+    return PyUnicode_FromString(name);
+}
+
+static PyObject *
+savepoint_end(pgapy_Connection *self, PyObject *sid, int rollback)
+{
+    const char *name;
+    int rc;
+
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    if (!PyUnicode_Check(sid)) {
+        PyErr_Format(PyExc_TypeError, "a savepoint id must be a str, not %.100s",
+                     Py_TYPE(sid)->tp_name);
+        return NULL;
+    }
+    name = PyUnicode_AsUTF8(sid);
+    if (name == NULL) {
+        return NULL;
+    }
+    rc = rollback ? pga_savepoint_rollback_start(self->conn, name)
+                  : pga_savepoint_release_start(self->conn, name);
+    rc = drive(self, rc);
+    /* Hooks registered under a savepoint rolled back to are dropped now. */
+    if (drain_hooks(self) < 0 && rc >= 0) {
+        return NULL;
+    }
+    if (rc < 0) {
+        return raise_from_core(self, rc, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+conn_savepoint_commit(pgapy_Connection *self, PyObject *sid)
+{
+    return savepoint_end(self, sid, 0);
+}
+
+static PyObject *
+conn_savepoint_rollback(pgapy_Connection *self, PyObject *sid)
+{
+    return savepoint_end(self, sid, 1);
+}
+
+static PyObject *
+conn_hook_add(pgapy_Connection *self, PyObject *data)
+{
+    pga_hook h;
+    int rc;
+
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    h.run = NULL;
+    h.data = Py_NewRef(data);
+    h.destroy = hook_destroy;
+    rc = pga_hook_add(self->conn, &h);
+    if (rc == PGA_OK) {
+        Py_RETURN_TRUE;         /* the core keeps our reference */
+    }
+    Py_DECREF(data);
+    if (rc == PGA_HOOK_NOW) {
+        Py_RETURN_FALSE;        /* no transaction: the caller runs it now */
+    }
+    return raise_from_core(self, rc, NULL);
+}
+
+static PyObject *
+conn_take_hooks(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    PyObject *fresh, *taken;
+
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    fresh = PyList_New(0);
+    if (fresh == NULL) {
+        return NULL;
+    }
+    taken = self->hooks;
+    self->hooks = fresh;
+    return taken;
+}
+
+static PyObject *
+conn_cancel(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    int rc;
+
+    /* No thread guard: cancelling from another thread is the point.  The
+     * core reads only data fixed at connect time. */
+    if (self->conn == NULL) {
+        Py_RETURN_NONE;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    rc = pga_conn_cancel(self->conn);
+    Py_END_ALLOW_THREADS
+    return PyBool_FromLong(rc == PGA_OK);
+}
+
+static PyObject *
+conn_enter(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return Py_NewRef(self);
+}
+
+/* ------------------------------------------------------------------------
+ * Properties
+ * ---------------------------------------------------------------------- */
+
+static PyObject *
+conn_get_closed(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->conn == NULL || !pga_conn_is_open(self->conn));
+}
+
+static PyObject *
+conn_get_in_atomic_block(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->conn != NULL && pga_atomic_depth(self->conn) > 0);
+}
+
+static PyObject *
+conn_get_needs_rollback(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    if (self->conn == NULL || pga_atomic_depth(self->conn) == 0) {
+        Py_RETURN_FALSE;
+    }
+    return PyBool_FromLong(pga_atomic_get_rollback(self->conn) > 0);
+}
+
+static PyObject *
+conn_get_savepoint_ids(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    PyObject *list = PyList_New(0), *tuple;
+    int depth = self->conn != NULL ? pga_atomic_depth(self->conn) : 0;
+
+    if (list == NULL) {
+        return NULL;
+    }
+    /* As Django's savepoint_ids: one entry per block inside the
+     * transaction, None for a block without a savepoint. */
+    for (int d = 1; d <= depth; d++) {
+        const char *name = pga_atomic_savepoint_name(self->conn, d);
+        PyObject *item;
+
+        if (d == 1 && name == NULL) {
+            continue;       /* the outermost block is the transaction */
+        }
+        item = name != NULL ? PyUnicode_FromString(name) : Py_NewRef(Py_None);
+        if (item == NULL || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(item);
+    }
+    tuple = PyList_AsTuple(list);
+    Py_DECREF(list);
+    return tuple;
+}
+
+static PyObject *
+conn_get_autocommit_prop(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->conn != NULL && pga_conn_get_autocommit(self->conn));
+}
+
+static PyObject *
+conn_get_round_trips(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromUnsignedLongLong(
+        self->conn != NULL ? (unsigned long long)pga_conn_round_trips(self->conn) : 0);
+}
+
+static PyObject *
+conn_get_txn_status(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    char s = self->conn != NULL ? pga_conn_txn_status(self->conn) : 'U';
+    return PyUnicode_FromStringAndSize(&s, 1);
+}
+
+static PyObject *
+conn_get_atomic_depth(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromLong(self->conn != NULL ? pga_atomic_depth(self->conn) : 0);
+}
+
+/* libpq's view of where we are connected: host, port, dbname, user.  The
+ * password is never read. */
+static PyObject *
+conn_repr(pgapy_Connection *self)
+{
+    PGconn *pg = self->conn != NULL ? (PGconn *)pga_conn_pgconn(self->conn) : NULL;
+    const char *state = (self->conn != NULL && pga_conn_is_open(self->conn))
+                        ? "open" : "closed";
+
+    if (pg == NULL) {
+        return PyUnicode_FromFormat("<pgatomic.Connection %s>", state);
+    }
+    return PyUnicode_FromFormat("<pgatomic.Connection host=%s port=%s dbname=%s user=%s %s>",
+                                PQhost(pg) ? PQhost(pg) : "",
+                                PQport(pg) ? PQport(pg) : "",
+                                PQdb(pg) ? PQdb(pg) : "",
+                                PQuser(pg) ? PQuser(pg) : "", state);
+}
+
+/* ------------------------------------------------------------------------
+ * Life cycle
+ * ---------------------------------------------------------------------- */
+
+static PyObject *
+conn_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwds))
+{
+    pgapy_Connection *self = (pgapy_Connection *)type->tp_alloc(type, 0);
+
+    if (self == NULL) {
+        return NULL;
+    }
+    self->state = pgapy_get_state_by_type(type);
+    self->thread_ident = PyThread_get_thread_ident();
+    self->hooks = PyList_New(0);
+    if (self->state == NULL || self->hooks == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    if (pga_conn_new(&self->conn) != PGA_OK || pga_params_new(&self->params) != PGA_OK) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)self;
+}
+
+static int
+conn_traverse(pgapy_Connection *self, visitproc visit, void *arg)
+{
+    /* Hook data held inside the core cannot be visited: a cycle through a
+     * pending on_commit callable lives until the transaction ends. */
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->hooks);
+    Py_VISIT(self->last_error);
+    return 0;
+}
+
+static int
+conn_clear(pgapy_Connection *self)
+{
+    Py_CLEAR(self->hooks);
+    Py_CLEAR(self->last_error);
+    return 0;
+}
+
+/* Close the session when the object goes away.  Never raises: an exception
+ * in flight is kept, a failure is reported as unraisable. */
+static void
+conn_finalize(pgapy_Connection *self)
+{
+    PyObject *type, *value, *tb;
+
+    if (self->conn == NULL) {
+        return;
+    }
+    PyErr_Fetch(&type, &value, &tb);
+    pga_conn_close(self->conn);
+    if (drain_hooks(self) < 0) {
+        PyErr_WriteUnraisable((PyObject *)self);
+    }
+    PyErr_Restore(type, value, tb);
+}
+
+static void
+conn_dealloc(pgapy_Connection *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+
+    if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0) {
+        return;     /* resurrected */
+    }
+    PyObject_GC_UnTrack(self);
+    conn_clear(self);
+    pga_conn_free(self->conn);      /* destroys kept hooks: needs the GIL */
+    self->conn = NULL;
+    pga_params_free(self->params);
+    self->params = NULL;
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+/* ------------------------------------------------------------------------
+ * Tables, slots, spec
+ * ---------------------------------------------------------------------- */
+
+static PyMethodDef conn_methods[] = {
+    {"_connect", (PyCFunction)conn_connect, METH_O, NULL},
+    {"close", (PyCFunction)conn_close, METH_NOARGS,
+     PyDoc_STR("Close the session; inside a block, leaving it sends nothing.")},
+    {"_execute", (PyCFunction)(void (*)(void))conn_execute, METH_FASTCALL, NULL},
+    {"_executemany", (PyCFunction)(void (*)(void))conn_executemany, METH_FASTCALL, NULL},
+    {"_atomic_enter", (PyCFunction)conn_atomic_enter, METH_O, NULL},
+    {"_atomic_exit", (PyCFunction)conn_atomic_exit, METH_O, NULL},
+    {"_commit", (PyCFunction)conn_commit, METH_NOARGS, NULL},
+    {"_rollback", (PyCFunction)conn_rollback, METH_NOARGS, NULL},
+    {"get_autocommit", (PyCFunction)conn_get_autocommit, METH_NOARGS,
+     PyDoc_STR("True unless manual transaction management is on.")},
+    {"set_autocommit", (PyCFunction)conn_set_autocommit, METH_O,
+     PyDoc_STR("Turn autocommit on or off (not inside an atomic block).")},
+    {"_get_rollback", (PyCFunction)conn_get_rollback, METH_NOARGS, NULL},
+    {"_set_rollback", (PyCFunction)conn_set_rollback, METH_O, NULL},
+    {"_savepoint", (PyCFunction)conn_savepoint, METH_NOARGS, NULL},
+    {"_savepoint_commit", (PyCFunction)conn_savepoint_commit, METH_O, NULL},
+    {"_savepoint_rollback", (PyCFunction)conn_savepoint_rollback, METH_O, NULL},
+    {"_hook_add", (PyCFunction)conn_hook_add, METH_O, NULL},
+    {"_take_hooks", (PyCFunction)conn_take_hooks, METH_NOARGS, NULL},
+    {"cancel", (PyCFunction)conn_cancel, METH_NOARGS,
+     PyDoc_STR("Ask the server to cancel the running statement (any thread).")},
+    {"__enter__", (PyCFunction)conn_enter, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef conn_getset[] = {
+    {"closed", (getter)conn_get_closed, NULL,
+     PyDoc_STR("True when no healthy session is open."), NULL},
+    {"in_atomic_block", (getter)conn_get_in_atomic_block, NULL,
+     PyDoc_STR("True inside an atomic block."), NULL},
+    {"needs_rollback", (getter)conn_get_needs_rollback, NULL,
+     PyDoc_STR("The innermost block's rollback flag (False outside blocks)."), NULL},
+    {"savepoint_ids", (getter)conn_get_savepoint_ids, NULL,
+     PyDoc_STR("The savepoint names of the enclosing blocks."), NULL},
+    {"autocommit", (getter)conn_get_autocommit_prop, NULL,
+     PyDoc_STR("False in manual transaction management."), NULL},
+    {"round_trips", (getter)conn_get_round_trips, NULL,
+     PyDoc_STR("Protocol round trips since the session opened."), NULL},
+    {"transaction_status", (getter)conn_get_txn_status, NULL,
+     PyDoc_STR("libpq's transaction status: I, T, E, A or U."), NULL},
+    {"atomic_depth", (getter)conn_get_atomic_depth, NULL,
+     PyDoc_STR("The number of active atomic blocks."), NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot conn_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("A PostgreSQL session with nested atomic blocks.")},
+    {Py_tp_new, conn_new},
+    {Py_tp_dealloc, conn_dealloc},
+    {Py_tp_finalize, conn_finalize},
+    {Py_tp_traverse, conn_traverse},
+    {Py_tp_clear, conn_clear},
+    {Py_tp_repr, conn_repr},
+    {Py_tp_methods, conn_methods},
+    {Py_tp_getset, conn_getset},
+    {0, NULL},
+};
+
+static PyType_Spec conn_spec = {
+    .name = "pgatomic._pgatomic.Connection",
+    .basicsize = sizeof(pgapy_Connection),
+    /* BASETYPE: pgatomic.Connection adds the keyword-friendly surface. */
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = conn_slots,
+};
+
+int
+pgapy_connection_setup_types(PyObject *module, pgapy_state *st)
+{
+    st->ConnectionType = (PyTypeObject *)PyType_FromModuleAndSpec(module, &conn_spec, NULL);
+    if (st->ConnectionType == NULL) {
+        return -1;
+    }
+    return PyModule_AddType(module, st->ConnectionType);
+}

@@ -1,0 +1,203 @@
+/* errors.c -- turns a core result code and the connection's error state into
+ * a Python exception.  Which class and which words is decided by
+ * pgatomic.errors (Python); this file only gathers the facts. */
+#include "module.h"
+
+static const struct {
+    int field;
+    const char *name;
+} diag_fields[] = {
+    {PGA_DIAG_MESSAGE_PRIMARY, "message_primary"},
+    {PGA_DIAG_DETAIL, "detail"},
+    {PGA_DIAG_HINT, "hint"},
+    {PGA_DIAG_SCHEMA_NAME, "schema_name"},
+    {PGA_DIAG_TABLE_NAME, "table_name"},
+    {PGA_DIAG_COLUMN_NAME, "column_name"},
+    {PGA_DIAG_CONSTRAINT_NAME, "constraint_name"},
+    {PGA_DIAG_SEVERITY, "severity"},
+    {PGA_DIAG_STATEMENT_POSITION, "statement_position"},
+};
+
+static int
+set_str(PyObject *dict, const char *key, const char *value)
+{
+    PyObject *v;
+    int rc;
+
+    if (value == NULL) {
+        return PyDict_SetItemString(dict, key, Py_None);
+    }
+    /* Server text is UTF-8 (client_encoding), but a broken server message
+     * must not hide the error it describes. */
+    v = PyUnicode_DecodeUTF8(value, (Py_ssize_t)strlen(value), "replace");
+    if (v == NULL) {
+        return -1;
+    }
+    rc = PyDict_SetItemString(dict, key, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+static PyObject *
+build_info(pga_conn *conn, int rc)
+{
+    PyObject *info = PyDict_New(), *diag = NULL;
+    const char *sqlstate;
+
+    if (info == NULL) {
+        return NULL;
+    }
+    if (set_str(info, "core_message", pga_strerror(rc)) < 0) {
+        goto fail;
+    }
+    if (conn == NULL) {
+        if (set_str(info, "message", "") < 0 || set_str(info, "sqlstate", NULL) < 0) {
+            goto fail;
+        }
+        return info;
+    }
+    if (set_str(info, "message", pga_conn_errmsg(conn)) < 0) {
+        goto fail;
+    }
+    sqlstate = pga_conn_sqlstate(conn);
+    if (set_str(info, "sqlstate", sqlstate) < 0) {
+        goto fail;
+    }
+    if (set_str(info, "kind", sqlstate != NULL
+                ? pga_kind_name(pga_conn_error_kind(conn)) : NULL) < 0) {
+        goto fail;
+    }
+    if (PyDict_SetItemString(info, "has_cause",
+                             pga_conn_has_cause(conn) ? Py_True : Py_False) < 0) {
+        goto fail;
+    }
+    diag = PyDict_New();
+    if (diag == NULL) {
+        goto fail;
+    }
+    if (sqlstate != NULL) {
+        for (size_t i = 0; i < sizeof(diag_fields) / sizeof(diag_fields[0]); i++) {
+            if (set_str(diag, diag_fields[i].name,
+                        pga_conn_diag(conn, diag_fields[i].field)) < 0) {
+                goto fail;
+            }
+        }
+    }
+    if (PyDict_SetItemString(info, "diag", diag) < 0) {
+        goto fail;
+    }
+    Py_DECREF(diag);
+    return info;
+
+fail:
+    Py_XDECREF(diag);
+    Py_DECREF(info);
+    return NULL;
+}
+
+static PyObject *
+call_factory(pgapy_state *st, const char *condition, PyObject *info)
+{
+    PyObject *name = PyUnicode_FromString(condition), *exc;
+
+    if (name == NULL) {
+        return NULL;
+    }
+    exc = PyObject_CallFunctionObjArgs(st->core_error, name, info, NULL);
+    Py_DECREF(name);
+    if (exc != NULL && !PyExceptionInstance_Check(exc)) {
+        Py_DECREF(exc);
+        PyErr_SetString(PyExc_SystemError,
+                        "pgatomic.errors._core_error did not return an exception");
+        return NULL;
+    }
+    return exc;
+}
+
+PyObject *
+pgapy_make_error(pgapy_state *st, pga_conn *conn, int rc, PyObject *extra)
+{
+    PyObject *info = build_info(conn, rc), *exc;
+
+    if (info == NULL) {
+        return NULL;
+    }
+    if (extra != NULL && PyDict_Update(info, extra) < 0) {
+        Py_DECREF(info);
+        return NULL;
+    }
+    exc = call_factory(st, pga_err_name(rc), info);
+    Py_DECREF(info);
+    return exc;
+}
+
+static PyObject *
+raise_built(PyObject *exc, PyObject *cause)
+{
+    if (exc == NULL) {
+        return NULL;
+    }
+    if (cause != NULL) {
+        /* PyException_SetCause steals the reference and sets
+         * __suppress_context__, as `raise ... from cause` does. */
+        Py_INCREF(cause);
+        PyException_SetCause(exc, cause);
+    }
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+    return NULL;
+}
+
+PyObject *
+pgapy_raise_extra(pgapy_state *st, pga_conn *conn, int rc, PyObject *cause,
+                  PyObject *extra)
+{
+    return raise_built(pgapy_make_error(st, conn, rc, extra), cause);
+}
+
+PyObject *
+pgapy_raise(pgapy_state *st, pga_conn *conn, int rc, PyObject *cause)
+{
+    return pgapy_raise_extra(st, conn, rc, cause, NULL);
+}
+
+PyObject *
+pgapy_raise_condition(pgapy_state *st, const char *condition, PyObject *info)
+{
+    PyObject *exc;
+
+    if (info == NULL) {
+        PyObject *empty = PyDict_New();
+        if (empty == NULL) {
+            return NULL;
+        }
+        exc = call_factory(st, condition, empty);
+        Py_DECREF(empty);
+    }
+    else {
+        exc = call_factory(st, condition, info);
+    }
+    return raise_built(exc, NULL);
+}
+
+/* Every condition name the core can return, so a test can check that
+ * pgatomic.errors words each of them. */
+PyObject *
+pgapy_error_names(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(unused))
+{
+    PyObject *list = PyList_New(0);
+
+    if (list == NULL) {
+        return NULL;
+    }
+    for (int code = -1; code > PGA__ERRNO_LAST; code--) {
+        PyObject *name = PyUnicode_FromString(pga_err_name(code));
+        if (name == NULL || PyList_Append(list, name) < 0) {
+            Py_XDECREF(name);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(name);
+    }
+    return list;
+}

@@ -1,0 +1,250 @@
+/* module.c -- pgatomic._pgatomic: multi-phase init, the module state, and
+ * the imports the binding needs from Python (exception factory, Decimal,
+ * UUID, json).  Exception classes are defined in pgatomic/errors.py. */
+#include "module.h"
+
+static pgapy_state *
+get_state(PyObject *module)
+{
+    return (pgapy_state *)PyModule_GetState(module);
+}
+
+#if PY_VERSION_HEX < 0x030B0000
+/* PyType_GetModuleByDef() arrived in 3.11: walk the MRO as it does, so a
+ * Python subclass of Connection finds the module of its C base. */
+static PyObject *
+PyType_GetModuleByDef(PyTypeObject *tp, PyModuleDef *def)
+{
+    PyObject *mro = tp->tp_mro;
+
+    for (Py_ssize_t i = 0; mro != NULL && i < PyTuple_GET_SIZE(mro); i++) {
+        PyTypeObject *base = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
+        PyObject *module;
+
+        if (!(base->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+            continue;
+        }
+        module = PyType_GetModule(base);
+        if (module == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        if (PyModule_GetDef(module) == def) {
+            return module;
+        }
+    }
+    PyErr_Format(PyExc_TypeError, "PyType_GetModuleByDef: no superclass of '%s' "
+                 "has the given module", tp->tp_name);
+    return NULL;
+}
+#endif
+
+pgapy_state *
+pgapy_get_state_by_type(PyTypeObject *tp)
+{
+    PyObject *module = PyType_GetModuleByDef(tp, &pgapy_module_def);
+
+    if (module == NULL) {
+        return NULL;
+    }
+    return get_state(module);
+}
+
+static PyObject *
+import_attr(const char *module_name, const char *attr)
+{
+    PyObject *mod = PyImport_ImportModule(module_name), *value;
+
+    if (mod == NULL) {
+        return NULL;
+    }
+    value = PyObject_GetAttrString(mod, attr);
+    Py_DECREF(mod);
+    return value;
+}
+
+static PyObject *
+sql_count_params(PyObject *Py_UNUSED(module), PyObject *sql)
+{
+    const char *text;
+
+    if (!PyUnicode_Check(sql)) {
+        PyErr_SetString(PyExc_TypeError, "sql must be a str");
+        return NULL;
+    }
+    text = PyUnicode_AsUTF8(sql);
+    if (text == NULL) {
+        return NULL;
+    }
+    return PyLong_FromLong(pga_sql_count_params(text));
+}
+
+/* The class name of a SQLSTATE's kind, so pgatomic.errors.lookup() uses
+ * the core's one classification instead of a copy. */
+static PyObject *
+sqlstate_kind_name(PyObject *Py_UNUSED(module), PyObject *sqlstate)
+{
+    const char *text;
+
+    if (!PyUnicode_Check(sqlstate)) {
+        PyErr_SetString(PyExc_TypeError, "sqlstate must be a str");
+        return NULL;
+    }
+    text = PyUnicode_AsUTF8(sqlstate);
+    if (text == NULL) {
+        return NULL;
+    }
+    if (strlen(text) != 5) {
+        text = NULL;
+    }
+    return PyUnicode_FromString(pga_kind_name(pga_sqlstate_kind(text)));
+}
+
+static PyObject *
+kind_names(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(unused))
+{
+    PyObject *list = PyList_New(PGA_KIND__COUNT);
+
+    if (list == NULL) {
+        return NULL;
+    }
+    for (int k = 0; k < PGA_KIND__COUNT; k++) {
+        PyObject *name = PyUnicode_FromString(pga_kind_name(k));
+        if (name == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, k, name);
+    }
+    return list;
+}
+
+static int
+module_exec(PyObject *module)
+{
+    pgapy_state *st = get_state(module);
+
+    st->core_error = import_attr("pgatomic.errors", "_core_error");
+    st->Error = import_attr("pgatomic.errors", "Error");
+    st->Json = import_attr("pgatomic._json", "Json");
+    st->Decimal = import_attr("decimal", "Decimal");
+    st->UUID = import_attr("uuid", "UUID");
+    st->json_loads = import_attr("json", "loads");
+    st->json_dumps = import_attr("json", "dumps");
+    if (st->core_error == NULL || st->Error == NULL || st->Json == NULL
+        || st->Decimal == NULL || st->UUID == NULL || st->json_loads == NULL
+        || st->json_dumps == NULL) {
+        return -1;
+    }
+    if (pgapy_convert_init(st) < 0) {
+        return -1;
+    }
+    {
+        PyObject *tz = import_attr("datetime", "timezone");
+        if (tz == NULL) {
+            return -1;
+        }
+        st->utc = PyObject_GetAttrString(tz, "utc");
+        Py_DECREF(tz);
+        if (st->utc == NULL) {
+            return -1;
+        }
+    }
+    /* Block flags, so python/pgatomic never repeats the core's numbers. */
+    if (PyModule_AddIntConstant(module, "SAVEPOINT", PGA_SAVEPOINT) < 0
+        || PyModule_AddIntConstant(module, "DURABLE", PGA_DURABLE) < 0
+        || PyModule_AddIntConstant(module, "ISO_READ_COMMITTED", PGA_ISO_READ_COMMITTED) < 0
+        || PyModule_AddIntConstant(module, "ISO_REPEATABLE_READ", PGA_ISO_REPEATABLE_READ) < 0
+        || PyModule_AddIntConstant(module, "ISO_SERIALIZABLE", PGA_ISO_SERIALIZABLE) < 0
+        || PyModule_AddIntConstant(module, "ISO_READ_UNCOMMITTED", PGA_ISO_READ_UNCOMMITTED) < 0
+        || PyModule_AddIntConstant(module, "READ_ONLY", PGA_READ_ONLY) < 0
+        || PyModule_AddIntConstant(module, "READ_WRITE", PGA_READ_WRITE) < 0
+        || PyModule_AddIntConstant(module, "DEFERRABLE", PGA_DEFERRABLE) < 0
+        || PyModule_AddIntConstant(module, "NOT_DEFERRABLE", PGA_NOT_DEFERRABLE) < 0) {
+        return -1;
+    }
+    if (pgapy_connection_setup_types(module, st) < 0
+        || pgapy_result_setup_types(module, st) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+module_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    pgapy_state *st = get_state(module);
+
+    Py_VISIT(st->ConnectionType);
+    Py_VISIT(st->ResultType);
+    Py_VISIT(st->core_error);
+    Py_VISIT(st->Error);
+    Py_VISIT(st->Decimal);
+    Py_VISIT(st->UUID);
+    Py_VISIT(st->json_loads);
+    Py_VISIT(st->json_dumps);
+    Py_VISIT(st->Json);
+    Py_VISIT(st->utc);
+    return 0;
+}
+
+static int
+module_clear(PyObject *module)
+{
+    pgapy_state *st = get_state(module);
+
+    Py_CLEAR(st->ConnectionType);
+    Py_CLEAR(st->ResultType);
+    Py_CLEAR(st->core_error);
+    Py_CLEAR(st->Error);
+    Py_CLEAR(st->Decimal);
+    Py_CLEAR(st->UUID);
+    Py_CLEAR(st->json_loads);
+    Py_CLEAR(st->json_dumps);
+    Py_CLEAR(st->Json);
+    Py_CLEAR(st->utc);
+    return 0;
+}
+
+static void
+module_free(void *module)
+{
+    module_clear((PyObject *)module);
+}
+
+static PyMethodDef module_methods[] = {
+    {"error_names", pgapy_error_names, METH_NOARGS,
+     PyDoc_STR("The names of every result code of the core.")},
+    {"kind_names", kind_names, METH_NOARGS,
+     PyDoc_STR("The class names of every SQLSTATE kind of the core.")},
+    {"sqlstate_kind_name", sqlstate_kind_name, METH_O,
+     PyDoc_STR("The class name the core picks for a SQLSTATE.")},
+    {"sql_count_params", sql_count_params, METH_O,
+     PyDoc_STR("The number of $n placeholders a statement uses.")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+    {0, NULL},
+};
+
+PyModuleDef pgapy_module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pgatomic._pgatomic",
+    .m_doc = "The C binding of pgatomic: connections over the libpgatomic core.",
+    .m_size = sizeof(pgapy_state),
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
+};
+
+PyMODINIT_FUNC PyInit__pgatomic(void);
+
+PyMODINIT_FUNC
+PyInit__pgatomic(void)
+{
+    return PyModuleDef_Init(&pgapy_module_def);
+}

@@ -1,0 +1,304 @@
+/* result.c -- the Result type: the rows, column names, command tag and row
+ * count of one statement, converted once from a pga_result.  It holds plain
+ * Python objects only, so it outlives the connection that made it. */
+#include "module.h"
+
+#include <structmember.h>
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *rows;        /* list of tuples */
+    PyObject *columns;     /* list of str */
+    PyObject *status;      /* str: the command tag */
+    long long rowcount;
+    Py_ssize_t pos;        /* fetchone()'s cursor into rows */
+} pgapy_Result;
+
+/* ------------------------------------------------------------------------
+ * Construction from the core
+ * ---------------------------------------------------------------------- */
+
+PyObject *
+pgapy_result_from_core(pgapy_state *st, pga_result *res)
+{
+    pgapy_Result *self;
+    int nrows = pga_result_nrows(res), ncols = pga_result_ncols(res);
+    int *kinds = NULL;
+    unsigned *elems = NULL;
+    const char *tag;
+
+    self = PyObject_GC_New(pgapy_Result, st->ResultType);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->rows = PyList_New(nrows);
+    self->columns = PyList_New(ncols);
+    tag = pga_result_status(res);
+    self->status = PyUnicode_FromString(tag != NULL ? tag : "");
+    self->rowcount = (long long)pga_result_rowcount(res);
+    self->pos = 0;
+    PyObject_GC_Track(self);
+    if (self->rows == NULL || self->columns == NULL || self->status == NULL) {
+        goto fail;
+    }
+    kinds = PyMem_New(int, ncols > 0 ? ncols : 1);
+    elems = PyMem_New(unsigned, ncols > 0 ? ncols : 1);
+    if (kinds == NULL || elems == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (int c = 0; c < ncols; c++) {
+        const char *name = pga_result_colname(res, c);
+        PyObject *s = PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name), "replace");
+
+        if (s == NULL) {
+            goto fail;
+        }
+        PyList_SET_ITEM(self->columns, c, s);
+        elems[c] = 0;
+        kinds[c] = pga_type_kind(pga_result_coltype(res, c), &elems[c]);
+    }
+    for (int r = 0; r < nrows; r++) {
+        PyObject *row = PyTuple_New(ncols);
+
+        if (row == NULL) {
+            goto fail;
+        }
+        PyList_SET_ITEM(self->rows, r, row);
+        for (int c = 0; c < ncols; c++) {
+            PyObject *v;
+
+            if (pga_result_isnull(res, r, c)) {
+                v = Py_NewRef(Py_None);
+            }
+            else {
+                size_t len;
+                const char *text = pga_result_text(res, r, c, &len);
+
+                v = pgapy_value_to_python(st, kinds[c], elems[c], text, len);
+                if (v == NULL) {
+                    goto fail;
+                }
+            }
+            PyTuple_SET_ITEM(row, c, v);
+        }
+    }
+    PyMem_Free(kinds);
+    PyMem_Free(elems);
+    return (PyObject *)self;
+
+fail:
+    PyMem_Free(kinds);
+    PyMem_Free(elems);
+    Py_DECREF(self);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Methods
+ * ---------------------------------------------------------------------- */
+
+static PyObject *
+result_fetchone(pgapy_Result *self, PyObject *Py_UNUSED(unused))
+{
+    if (self->pos >= PyList_GET_SIZE(self->rows)) {
+        Py_RETURN_NONE;
+    }
+    return Py_NewRef(PyList_GET_ITEM(self->rows, self->pos++));
+}
+
+static PyObject *
+result_fetchall(pgapy_Result *self, PyObject *Py_UNUSED(unused))
+{
+    Py_ssize_t n = PyList_GET_SIZE(self->rows);
+    PyObject *rest = PyList_GetSlice(self->rows, self->pos, n);
+
+    if (rest != NULL) {
+        self->pos = n;
+    }
+    return rest;
+}
+
+static PyObject *
+result_scalar(pgapy_Result *self, PyObject *Py_UNUSED(unused))
+{
+    PyObject *row;
+
+    if (PyList_GET_SIZE(self->rows) == 0) {
+        Py_RETURN_NONE;
+    }
+    row = PyList_GET_ITEM(self->rows, 0);
+    if (PyTuple_GET_SIZE(row) == 0) {
+        Py_RETURN_NONE;
+    }
+    return Py_NewRef(PyTuple_GET_ITEM(row, 0));
+}
+
+static PyObject *
+result_dicts(pgapy_Result *self, PyObject *Py_UNUSED(unused))
+{
+    Py_ssize_t n = PyList_GET_SIZE(self->rows);
+    Py_ssize_t ncols = PyList_GET_SIZE(self->columns);
+    PyObject *out = PyList_New(n);
+
+    if (out == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t r = 0; r < n; r++) {
+        PyObject *row = PyList_GET_ITEM(self->rows, r);
+        PyObject *d = PyDict_New();
+
+        if (d == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, r, d);
+        for (Py_ssize_t c = 0; c < ncols; c++) {
+            if (PyDict_SetItem(d, PyList_GET_ITEM(self->columns, c),
+                               PyTuple_GET_ITEM(row, c)) < 0) {
+                Py_DECREF(out);
+                return NULL;
+            }
+        }
+    }
+    return out;
+}
+
+static PyObject *
+result_iter(pgapy_Result *self)
+{
+    return PyObject_GetIter(self->rows);
+}
+
+static Py_ssize_t
+result_len(pgapy_Result *self)
+{
+    return PyList_GET_SIZE(self->rows);
+}
+
+static PyObject *
+result_getitem(pgapy_Result *self, PyObject *key)
+{
+    return PyObject_GetItem(self->rows, key);
+}
+
+static PyObject *
+result_get_rowcount(pgapy_Result *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromLongLong(self->rowcount);
+}
+
+static PyObject *
+result_repr(pgapy_Result *self)
+{
+    return PyUnicode_FromFormat("<pgatomic.Result %R, %zd rows>", self->status,
+                                PyList_GET_SIZE(self->rows));
+}
+
+/* ------------------------------------------------------------------------
+ * Life cycle
+ * ---------------------------------------------------------------------- */
+
+static int
+result_traverse(pgapy_Result *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->rows);
+    Py_VISIT(self->columns);
+    Py_VISIT(self->status);
+    return 0;
+}
+
+static int
+result_clear(pgapy_Result *self)
+{
+    Py_CLEAR(self->rows);
+    Py_CLEAR(self->columns);
+    Py_CLEAR(self->status);
+    return 0;
+}
+
+static void
+result_dealloc(pgapy_Result *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+
+    PyObject_GC_UnTrack(self);
+    result_clear(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+result_new_forbidden(PyTypeObject *Py_UNUSED(type), PyObject *Py_UNUSED(args),
+                     PyObject *Py_UNUSED(kw))
+{
+    PyErr_SetString(PyExc_TypeError, "Result objects are made by Connection.execute()");
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Tables, slots, spec
+ * ---------------------------------------------------------------------- */
+
+static PyMethodDef result_methods[] = {
+    {"fetchone", (PyCFunction)result_fetchone, METH_NOARGS,
+     PyDoc_STR("The next row, or None after the last.")},
+    {"fetchall", (PyCFunction)result_fetchall, METH_NOARGS,
+     PyDoc_STR("The rows not fetched yet.")},
+    {"scalar", (PyCFunction)result_scalar, METH_NOARGS,
+     PyDoc_STR("The first column of the first row, or None.")},
+    {"dicts", (PyCFunction)result_dicts, METH_NOARGS,
+     PyDoc_STR("The rows as dicts keyed by column name.")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef result_members[] = {
+    {"rows", T_OBJECT, offsetof(pgapy_Result, rows), READONLY,
+     PyDoc_STR("The rows, a list of tuples.")},
+    {"columns", T_OBJECT, offsetof(pgapy_Result, columns), READONLY,
+     PyDoc_STR("The column names.")},
+    {"status", T_OBJECT, offsetof(pgapy_Result, status), READONLY,
+     PyDoc_STR("The command tag, e.g. 'INSERT 0 1'.")},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyGetSetDef result_getset[] = {
+    {"rowcount", (getter)result_get_rowcount, NULL,
+     PyDoc_STR("Rows affected or returned, or -1."), NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot result_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("The outcome of one statement.")},
+    {Py_tp_new, result_new_forbidden},
+    {Py_tp_dealloc, result_dealloc},
+    {Py_tp_traverse, result_traverse},
+    {Py_tp_clear, result_clear},
+    {Py_tp_iter, result_iter},
+    {Py_tp_repr, result_repr},
+    {Py_tp_methods, result_methods},
+    {Py_tp_members, result_members},
+    {Py_tp_getset, result_getset},
+    {Py_sq_length, result_len},
+    {Py_mp_length, result_len},
+    {Py_mp_subscript, result_getitem},
+    {0, NULL},
+};
+
+static PyType_Spec result_spec = {
+    .name = "pgatomic.Result",
+    .basicsize = sizeof(pgapy_Result),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = result_slots,
+};
+
+int
+pgapy_result_setup_types(PyObject *module, pgapy_state *st)
+{
+    st->ResultType = (PyTypeObject *)PyType_FromModuleAndSpec(module, &result_spec, NULL);
+    if (st->ResultType == NULL) {
+        return -1;
+    }
+    return PyModule_AddType(module, st->ResultType);
+}

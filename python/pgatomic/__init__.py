@@ -1,0 +1,78 @@
+"""pgatomic: Django's ``transaction.atomic`` for PostgreSQL, on one C core.
+
+This module only re-exports; see ``pgatomic.transaction`` (blocks, hooks,
+savepoints), ``pgatomic._connections`` (connections, aliases) and
+``pgatomic.errors``.
+"""
+
+from . import errors
+from ._connections import (
+    Connection,
+    ConnectionDoesNotExist,
+    Result,
+    configure,
+    connect,
+    connection,
+    connections,
+)
+from ._json import Json
+from .errors import (
+    CheckViolation,
+    CommitOutcomeUnknown,
+    DatabaseError,
+    DataError,
+    DeadlockDetected,
+    Diagnostic,
+    Error,
+    ExclusionViolation,
+    ForeignKeyViolation,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotNullViolation,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    QueryCanceled,
+    SerializationFailure,
+    TransactionManagementError,
+    UniqueViolation,
+    Warning,
+)
+from . import transaction
+from .transaction import (
+    Atomic,
+    Isolation,
+    atomic,
+    clean_savepoints,
+    commit,
+    get_autocommit,
+    get_rollback,
+    mark_for_rollback_on_error,
+    on_commit,
+    rollback,
+    savepoint,
+    savepoint_commit,
+    savepoint_rollback,
+    set_autocommit,
+    set_rollback,
+)
+
+apilevel = "2.0"
+threadsafety = 1          # threads may share the module, not connections
+paramstyle = "numeric"    # PostgreSQL's own $1, $2, ...
+
+__all__ = [
+    "Atomic", "CheckViolation", "CommitOutcomeUnknown", "Connection",
+    "ConnectionDoesNotExist", "DataError", "DatabaseError", "DeadlockDetected",
+    "Diagnostic", "Error", "ExclusionViolation", "ForeignKeyViolation",
+    "IntegrityError", "InterfaceError", "InternalError", "Isolation", "Json",
+    "NotNullViolation", "NotSupportedError", "OperationalError",
+    "ProgrammingError", "QueryCanceled", "Result", "SerializationFailure",
+    "TransactionManagementError", "UniqueViolation", "Warning", "atomic",
+    "clean_savepoints", "commit", "configure", "connect", "connection",
+    "connections", "errors", "get_autocommit", "get_rollback",
+    "mark_for_rollback_on_error", "on_commit", "rollback", "savepoint",
+    "savepoint_commit", "savepoint_rollback", "set_autocommit", "set_rollback",
+    "transaction",
+]

@@ -1,0 +1,249 @@
+"""Connections: ``connect()``, ``configure()``, ``connections[alias]`` (one
+per thread per alias, opened lazily, reopened after ``close()`` outside any
+block, as Django's are) and the ``connection`` proxy."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import (
+    Any, Callable, ContextManager, Dict, Iterable, Iterator, List, Literal, Optional,
+    Sequence, Tuple,
+)
+
+from . import _pgatomic
+
+__all__ = ["Connection", "connect", "configure", "connections", "connection",
+           "get_connection"]
+
+Result = _pgatomic.Result
+
+
+class Connection(_pgatomic.Connection):
+    """A PostgreSQL session with Django-style atomic blocks.
+
+    The C base type does the work with positional arguments; this class adds
+    keywords and defaults.  A connection belongs to the thread that made it.
+    """
+
+    __module__ = "pgatomic"
+
+    def __init__(self, dsn: Optional[str] = None, *, _connect: bool = True) -> None:
+        if _connect:
+            self._connect(dsn)
+
+    # -- statements ---------------------------------------------------------
+    def execute(self, sql: str, params: Optional[Sequence[Any]] = None) -> Result:
+        """Run one statement with ``$n`` parameters and return its Result."""
+        return self._execute(sql, params)
+
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per parameter sequence."""
+        self._executemany(sql, seq)
+
+    # -- life cycle -----------------------------------------------------------
+    def connect(self) -> None:
+        """Open the session again after ``close()`` (same connection string)."""
+        self._connect(None)
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc: Any) -> Literal[False]:
+        self.close()
+        return False
+
+    # -- manual mode ------------------------------------------------------------
+    def commit(self) -> None:
+        """Commit the manual transaction, then run its on_commit hooks."""
+        try:
+            self._commit()
+        finally:
+            hooks = self._take_hooks()
+        _run_hooks(hooks)
+
+    def rollback(self) -> None:
+        """Roll back the manual transaction (its hooks are dropped)."""
+        try:
+            self._rollback()
+        finally:
+            self._take_hooks()
+
+    # -- django.db.transaction as methods ---------------------------------------
+    def atomic(self, savepoint: bool = True, durable: bool = False, *,
+               isolation: Any = None, read_only: Optional[bool] = None,
+               deferrable: Optional[bool] = None) -> Any:
+        from .transaction import Atomic
+        return Atomic(self, savepoint, durable, isolation, read_only, deferrable)
+
+    def on_commit(self, func: Callable[[], Any], robust: bool = False) -> None:
+        from .transaction import on_commit
+        on_commit(func, using=self, robust=robust)
+
+    def get_rollback(self) -> bool:
+        return self._get_rollback()
+
+    def set_rollback(self, rollback: bool) -> None:
+        self._set_rollback(rollback)
+
+    def savepoint(self) -> Optional[str]:
+        return self._savepoint()
+
+    def savepoint_commit(self, sid: Optional[str]) -> None:
+        if sid is not None:
+            self._savepoint_commit(sid)
+
+    def savepoint_rollback(self, sid: Optional[str]) -> None:
+        if sid is not None:
+            self._savepoint_rollback(sid)
+
+    def clean_savepoints(self) -> None:
+        """Django resets its savepoint counter here; the core names
+        savepoints itself, so there is nothing to reset."""
+        self.get_autocommit()   # the usual guard: open object, right thread
+
+    def mark_for_rollback_on_error(self) -> ContextManager[None]:
+        from .transaction import mark_for_rollback_on_error
+        return mark_for_rollback_on_error(using=self)
+
+
+def _hook_name(func: Any) -> str:
+    return getattr(func, "__qualname__", None) or str(func)
+
+
+def _run_hooks(hooks: Sequence[Tuple[Callable[[], Any], bool]]) -> None:
+    """Run committed on_commit hooks in order (django's
+    run_and_clear_commit_hooks): a robust one's failure is logged and the
+    next runs; any other failure propagates and drops the rest."""
+    from .transaction import logger
+    for func, robust in hooks:
+        if robust:
+            try:
+                func()
+            except Exception as e:
+                logger.error(
+                    f"Error calling {_hook_name(func)} in on_commit() during "
+                    f"transaction (%s).", e, exc_info=True)
+        else:
+            func()
+
+
+def connect(dsn: Optional[str] = None) -> Connection:
+    """Open an independent connection (``dsn`` None: libpq's defaults)."""
+    return Connection(dsn)
+
+
+# -- aliases -------------------------------------------------------------------
+
+_config_lock = threading.Lock()
+_config: Dict[str, Optional[str]] = {}
+_generation = 0          # bumped by configure(): old per-thread connections retire
+_local = threading.local()
+
+
+class ConnectionDoesNotExist(KeyError):
+    """No such alias was configured."""
+
+    __module__ = "pgatomic"
+
+
+def configure(**aliases: Optional[str]) -> None:
+    """Name connection strings, like Django's DATABASES:
+    ``configure(default="postgresql:///app", other="...")``."""
+    global _generation
+    for alias, dsn in aliases.items():
+        if dsn is not None and not isinstance(dsn, str):
+            raise TypeError(f"the connection string of {alias!r} must be a str or None")
+    with _config_lock:
+        _config.clear()
+        _config.update(aliases)
+        _generation += 1
+
+
+def _dsn_for(alias: str) -> Optional[str]:
+    with _config_lock:
+        if alias in _config:
+            return _config[alias]
+    if alias == "default":
+        return os.environ.get("DATABASE_URL") or None
+    raise ConnectionDoesNotExist(f"The connection '{alias}' doesn't exist.")
+
+
+def _thread_connections() -> Dict[str, Tuple[Connection, int]]:
+    conns = getattr(_local, "conns", None)
+    if conns is None:
+        conns = _local.conns = {}
+    return conns
+
+
+def get_connection(using: Any = None, *, reopen: bool = True) -> Connection:
+    """The current thread's connection for an alias (or ``using`` itself
+    when it is a Connection), opened on first use and reopened when it was
+    closed and no block is active."""
+    if isinstance(using, _pgatomic.Connection):
+        return using  # type: ignore[return-value]
+    alias = "default" if using is None else using
+    if not isinstance(alias, str):
+        raise TypeError(f"using must be an alias (str) or None, not {type(alias).__name__}")
+    conns = _thread_connections()
+    entry = conns.get(alias)
+    if entry is not None:
+        conn, generation = entry
+        if generation == _generation or conn.in_atomic_block or not reopen:
+            if reopen and conn.closed and not conn.in_atomic_block:
+                conn.connect()
+            return conn
+        conn.close()        # configure() changed the aliases: retire it
+        del conns[alias]
+    conn = Connection(_dsn_for(alias))
+    conns[alias] = (conn, _generation)
+    return conn
+
+
+class _Connections:
+    """``connections[alias]``: the current thread's connection for alias."""
+
+    def __getitem__(self, alias: str) -> Connection:
+        return get_connection(alias)
+
+    def __iter__(self) -> Iterator[str]:
+        with _config_lock:
+            names = list(_config) or ["default"]
+        return iter(names)
+
+    def all(self) -> List[Connection]:
+        """This thread's open connections."""
+        return [conn for conn, _ in _thread_connections().values()]
+
+    def close_all(self) -> None:
+        """Close this thread's connections."""
+        for conn in self.all():
+            conn.close()
+
+    def __repr__(self) -> str:
+        return "<pgatomic.connections>"
+
+
+connections = _Connections()
+
+
+class _ConnectionProxy:
+    """``pgatomic.connection``: the current thread's "default" connection."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_connection(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(get_connection(), name, value)
+
+    def __dir__(self) -> Iterable[str]:
+        return dir(Connection)
+
+    def __repr__(self) -> str:
+        return f"<pgatomic.connection proxy for {get_connection()!r}>"
+
+
+connection: Any = _ConnectionProxy()
+

@@ -1,0 +1,260 @@
+"""pgatomic's exceptions: the PEP 249 tree, SQLSTATE subclasses, and the
+wording of every condition the core or the binding reports.
+
+The C binding names a condition ("EBROKEN", "ECLOSED", ...) and hands over
+the facts; ``_core_error`` picks the class and the words here, so Django's
+verbatim messages live in Python.  This module imports nothing native.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple, Type
+
+__all__ = [
+    "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
+    "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
+    "NotSupportedError", "TransactionManagementError", "CommitOutcomeUnknown",
+    "UniqueViolation", "ForeignKeyViolation", "NotNullViolation",
+    "CheckViolation", "ExclusionViolation", "SerializationFailure",
+    "DeadlockDetected", "QueryCanceled", "Diagnostic", "lookup",
+]
+
+
+class Diagnostic:
+    """The fields of a server error report (psycopg's ``Diagnostic``)."""
+
+    __module__ = "pgatomic"
+    __slots__ = (
+        "message_primary", "detail", "hint", "schema_name", "table_name",
+        "column_name", "constraint_name", "severity", "statement_position",
+    )
+
+    def __init__(self, fields: Optional[Dict[str, Optional[str]]] = None) -> None:
+        fields = fields or {}
+        for name in self.__slots__:
+            setattr(self, name, fields.get(name))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{n}={getattr(self, n)!r}" for n in self.__slots__
+            if getattr(self, n) is not None)
+        return f"Diagnostic({shown})"
+
+
+class Warning(Exception):  # noqa: A001 - PEP 249 name
+    __module__ = "pgatomic"
+
+
+class Error(Exception):
+    """Base class of every pgatomic error (PEP 249)."""
+
+    __module__ = "pgatomic"
+
+    def __init__(self, *args: Any, sqlstate: Optional[str] = None,
+                 diag: Optional[Diagnostic] = None) -> None:
+        super().__init__(*args)
+        self.sqlstate: Optional[str] = sqlstate or type(self).__dict__.get("_sqlstate")
+        self.diag: Diagnostic = diag if diag is not None else Diagnostic()
+
+    @property
+    def pgcode(self) -> Optional[str]:
+        """psycopg2's name for ``sqlstate``."""
+        return self.sqlstate
+
+
+class InterfaceError(Error):
+    __module__ = "pgatomic"
+
+
+class DatabaseError(Error):
+    __module__ = "pgatomic"
+
+
+class DataError(DatabaseError):
+    __module__ = "pgatomic"
+
+
+class OperationalError(DatabaseError):
+    __module__ = "pgatomic"
+
+
+class IntegrityError(DatabaseError):
+    __module__ = "pgatomic"
+
+
+class InternalError(DatabaseError):
+    __module__ = "pgatomic"
+
+
+class ProgrammingError(DatabaseError):
+    __module__ = "pgatomic"
+
+
+class NotSupportedError(DatabaseError):
+    __module__ = "pgatomic"
+
+
+class TransactionManagementError(ProgrammingError):
+    """Django's name: the transaction API was used wrongly."""
+
+    __module__ = "pgatomic"
+
+
+class CommitOutcomeUnknown(OperationalError):
+    """The connection was lost while COMMIT was in flight: the transaction
+    may or may not have been committed."""
+
+    __module__ = "pgatomic"
+
+
+class UniqueViolation(IntegrityError):
+    __module__ = "pgatomic"
+    _sqlstate = "23505"
+
+
+class ForeignKeyViolation(IntegrityError):
+    __module__ = "pgatomic"
+    _sqlstate = "23503"
+
+
+class NotNullViolation(IntegrityError):
+    __module__ = "pgatomic"
+    _sqlstate = "23502"
+
+
+class CheckViolation(IntegrityError):
+    __module__ = "pgatomic"
+    _sqlstate = "23514"
+
+
+class ExclusionViolation(IntegrityError):
+    __module__ = "pgatomic"
+    _sqlstate = "23P01"
+
+
+class SerializationFailure(OperationalError):
+    __module__ = "pgatomic"
+    _sqlstate = "40001"
+
+
+class DeadlockDetected(OperationalError):
+    __module__ = "pgatomic"
+    _sqlstate = "40P01"
+
+
+class QueryCanceled(OperationalError):
+    __module__ = "pgatomic"
+    _sqlstate = "57014"
+
+
+# The core classifies a SQLSTATE into a kind and names it the way this
+# module spells its classes (pga_kind_name); a kind maps to a class here.
+_KINDS: Dict[str, Type[Error]] = {
+    cls.__name__: cls
+    for cls in (
+        DatabaseError, DataError, OperationalError, IntegrityError,
+        InternalError, ProgrammingError, NotSupportedError, UniqueViolation,
+        ForeignKeyViolation, NotNullViolation, CheckViolation,
+        ExclusionViolation, SerializationFailure, DeadlockDetected,
+        QueryCanceled,
+    )
+}
+
+BROKEN_MESSAGE = (
+    "An error occurred in the current transaction. You can't execute queries "
+    "until the end of the 'atomic' block."
+)
+FORBIDDEN_IN_ATOMIC = "This is forbidden when an 'atomic' block is active."
+ROLLBACK_FLAG_OUTSIDE = "The rollback flag doesn't work outside of an 'atomic' block."
+DURABLE_NESTED = "A durable atomic block cannot be nested within another atomic block."
+ON_COMMIT_MANUAL = "on_commit() cannot be used in manual transaction management"
+ON_COMMIT_NOT_CALLABLE = "on_commit()'s callback must be a callable."
+
+# Condition name -> (class, message template).  Templates are formatted
+# with the facts the binding passes (message, placeholders, params, type...).
+# A test checks that every name the core defines is worded here.
+_CONDITIONS: Dict[str, Tuple[Type[BaseException], str]] = {
+    "ESERVER": (DatabaseError, "{message}"),
+    "ECONN": (OperationalError, "{message}"),
+    "ECOMMITUNKNOWN": (
+        CommitOutcomeUnknown,
+        "the connection was lost while COMMIT was in flight; the transaction "
+        "may or may not have been committed ({message})"),
+    "EBROKEN": (TransactionManagementError, BROKEN_MESSAGE),
+    "EMISUSE": (InterfaceError, "{message}"),
+    "ENOMEM": (MemoryError, "out of memory"),
+    "EDURABLE": (RuntimeError, DURABLE_NESTED),
+    "EINATOMIC": (TransactionManagementError, FORBIDDEN_IN_ATOMIC),
+    "ENOATOMIC": (TransactionManagementError, ROLLBACK_FLAG_OUTSIDE),
+    "EOPTIONS": (
+        TransactionManagementError,
+        "isolation, read_only and deferrable are only allowed on the outermost "
+        "'atomic' block."),
+    "ETXNENDED": (
+        TransactionManagementError,
+        "COMMIT or ROLLBACK was sent as SQL inside an 'atomic' block; the "
+        "transaction has ended and the block will be rolled back."),
+    "EMANUAL": (TransactionManagementError, ON_COMMIT_MANUAL),
+    "EPARAMCOUNT": (
+        ProgrammingError,
+        "the query has {placeholders} placeholder{placeholders_s} but "
+        "{params} parameter{params_s} {params_verb} passed"),
+    "EPARAM": (DataError, "{message}"),
+    "ECLOSED": (InterfaceError, "the connection is closed"),
+    "EBUSY": (InterfaceError, "another operation is in progress on this connection"),
+    "EROLLEDBACK": (
+        InternalError,
+        "the server answered COMMIT with ROLLBACK: the transaction was rolled back"),
+    "EINTRANS": (
+        TransactionManagementError,
+        "a transaction is open: call commit() or rollback() first"),
+    "ESAVEPOINT": (ProgrammingError, "no such savepoint: {message}"),
+    "EDECODE": (DataError, "a result value cannot be decoded: {text!r}"),
+    # Conditions of the binding itself.
+    "ETHREAD": (
+        ProgrammingError,
+        "Connection objects created in a thread can only be used in that same "
+        "thread. The object was created in thread id {owner_thread} and this is "
+        "thread id {current_thread}."),
+    "EADAPT": (ProgrammingError, "cannot adapt type '{type}'"),
+    "ESQLNUL": (DataError, "the query contains a NUL (0x00) byte"),
+}
+
+
+class _Facts(Dict[str, Any]):
+    """Missing facts format as empty text instead of failing the error."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def lookup(sqlstate: str) -> Type[Error]:
+    """The class for a SQLSTATE, as the core classifies it: exact code,
+    then its two-character class, else DatabaseError (psycopg's order)."""
+    from . import _pgatomic   # late: this module imports nothing native at load
+    return _KINDS.get(_pgatomic.sqlstate_kind_name(sqlstate), DatabaseError)
+
+
+def _core_error(condition: str, info: Dict[str, Any]) -> BaseException:
+    """Build the exception for a condition (called by the C binding)."""
+    facts = _Facts(info)
+    if "placeholders" in facts:
+        facts["placeholders_s"] = "" if facts["placeholders"] == 1 else "s"
+        facts["params_s"] = "" if facts["params"] == 1 else "s"
+        facts["params_verb"] = "was" if facts["params"] == 1 else "were"
+    cls: Type[BaseException]
+    if condition == "ESERVER" and info.get("kind"):
+        cls = _KINDS.get(info["kind"], DatabaseError)
+        template = "{message}"
+    else:
+        cls, template = _CONDITIONS.get(condition, (DatabaseError, "{core_message}"))
+    message = template.format_map(facts).strip()
+    if not message:
+        message = info.get("core_message") or condition
+    if issubclass(cls, Error):
+        diag = info.get("diag")
+        sqlstate = info.get("sqlstate") if condition in (
+            "ESERVER", "ECOMMITUNKNOWN", "ECONN", "EROLLEDBACK") else None
+        return cls(message, sqlstate=sqlstate,
+                   diag=Diagnostic(diag) if diag and sqlstate else None)
+    return cls(message)

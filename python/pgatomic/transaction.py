@@ -1,0 +1,235 @@
+"""``pgatomic.transaction``: django.db.transaction on the pgatomic core.
+
+Change ``from django.db import transaction`` to ``from pgatomic import
+transaction`` and blocks, savepoints, the rollback flag and on_commit hooks
+behave as Django's do on PostgreSQL.  This module resolves arguments and
+aliases, then makes one call into the binding; the block stack, savepoint
+names and hook scoping live in the C core.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import logging
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Literal, Optional, TypeVar, Union, overload
+
+from . import _pgatomic
+from ._connections import Connection, _hook_name, _run_hooks, get_connection
+from .errors import (
+    ON_COMMIT_NOT_CALLABLE,
+    DatabaseError,
+    Error,
+    IntegrityError,
+    ProgrammingError,
+    TransactionManagementError,
+)
+
+__all__ = [
+    "Atomic", "Isolation", "TransactionManagementError", "atomic", "on_commit",
+    "get_rollback", "set_rollback", "savepoint", "savepoint_commit",
+    "savepoint_rollback", "clean_savepoints", "mark_for_rollback_on_error",
+    "get_autocommit", "set_autocommit", "commit", "rollback", "get_connection",
+    "DatabaseError", "Error", "IntegrityError", "ProgrammingError",
+]
+
+logger = logging.getLogger("pgatomic")
+
+F = TypeVar("F", bound=Callable[..., Any])
+Using = Union[str, Connection, None]
+
+
+class Isolation(str, enum.Enum):
+    """Isolation levels for the outermost block."""
+
+    __module__ = "pgatomic"
+
+    READ_COMMITTED = "read committed"
+    REPEATABLE_READ = "repeatable read"
+    SERIALIZABLE = "serializable"
+
+
+_ISOLATION_FLAGS = {
+    "read committed": _pgatomic.ISO_READ_COMMITTED,
+    "repeatable read": _pgatomic.ISO_REPEATABLE_READ,
+    "serializable": _pgatomic.ISO_SERIALIZABLE,
+    "read uncommitted": _pgatomic.ISO_READ_UNCOMMITTED,
+}
+
+
+def _block_flags(savepoint: bool, durable: bool, isolation: Any,
+                 read_only: Optional[bool], deferrable: Optional[bool]) -> int:
+    flags = 0
+    if savepoint:
+        flags |= _pgatomic.SAVEPOINT
+    if durable:
+        flags |= _pgatomic.DURABLE
+    if isolation is not None:
+        key = isolation.value if isinstance(isolation, Isolation) else isolation
+        if not isinstance(key, str) or key.lower() not in _ISOLATION_FLAGS:
+            raise ValueError(
+                f"isolation must be one of 'read committed', 'repeatable read', "
+                f"'serializable' or a pgatomic.Isolation, not {isolation!r}")
+        flags |= _ISOLATION_FLAGS[key.lower()]
+    if read_only is not None:
+        flags |= _pgatomic.READ_ONLY if read_only else _pgatomic.READ_WRITE
+    if deferrable is not None:
+        flags |= _pgatomic.DEFERRABLE if deferrable else _pgatomic.NOT_DEFERRABLE
+    return flags
+
+
+class Atomic:
+    """A context manager and decorator for one atomic block.
+
+    It holds only options: the stack of blocks lives on the connection, so
+    one instance can be reused, and nested inside itself.
+    """
+
+    __module__ = "pgatomic"
+
+    def __init__(self, using: Using = None, savepoint: bool = True, durable: bool = False,
+                 isolation: Any = None, read_only: Optional[bool] = None,
+                 deferrable: Optional[bool] = None) -> None:
+        self.using = using
+        self.savepoint = savepoint
+        self.durable = durable
+        self.isolation = isolation
+        self.read_only = read_only
+        self.deferrable = deferrable
+        self._flags = _block_flags(savepoint, durable, isolation, read_only, deferrable)
+
+    def __enter__(self) -> None:
+        get_connection(self.using)._atomic_enter(self._flags)
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> Literal[False]:
+        # No reopening here: a connection closed inside the block stays
+        # closed until the block is left (leaving then sends nothing).
+        conn = get_connection(self.using, reopen=False)
+        failed = exc_type is not None
+        try:
+            conn._atomic_exit(failed)
+        except BaseException:
+            if not failed:
+                # COMMIT or RELEASE failed: that error is the news.
+                conn._take_hooks()
+                raise
+            # Cleanup never hides the block's own exception (psycopg's
+            # _exit_gen): log the rollback failure and let the first go on.
+            logger.warning("Error while rolling back an atomic block after %r",
+                           exc_value, exc_info=True)
+        _run_hooks(conn._take_hooks())
+        return False
+
+    def __call__(self, func: F) -> F:
+        # functools.wraps copies what a callable object has and skips the
+        # rest, so instances with __call__ work as well as functions.
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return func(*args, **kwargs)
+        return inner  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return (f"<pgatomic.Atomic using={self.using!r} savepoint={self.savepoint} "
+                f"durable={self.durable}>")
+
+
+@overload
+def atomic(using: F) -> F: ...
+@overload
+def atomic(using: Using = None, savepoint: bool = True, durable: bool = False, *,
+           isolation: Any = None, read_only: Optional[bool] = None,
+           deferrable: Optional[bool] = None) -> Atomic: ...
+
+
+def atomic(using: Any = None, savepoint: bool = True, durable: bool = False, *,
+           isolation: Any = None, read_only: Optional[bool] = None,
+           deferrable: Optional[bool] = None) -> Any:
+    """Django's ``transaction.atomic``: ``with atomic():``, ``@atomic`` and
+    ``@atomic(...)``.  The outermost block is a transaction, a nested one a
+    savepoint (or, with ``savepoint=False``, part of the enclosing block)."""
+    if callable(using) and not isinstance(using, (str, _pgatomic.Connection)):
+        # Bare decorator: @atomic
+        return Atomic(None, savepoint, durable, isolation, read_only, deferrable)(using)
+    return Atomic(using, savepoint, durable, isolation, read_only, deferrable)
+
+
+def on_commit(func: Callable[[], Any], using: Using = None, robust: bool = False) -> None:
+    """Run ``func`` after the outermost COMMIT; at once when no transaction
+    is open; never if its transaction or savepoint rolls back."""
+    if not callable(func):
+        raise TypeError(ON_COMMIT_NOT_CALLABLE)
+    conn = get_connection(using)
+    if conn._hook_add((func, bool(robust))):
+        return
+    # No transaction in progress and in autocommit mode: run it now.
+    if robust:
+        try:
+            func()
+        except Exception as e:
+            logger.error(f"Error calling {_hook_name(func)} in on_commit() (%s).",
+                         e, exc_info=True)
+    else:
+        func()
+
+
+def get_rollback(using: Using = None) -> bool:
+    """The rollback flag of the innermost block."""
+    return get_connection(using, reopen=False)._get_rollback()
+
+
+def set_rollback(rollback: bool, using: Using = None) -> None:
+    """Force (or clear) the rollback of the innermost block on exit."""
+    get_connection(using, reopen=False)._set_rollback(rollback)
+
+
+def savepoint(using: Using = None) -> Optional[str]:
+    """Create a savepoint and return its id (None outside a transaction)."""
+    return get_connection(using).savepoint()
+
+
+def savepoint_commit(sid: Optional[str], using: Using = None) -> None:
+    """Release a savepoint made by ``savepoint()``."""
+    get_connection(using).savepoint_commit(sid)
+
+
+def savepoint_rollback(sid: Optional[str], using: Using = None) -> None:
+    """Roll back to a savepoint made by ``savepoint()``."""
+    get_connection(using).savepoint_rollback(sid)
+
+
+def clean_savepoints(using: Using = None) -> None:
+    """Kept for Django compatibility: the core names savepoints itself."""
+    get_connection(using).clean_savepoints()
+
+
+@contextmanager
+def mark_for_rollback_on_error(using: Using = None) -> Iterator[None]:
+    """An exception inside marks the current transaction for rollback (no
+    effect outside a block), and propagates."""
+    try:
+        yield
+    except Exception:
+        conn = get_connection(using, reopen=False)
+        if conn.in_atomic_block:
+            conn._set_rollback(True)
+        raise
+
+
+def get_autocommit(using: Using = None) -> bool:
+    return get_connection(using).get_autocommit()
+
+
+def set_autocommit(autocommit: bool, using: Using = None) -> None:
+    """Django's manual mode: with autocommit off the first statement opens a
+    transaction that ``commit()`` or ``rollback()`` ends."""
+    get_connection(using).set_autocommit(autocommit)
+
+
+def commit(using: Using = None) -> None:
+    get_connection(using).commit()
+
+
+def rollback(using: Using = None) -> None:
+    get_connection(using).rollback()

@@ -1,0 +1,87 @@
+"""Shared fixtures: the server comes from PG* / DATABASE_URL (the test
+command starts a throwaway one and exports them).  Each test gets its own
+tables, dropped afterwards, and leaves no per-thread connection behind."""
+
+import os
+import uuid
+
+import pytest
+
+import pgatomic
+from pgatomic import _connections
+
+
+def _dsn():
+    return os.environ.get("DATABASE_URL") or None
+
+
+@pytest.fixture
+def observer():
+    """A separate connection that sees only committed data."""
+    conn = pgatomic.connect(_dsn())
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def conn():
+    """An independent connection for the test."""
+    c = pgatomic.connect(_dsn())
+    yield c
+    c.close()
+
+
+class Tables:
+    """Makes uniquely named tables and drops them at the end."""
+
+    def __init__(self, admin):
+        self.admin = admin
+        self.names = []
+
+    def make(self, columns="id int PRIMARY KEY, v text", prefix="t"):
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        self.admin.execute(f"CREATE TABLE {name} ({columns})")
+        self.names.append(name)
+        return name
+
+    def drop_all(self):
+        for name in reversed(self.names):
+            self.admin.execute(f"DROP TABLE IF EXISTS {name} CASCADE")
+
+
+@pytest.fixture
+def tables():
+    admin = pgatomic.connect(_dsn())
+    t = Tables(admin)
+    yield t
+    t.drop_all()
+    admin.close()
+
+
+@pytest.fixture
+def table(tables):
+    """One table (id int primary key, v text)."""
+    return tables.make()
+
+
+@pytest.fixture
+def rows(observer):
+    """rows(table) -> the committed rows, ordered by the first column."""
+    def read(name):
+        return observer.execute(f"SELECT * FROM {name} ORDER BY 1").rows
+    return read
+
+
+@pytest.fixture(autouse=True)
+def fresh_thread_connections():
+    """Every test starts and ends without this thread's alias connections,
+    so a test failing inside a block cannot leak it into the next."""
+    pgatomic.configure()
+    yield
+    for c in _connections.connections.all():
+        try:
+            c.close()
+        except Exception:
+            pass
+    _connections._thread_connections().clear()
+    pgatomic.configure()
