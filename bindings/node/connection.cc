@@ -1,0 +1,447 @@
+// connection.cc -- drives one pga_conn from the event loop.
+// The core's starters never block and pga_conn_step() says what to wait
+// for; this file only waits (uv_poll) and settles promises.  Which SQL
+// travels, and when, is the core's business; queueing is node/lib's.
+#include "connection.h"
+
+#include <cstring>
+#include <string>
+
+namespace {
+
+int ReadyMask(int status, int events) {
+  // An error on the poll (EBADF after the server hung up, ...) is handed to
+  // the step as "everything ready": libpq then finds out what happened.
+  if (status < 0) {
+    return PGA_READY_READ | PGA_READY_WRITE;
+  }
+  int ready = 0;
+  if (events & (UV_READABLE | UV_DISCONNECT)) {
+    ready |= PGA_READY_READ;
+  }
+  if (events & UV_WRITABLE) {
+    ready |= PGA_READY_WRITE;
+  }
+  return ready;
+}
+
+// A new promise, or an empty value when the environment can no longer run
+// JS (a worker being terminated): callers then return that empty value.
+Napi::Value NewPromise(Napi::Env env, napi_deferred* deferred) {
+  napi_value promise = nullptr;
+  if (napi_create_promise(env, deferred, &promise) != napi_ok) {
+    *deferred = nullptr;
+    return Napi::Value();
+  }
+  return Napi::Value(env, promise);
+}
+
+void SettleDeferred(Napi::Env env, napi_deferred deferred, bool ok, Napi::Value value) {
+  if (deferred == nullptr) {
+    return;
+  }
+  napi_value v = value.IsEmpty() ? env.Undefined() : value;
+  if (ok) {
+    napi_resolve_deferred(env, deferred, v);
+  } else {
+    napi_reject_deferred(env, deferred, v);
+  }
+}
+
+}  // namespace
+
+// Runs the blocking pga_conn_cancel() (a short second connection) on the
+// thread pool.  The core promises it reads only data fixed at connect time,
+// so the loop thread may keep stepping the connection meanwhile.
+class CancelWorker : public Napi::AsyncWorker {
+ public:
+  CancelWorker(Napi::Env env, Connection* conn)
+      : Napi::AsyncWorker(env, "pgatomic.cancel"), conn_(conn) {
+    promise_ = NewPromise(env, &deferred_);
+  }
+
+  Napi::Value Promise() { return promise_; }
+
+  void Execute() override { rc_ = pga_conn_cancel(conn_->conn_); }
+
+  void OnOK() override {
+    conn_->FinishCancel();
+    SettleDeferred(Env(), deferred_, true, Napi::Boolean::New(Env(), rc_ == PGA_OK));
+  }
+
+  void OnError(const Napi::Error& e) override {
+    conn_->FinishCancel();
+    SettleDeferred(Env(), deferred_, false, e.Value());
+  }
+
+ private:
+  Connection* conn_;
+  napi_deferred deferred_ = nullptr;
+  Napi::Value promise_;
+  int rc_ = PGA_OK;
+};
+
+Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
+  Napi::Function ctor = DefineClass(
+      env, "Connection",
+      {
+          InstanceMethod<&Connection::JsConnect>("connect"),
+          InstanceMethod<&Connection::JsQuery>("query"),
+          InstanceMethod<&Connection::JsEnter>("enter"),
+          InstanceMethod<&Connection::JsExit>("exit"),
+          InstanceMethod<&Connection::JsCancel>("cancel"),
+          InstanceMethod<&Connection::JsClose>("close"),
+          InstanceMethod<&Connection::JsState>("state"),
+          InstanceMethod<&Connection::JsRoundTrips>("roundTrips"),
+      });
+  addon->connection_ctor = Napi::Persistent(ctor);
+  return ctor;
+}
+
+Connection::Connection(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<Connection>(info), addon_(info.Env().GetInstanceData<Addon>()) {
+  Napi::Env env = info.Env();
+  if (pga_conn_new(&conn_) != PGA_OK || pga_params_new(&params_) != PGA_OK) {
+    Napi::Error::New(env, "out of memory").ThrowAsJavaScriptException();
+    return;
+  }
+  if (addon_ != nullptr) {
+    addon_->connections.insert(this);
+  }
+}
+
+Connection::~Connection() {
+  if (addon_ != nullptr) {
+    addon_->connections.erase(this);
+  }
+  // The wrapper can be collected long after close() (object_wrap.md); by
+  // then nothing is in flight, since an operation holds a reference.
+  StopWatching(true);
+  pga_params_free(params_);
+  pga_conn_free(conn_);
+}
+
+void Connection::Shutdown() {
+  StopWatching(true);
+  closed_ = true;
+  if (cancels_ > 0) {
+    // A cancel request still reads the connection's cancel data on the
+    // thread pool: end the session once it has returned.
+    close_pending_ = true;
+    return;
+  }
+  if (conn_ != nullptr) {
+    pga_conn_close(conn_);
+  }
+}
+
+void Connection::Detach() {
+  addon_ = nullptr;
+  // A promise or async context of a dying environment must not be touched
+  // again (napi_async_destroy on it crashed worker.terminate()); leaking
+  // two small objects at teardown is the lesser evil.
+  deferred_ = nullptr;
+  op_context_.release();
+  op_ = Op::kNone;
+}
+
+Napi::Value Connection::JsConnect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (op_ != Op::kNone) {
+    return Rejected(env, PGA_EBUSY, nullptr);
+  }
+  std::string conninfo;
+  bool have = info.Length() > 0 && info[0].IsString();
+  if (have) {
+    conninfo = info[0].As<Napi::String>().Utf8Value();
+  }
+  closed_ = false;
+  int rc = pga_conn_connect_start(conn_, have ? conninfo.c_str() : nullptr);
+  return Begin(env, Op::kConnect, rc, nullptr);
+}
+
+Napi::Value Connection::JsQuery(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "SQL must be a string").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  if (op_ != Op::kNone) {
+    return Rejected(env, PGA_EBUSY, nullptr);
+  }
+  std::string sql = info[0].As<Napi::String>().Utf8Value();
+  if (std::strlen(sql.c_str()) != sql.size()) {
+    Napi::TypeError::New(env, "SQL must not contain a NUL character")
+        .ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  int8_mode_ = info.Length() > 2 && info[2].IsNumber()
+                   ? info[2].As<Napi::Number>().Int32Value()
+                   : kInt8String;
+
+  pga_params_clear(params_);
+  if (info.Length() > 1 && info[1].IsArray()) {
+    Napi::Array values = info[1].As<Napi::Array>();
+    uint32_t n = values.Length();
+    for (uint32_t i = 0; i < n; i++) {
+      if (!AddParam(env, addon_, params_, values.Get(i), static_cast<int>(i))) {
+        return Napi::Value();  // TypeError (or JSON.stringify's error) pending
+      }
+    }
+  }
+  int given = pga_params_count(params_);
+  int rc = pga_query_start(conn_, sql.c_str(), given > 0 ? params_ : nullptr);
+  ErrorExtra extra;
+  if (rc == PGA_EPARAMCOUNT) {
+    extra.expected_params = pga_sql_count_params(sql.c_str());
+    extra.given_params = given;
+  }
+  return Begin(env, Op::kQuery, rc, &extra);
+}
+
+Napi::Value Connection::JsEnter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  unsigned flags = info.Length() > 0 && info[0].IsNumber()
+                       ? info[0].As<Napi::Number>().Uint32Value()
+                       : 0;
+  int rc = op_ != Op::kNone ? PGA_EBUSY : pga_atomic_enter(conn_, flags);
+  if (rc < 0) {
+    Napi::Value err = ErrorFromCore(env, addon_, conn_, rc);
+    if (!env.IsExceptionPending()) {
+      napi_throw(env, err);
+    }
+    return Napi::Value();
+  }
+  return env.Undefined();
+}
+
+Napi::Value Connection::JsExit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (op_ != Op::kNone) {
+    return Rejected(env, PGA_EBUSY, nullptr);
+  }
+  int failed = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
+  int rc = pga_atomic_exit_start(conn_, failed);
+  return Begin(env, Op::kExit, rc, nullptr);
+}
+
+Napi::Value Connection::JsCancel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_ || op_ == Op::kNone || !pga_conn_is_open(conn_)) {
+    napi_deferred d;
+    Napi::Value promise = NewPromise(env, &d);
+    SettleDeferred(env, d, true, Napi::Boolean::New(env, false));
+    return promise;
+  }
+  auto* worker = new CancelWorker(env, this);
+  Napi::Value promise = worker->Promise();
+  if (promise.IsEmpty()) {
+    delete worker;
+    return promise;
+  }
+  cancels_++;
+  Ref();  // the worker reads conn_: keep the wrapper alive until it is done
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Connection::JsClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool had_op = op_ != Op::kNone;
+  Shutdown();
+  if (had_op) {
+    // The operation will never finish now: settle it here, since no poll
+    // callback will.
+    ErrorExtra extra;
+    extra.message = "Connection closed while an operation was in progress";
+    op_ = Op::kNone;
+    napi_deferred deferred = deferred_;
+    deferred_ = nullptr;
+    op_context_.reset();
+    SettleDeferred(env, deferred, false, ErrorFromCore(env, addon_, conn_, PGA_ECLOSED, &extra));
+    Unref();
+  }
+  return env.Undefined();
+}
+
+Napi::Value Connection::JsState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object state = Napi::Object::New(env);
+  char status = pga_conn_txn_status(conn_);
+  int depth = pga_atomic_depth(conn_);
+  int rollback = depth > 0 ? pga_atomic_get_rollback(conn_) : 0;
+  state.Set("open", Napi::Boolean::New(env, !closed_ && pga_conn_is_open(conn_)));
+  state.Set("txnStatus", Napi::String::New(env, &status, 1));
+  state.Set("depth", Napi::Number::New(env, depth));
+  state.Set("needsRollback", Napi::Boolean::New(env, rollback == 1));
+  state.Set("busy", Napi::Boolean::New(env, op_ != Op::kNone));
+  return state;
+}
+
+Napi::Value Connection::JsRoundTrips(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           static_cast<double>(pga_conn_round_trips(conn_)));
+}
+
+Napi::Value Connection::Begin(Napi::Env env, Op op, int start_rc,
+                              const ErrorExtra* extra) {
+  if (start_rc < 0) {
+    return Rejected(env, start_rc, extra);
+  }
+  Napi::Value promise = NewPromise(env, &deferred_);
+  if (promise.IsEmpty()) {
+    return promise;  // the environment is going away
+  }
+  op_ = op;
+  int rc = pga_conn_step(conn_, 0);
+  if (rc > 0) {
+    if (Watch(rc)) {
+      // The context makes the settle look like a continuation of this call
+      // (AsyncLocalStorage, async_hooks); the reference keeps the wrapper
+      // alive while libuv holds a pointer to it.
+      op_context_ = std::make_unique<Napi::AsyncContext>(env, "pgatomic.query");
+      Ref();
+      return promise;
+    }
+    pga_conn_close(conn_);
+    rc = PGA_ECONN;
+  }
+  Settle(env, rc);  // finished without waiting: we are still in JS
+  return promise;
+}
+
+Napi::Value Connection::Rejected(Napi::Env env, int rc, const ErrorExtra* extra) {
+  napi_deferred d;
+  Napi::Value promise = NewPromise(env, &d);
+  if (promise.IsEmpty()) {
+    return promise;
+  }
+  Napi::Value err = ErrorFromCore(env, addon_, conn_, rc, extra);
+  if (env.IsExceptionPending()) {
+    err = env.GetAndClearPendingException().Value();
+  }
+  SettleDeferred(env, d, false, err);
+  return promise;
+}
+
+bool Connection::Watch(int want) {
+  if (addon_ == nullptr || closed_) {
+    return false;
+  }
+  int fd = pga_conn_socket(conn_);
+  if (fd < 0) {
+    return false;
+  }
+  // While connecting libpq may close its socket and open another that gets
+  // the same number; a fresh handle per step keeps epoll from watching a
+  // stale registration (libuv poll.rst: one watcher per socket).
+  if (poll_ != nullptr && (fd != poll_fd_ || op_ == Op::kConnect)) {
+    StopWatching(true);
+  }
+  if (poll_ == nullptr) {
+    poll_ = new uv_poll_t;
+    if (uv_poll_init(addon_->loop, poll_, fd) != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      return false;
+    }
+    poll_->data = this;
+    poll_fd_ = fd;
+  }
+  int events = 0;
+  if (want & PGA_WANT_READ) {
+    events |= UV_READABLE;
+  }
+  if (want & PGA_WANT_WRITE) {
+    events |= UV_WRITABLE;
+  }
+  return uv_poll_start(poll_, events, OnReady) == 0;
+}
+
+void Connection::StopWatching(bool release) {
+  if (poll_ == nullptr) {
+    return;
+  }
+  uv_poll_stop(poll_);
+  if (release) {
+    // libuv may still reference the handle until its close callback runs,
+    // which can be after this object is gone: the callback frees it.
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), OnPollClosed);
+    poll_ = nullptr;
+    poll_fd_ = -1;
+  }
+}
+
+void Connection::OnPollClosed(uv_handle_t* handle) {
+  delete reinterpret_cast<uv_poll_t*>(handle);
+}
+
+void Connection::OnReady(uv_poll_t* poll, int status, int events) {
+  auto* self = static_cast<Connection*>(poll->data);
+  if (self == nullptr) {
+    return;
+  }
+  if (self->op_ == Op::kNone) {
+    self->StopWatching(false);  // readiness after the end: nothing to do
+    return;
+  }
+  int rc = pga_conn_step(self->conn_, ReadyMask(status, events));
+  if (rc > 0) {
+    if (self->Watch(rc)) {
+      return;  // still waiting: no JS needed
+    }
+    pga_conn_close(self->conn_);
+    rc = PGA_ECONN;
+  }
+  Napi::Env env = self->Env();
+  Napi::HandleScope handles(env);
+  std::unique_ptr<Napi::AsyncContext> context = std::move(self->op_context_);
+  {
+    // Without a callback scope the promise's reactions (and so the rest of
+    // the user's async function) would wait for some unrelated callback.
+    Napi::CallbackScope scope(env, *context);
+    self->Settle(env, rc);
+  }
+  self->Unref();
+}
+
+void Connection::Settle(Napi::Env env, int rc) {
+  // The op is over before any JS runs: a reaction may start the next one.
+  Op op = op_;
+  op_ = Op::kNone;
+  napi_deferred deferred = deferred_;
+  deferred_ = nullptr;
+  StopWatching(false);
+  if (rc < 0) {
+    Napi::Value err = ErrorFromCore(env, addon_, conn_, rc);
+    if (env.IsExceptionPending()) {
+      err = env.GetAndClearPendingException().Value();
+    }
+    SettleDeferred(env, deferred, false, err);
+    return;
+  }
+  Napi::Value value = env.Undefined();
+  if (op == Op::kQuery) {
+    pga_result* res = pga_conn_take_result(conn_);
+    value = env.Null();
+    if (res != nullptr) {
+      value = ResultToJs(env, addon_, res, int8_mode_);
+      pga_result_free(res);
+    }
+    if (env.IsExceptionPending()) {
+      SettleDeferred(env, deferred, false, env.GetAndClearPendingException().Value());
+      return;
+    }
+  }
+  SettleDeferred(env, deferred, true, value);
+}
+
+void Connection::FinishCancel() {
+  cancels_--;
+  if (cancels_ == 0 && close_pending_) {
+    close_pending_ = false;
+    pga_conn_close(conn_);
+  }
+  Unref();
+}

@@ -1,0 +1,66 @@
+// connection.h -- one pga_conn driven by libuv: starters return promises,
+// a uv_poll on the core's socket steps the operation to its end.
+// Leaves queueing (one operation at a time) and all policy to node/lib.
+#ifndef PGATOMIC_NODE_CONNECTION_H
+#define PGATOMIC_NODE_CONNECTION_H
+
+#include <memory>
+
+#include "addon.h"
+
+class Connection : public Napi::ObjectWrap<Connection> {
+ public:
+  static Napi::Function Define(Napi::Env env, Addon* addon);
+
+  explicit Connection(const Napi::CallbackInfo& info);
+  ~Connection() override;
+
+  // Stops watching and ends the session; used by close() and by the
+  // environment's cleanup hook.  Never blocks.
+  void Shutdown();
+  // The environment is going away: forget everything that would need it.
+  void Detach();
+
+ private:
+  enum class Op { kNone, kConnect, kQuery, kExit };
+
+  // JS-facing methods.
+  Napi::Value JsConnect(const Napi::CallbackInfo& info);
+  Napi::Value JsQuery(const Napi::CallbackInfo& info);
+  Napi::Value JsEnter(const Napi::CallbackInfo& info);
+  Napi::Value JsExit(const Napi::CallbackInfo& info);
+  Napi::Value JsCancel(const Napi::CallbackInfo& info);
+  Napi::Value JsClose(const Napi::CallbackInfo& info);
+  Napi::Value JsState(const Napi::CallbackInfo& info);
+  Napi::Value JsRoundTrips(const Napi::CallbackInfo& info);
+
+  // Driving one operation.
+  Napi::Value Begin(Napi::Env env, Op op, int start_rc, const ErrorExtra* extra);
+  Napi::Value Rejected(Napi::Env env, int rc, const ErrorExtra* extra);
+  bool Watch(int want);
+  void StopWatching(bool release);
+  static void OnPollClosed(uv_handle_t* handle);
+  static void OnReady(uv_poll_t* poll, int status, int events);
+  void Settle(Napi::Env env, int rc);
+  void FinishCancel();
+
+  friend class CancelWorker;
+
+  Addon* addon_;
+  pga_conn* conn_ = nullptr;
+  pga_params* params_ = nullptr;
+  uv_poll_t* poll_ = nullptr;  // heap: freed only in its close callback
+  int poll_fd_ = -1;
+  Op op_ = Op::kNone;
+  int int8_mode_ = kInt8String;
+  // Raw napi_deferred: node-addon-api's Deferred leaves its promise
+  // uninitialised when creation fails, as it does while a worker is being
+  // terminated, and returning that to V8 crashes.
+  napi_deferred deferred_ = nullptr;
+  std::unique_ptr<Napi::AsyncContext> op_context_;
+  int cancels_ = 0;           // cancel requests running on the thread pool
+  bool close_pending_ = false;
+  bool closed_ = false;
+};
+
+#endif

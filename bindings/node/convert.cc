@@ -1,0 +1,392 @@
+// convert.cc -- JS values to pga_params, pga_result to JS rows.
+// Says only what a value is; encoding and text parsing are the core's
+// (params.c, value.c).  Type choices follow API.md section 2.1.
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "addon.h"
+
+namespace {
+
+// Type OIDs the type table treats apart from their pga_type_kind().
+constexpr unsigned kOidInt8 = 20;
+
+constexpr int64_t kMsPerDay = 86400000;
+
+// Days since 1970-01-01 of a proleptic Gregorian date, valid for every
+// year; Date.UTC() would map years 0..99 to 1900..1999.
+int64_t DaysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+void CivilFromDays(int64_t z, int64_t* y, int* m, int* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+const char* TypeName(Napi::Value v) {
+  switch (v.Type()) {
+    case napi_symbol:
+      return "symbol";
+    case napi_function:
+      return "function";
+    case napi_external:
+      return "external";
+    default:
+      return "object";
+  }
+}
+
+// Raised through the JS factory (EPARAM -> TypeError) so the class comes
+// from the caller's realm.
+bool ThrowParamError(Napi::Env env, Addon* addon, const std::string& msg) {
+  ErrorExtra extra;
+  extra.message = msg.c_str();
+  Napi::Value err = ErrorFromCore(env, addon, nullptr, PGA_EPARAM, &extra);
+  if (!env.IsExceptionPending()) {
+    napi_throw(env, err);
+  }
+  return false;
+}
+
+bool ThrowUnsupported(Napi::Env env, Addon* addon, Napi::Value v, int index,
+                      const char* why) {
+  std::string msg = "Cannot bind parameter $" + std::to_string(index + 1) + ": ";
+  if (why != nullptr) {
+    msg += why;
+  } else {
+    msg += std::string("unsupported value of type ") + TypeName(v);
+  }
+  return ThrowParamError(env, addon, msg);
+}
+
+bool Check(Napi::Env env, Addon* addon, const pga_params* params, int rc, int index) {
+  if (rc == PGA_OK) {
+    return true;
+  }
+  std::string msg = "Cannot bind parameter $" + std::to_string(index + 1) + ": ";
+  msg += rc == PGA_ENOMEM ? "out of memory" : pga_params_errmsg(params);
+  return ThrowParamError(env, addon, msg);
+}
+
+bool IsJsonObject(Napi::Env env, Addon* addon, Napi::Object obj) {
+  napi_value proto;
+  if (napi_get_prototype(env, obj, &proto) != napi_ok) {
+    return false;
+  }
+  Napi::Value p(env, proto);
+  if (p.IsNull() || p.StrictEquals(addon->object_proto.Value())) {
+    return true;
+  }
+  // Objects that say how they serialise (toJSON) are JSON too; other class
+  // instances (Map, Set, ...) would silently become "{}", so they are refused.
+  return obj.Get("toJSON").IsFunction();
+}
+
+bool AddValue(Napi::Env env, Addon* addon, pga_params* p, Napi::Value v, int index,
+              int depth) {
+  if (depth > 64) {
+    return ThrowUnsupported(env, addon, v, index, "arrays nested too deeply");
+  }
+  switch (v.Type()) {
+    case napi_undefined:
+    case napi_null:
+      return Check(env, addon, p, pga_params_add_null(p), index);
+    case napi_boolean:
+      return Check(env, addon, p, pga_params_add_bool(p, v.As<Napi::Boolean>().Value()), index);
+    case napi_number: {
+      double d = v.As<Napi::Number>().DoubleValue();
+      // Safe integers travel as integers so `WHERE id = $1` compares exactly;
+      // anything else is a float8.
+      if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) <= 9007199254740991.0) {
+        return Check(env, addon, p, pga_params_add_int64(p, static_cast<int64_t>(d)), index);
+      }
+      return Check(env, addon, p, pga_params_add_float64(p, d), index);
+    }
+    case napi_bigint: {
+      bool lossless = false;
+      int64_t i = v.As<Napi::BigInt>().Int64Value(&lossless);
+      if (lossless) {
+        return Check(env, addon, p, pga_params_add_int64(p, i), index);
+      }
+      std::string text = v.ToString().Utf8Value();
+      return Check(env, addon, p, pga_params_add_numeric(p, text.data(), text.size()), index);
+    }
+    case napi_string: {
+      std::string s = v.As<Napi::String>().Utf8Value();
+      return Check(env, addon, p, pga_params_add_text(p, s.data(), s.size()), index);
+    }
+    case napi_object:
+      break;
+    default:
+      return ThrowUnsupported(env, addon, v, index, nullptr);
+  }
+
+  if (v.IsBuffer()) {
+    auto buf = v.As<Napi::Buffer<uint8_t>>();
+    return Check(env, addon, p, pga_params_add_bytea(p, buf.Data(), buf.Length()), index);
+  }
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+    auto arr = v.As<Napi::Uint8Array>();
+    return Check(env, addon, p, pga_params_add_bytea(p, arr.Data(), arr.ByteLength()), index);
+  }
+  if (v.IsDate()) {
+    double ms = v.As<Napi::Date>().ValueOf();
+    if (!std::isfinite(ms)) {
+      return ThrowUnsupported(env, addon, v, index, "Invalid Date");
+    }
+    // UTC fields with offset 0: the instant is what matters for timestamptz.
+    int64_t total = static_cast<int64_t>(ms);
+    int64_t days = total / kMsPerDay;
+    int64_t rem = total % kMsPerDay;
+    if (rem < 0) {
+      rem += kMsPerDay;
+      days -= 1;
+    }
+    int64_t year;
+    int month, day;
+    CivilFromDays(days, &year, &month, &day);
+    int hour = static_cast<int>(rem / 3600000);
+    int minute = static_cast<int>(rem / 60000 % 60);
+    int second = static_cast<int>(rem / 1000 % 60);
+    int micro = static_cast<int>(rem % 1000) * 1000;
+    return Check(env, addon, p,
+                 pga_params_add_timestamptz(p, static_cast<int>(year), month, day, hour,
+                                            minute, second, micro, 0),
+                 index);
+  }
+  if (v.IsArray()) {
+    Napi::Array arr = v.As<Napi::Array>();
+    if (!Check(env, addon, p, pga_params_array_begin(p), index)) {
+      return false;
+    }
+    uint32_t n = arr.Length();
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Value elem = arr.Get(i);
+      if (env.IsExceptionPending() || !AddValue(env, addon, p, elem, index, depth + 1)) {
+        return false;
+      }
+    }
+    return Check(env, addon, p, pga_params_array_end(p), index);
+  }
+  Napi::Object obj = v.As<Napi::Object>();
+  if (!IsJsonObject(env, addon, obj)) {
+    if (env.IsExceptionPending()) {
+      return false;
+    }
+    return ThrowUnsupported(env, addon, v, index,
+                            "unsupported object (pass a plain object for json, a "
+                            "Buffer for bytea, a Date for timestamptz)");
+  }
+  Napi::Value json = addon->json_stringify.Call({v});
+  if (env.IsExceptionPending()) {
+    return false;  // e.g. a BigInt or a cycle inside: JSON.stringify's TypeError
+  }
+  if (!json.IsString()) {
+    return Check(env, addon, p, pga_params_add_null(p), index);
+  }
+  std::string text = json.As<Napi::String>().Utf8Value();
+  return Check(env, addon, p, pga_params_add_json(p, text.data(), text.size()), index);
+}
+
+Napi::Value LocalDate(Napi::Env env, Addon* addon, const pga_value& v) {
+  return addon->local_date.Call(
+      {Napi::Number::New(env, v.year), Napi::Number::New(env, v.month),
+       Napi::Number::New(env, v.day), Napi::Number::New(env, v.hour),
+       Napi::Number::New(env, v.minute), Napi::Number::New(env, v.second),
+       Napi::Number::New(env, v.microsecond / 1000)});
+}
+
+Napi::Value DecodeScalar(Napi::Env env, Addon* addon, int kind, unsigned oid,
+                         const char* text, size_t len, int int8_mode) {
+  Napi::String raw = Napi::String::New(env, text, len);
+  switch (kind) {
+    case PGA_T_TEXT:
+    case PGA_T_NUMERIC:  // exact: a JS number would round it
+    case PGA_T_TIME:
+    case PGA_T_INTERVAL:
+    case PGA_T_UUID:
+      return raw;
+    case PGA_T_INT:
+      if (oid == kOidInt8 && int8_mode == kInt8String) {
+        return raw;
+      }
+      break;
+    case PGA_T_JSON:
+      return addon->json_parse.Call({raw});
+    default:
+      break;
+  }
+  pga_value v;
+  if (kind != PGA_T_BYTEA && pga_value_decode(kind, text, len, &v) != PGA_OK) {
+    return raw;  // malformed text: hand it over as it came
+  }
+  switch (kind) {
+    case PGA_T_BOOL:
+      return Napi::Boolean::New(env, v.i != 0);
+    case PGA_T_INT:
+      if (oid == kOidInt8 && int8_mode == kInt8BigInt) {
+        return Napi::BigInt::New(env, v.i);
+      }
+      return Napi::Number::New(env, static_cast<double>(v.i));
+    case PGA_T_FLOAT:
+      return Napi::Number::New(env, v.f);
+    case PGA_T_BYTEA: {
+      if (pga_value_decode(PGA_T_BYTEA, text, len, &v) != PGA_OK) {
+        return raw;
+      }
+      Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, v.len);
+      if (v.len > 0 && pga_bytea_decode(text, len, buf.Data()) < 0) {
+        return raw;
+      }
+      return buf;
+    }
+    case PGA_T_DATE:
+    case PGA_T_TIMESTAMP:
+      if (v.infinity != 0) {
+        return Napi::Number::New(env, v.infinity > 0 ? INFINITY : -INFINITY);
+      }
+      // Without a zone the value is wall-clock time: read it in the
+      // process's zone, as node-postgres does.
+      if (kind == PGA_T_DATE) {
+        v.hour = v.minute = v.second = v.microsecond = 0;
+      }
+      return LocalDate(env, addon, v);
+    case PGA_T_TIMESTAMPTZ: {
+      if (v.infinity != 0) {
+        return Napi::Number::New(env, v.infinity > 0 ? INFINITY : -INFINITY);
+      }
+      double ms = static_cast<double>(DaysFromCivil(v.year, v.month, v.day)) * kMsPerDay +
+                  v.hour * 3600000.0 + v.minute * 60000.0 + v.second * 1000.0 +
+                  std::floor(v.microsecond / 1000.0) - v.utc_offset * 1000.0;
+      return addon->make_date.Call({Napi::Number::New(env, ms)});
+    }
+    default:
+      return raw;
+  }
+}
+
+Napi::Value DecodeArray(Napi::Env env, Addon* addon, unsigned elem_oid, const char* text,
+                        size_t len, int int8_mode) {
+  int elem_kind = pga_type_kind(elem_oid, nullptr);
+  pga_array_reader reader;
+  pga_array_reader_init(&reader, text, len);
+  std::vector<Napi::Array> stack;
+  Napi::Value top = Napi::String::New(env, text, len);
+  const char* tok;
+  size_t tok_len;
+  int t;
+  bool ok = true;
+  while ((t = pga_array_next(&reader, &tok, &tok_len)) > 0) {
+    if (t == PGA_ARRAY_BEGIN) {
+      stack.push_back(Napi::Array::New(env));
+      continue;
+    }
+    if (stack.empty()) {
+      ok = false;
+      break;
+    }
+    Napi::Array cur = stack.back();
+    if (t == PGA_ARRAY_END) {
+      stack.pop_back();
+      if (stack.empty()) {
+        top = cur;
+      } else {
+        stack.back().Set(stack.back().Length(), cur);
+      }
+      continue;
+    }
+    Napi::Value elem = t == PGA_ARRAY_NULL
+                           ? env.Null()
+                           : DecodeScalar(env, addon, elem_kind, elem_oid, tok, tok_len,
+                                          int8_mode);
+    if (env.IsExceptionPending()) {
+      ok = false;
+      break;
+    }
+    cur.Set(cur.Length(), elem);
+  }
+  pga_array_reader_done(&reader);
+  if (t < 0) {
+    ok = false;
+  }
+  if (!ok && !env.IsExceptionPending()) {
+    return Napi::String::New(env, text, len);
+  }
+  return top;
+}
+
+}  // namespace
+
+bool AddParam(Napi::Env env, Addon* addon, pga_params* params, Napi::Value value,
+              int index) {
+  return AddValue(env, addon, params, value, index, 0);
+}
+
+Napi::Value ResultToJs(Napi::Env env, Addon* addon, const pga_result* res,
+                       int int8_mode) {
+  Napi::Object out = Napi::Object::New(env);
+  const char* status = pga_result_status(res);
+  std::string tag = status != nullptr ? status : "";
+  std::string command = tag.substr(0, tag.find(' '));
+  out.Set("command", command.empty() ? env.Null() : Napi::String::New(env, command));
+  int64_t count = pga_result_rowcount(res);
+  out.Set("rowCount", count < 0 ? env.Null()
+                                 : Napi::Number::New(env, static_cast<double>(count)));
+
+  int ncols = pga_result_ncols(res);
+  int nrows = pga_result_nrows(res);
+  std::vector<Napi::String> names;
+  std::vector<unsigned> oids, elem_oids;
+  std::vector<int> kinds;
+  Napi::Array fields = Napi::Array::New(env, ncols);
+  for (int c = 0; c < ncols; c++) {
+    unsigned oid = pga_result_coltype(res, c);
+    unsigned elem = 0;
+    names.push_back(Napi::String::New(env, pga_result_colname(res, c)));
+    oids.push_back(oid);
+    kinds.push_back(pga_type_kind(oid, &elem));
+    elem_oids.push_back(elem);
+    Napi::Object field = Napi::Object::New(env);
+    field.Set("name", names.back());
+    field.Set("dataTypeID", Napi::Number::New(env, oid));
+    fields.Set(static_cast<uint32_t>(c), field);
+  }
+  Napi::Array rows = Napi::Array::New(env, nrows);
+  for (int r = 0; r < nrows; r++) {
+    Napi::HandleScope row_scope(env);  // a big result must not pile up handles
+    Napi::Object row = Napi::Object::New(env);
+    for (int c = 0; c < ncols; c++) {
+      Napi::Value value = env.Null();
+      if (!pga_result_isnull(res, r, c)) {
+        size_t len = 0;
+        const char* text = pga_result_text(res, r, c, &len);
+        value = kinds[c] == PGA_T_ARRAY
+                    ? DecodeArray(env, addon, elem_oids[c], text, len, int8_mode)
+                    : DecodeScalar(env, addon, kinds[c], oids[c], text, len, int8_mode);
+        if (env.IsExceptionPending()) {
+          return Napi::Value();
+        }
+      }
+      row.Set(names[c], value);
+    }
+    rows.Set(static_cast<uint32_t>(r), row);
+  }
+  out.Set("rows", rows);
+  out.Set("fields", fields);
+  return out;
+}

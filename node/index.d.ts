@@ -1,0 +1,153 @@
+// Types for pgatomic (Node): Sequelize-shaped transactions on the C core.
+
+export type IsolationLevel =
+  | 'READ UNCOMMITTED'
+  | 'READ COMMITTED'
+  | 'REPEATABLE READ'
+  | 'SERIALIZABLE';
+
+export declare const ISOLATION_LEVELS: Readonly<{
+  READ_UNCOMMITTED: 'READ UNCOMMITTED';
+  READ_COMMITTED: 'READ COMMITTED';
+  REPEATABLE_READ: 'REPEATABLE READ';
+  SERIALIZABLE: 'SERIALIZABLE';
+}>;
+
+export type NestMode = 'savepoint' | 'reuse' | 'separate';
+
+export interface DatabaseOptions {
+  /** Most sessions open at once (default 10). */
+  max?: number;
+  /** Close a session idle this long (default 10000; 0 keeps it). */
+  idleTimeoutMillis?: number;
+  /** int8 results as strings (default, like node-postgres), bigints or numbers. */
+  types?: { int8?: 'string' | 'bigint' | 'number' };
+  /** Default nestMode of nested managed transactions (default 'savepoint'). */
+  nestMode?: NestMode;
+  connectionString?: string;
+}
+
+export type Param =
+  | null
+  | undefined
+  | boolean
+  | number
+  | bigint
+  | string
+  | Buffer
+  | Uint8Array
+  | Date
+  | { [key: string]: unknown }
+  | Param[];
+
+export interface FieldInfo {
+  name: string;
+  dataTypeID: number;
+}
+
+export interface QueryResult<R = Record<string, any>> {
+  rows: R[];
+  rowCount: number | null;
+  command: string | null;
+  fields: FieldInfo[];
+}
+
+export interface QueryOptions {
+  /** undefined: the ambient transaction; null: none. */
+  transaction?: Transaction | null;
+  /** Aborting cancels the statement on the server (QueryCanceledError). */
+  signal?: AbortSignal;
+}
+
+export interface TransactionOptions {
+  isolationLevel?: IsolationLevel;
+  readOnly?: boolean;
+  deferrable?: boolean;
+  /** Parent: the new transaction is a savepoint of it. */
+  transaction?: Transaction | null;
+  nestMode?: NestMode;
+}
+
+export type TransactionHook = (t: Transaction) => unknown | Promise<unknown>;
+
+export declare class Transaction {
+  static readonly ISOLATION_LEVELS: typeof ISOLATION_LEVELS;
+  readonly id: number;
+  readonly parent: Transaction | null;
+  readonly finished: undefined | 'commit' | 'rollback' | 'unknown';
+  readonly options: Readonly<{ isolationLevel?: IsolationLevel; readOnly: boolean; deferrable: boolean }>;
+  readonly rootTransaction: Transaction;
+  /** Protocol round trips this transaction has cost so far. */
+  readonly roundTrips: number;
+  query<R = Record<string, any>>(sql: string, params?: Param[]): Promise<QueryResult<R>>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  afterCommit(fn: TransactionHook): this;
+  afterRollback(fn: TransactionHook): this;
+  afterTransaction(fn: TransactionHook): this;
+}
+
+export declare class Database {
+  constructor(connectionString?: string | null, options?: DatabaseOptions);
+  readonly closed: boolean;
+  query<R = Record<string, any>>(sql: string, params?: Param[] | null,
+    options?: QueryOptions): Promise<QueryResult<R>>;
+  transaction<T>(callback: (t: Transaction) => Promise<T> | T): Promise<T>;
+  transaction<T>(options: TransactionOptions, callback: (t: Transaction) => Promise<T> | T): Promise<T>;
+  transaction(options?: TransactionOptions): Promise<Transaction>;
+  startUnmanagedTransaction(options?: TransactionOptions): Promise<Transaction>;
+  currentTransaction(): Transaction | undefined;
+  close(): Promise<void>;
+  poolStats(): { total: number; idle: number; waiting: number };
+}
+
+export declare function connect(connectionString?: string | null, options?: DatabaseOptions): Database;
+
+export declare class DatabaseError extends Error {
+  /** SQLSTATE */
+  code?: string;
+  detail?: string;
+  hint?: string;
+  constraint?: string;
+  table?: string;
+  column?: string;
+  schema?: string;
+  severity?: string;
+  position?: string;
+  sql?: string;
+  cause?: unknown;
+  readonly parent: DatabaseError;
+  readonly original: DatabaseError;
+  constructor(message: string, fields?: Record<string, unknown>);
+}
+export declare class UniqueConstraintError extends DatabaseError {
+  fields: Record<string, string>;
+}
+export declare class ForeignKeyConstraintError extends DatabaseError {}
+export declare class ExclusionConstraintError extends DatabaseError {}
+export declare class NotNullConstraintError extends DatabaseError {}
+export declare class CheckConstraintError extends DatabaseError {}
+export declare class SerializationError extends DatabaseError {}
+export declare class DeadlockError extends DatabaseError {}
+export declare class QueryCanceledError extends DatabaseError {}
+export declare class ConnectionError extends Error {}
+export declare class CommitOutcomeUnknownError extends ConnectionError {}
+export declare class TransactionError extends Error {
+  sql?: string;
+  cause?: unknown;
+}
+
+export declare const errors: {
+  DatabaseError: typeof DatabaseError;
+  UniqueConstraintError: typeof UniqueConstraintError;
+  ForeignKeyConstraintError: typeof ForeignKeyConstraintError;
+  ExclusionConstraintError: typeof ExclusionConstraintError;
+  NotNullConstraintError: typeof NotNullConstraintError;
+  CheckConstraintError: typeof CheckConstraintError;
+  SerializationError: typeof SerializationError;
+  DeadlockError: typeof DeadlockError;
+  QueryCanceledError: typeof QueryCanceledError;
+  ConnectionError: typeof ConnectionError;
+  CommitOutcomeUnknownError: typeof CommitOutcomeUnknownError;
+  TransactionError: typeof TransactionError;
+};

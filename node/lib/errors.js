@@ -1,0 +1,214 @@
+'use strict';
+// The error classes of API.md section 2.3 and the one place that turns a
+// core failure (code name + SQLSTATE kind + diag fields, gathered by
+// bindings/node/errors.cc) into one of them.  The core names conditions;
+// the wording users match on lives here.
+
+class DatabaseError extends Error {
+  constructor(message, fields = {}) {
+    super(message);
+    this.name = new.target.name;
+    // Sequelize's field names, plus node-postgres's `code` = SQLSTATE.
+    this.code = fields.code;
+    this.detail = fields.detail;
+    this.hint = fields.hint;
+    this.constraint = fields.constraint;
+    this.table = fields.table;
+    this.column = fields.column;
+    this.schema = fields.schema;
+    this.severity = fields.severity;
+    this.position = fields.position;
+    this.sql = fields.sql;
+    this.parameters = fields.parameters;
+    if (fields.cause !== undefined) this.cause = fields.cause;
+  }
+
+  // Sequelize exposes the driver's error as `parent` and `original`; here
+  // the error is its own driver error.
+  get parent() { return this; }
+  get original() { return this; }
+}
+
+class UniqueConstraintError extends DatabaseError {
+  constructor(message, fields = {}) {
+    super(message, fields);
+    // Sequelize's `fields`: column -> value, read from the server's detail
+    // "Key (email)=(a@b.c) already exists."
+    this.fields = parseKeyDetail(fields.detail);
+  }
+}
+class ForeignKeyConstraintError extends DatabaseError {}
+class ExclusionConstraintError extends DatabaseError {}
+class NotNullConstraintError extends DatabaseError {}
+class CheckConstraintError extends DatabaseError {}
+class SerializationError extends DatabaseError {}
+class DeadlockError extends DatabaseError {}
+class QueryCanceledError extends DatabaseError {}
+
+class ConnectionError extends Error {
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'ConnectionError';
+  }
+}
+
+class CommitOutcomeUnknownError extends ConnectionError {
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'CommitOutcomeUnknownError';
+  }
+}
+
+class TransactionError extends Error {
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'TransactionError';
+  }
+}
+
+function parseKeyDetail(detail) {
+  const out = {};
+  const m = /^Key \((.*)\)=\((.*)\) already exists\.?$/s.exec(detail || '');
+  if (!m) return out;
+  const cols = m[1].split(', ');
+  const vals = m[2].split(', ');
+  if (cols.length !== vals.length) {
+    out[m[1]] = m[2];
+    return out;
+  }
+  cols.forEach((c, i) => { out[c] = vals[i]; });
+  return out;
+}
+
+// pga_kind_name() -> class.  Every kind the core can report is listed, so
+// a test can compare this table with the binding's `kinds`.
+const KIND_CLASSES = {
+  DatabaseError,
+  DataError: DatabaseError,
+  OperationalError: DatabaseError,
+  IntegrityError: DatabaseError,
+  InternalError: DatabaseError,
+  ProgrammingError: DatabaseError,
+  NotSupportedError: DatabaseError,
+  UniqueViolation: UniqueConstraintError,
+  ForeignKeyViolation: ForeignKeyConstraintError,
+  NotNullViolation: NotNullConstraintError,
+  CheckViolation: CheckConstraintError,
+  ExclusionViolation: ExclusionConstraintError,
+  SerializationFailure: SerializationError,
+  DeadlockDetected: DeadlockError,
+  QueryCanceled: QueryCanceledError,
+};
+
+// What each core code becomes when no server error is attached.  Every
+// code of PGA_ERRNO_MAP appears (a test checks it against the binding).
+const CODE_CLASSES = {
+  ESERVER: DatabaseError,
+  ECONN: ConnectionError,
+  ECOMMITUNKNOWN: CommitOutcomeUnknownError,
+  EBROKEN: DatabaseError,
+  EMISUSE: TransactionError,
+  ENOMEM: Error,
+  EDURABLE: TransactionError,
+  EINATOMIC: TransactionError,
+  ENOATOMIC: TransactionError,
+  EOPTIONS: TransactionError,
+  ETXNENDED: TransactionError,
+  EMANUAL: TransactionError,
+  EPARAMCOUNT: DatabaseError,
+  EPARAM: TypeError,
+  ECLOSED: ConnectionError,
+  EBUSY: Error,
+  EROLLEDBACK: TransactionError,
+  EINTRANS: TransactionError,
+  ESAVEPOINT: TransactionError,
+  EDECODE: DatabaseError,
+};
+
+function serverError(info) {
+  const Cls = KIND_CLASSES[info.kind] || DatabaseError;
+  return new Cls(info.message, {
+    code: info.sqlstate,
+    detail: info.detail,
+    hint: info.hint,
+    constraint: info.constraint,
+    table: info.table,
+    column: info.column,
+    schema: info.schema,
+    severity: info.severity,
+    position: info.position,
+  });
+}
+
+// Called from C++ (bindings/node/errors.cc) with the facts of one failure.
+function makeError(info) {
+  let err;
+  switch (info.code) {
+    case 'ESERVER':
+      err = serverError(info);
+      break;
+    case 'EBROKEN': {
+      // The core refused to send: the transaction (or savepoint) already
+      // failed.  Word it as PostgreSQL would have, with the first error as
+      // the cause, so Sequelize users see the message they know.
+      const cause = info.sqlstate ? serverError(info) : undefined;
+      err = new DatabaseError(
+        'current transaction is aborted, commands ignored until end of transaction block',
+        { code: '25P02', cause });
+      break;
+    }
+    case 'EPARAMCOUNT':
+      // The server's own words for this mistake (08P01), checked before
+      // anything is sent.
+      err = new DatabaseError(
+        `bind message supplies ${info.givenParams} parameters, but prepared statement "" requires ${info.expectedParams}`,
+        { code: '08P01' });
+      break;
+    case 'EROLLEDBACK': {
+      const cause = info.sqlstate ? serverError(info) : undefined;
+      err = new TransactionError(
+        'Transaction was rolled back by the server: COMMIT was answered with ROLLBACK because an earlier statement failed',
+        cause ? { cause } : undefined);
+      break;
+    }
+    case 'EOPTIONS':
+      err = new TransactionError(
+        'isolationLevel, readOnly and deferrable can only be set on the outermost transaction, not on a nested one (a savepoint)');
+      break;
+    case 'ETXNENDED':
+      err = new TransactionError(
+        'COMMIT or ROLLBACK was sent as SQL inside a transaction: use commit() or rollback(); the transaction has ended and cannot be committed');
+      break;
+    case 'ECOMMITUNKNOWN':
+      err = new CommitOutcomeUnknownError(
+        `Connection lost while COMMIT was in flight; the transaction may or may not have been committed (${info.message})`);
+      break;
+    default: {
+      const Cls = CODE_CLASSES[info.code] || Error;
+      err = new Cls(info.message);
+    }
+  }
+  err.errno = info.errno;
+  // The core's code name ("ECONN"), for the pool and for tests; not
+  // enumerable so it stays out of printed errors.
+  Object.defineProperty(err, 'coreCode', { value: info.code, enumerable: false });
+  return err;
+}
+
+module.exports = {
+  DatabaseError,
+  UniqueConstraintError,
+  ForeignKeyConstraintError,
+  ExclusionConstraintError,
+  NotNullConstraintError,
+  CheckConstraintError,
+  SerializationError,
+  DeadlockError,
+  QueryCanceledError,
+  ConnectionError,
+  CommitOutcomeUnknownError,
+  TransactionError,
+  KIND_CLASSES,
+  CODE_CLASSES,
+  makeError,
+};

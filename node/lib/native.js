@@ -1,0 +1,49 @@
+'use strict';
+// Loads the addon once per environment and hands it what it needs from JS
+// (STYLE 1: error classes in JS, raised from C++).
+const path = require('path');
+const { makeError } = require('./errors');
+
+function load() {
+  const root = path.join(__dirname, '..', '..');
+  const candidates = [
+    path.join(root, 'build', 'Release', 'pgatomic.node'),
+    path.join(root, 'build', 'Debug', 'pgatomic.node'),
+  ];
+  let lastError;
+  for (const file of candidates) {
+    try {
+      return require(file);
+    } catch (err) {
+      lastError = err;
+      if (err.code !== 'MODULE_NOT_FOUND') throw err;
+    }
+  }
+  const err = new Error(
+    'pgatomic: the native addon is not built; run `npm install` (or `npx node-gyp rebuild`) in the package root');
+  err.cause = lastError;
+  throw err;
+}
+
+// Wall-clock values (date, timestamp without time zone) are read in the
+// process's zone, as node-postgres does; setFullYear keeps years 0..99.
+function localDate(y, mo, d, h, mi, s, ms) {
+  const t = new Date(y, mo - 1, d, h, mi, s, ms);
+  if (y >= 0 && y < 100) t.setFullYear(y, mo - 1, d);
+  return t;
+}
+
+const binding = load();
+// Every value the addon creates on its own (errors, dates, parsed JSON) is
+// made by these functions, so it belongs to the realm that loaded this file
+// (jest runs each test file in a vm context of its own).
+binding.setup({
+  makeError,
+  localDate,
+  makeDate: (ms) => new Date(ms),
+  jsonParse: JSON.parse,
+  jsonStringify: JSON.stringify,
+  objectPrototype: Object.prototype,
+});
+
+module.exports = binding;

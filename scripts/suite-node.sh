@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# suite-node.sh -- the Node test suite (jest, tests/node) against the server
+# named by PG* / DATABASE_URL.  Builds the addon if needed, shows jest's
+# output, and ends with one line "N passed, N failed"; exits non-zero on
+# any failure, and when no test ran at all.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export npm_config_nodedir=/usr
+if [ ! -d node_modules/jest ] || [ ! -d node_modules/node-addon-api ]; then
+    npm install --no-audit --no-fund || { echo "0 passed, 1 failed"; exit 1; }
+elif [ ! -f build/Release/pgatomic.node ] || [ -n "$(find bindings/node core/src core/include binding.gyp -newer build/Release/pgatomic.node -print -quit 2>/dev/null)" ]; then
+    # Sources changed since the last build: rebuild the addon in place.
+    npm run install || { echo "0 passed, 1 failed"; exit 1; }
+fi
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+node node_modules/jest/bin/jest.js tests/node --runInBand --colors=false 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+# jest: "Tests:       2 failed, 1 skipped, 30 passed, 33 total"
+line=$(grep -E '^Tests:' "$out" | tail -n 1)
+passed=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$line")
+failed=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$line")
+passed=${passed:-0}
+failed=${failed:-0}
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+    # No test ran (or jest died before counting): that is a failure.
+    failed=1
+fi
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    failed=1   # a suite failed outside any test (syntax error, hook)
+fi
+echo "$passed passed, $failed failed"
+[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
