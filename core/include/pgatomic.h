@@ -558,6 +558,13 @@ typedef struct pga_hook {
  * and no block), PGA_ENOMEM. */
 PGA_EXTERN int pga_hook_add(pga_conn *conn, const pga_hook *hook);
 
+/* Register a hook for the block at depth (1 = outermost ... the current
+ * depth), so that ^it is dropped only when that block, or one enclosing
+ * it, rolls back: Sequelize's afterCommit() on a root transaction while a
+ * savepoint of it is open.  BLOCKS: never
+ * Returns PGA_OK, PGA_EMISUSE (^depth not an open block), PGA_ENOMEM. */
+PGA_EXTERN int pga_hook_add_at(pga_conn *conn, int depth, const pga_hook *hook);
+
 #define PGA_HOOK_RUN 1
 #define PGA_HOOK_DROP 2
 

@@ -43,7 +43,7 @@ void pga__txn_ended(pga_conn *conn, int committed)
     conn->needs_rollback = 0;
     conn->has_cause = 0;
     conn->txn_lost = 0;
-    pga__hooks_settle_from(conn, 0, committed ? PGA_HOOK_RUN : PGA_HOOK_DROP);
+    pga__hooks_settle_depth(conn, 0, committed ? PGA_HOOK_RUN : PGA_HOOK_DROP);
 }
 
 /* Django's rule: an error inside a block breaks it until the block that
@@ -70,7 +70,7 @@ static void txn_vanished(pga_conn *conn)
         conn->txn_lost = 1;
         conn->needs_rollback = 1;
     }
-    pga__hooks_settle_from(conn, 0, PGA_HOOK_DROP);
+    pga__hooks_settle_depth(conn, 0, PGA_HOOK_DROP);
 }
 
 static int start_cleanup(pga_conn *conn, int rc)
@@ -152,7 +152,7 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
                 conn->txn_begun = 0;
                 conn->npending = 0;
                 conn->nmanual = 0;
-                pga__hooks_settle_from(conn, 0, rc == PGA_OK ? PGA_HOOK_RUN : PGA_HOOK_DROP);
+                pga__hooks_settle_depth(conn, 0, rc == PGA_OK ? PGA_HOOK_RUN : PGA_HOOK_DROP);
             }
             else {
                 if (rc == PGA_OK) {
@@ -211,7 +211,7 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
                 return fail(conn, PGA_ENOMEM);
             }
             conn->manual = m;
-            conn->manual[conn->nmanual++] = (pga__manual_sp){conn->call_sp, conn->nhooks};
+            conn->manual[conn->nmanual++] = (pga__manual_sp){conn->call_sp, conn->hook_seq};
         }
         else if (conn->purpose == PGA__P_SP_RELEASE) {
             /* RELEASE also destroys every savepoint made after it. */
@@ -220,7 +220,7 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
         else {
             for (size_t i = 0; i < conn->nmanual; i++) {
                 if (conn->manual[i].sp_id == conn->call_sp) {
-                    pga__hooks_settle_from(conn, conn->manual[i].hooks_mark, PGA_HOOK_DROP);
+                    pga__hooks_settle_seq(conn, conn->manual[i].hook_seq, PGA_HOOK_DROP);
                     break;
                 }
             }
@@ -426,7 +426,6 @@ int pga_atomic_enter(pga_conn *conn, unsigned flags)
         .flags = flags,
         .sp_id = with_sp ? conn->next_sp++ : 0,
         .sp_state = PGA__SP_UNSENT,
-        .hooks_mark = conn->nhooks,
     };
     return PGA_OK;
 }
@@ -485,7 +484,7 @@ static int exit_savepoint(pga_conn *conn, const pga__block *b, int rollback)
         }
         return PGA_OK;
     }
-    pga__hooks_settle_from(conn, b->hooks_mark, PGA_HOOK_DROP);
+    pga__hooks_settle_depth(conn, conn->depth + 1, PGA_HOOK_DROP);
     manual_drop_from(conn, b->sp_id);
     pga__pending_drop_newer(conn, b->sp_id);
     if (b->sp_state == PGA__SP_FAILED) {
@@ -505,6 +504,25 @@ static int exit_savepoint(pga_conn *conn, const pga__block *b, int rollback)
     return PGA_OK;
 }
 
+static int exit_nested(pga_conn *conn, const pga__block *b, int failed, int rollback)
+{
+    if (conn->txn_lost) {
+        if (conn->depth == 0) {
+            /* Manual mode: the last block is gone; the session is usable. */
+            conn->txn_lost = 0;
+            conn->needs_rollback = 0;
+        }
+        return PGA_OK;
+    }
+    if (b->sp_id == 0) {
+        if (failed) {
+            conn->needs_rollback = 1;
+        }
+        return PGA_OK;
+    }
+    return exit_savepoint(conn, b, rollback);
+}
+
 int pga_atomic_exit_start(pga_conn *conn, int failed)
 {
     int rc = check_idle(conn);
@@ -519,21 +537,11 @@ int pga_atomic_exit_start(pga_conn *conn, int failed)
     if (conn->depth == 0 && conn->autocommit) {
         return exit_transaction(conn, rollback);
     }
-    if (conn->txn_lost) {
-        if (conn->depth == 0) {
-            /* Manual mode: the last block is gone; the session is usable. */
-            conn->txn_lost = 0;
-            conn->needs_rollback = 0;
-        }
-        return PGA_OK;
-    }
-    if (b.sp_id == 0) {
-        if (failed) {
-            conn->needs_rollback = 1;
-        }
-        return PGA_OK;
-    }
-    return exit_savepoint(conn, &b, rollback);
+    rc = exit_nested(conn, &b, failed, rollback);
+    /* Released, merged or rolled back (its own hooks already dropped): what
+     * the block still holds now waits on the enclosing one. */
+    pga__hooks_reparent(conn, conn->depth);
+    return rc;
 }
 
 int pga_atomic_depth(const pga_conn *conn)

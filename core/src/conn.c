@@ -350,7 +350,7 @@ void pga_conn_close(pga_conn *conn)
      * hook of it is dropped and the blocks left open have nothing to undo. */
     if (conn->depth > 0 || conn->txn_begun) {
         conn->txn_lost = conn->depth > 0;
-        pga__hooks_settle_from(conn, 0, PGA_HOOK_DROP);
+        pga__hooks_settle_depth(conn, 0, PGA_HOOK_DROP);
     }
     conn->txn_begun = 0;
     conn->npending = 0;

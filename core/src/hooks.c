@@ -1,10 +1,29 @@
-/* hooks.c -- commit hooks: kept in registration order, settled (run or
- * dropped) when their transaction or savepoint ends, and handed back to
- * the owner.  The core never calls a hook's function. */
+/* hooks.c -- commit hooks: kept in registration order with the block they
+ * belong to, settled (run or dropped) when that block's transaction or
+ * savepoint ends, and handed back to the owner.  The core never calls a
+ * hook's function. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+int pga_hook_add_at(pga_conn *conn, int depth, const pga_hook *hook)
+{
+    if (depth < 1 || depth > conn->depth) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s", "no open block at that depth");
+    }
+    if (conn->nhooks == conn->hooks_cap) {
+        size_t cap = conn->hooks_cap ? conn->hooks_cap * 2 : 8;
+        pga__held_hook *h = realloc(conn->hooks, cap * sizeof(*h));
+        if (h == NULL) {
+            return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
+        }
+        conn->hooks = h;
+        conn->hooks_cap = cap;
+    }
+    conn->hooks[conn->nhooks++] = (pga__held_hook){*hook, depth, conn->hook_seq++};
+    return PGA_OK;
+}
 
 int pga_hook_add(pga_conn *conn, const pga_hook *hook)
 {
@@ -14,60 +33,85 @@ int pga_hook_add(pga_conn *conn, const pga_hook *hook)
         }
         return pga__err_set(conn, PGA_EMANUAL, "%s", pga_strerror(PGA_EMANUAL));
     }
-    if (conn->nhooks == conn->hooks_cap) {
-        size_t cap = conn->hooks_cap ? conn->hooks_cap * 2 : 8;
-        pga_hook *h = realloc(conn->hooks, cap * sizeof(*h));
-        if (h == NULL) {
-            return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
-        }
-        conn->hooks = h;
-        conn->hooks_cap = cap;
-    }
-    conn->hooks[conn->nhooks++] = *hook;
-    return PGA_OK;
+    return pga_hook_add_at(conn, conn->depth, hook);
 }
 
-/* Move hooks[mark..] to the ready queue, in order.  Settling happens during
- * a step, where the owner's runtime may not be callable (Python without the
- * GIL), which is why nothing is run or destroyed here. */
-void pga__hooks_settle_from(pga_conn *conn, size_t mark, int disposition)
+static int ready_reserve(pga_conn *conn, size_t extra)
 {
-    if (mark >= conn->nhooks) {
-        return;
-    }
-    size_t n = conn->nhooks - mark;
     if (conn->ready_head > 0) {
         memmove(conn->ready, conn->ready + conn->ready_head, conn->nready * sizeof(*conn->ready));
         memmove(conn->ready_disp, conn->ready_disp + conn->ready_head,
                 conn->nready * sizeof(*conn->ready_disp));
         conn->ready_head = 0;
     }
-    if (conn->nready + n > conn->ready_cap) {
-        size_t cap = conn->ready_cap ? conn->ready_cap : 8;
-        while (cap < conn->nready + n) {
-            cap *= 2;
-        }
-        pga_hook *r = realloc(conn->ready, cap * sizeof(*r));
-        if (r != NULL) {
-            conn->ready = r;
-        }
-        int *d = realloc(conn->ready_disp, cap * sizeof(*d));
-        if (d != NULL) {
-            conn->ready_disp = d;
-        }
-        if (r == NULL || d == NULL) {
-            /* Keep them registered rather than lose them: pga_conn_free()
-             * still destroys them. */
-            return;
-        }
-        conn->ready_cap = cap;
+    if (conn->nready + extra <= conn->ready_cap) {
+        return PGA_OK;
     }
-    for (size_t i = 0; i < n; i++) {
-        conn->ready[conn->nready + i] = conn->hooks[mark + i];
-        conn->ready_disp[conn->nready + i] = disposition;
+    size_t cap = conn->ready_cap ? conn->ready_cap : 8;
+    while (cap < conn->nready + extra) {
+        cap *= 2;
     }
-    conn->nready += n;
-    conn->nhooks = mark;
+    pga_hook *r = realloc(conn->ready, cap * sizeof(*r));
+    if (r != NULL) {
+        conn->ready = r;
+    }
+    int *d = realloc(conn->ready_disp, cap * sizeof(*d));
+    if (d != NULL) {
+        conn->ready_disp = d;
+    }
+    if (r == NULL || d == NULL) {
+        return PGA_ENOMEM;
+    }
+    conn->ready_cap = cap;
+    return PGA_OK;
+}
+
+/* Settling happens during a step, where the owner's runtime may not be
+ * callable (Python without the GIL), which is why nothing is run or
+ * destroyed here: hooks only move to the ready queue, in order. */
+static void settle_where(pga_conn *conn, int min_depth, uint64_t min_seq, int disposition)
+{
+    size_t moving = 0;
+    for (size_t i = 0; i < conn->nhooks; i++) {
+        moving += conn->hooks[i].depth >= min_depth && conn->hooks[i].seq >= min_seq;
+    }
+    if (moving == 0 || ready_reserve(conn, moving) != PGA_OK) {
+        /* Out of memory: keep them registered rather than lose them;
+         * pga_conn_free() still destroys them. */
+        return;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < conn->nhooks; i++) {
+        const pga__held_hook *h = &conn->hooks[i];
+        if (h->depth >= min_depth && h->seq >= min_seq) {
+            conn->ready[conn->nready] = h->hook;
+            conn->ready_disp[conn->nready] = disposition;
+            conn->nready++;
+        }
+        else {
+            conn->hooks[kept++] = *h;
+        }
+    }
+    conn->nhooks = kept;
+}
+
+void pga__hooks_settle_depth(pga_conn *conn, int min_depth, int disposition)
+{
+    settle_where(conn, min_depth, 0, disposition);
+}
+
+void pga__hooks_settle_seq(pga_conn *conn, uint64_t seq_mark, int disposition)
+{
+    settle_where(conn, 0, seq_mark, disposition);
+}
+
+void pga__hooks_reparent(pga_conn *conn, int depth)
+{
+    for (size_t i = 0; i < conn->nhooks; i++) {
+        if (conn->hooks[i].depth > depth) {
+            conn->hooks[i].depth = depth;
+        }
+    }
 }
 
 int pga_hook_next(pga_conn *conn, pga_hook *out)
@@ -88,8 +132,8 @@ int pga_hook_next(pga_conn *conn, pga_hook *out)
 void pga__hooks_destroy_all(pga_conn *conn)
 {
     for (size_t i = 0; i < conn->nhooks; i++) {
-        if (conn->hooks[i].destroy != NULL) {
-            conn->hooks[i].destroy(conn->hooks[i].data);
+        if (conn->hooks[i].hook.destroy != NULL) {
+            conn->hooks[i].hook.destroy(conn->hooks[i].hook.data);
         }
     }
     for (size_t i = 0; i < conn->nready; i++) {

@@ -29,8 +29,15 @@ typedef struct pga__block {
     unsigned flags;       /* PGA_* flags given to pga_atomic_enter() */
     unsigned sp_id;       /* 0: no savepoint (the transaction, or merged) */
     int sp_state;         /* PGA__SP_* */
-    size_t hooks_mark;    /* hooks registered before this block */
 } pga__block;
+
+/* A registered hook and the block it belongs to: depth 1 is the outermost
+ * block, 0 the transaction itself once that block is gone (manual mode). */
+typedef struct pga__held_hook {
+    pga_hook hook;
+    int depth;
+    uint64_t seq;         /* registration order, for manual savepoints */
+} pga__held_hook;
 
 /* Control statements the server is owed; they ride with the next batch. */
 enum {
@@ -52,7 +59,7 @@ typedef struct pga__cmd {
 
 typedef struct pga__manual_sp {
     unsigned sp_id;
-    size_t hooks_mark;
+    uint64_t hook_seq;    /* hooks registered from here on roll back with it */
 } pga__manual_sp;
 
 /* What a batch is for decides what its completion does. */
@@ -129,8 +136,9 @@ struct pga_conn {
     int txn_lost;         /* the transaction ended behind the engine's back */
 
     /* hooks: registered (in order) and ready for the owner */
-    pga_hook *hooks;
+    pga__held_hook *hooks;
     size_t nhooks, hooks_cap;
+    uint64_t hook_seq;
     pga_hook *ready;
     int *ready_disp;
     size_t ready_head, nready, ready_cap;
@@ -175,7 +183,12 @@ void pga__txn_ended(pga_conn *conn, int committed);
 int pga__batch_finished(pga_conn *conn, int rc, int lost);
 
 /* hooks.c */
-void pga__hooks_settle_from(pga_conn *conn, size_t mark, int disposition);
+/* Hand every hook at depth >= min_depth (or registered at seq >= the
+ * mark) to the owner with the given disposition, in registration order. */
+void pga__hooks_settle_depth(pga_conn *conn, int min_depth, int disposition);
+void pga__hooks_settle_seq(pga_conn *conn, uint64_t seq_mark, int disposition);
+/* A block at depth > depth is gone: its hooks now belong to depth. */
+void pga__hooks_reparent(pga_conn *conn, int depth);
 void pga__hooks_destroy_all(pga_conn *conn);
 
 /* result.c */

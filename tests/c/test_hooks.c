@@ -134,3 +134,47 @@ TEST(hooks_still_held_are_destroyed_by_free)
     pga_conn_free(c);
     ASSERT_EQ_INT(2, log.destroyed);
 }
+
+TEST(hook_added_at_outer_depth_survives_inner_rollback)
+{
+    pga_conn *c = test_connect();
+    log_t log = {{0}, 0};
+    pga_hook h1 = {append, (void *)(intptr_t)1, NULL};
+    pga_hook h2 = {append, (void *)(intptr_t)2, NULL};
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));
+    ASSERT_EQ_INT(PGA_EMISUSE, pga_hook_add_at(c, 3, &h1));
+    ASSERT_EQ_INT(PGA_EMISUSE, pga_hook_add_at(c, 0, &h1));
+    ASSERT_EQ_INT(PGA_OK, pga_hook_add_at(c, 1, &h1));   /* the root's */
+    ASSERT_EQ_INT(PGA_OK, pga_hook_add(c, &h2));         /* the savepoint's */
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 1));
+    drain(c, &log);
+    ASSERT_EQ_STR("d2", log.text);
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    drain(c, &log);
+    ASSERT_EQ_STR("d2 r1", log.text);
+    pga_conn_free(c);
+}
+
+TEST(hooks_of_released_savepoint_follow_their_parent)
+{
+    pga_conn *c = test_connect();
+    log_t log = {{0}, 0};
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, add(c, &log, 3));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));        /* released: 3 -> depth 2 */
+    ASSERT_EQ_INT(PGA_OK, add(c, &log, 2));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 1));        /* depth 2 rolls back */
+    drain(c, &log);
+    ASSERT_EQ_STR("d3 d2", log.text);
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    pga_conn_free(c);
+}
