@@ -62,19 +62,20 @@ $(BUILD)/pipeline_client: tests/proxy/pipeline_client.c
 proxy-check: $(BUILD)/pgproxy $(BUILD)/pipeline_client
 	PGPROXY=$(BUILD)/pgproxy PIPELINE_CLIENT=$(BUILD)/pipeline_client bash tests/proxy/check.sh
 
-test: $(BUILD)/test-c
+# The fault tests start out/pgproxy (PGPROXY overrides the path).
+test: $(BUILD)/test-c $(BUILD)/pgproxy
 	$(BUILD)/test-c
 
 demo: $(BUILD)/demo-transfer
 	$(BUILD)/demo-transfer
 
 # The same tests under AddressSanitizer + UBSan, in a build of their own.
-asan:
+asan: $(BUILD)/pgproxy
 	$(MAKE) BUILD=out/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" out/asan/test-c
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 out/asan/test-c
 
-valgrind: $(BUILD)/test-c
+valgrind: $(BUILD)/test-c $(BUILD)/pgproxy
 	valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
 		--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 $(BUILD)/test-c
 
