@@ -211,6 +211,14 @@ PGA_EXTERN void pga_conn_close(pga_conn *conn);
 /* 1 when a session is open and libpq believes it healthy.  BLOCKS: never */
 PGA_EXTERN int pga_conn_is_open(const pga_conn *conn);
 
+/* Read, without waiting, whatever the server sent while nothing was in
+ * flight, and say whether the session is still open (1) or not (0).  ^A
+ * session the server closed while idle (restart, termination, idle
+ * timeout) reads as closed before any statement is sent, so a caller can
+ * reconnect instead of failing its next statement.  METHOD: pga_conn
+ * BLOCKS: never */
+PGA_EXTERN int pga_conn_probe(pga_conn *conn);
+
 /* The socket to watch, or -1.  It may change while connecting: re-read it
  * after every step.  BLOCKS: never */
 PGA_EXTERN int pga_conn_socket(const pga_conn *conn);

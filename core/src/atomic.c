@@ -446,11 +446,7 @@ static int exit_transaction(pga_conn *conn, int rollback)
     /* A server that already closed the session (terminated backend, crash)
      * has usually said so on the socket: reading it now turns an "outcome
      * unknown" COMMIT into a plain, certain "lost, rolled back". */
-    for (int i = 0; i < 3 && pga__conn_usable(conn); i++) {
-        /* The goodbye message and the end of the stream are separate
-         * reads; on a healthy idle session this returns at once. */
-        PQconsumeInput(conn->pg);
-    }
+    pga__read_idle(conn);
     if (!pga__conn_usable(conn)) {
         pga__txn_ended(conn, 0);
         if (rollback) {

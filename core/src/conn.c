@@ -387,6 +387,27 @@ int pga_conn_is_open(const pga_conn *conn)
     return pga__conn_usable(conn);
 }
 
+/* A server ending a session sends a FATAL and closes; libpq learns it only
+ * when it next reads.  One read returns the message without looking for
+ * the end of the stream behind it, so read while the socket stays
+ * readable: a few times at most, so a server sending NOTIFYs cannot keep
+ * us here.  Only with nothing in flight, so no result is consumed early. */
+void pga__read_idle(pga_conn *conn)
+{
+    for (int i = 0; i < 4 && pga__conn_usable(conn) && conn->op == PGA__OP_NONE
+                    && !conn->batch_open && !PQisBusy(conn->pg); i++) {
+        if (pga__poll(PQsocket(conn->pg), PGA_WANT_READ, 0) == 0 || !PQconsumeInput(conn->pg)) {
+            break;
+        }
+    }
+}
+
+int pga_conn_probe(pga_conn *conn)
+{
+    pga__read_idle(conn);
+    return pga__conn_usable(conn);
+}
+
 int pga_conn_socket(const pga_conn *conn)
 {
     return conn->pg ? PQsocket(conn->pg) : -1;

@@ -161,6 +161,7 @@ void pga__err_copy(pga__error *dst, const pga__error *src);
 void pga__err_free(pga__error *e);
 int pga__conn_usable(const pga_conn *conn);
 int pga__connect_step(pga_conn *conn);
+void pga__read_idle(pga_conn *conn);
 
 /* plan.c: which control statements the next batch carries */
 int pga__plan_controls(pga_conn *conn);

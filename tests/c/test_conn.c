@@ -180,3 +180,19 @@ TEST(output_formats_are_pinned_but_user_options_kept)
     pga_result_free(r);
     pga_conn_free(c);
 }
+
+TEST(probe_sees_a_session_the_server_closed_while_idle)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(1, pga_conn_probe(c));
+    uint64_t trips = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(PGA_OK, terminate(backend_pid(c)));
+    int open = 1;
+    for (int i = 0; i < 100 && (open = pga_conn_probe(c)) == 1; i++) {
+        poll(NULL, 0, 10);   /* the FIN may trail the FATAL by a moment */
+    }
+    ASSERT_EQ_INT(0, open);
+    ASSERT_EQ_INT(trips + 1, pga_conn_round_trips(c));   /* only backend_pid() */
+    pga_conn_free(c);
+}
