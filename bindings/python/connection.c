@@ -74,6 +74,36 @@ wait_for(pgapy_Connection *self, int rc, int cancel)
     return PGAPY_INTERRUPTED;
 }
 
+/* The owner's side of cancel_lock, taken without the GIL so a cancel()
+ * waiting for the network never holds up other threads. */
+static void
+cancel_lock_acquire(pgapy_Connection *self)
+{
+    if (self->cancel_lock == NULL) {
+        return;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(self->cancel_lock, WAIT_LOCK);
+    Py_END_ALLOW_THREADS
+}
+
+static void
+cancel_lock_release(pgapy_Connection *self)
+{
+    if (self->cancel_lock != NULL) {
+        PyThread_release_lock(self->cancel_lock);
+    }
+}
+
+/* pga_conn_close() frees the cancel key: never while cancel() reads it. */
+static void
+close_session(pgapy_Connection *self)
+{
+    cancel_lock_acquire(self);
+    pga_conn_close(self->conn);
+    cancel_lock_release(self);
+}
+
 static int
 drive(pgapy_Connection *self, int rc)
 {
@@ -299,13 +329,15 @@ conn_connect(pgapy_Connection *self, PyObject *dsn)
             return NULL;
         }
     }
+    cancel_lock_acquire(self);      /* connect_start frees the old cancel key */
     rc = pga_conn_connect_start(self->conn, conninfo);
+    cancel_lock_release(self);
     /* No cancel while connecting: there is no backend to cancel yet, and
      * an unreachable host could keep us waiting for the connect timeout. */
     rc = wait_for(self, rc, 0);
     if (rc == PGAPY_INTERRUPTED) {
         /* A half-open session is useless: drop it, keep the interrupt. */
-        pga_conn_close(self->conn);
+        close_session(self);
         drain_hooks(self);
         return NULL;
     }
@@ -321,7 +353,7 @@ conn_close(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     if (guard(self) < 0) {
         return NULL;
     }
-    pga_conn_close(self->conn);
+    close_session(self);
     if (drain_hooks(self) < 0) {
         return NULL;
     }
@@ -701,14 +733,30 @@ conn_cancel(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     int rc;
 
     /* No thread guard: cancelling from another thread is the point.  The
-     * core reads only data fixed at connect time. */
-    if (self->conn == NULL) {
-        Py_RETURN_NONE;
+     * core reads only data fixed at connect time; cancel_lock keeps the
+     * owner from freeing it meanwhile.  Our caller holds a reference to
+     * self, so dealloc cannot run under us. */
+    if (self->conn == NULL || self->cancel_lock == NULL) {
+        Py_RETURN_FALSE;
     }
     Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(self->cancel_lock, WAIT_LOCK);
     rc = pga_conn_cancel(self->conn);
+    PyThread_release_lock(self->cancel_lock);
     Py_END_ALLOW_THREADS
     return PyBool_FromLong(rc == PGA_OK);
+}
+
+/* _alive(): is the session still open?  The core reads what the server
+ * sent while we were idle, so python/pgatomic can reopen an alias
+ * connection the server closed instead of failing its next statement. */
+static PyObject *
+conn_alive(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(pga_conn_probe(self->conn));
 }
 
 static PyObject *
@@ -833,7 +881,8 @@ conn_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwds
     self->state = pgapy_get_state_by_type(type);
     self->thread_ident = PyThread_get_thread_ident();
     self->hooks = PyList_New(0);
-    if (self->state == NULL || self->hooks == NULL) {
+    self->cancel_lock = PyThread_allocate_lock();
+    if (self->state == NULL || self->hooks == NULL || self->cancel_lock == NULL) {
         Py_DECREF(self);
         return NULL;
     }
@@ -874,6 +923,8 @@ conn_finalize(pgapy_Connection *self)
         return;
     }
     PyErr_Fetch(&type, &value, &tb);
+    /* No cancel_lock: a cancel() in progress holds a reference, so none
+     * can be running once the finaliser does. */
     pga_conn_close(self->conn);
     if (drain_hooks(self) < 0) {
         PyErr_WriteUnraisable((PyObject *)self);
@@ -895,6 +946,10 @@ conn_dealloc(pgapy_Connection *self)
     self->conn = NULL;
     pga_params_free(self->params);
     self->params = NULL;
+    if (self->cancel_lock != NULL) {
+        PyThread_free_lock(self->cancel_lock);
+        self->cancel_lock = NULL;
+    }
     tp->tp_free(self);
     Py_DECREF(tp);
 }
@@ -924,6 +979,7 @@ static PyMethodDef conn_methods[] = {
     {"_savepoint_rollback", (PyCFunction)conn_savepoint_rollback, METH_O, NULL},
     {"_hook_add", (PyCFunction)conn_hook_add, METH_O, NULL},
     {"_take_hooks", (PyCFunction)conn_take_hooks, METH_NOARGS, NULL},
+    {"_alive", (PyCFunction)conn_alive, METH_NOARGS, NULL},
     {"cancel", (PyCFunction)conn_cancel, METH_NOARGS,
      PyDoc_STR("Ask the server to cancel the running statement (any thread).")},
     {"__enter__", (PyCFunction)conn_enter, METH_NOARGS, NULL},

@@ -64,6 +64,48 @@ cannot_adapt(pgapy_state *st, PyObject *v)
     return -1;
 }
 
+/* A str that is not valid Unicode (lone surrogates) cannot travel as
+ * UTF-8: a DataError like the other values PostgreSQL cannot hold (a NUL
+ * byte), with the UnicodeEncodeError, which says where, as its cause. */
+static int
+encode_failed(pgapy_state *st)
+{
+    PyObject *type, *value, *tb, *text, *info;
+    PyObject *dtype, *dvalue, *dtb;
+
+    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        return -1;
+    }
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL) {
+        PyException_SetTraceback(value, tb);
+    }
+    text = PyObject_Str(value);
+    info = text != NULL ? Py_BuildValue("{s:O}", "message", text) : NULL;
+    Py_XDECREF(text);
+    if (info == NULL) {
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return -1;
+    }
+    pgapy_raise_condition(st, "ETEXTENCODE", info);
+    Py_DECREF(info);
+    PyErr_Fetch(&dtype, &dvalue, &dtb);
+    PyErr_NormalizeException(&dtype, &dvalue, &dtb);
+    if (dvalue != NULL) {
+        PyException_SetCause(dvalue, value);    /* steals value */
+    }
+    else {
+        Py_XDECREF(value);
+    }
+    PyErr_Restore(dtype, dvalue, dtb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return -1;
+}
+
 static int
 add_text_object(pgapy_state *st, pga_params *p, PyObject *str)
 {
@@ -72,7 +114,7 @@ add_text_object(pgapy_state *st, pga_params *p, PyObject *str)
     int rc;
 
     if (utf8 == NULL) {
-        return -1;      /* lone surrogates: UnicodeEncodeError says where */
+        return encode_failed(st);
     }
     rc = pga_params_add_text(p, utf8, (size_t)len);
     return rc == PGA_OK ? 0 : param_failed(st, p, rc);
@@ -97,7 +139,7 @@ add_json(pgapy_state *st, pga_params *p, PyObject *obj, PyObject *dumps)
     utf8 = PyUnicode_AsUTF8AndSize(text, &len);
     if (utf8 == NULL) {
         Py_DECREF(text);
-        return -1;
+        return encode_failed(st);
     }
     rc = pga_params_add_json(p, utf8, (size_t)len);
     Py_DECREF(text);
@@ -105,6 +147,8 @@ add_json(pgapy_state *st, pga_params *p, PyObject *obj, PyObject *dumps)
 }
 
 /* Seconds east of UTC of an aware datetime, or 0 with *aware = 0. */
+/* *aware = 2 when the offset has a fraction of a second, which
+ * PostgreSQL's offsets cannot carry: the caller sends the instant in UTC. */
 static int
 utc_offset_of(PyObject *dt, int *aware, int *offset)
 {
@@ -125,7 +169,7 @@ utc_offset_of(PyObject *dt, int *aware, int *offset)
             PyErr_SetString(PyExc_TypeError, "utcoffset() must return a timedelta");
             return -1;
         }
-        *aware = 1;
+        *aware = PyDateTime_DELTA_GET_MICROSECONDS(delta) != 0 ? 2 : 1;
         *offset = PyDateTime_DELTA_GET_DAYS(delta) * 86400
                   + PyDateTime_DELTA_GET_SECONDS(delta);
     }
@@ -181,6 +225,11 @@ add_numeric_text(pga_params *p, PyObject *v)
     if (digits == NULL) {
         Py_DECREF(text);
         return -1;
+    }
+    if (len == 4 && strcmp(digits, "-NaN") == 0) {
+        /* numeric's NaN has no sign: Decimal('-NaN') is the same NaN. */
+        digits++;
+        len--;
     }
     rc = pga_params_add_numeric(p, digits, (size_t)len);
     Py_DECREF(text);
@@ -238,6 +287,27 @@ add_value(pgapy_state *st, pga_params *p, PyObject *v, int depth)
 
         if (utc_offset_of(v, &aware, &offset) < 0) {
             return -1;
+        }
+        if (aware == 2) {
+            /* Rounding the offset would move the instant: send it in UTC. */
+            PyObject *utc = PyObject_CallMethod(v, "astimezone", "O", st->utc);
+            if (utc == NULL) {
+                PyObject *info;
+                if (!PyErr_ExceptionMatches(PyExc_OverflowError)) {
+                    return -1;
+                }
+                PyErr_Clear();
+                info = Py_BuildValue("{s:s}", "message",
+                                     "the datetime is out of range once moved to UTC");
+                if (info != NULL) {
+                    pgapy_raise_condition(st, "EPARAM", info);
+                    Py_DECREF(info);
+                }
+                return -1;
+            }
+            rc = add_value(st, p, utc, depth);
+            Py_DECREF(utc);
+            return rc;
         }
         if (aware) {
             rc = pga_params_add_timestamptz(

@@ -50,6 +50,16 @@ build_info(pga_conn *conn, int rc)
     if (set_str(info, "core_message", pga_strerror(rc)) < 0) {
         goto fail;
     }
+    {
+        /* The core's code travels with the exception (as _pga_code) so the
+         * retry decision is the core's pga_retryable(), not a Python copy. */
+        PyObject *code = PyLong_FromLong(rc);
+        if (code == NULL || PyDict_SetItemString(info, "code", code) < 0) {
+            Py_XDECREF(code);
+            goto fail;
+        }
+        Py_DECREF(code);
+    }
     if (conn == NULL) {
         if (set_str(info, "message", "") < 0 || set_str(info, "sqlstate", NULL) < 0) {
             goto fail;

@@ -3,6 +3,8 @@
  * UUID, json).  Exception classes are defined in pgatomic/errors.py. */
 #include "module.h"
 
+#include <limits.h>
+
 static pgapy_state *
 get_state(PyObject *module)
 {
@@ -98,6 +100,75 @@ sqlstate_kind_name(PyObject *Py_UNUSED(module), PyObject *sqlstate)
         text = NULL;
     }
     return PyUnicode_FromString(pga_kind_name(pga_sqlstate_kind(text)));
+}
+
+/* An int argument (PyLong_AsInt is public only from Python 3.13). */
+static int
+int_arg(PyObject *o, int *out)
+{
+    long v = PyLong_AsLong(o);
+
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (v < INT_MIN || v > INT_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "argument out of range for a C int");
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* retryable(code, sqlstate): the core's one decision whether a failed
+ * outermost block may be re-run (40001 / 40P01, never an unknown COMMIT). */
+static PyObject *
+retryable(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    const char *sqlstate = NULL;
+    int code;
+
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "retryable() takes 2 positional arguments");
+        return NULL;
+    }
+    if (int_arg(args[0], &code) < 0) {
+        return NULL;
+    }
+    if (args[1] != Py_None) {
+        if (!PyUnicode_Check(args[1])) {
+            PyErr_SetString(PyExc_TypeError, "sqlstate must be a str or None");
+            return NULL;
+        }
+        sqlstate = PyUnicode_AsUTF8(args[1]);
+        if (sqlstate == NULL) {
+            return NULL;
+        }
+    }
+    return PyBool_FromLong(pga_retryable(code, sqlstate));
+}
+
+/* retry_delay_ms(attempt, base_ms, cap_ms, random): the core's jittered
+ * exponential backoff; random is any 32 bits the caller drew. */
+static PyObject *
+retry_delay_ms(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    int v[3];
+    unsigned long random;
+
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "retry_delay_ms() takes 4 positional arguments");
+        return NULL;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (int_arg(args[i], &v[i]) < 0) {
+            return NULL;
+        }
+    }
+    random = PyLong_AsUnsignedLongMask(args[3]);
+    if (random == (unsigned long)-1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    return PyLong_FromLong(pga_retry_delay_ms(v[0], v[1], v[2], (uint32_t)random));
 }
 
 static PyObject *
@@ -221,6 +292,10 @@ static PyMethodDef module_methods[] = {
      PyDoc_STR("The class name the core picks for a SQLSTATE.")},
     {"sql_count_params", sql_count_params, METH_O,
      PyDoc_STR("The number of $n placeholders a statement uses.")},
+    {"retryable", (PyCFunction)(void (*)(void))retryable, METH_FASTCALL,
+     PyDoc_STR("retryable(code, sqlstate): may a failed outermost block be re-run?")},
+    {"retry_delay_ms", (PyCFunction)(void (*)(void))retry_delay_ms, METH_FASTCALL,
+     PyDoc_STR("retry_delay_ms(attempt, base_ms, cap_ms, random): the pause before a retry.")},
     {NULL, NULL, 0, NULL},
 };
 

@@ -9,6 +9,8 @@
 
 #include "pgatomic.h"
 
+#include <pythread.h>
+
 /* Compatibility with Python 3.9 and 3.10 (the limited set used here). */
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *
@@ -51,6 +53,10 @@ typedef struct {
     unsigned long thread_ident;   /* the creating thread: the only user */
     PyObject *hooks;              /* runnable hook data, taken by Python */
     PyObject *last_error;         /* last server error raised here, or NULL */
+    /* Held by cancel() (any thread) while the core reads the cancel key,
+     * and by the owner while the core may free it (close, reconnect,
+     * dealloc): without it a cancel racing a close reads freed memory. */
+    PyThread_type_lock cancel_lock;
 } pgapy_Connection;
 
 extern PyModuleDef pgapy_module_def;

@@ -51,6 +51,7 @@ from .transaction import (
     mark_for_rollback_on_error,
     on_commit,
     rollback,
+    run_in_transaction,
     savepoint,
     savepoint_commit,
     savepoint_rollback,
@@ -72,7 +73,7 @@ __all__ = [
     "TransactionManagementError", "UniqueViolation", "Warning", "atomic",
     "clean_savepoints", "commit", "configure", "connect", "connection",
     "connections", "errors", "get_autocommit", "get_rollback",
-    "mark_for_rollback_on_error", "on_commit", "rollback", "savepoint",
+    "mark_for_rollback_on_error", "on_commit", "rollback", "run_in_transaction", "savepoint",
     "savepoint_commit", "savepoint_rollback", "set_autocommit", "set_rollback",
     "transaction",
 ]

@@ -72,9 +72,9 @@ class Connection(_pgatomic.Connection):
     # -- django.db.transaction as methods ---------------------------------------
     def atomic(self, savepoint: bool = True, durable: bool = False, *,
                isolation: Any = None, read_only: Optional[bool] = None,
-               deferrable: Optional[bool] = None) -> Any:
+               deferrable: Optional[bool] = None, retries: Optional[int] = None) -> Any:
         from .transaction import Atomic
-        return Atomic(self, savepoint, durable, isolation, read_only, deferrable)
+        return Atomic(self, savepoint, durable, isolation, read_only, deferrable, retries)
 
     def on_commit(self, func: Callable[[], Any], robust: bool = False) -> None:
         from .transaction import on_commit
@@ -190,7 +190,10 @@ def get_connection(using: Any = None, *, reopen: bool = True) -> Connection:
     if entry is not None:
         conn, generation = entry
         if generation == _generation or conn.in_atomic_block or not reopen:
-            if reopen and conn.closed and not conn.in_atomic_block:
+            # _alive() also notices a session the server ended while we were
+            # idle (restart, pg_terminate_backend), so the next statement
+            # runs on a new session instead of failing once.
+            if reopen and not conn.in_atomic_block and not conn._alive():
                 conn.connect()
             return conn
         conn.close()        # configure() changed the aliases: retire it

@@ -218,6 +218,7 @@ _CONDITIONS: Dict[str, Tuple[Type[BaseException], str]] = {
         "thread id {current_thread}."),
     "EADAPT": (ProgrammingError, "cannot adapt type '{type}'"),
     "ESQLNUL": (DataError, "the query contains a NUL (0x00) byte"),
+    "ETEXTENCODE": (DataError, "a str parameter cannot be sent as UTF-8: {message}"),
 }
 
 
@@ -255,6 +256,9 @@ def _core_error(condition: str, info: Dict[str, Any]) -> BaseException:
         diag = info.get("diag")
         sqlstate = info.get("sqlstate") if condition in (
             "ESERVER", "ECOMMITUNKNOWN", "ECONN", "EROLLEDBACK") else None
-        return cls(message, sqlstate=sqlstate,
-                   diag=Diagnostic(diag) if diag and sqlstate else None)
+        exc = cls(message, sqlstate=sqlstate,
+                  diag=Diagnostic(diag) if diag and sqlstate else None)
+        # The core's result code, for the retry decision (pga_retryable).
+        exc._pga_code = info.get("code")
+        return exc
     return cls(message)

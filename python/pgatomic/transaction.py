@@ -12,6 +12,9 @@ from __future__ import annotations
 import enum
 import functools
 import logging
+import random
+import threading
+import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Literal, Optional, TypeVar, Union, overload
 
@@ -31,6 +34,7 @@ __all__ = [
     "get_rollback", "set_rollback", "savepoint", "savepoint_commit",
     "savepoint_rollback", "clean_savepoints", "mark_for_rollback_on_error",
     "get_autocommit", "set_autocommit", "commit", "rollback", "get_connection",
+    "run_in_transaction", "last_attempts", "retryable", "RETRY_BASE_MS", "RETRY_CAP_MS",
     "DatabaseError", "Error", "IntegrityError", "ProgrammingError",
 ]
 
@@ -79,6 +83,60 @@ def _block_flags(savepoint: bool, durable: bool, isolation: Any,
     return flags
 
 
+# Backoff between attempts of a retried transaction, in milliseconds: the
+# pause before retry n is uniform in [0, min(cap, base * 2**(n-1))]
+# (pga_retry_delay_ms, "full jitter").  Module-level so an application (or a
+# test) can tune them once.
+RETRY_BASE_MS = 10
+RETRY_CAP_MS = 1000
+
+RETRIES_IN_WITH = (
+    "atomic(retries=...) cannot be used as a 'with' block, since a 'with' body "
+    "cannot be run again: decorate a function with @atomic(retries=N) or call "
+    "pgatomic.run_in_transaction(func, *args, retries=N).")
+
+_retry_local = threading.local()
+
+
+def last_attempts() -> int:
+    """How many attempts the current thread's last retrying call made (1:
+    no retry was needed; 0: no retrying call has run on this thread).  Set by
+    ``@atomic(retries=...)`` and ``run_in_transaction()``, success or not."""
+    return getattr(_retry_local, "attempts", 0)
+
+
+def retryable(exc: BaseException) -> bool:
+    """True when a failed outermost block that raised ``exc`` may be run
+    again: the core's rule (``pga_retryable``), i.e. a serialization failure
+    (40001) or deadlock (40P01) reported by the server, directly or as the
+    cause of the block being broken; never an unknown COMMIT outcome, a lost
+    connection or any other error."""
+    code = getattr(exc, "_pga_code", None)
+    if not isinstance(exc, Error) or not isinstance(code, int):
+        return False
+    sqlstate = exc.sqlstate
+    if sqlstate is None and isinstance(exc.__cause__, Error):
+        # A broken block (TransactionManagementError): the error that broke it.
+        sqlstate = exc.__cause__.sqlstate
+    return bool(_pgatomic.retryable(code, sqlstate))
+
+
+def retry_delay_ms(attempt: int) -> int:
+    """The pause before retry number ``attempt`` (1 for the first retry)."""
+    return int(_pgatomic.retry_delay_ms(attempt, RETRY_BASE_MS, RETRY_CAP_MS,
+                                        random.getrandbits(32)))
+
+
+def _check_retries(retries: Optional[int]) -> Optional[int]:
+    if retries is None:
+        return None
+    if isinstance(retries, bool) or not isinstance(retries, int):
+        raise TypeError(f"retries must be an int or None, not {type(retries).__name__}")
+    if retries < 0:
+        raise ValueError(f"retries must be >= 0, not {retries}")
+    return retries
+
+
 class Atomic:
     """A context manager and decorator for one atomic block.
 
@@ -90,16 +148,20 @@ class Atomic:
 
     def __init__(self, using: Using = None, savepoint: bool = True, durable: bool = False,
                  isolation: Any = None, read_only: Optional[bool] = None,
-                 deferrable: Optional[bool] = None) -> None:
+                 deferrable: Optional[bool] = None, retries: Optional[int] = None) -> None:
         self.using = using
         self.savepoint = savepoint
         self.durable = durable
         self.isolation = isolation
         self.read_only = read_only
         self.deferrable = deferrable
+        self.retries = _check_retries(retries)
         self._flags = _block_flags(savepoint, durable, isolation, read_only, deferrable)
 
     def __enter__(self) -> None:
+        if self.retries is not None:
+            # Raised before anything is sent or pushed: the block never opened.
+            raise TransactionManagementError(RETRIES_IN_WITH)
         get_connection(self.using)._atomic_enter(self._flags)
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> Literal[False]:
@@ -124,15 +186,61 @@ class Atomic:
     def __call__(self, func: F) -> F:
         # functools.wraps copies what a callable object has and skips the
         # rest, so instances with __call__ work as well as functions.
+        if self.retries is not None:
+            @functools.wraps(func)
+            def retrying(*args: Any, **kwargs: Any) -> Any:
+                return self._run(func, args, kwargs)
+            return retrying  # type: ignore[return-value]
+
         @functools.wraps(func)
         def inner(*args: Any, **kwargs: Any) -> Any:
             with self:
                 return func(*args, **kwargs)
         return inner  # type: ignore[return-value]
 
+    def _once(self) -> "Atomic":
+        return Atomic(self.using, self.savepoint, self.durable, self.isolation,
+                      self.read_only, self.deferrable)
+
+    def _run(self, func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+        """Run func in this block, again after a retryable failure of the
+        outermost block, at most self.retries more times."""
+        block = self._once()
+        retries = self.retries or 0
+        conn = get_connection(self.using)
+        # Only a transaction can be re-run: inside a block (or a manual
+        # transaction) this block is a savepoint and its error goes up
+        # unchanged, for the outermost block to decide.
+        outermost = not conn.in_atomic_block and conn.autocommit
+        attempt = 1
+        while True:
+            try:
+                with block:
+                    result = func(*args, **kwargs)
+            except BaseException as exc:
+                if outermost and attempt <= retries and retryable(exc):
+                    delay = retry_delay_ms(attempt)
+                    logger.debug("retrying %s after %s (SQLSTATE %s): attempt %d of %d "
+                                 "in %d ms", _hook_name(func), type(exc).__name__,
+                                 getattr(exc, "sqlstate", None)
+                                 or getattr(exc.__cause__, "sqlstate", None),
+                                 attempt + 1, retries + 1, delay)
+                    time.sleep(delay / 1000.0)
+                    attempt += 1
+                    continue
+                _retry_local.attempts = attempt
+                try:
+                    exc.attempts = attempt  # type: ignore[attr-defined]
+                except (AttributeError, TypeError):
+                    pass
+                raise
+            _retry_local.attempts = attempt
+            return result
+
     def __repr__(self) -> str:
         return (f"<pgatomic.Atomic using={self.using!r} savepoint={self.savepoint} "
-                f"durable={self.durable}>")
+                f"durable={self.durable}"
+                + (f" retries={self.retries}" if self.retries is not None else "") + ">")
 
 
 @overload
@@ -140,19 +248,43 @@ def atomic(using: F) -> F: ...
 @overload
 def atomic(using: Using = None, savepoint: bool = True, durable: bool = False, *,
            isolation: Any = None, read_only: Optional[bool] = None,
-           deferrable: Optional[bool] = None) -> Atomic: ...
+           deferrable: Optional[bool] = None, retries: Optional[int] = None) -> Atomic: ...
 
 
 def atomic(using: Any = None, savepoint: bool = True, durable: bool = False, *,
            isolation: Any = None, read_only: Optional[bool] = None,
-           deferrable: Optional[bool] = None) -> Any:
+           deferrable: Optional[bool] = None, retries: Optional[int] = None) -> Any:
     """Django's ``transaction.atomic``: ``with atomic():``, ``@atomic`` and
     ``@atomic(...)``.  The outermost block is a transaction, a nested one a
-    savepoint (or, with ``savepoint=False``, part of the enclosing block)."""
+    savepoint (or, with ``savepoint=False``, part of the enclosing block).
+
+    ``retries=N`` (decorator only) re-runs the function up to N more times
+    when the outermost block fails with a serialization failure or a
+    deadlock, after a jittered exponential pause; see ``run_in_transaction``.
+    """
     if callable(using) and not isinstance(using, (str, _pgatomic.Connection)):
         # Bare decorator: @atomic
-        return Atomic(None, savepoint, durable, isolation, read_only, deferrable)(using)
-    return Atomic(using, savepoint, durable, isolation, read_only, deferrable)
+        return Atomic(None, savepoint, durable, isolation, read_only, deferrable,
+                      retries)(using)
+    return Atomic(using, savepoint, durable, isolation, read_only, deferrable, retries)
+
+
+def run_in_transaction(func: Callable[..., Any], *args: Any, retries: int = 0,
+                       **atomic_options: Any) -> Any:
+    """Call ``func(*args)`` in an atomic block (``atomic_options``: using,
+    savepoint, durable, isolation, read_only, deferrable) and return its
+    result.  When the outermost block fails with a serialization failure
+    (40001) or a deadlock (40P01), the block is rolled back, its on_commit
+    hooks are dropped, and ``func`` runs again, up to ``retries`` more times,
+    after a pause (full jitter, ``RETRY_BASE_MS`` doubling up to
+    ``RETRY_CAP_MS``).  Never retried: an unknown COMMIT outcome
+    (``CommitOutcomeUnknown``), a lost connection, any other error, and any
+    block nested in another (its error propagates unchanged).  The last
+    exception gets ``.attempts``; ``last_attempts()`` tells either way."""
+    if not callable(func):
+        raise TypeError("run_in_transaction()'s func must be a callable")
+    block = Atomic(retries=_check_retries(retries) or 0, **atomic_options)
+    return block._run(func, args, {})
 
 
 def on_commit(func: Callable[[], Any], using: Using = None, robust: bool = False) -> None:
