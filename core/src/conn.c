@@ -9,11 +9,16 @@
 
 /* libpq prints NOTICE and WARNING to stderr by default; a library must not
  * write to its host's stderr ("there is no transaction in progress" after a
- * raw COMMIT, for one). */
-static void ignore_notice(void *arg, const PGresult *res)
+ * raw COMMIT, for one).  One notice matters: a FATAL read while idle is the
+ * server closing the session (libpq passes unexpected errors here when no
+ * query is running), and the socket may not show the end yet. */
+static void on_notice(void *arg, const PGresult *res)
 {
-    (void)arg;
-    (void)res;
+    pga_conn *conn = arg;
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (severity != NULL && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0)) {
+        conn->server_closing = 1;
+    }
 }
 
 int pga_conn_new(pga_conn **out)
@@ -129,7 +134,7 @@ int pga__err_lost(pga_conn *conn, int rc)
 
 int pga__conn_usable(const pga_conn *conn)
 {
-    return conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_OK;
+    return conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_OK && !conn->server_closing;
 }
 
 /* ---------------------------------------------------------------------
@@ -280,6 +285,7 @@ int pga_conn_connect_start(pga_conn *conn, const char *conninfo)
         conn->conninfo = copy;
     }
     session_forget(conn);
+    conn->server_closing = 0;
     conn->txn_begun = 0;
     conn->needs_rollback = 0;
     conn->txn_lost = 0;
@@ -302,7 +308,7 @@ int pga_conn_connect_start(pga_conn *conn, const char *conninfo)
     if (conn->pg == NULL || PQstatus(conn->pg) == CONNECTION_BAD) {
         return connect_failed(conn);
     }
-    PQsetNoticeReceiver(conn->pg, ignore_notice, NULL);
+    PQsetNoticeReceiver(conn->pg, on_notice, conn);
     conn->op = PGA__OP_CONNECT;
     return PGA_OK;
 }

@@ -98,6 +98,7 @@ typedef struct pga__outcome {
 
 struct pga_conn {
     PGconn *pg;
+    int server_closing;   /* a FATAL arrived while idle: the session is ending */
     PGcancel *cancel;
     char *conninfo;
 
