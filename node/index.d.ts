@@ -66,6 +66,22 @@ export interface TransactionOptions {
   /** Parent: the new transaction is a savepoint of it. */
   transaction?: Transaction | null;
   nestMode?: NestMode;
+  /**
+   * Managed, outermost transactions only: re-run the callback up to this
+   * many times when the transaction fails with a serialization failure
+   * (40001) or a deadlock (40P01), never after CommitOutcomeUnknownError.
+   * The final error carries `attempts`.
+   */
+  retries?: number;
+  /** Backoff of retries (full jitter): base and cap in ms (default 5, 250). */
+  retryBaseMs?: number;
+  retryCapMs?: number;
+  /**
+   * Aborting cancels the running statement and rolls the transaction back;
+   * it rejects with QueryCanceledError (code 57014), whose `cause` is
+   * `signal.reason` when no statement was running.
+   */
+  signal?: AbortSignal;
 }
 
 export type TransactionHook = (t: Transaction) => unknown | Promise<unknown>;
@@ -99,6 +115,8 @@ export declare class Database {
   currentTransaction(): Transaction | undefined;
   close(): Promise<void>;
   poolStats(): { total: number; idle: number; waiting: number };
+  /** Managed transactions given `retries`: attempts run, and retries made. */
+  stats(): { attempts: number; retries: number };
 }
 
 export declare function connect(connectionString?: string | null, options?: DatabaseOptions): Database;

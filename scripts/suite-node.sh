@@ -3,18 +3,32 @@
 # named by PG* / DATABASE_URL.  Builds the addon if needed, shows jest's
 # output, and ends with one line "N passed, N failed"; exits non-zero on
 # any failure, and when no test ran at all.
+#
+# Arguments, if any, go to jest instead of `tests/node` (a file, `-t NAME`):
+#   bash scripts/suite-node.sh tests/node/faults.test.js -t fault_between_statements
+# Without PG* / DATABASE_URL it starts a throwaway server (scripts/pgtmp).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+if [ -z "${PGHOST:-}" ] && [ -z "${DATABASE_URL:-}" ]; then
+    exec scripts/pgtmp run -- bash "$0" "$@"
+fi
 export npm_config_nodedir=/usr
-if [ ! -d node_modules/jest ] || [ ! -d node_modules/node-addon-api ]; then
+if [ ! -d node_modules/jest ] || [ ! -d node_modules/node-addon-api ] || [ ! -d node_modules/fast-check ]; then
     npm install --no-audit --no-fund || { echo "0 passed, 1 failed"; exit 1; }
 elif [ ! -f build/Release/pgatomic.node ] || [ -n "$(find bindings/node core/src core/include binding.gyp -newer build/Release/pgatomic.node -print -quit 2>/dev/null)" ]; then
     # Sources changed since the last build: rebuild the addon in place.
     npm run install || { echo "0 passed, 1 failed"; exit 1; }
 fi
+# The fault-injection proxy the round-trip and fault tests put in front of
+# the server (tests/proxy/README.md).
+if [ ! -x out/pgproxy ] || [ tests/proxy/pgproxy.c -nt out/pgproxy ]; then
+    make out/pgproxy || { echo "0 passed, 1 failed"; exit 1; }
+fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-node node_modules/jest/bin/jest.js tests/node --runInBand --colors=false 2>&1 | tee "$out"
+args=("$@")
+[ ${#args[@]} -gt 0 ] || args=(tests/node)
+node node_modules/jest/bin/jest.js "${args[@]}" --runInBand --colors=false 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 # jest: "Tests:       2 failed, 1 skipped, 30 passed, 33 total"
 line=$(grep -E '^Tests:' "$out" | tail -n 1)

@@ -74,6 +74,36 @@ Napi::Value JsParseConninfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// retryable(errno, sqlstate): the core's rule for re-running a failed
+// outermost block (pga_retryable).
+Napi::Value JsRetryable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int code = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+  std::string sqlstate;
+  bool have = info.Length() > 1 && info[1].IsString();
+  if (have) {
+    sqlstate = info[1].As<Napi::String>().Utf8Value();
+  }
+  return Napi::Boolean::New(env, pga_retryable(code, have ? sqlstate.c_str() : nullptr) != 0);
+}
+
+// retryDelayMs(attempt, baseMs, capMs, random32): pga_retry_delay_ms.
+Napi::Value JsRetryDelayMs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  for (size_t i = 0; i < 4; i++) {
+    if (info.Length() <= i || !info[i].IsNumber()) {
+      Napi::TypeError::New(env, "retryDelayMs(attempt, baseMs, capMs, random) needs four numbers")
+          .ThrowAsJavaScriptException();
+      return Napi::Value();
+    }
+  }
+  int ms = pga_retry_delay_ms(info[0].As<Napi::Number>().Int32Value(),
+                              info[1].As<Napi::Number>().Int32Value(),
+                              info[2].As<Napi::Number>().Int32Value(),
+                              info[3].As<Napi::Number>().Uint32Value());
+  return Napi::Number::New(env, ms);
+}
+
 void Cleanup(Addon* addon) {
   // Workers and process exit: end every session (never blocks) and cut the
   // wrappers loose, since their finalizers may run after the Addon is gone.
@@ -109,6 +139,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Connection", Connection::Define(env, addon));
   exports.Set("setup", Napi::Function::New(env, JsSetup, "setup"));
   exports.Set("parseConninfo", Napi::Function::New(env, JsParseConninfo, "parseConninfo"));
+  exports.Set("retryable", Napi::Function::New(env, JsRetryable, "retryable"));
+  exports.Set("retryDelayMs", Napi::Function::New(env, JsRetryDelayMs, "retryDelayMs"));
+  exports.Set("HOOK_RUN", Napi::Number::New(env, PGA_HOOK_RUN));
+  exports.Set("HOOK_DROP", Napi::Number::New(env, PGA_HOOK_DROP));
   exports.Set("codes", CoreCodes(env));
   exports.Set("kinds", CoreKinds(env));
   Napi::Object flags = Napi::Object::New(env);

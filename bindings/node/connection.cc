@@ -4,6 +4,7 @@
 // travels, and when, is the core's business; queueing is node/lib's.
 #include "connection.h"
 
+
 #include <cstring>
 #include <string>
 
@@ -87,12 +88,17 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
       {
           InstanceMethod<&Connection::JsConnect>("connect"),
           InstanceMethod<&Connection::JsQuery>("query"),
+          InstanceMethod<&Connection::JsBatch>("batch"),
           InstanceMethod<&Connection::JsEnter>("enter"),
           InstanceMethod<&Connection::JsExit>("exit"),
           InstanceMethod<&Connection::JsCancel>("cancel"),
           InstanceMethod<&Connection::JsClose>("close"),
           InstanceMethod<&Connection::JsState>("state"),
           InstanceMethod<&Connection::JsRoundTrips>("roundTrips"),
+          InstanceMethod<&Connection::JsDepth>("depth"),
+          InstanceMethod<&Connection::JsProbe>("probe"),
+          InstanceMethod<&Connection::JsHookAdd>("hookAdd"),
+          InstanceMethod<&Connection::JsHookNext>("hookNext"),
       });
   addon->connection_ctor = Napi::Persistent(ctor);
   return ctor;
@@ -179,15 +185,8 @@ Napi::Value Connection::JsQuery(const Napi::CallbackInfo& info) {
                    ? info[2].As<Napi::Number>().Int32Value()
                    : kInt8String;
 
-  pga_params_clear(params_);
-  if (info.Length() > 1 && info[1].IsArray()) {
-    Napi::Array values = info[1].As<Napi::Array>();
-    uint32_t n = values.Length();
-    for (uint32_t i = 0; i < n; i++) {
-      if (!AddParam(env, addon_, params_, values.Get(i), static_cast<int>(i))) {
-        return Napi::Value();  // TypeError (or JSON.stringify's error) pending
-      }
-    }
+  if (!EncodeParams(env, info.Length() > 1 ? info[1] : env.Undefined())) {
+    return Napi::Value();  // TypeError (or JSON.stringify's error) pending
   }
   int given = pga_params_count(params_);
   int rc = pga_query_start(conn_, sql.c_str(), given > 0 ? params_ : nullptr);
@@ -197,6 +196,83 @@ Napi::Value Connection::JsQuery(const Napi::CallbackInfo& info) {
     extra.given_params = given;
   }
   return Begin(env, Op::kQuery, rc, &extra);
+}
+
+// batch([[sql, params], ...], int8Mode) -> { consumed, refused, promise }.
+// Statements go out in one round trip (pga_batch_*).  refused[i] is the
+// error of a statement the core or the encoder would not add (it has no
+// outcome); consumed < list.length when statement `consumed` is a script of
+// several commands, which must run alone: the caller sends it and the rest
+// next.  The promise resolves with one { ok, value | error } per added
+// statement, in order, or rejects when the batch could not start.
+Napi::Value Connection::JsBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) {
+    Napi::TypeError::New(env, "batch() needs an array").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  Napi::Array list = info[0].As<Napi::Array>();
+  uint32_t n = list.Length();
+  int8_mode_ = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value()
+                                                       : kInt8String;
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array refused = Napi::Array::New(env);
+  out.Set("refused", refused);
+  out.Set("consumed", Napi::Number::New(env, n));
+  int rc = op_ != Op::kNone ? PGA_EBUSY : pga_batch_begin(conn_);
+  if (rc < 0) {
+    Napi::Value promise = Rejected(env, rc, nullptr);
+    if (promise.IsEmpty()) {
+      return promise;
+    }
+    out.Set("promise", promise);
+    return out;
+  }
+  uint32_t i = 0;
+  for (; i < n; i++) {
+    Napi::Value item = list.Get(i);
+    if (!item.IsArray() || !item.As<Napi::Array>().Get(0u).IsString()) {
+      Napi::TypeError::New(env, "SQL must be a string").ThrowAsJavaScriptException();
+      refused.Set(i, env.GetAndClearPendingException().Value());
+      continue;
+    }
+    Napi::Array pair = item.As<Napi::Array>();
+    std::string sql = pair.Get(0u).As<Napi::String>().Utf8Value();
+    if (std::strlen(sql.c_str()) != sql.size()) {
+      Napi::TypeError::New(env, "SQL must not contain a NUL character")
+          .ThrowAsJavaScriptException();
+      refused.Set(i, env.GetAndClearPendingException().Value());
+      continue;
+    }
+    if (!EncodeParams(env, pair.Get(1u))) {
+      refused.Set(i, env.GetAndClearPendingException().Value());
+      continue;
+    }
+    int given = pga_params_count(params_);
+    rc = pga_batch_add(conn_, sql.c_str(), given > 0 ? params_ : nullptr);
+    if (rc == PGA_EMISUSE) {
+      break;  // a script of several commands: it runs on its own
+    }
+    if (rc < 0) {
+      ErrorExtra extra;
+      if (rc == PGA_EPARAMCOUNT) {
+        extra.expected_params = pga_sql_count_params(sql.c_str());
+        extra.given_params = given;
+      }
+      Napi::Value err = ErrorFromCore(env, addon_, conn_, rc, &extra);
+      if (env.IsExceptionPending()) {
+        err = env.GetAndClearPendingException().Value();
+      }
+      refused.Set(i, err);
+    }
+  }
+  out.Set("consumed", Napi::Number::New(env, i));
+  Napi::Value promise = Begin(env, Op::kBatch, pga_batch_send(conn_), nullptr);
+  if (promise.IsEmpty()) {
+    return promise;
+  }
+  out.Set("promise", promise);
+  return out;
 }
 
 Napi::Value Connection::JsEnter(const Napi::CallbackInfo& info) {
@@ -281,6 +357,50 @@ Napi::Value Connection::JsState(const Napi::CallbackInfo& info) {
 Napi::Value Connection::JsRoundTrips(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(),
                            static_cast<double>(pga_conn_round_trips(conn_)));
+}
+
+Napi::Value Connection::JsDepth(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), pga_atomic_depth(conn_));
+}
+
+// probe(): whether an idle session is still usable.  pga_conn_probe()
+// reads, without waiting, what the server sent meanwhile, and counts a
+// FATAL received while idle as the session ending.
+Napi::Value Connection::JsProbe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_ || op_ != Op::kNone) {
+    return Napi::Boolean::New(env, !closed_ && pga_conn_is_open(conn_));
+  }
+  return Napi::Boolean::New(env, pga_conn_probe(conn_) == 1);
+}
+
+// hookAdd(depth, id): a token for a JS hook, kept by the core with the
+// block at depth.  Returns the core's code (0, or PGA_EMISUSE when that
+// block is not open).
+Napi::Value Connection::JsHookAdd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "hookAdd(depth, id) needs two numbers").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  int depth = info[0].As<Napi::Number>().Int32Value();
+  intptr_t id = static_cast<intptr_t>(info[1].As<Napi::Number>().Int64Value());
+  pga_hook hook = {nullptr, reinterpret_cast<void*>(id), nullptr};
+  return Napi::Number::New(env, pga_hook_add_at(conn_, depth, &hook));
+}
+
+// hookNext() -> [disposition, id] for the next ready hook, or null.
+Napi::Value Connection::JsHookNext(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pga_hook hook;
+  int disposition = pga_hook_next(conn_, &hook);
+  if (disposition == 0) {
+    return env.Null();
+  }
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, disposition));
+  out.Set(1u, Napi::Number::New(env, static_cast<double>(reinterpret_cast<intptr_t>(hook.data))));
+  return out;
 }
 
 Napi::Value Connection::Begin(Napi::Env env, Op op, int start_rc,
@@ -413,6 +533,17 @@ void Connection::Settle(Napi::Env env, int rc) {
   napi_deferred deferred = deferred_;
   deferred_ = nullptr;
   StopWatching(false);
+  if (op == Op::kBatch && pga_batch_size(conn_) > 0) {
+    // Each statement has its own outcome; the step's code is only the
+    // first failure.  A failure no statement carries (a lost RELEASE or
+    // BEGIN reported as such) still rejects the whole batch below.
+    bool any_failed = false;
+    Napi::Value outcomes = BatchOutcomes(env, &any_failed);
+    if (rc >= 0 || any_failed) {
+      SettleDeferred(env, deferred, true, outcomes);
+      return;
+    }
+  }
   if (rc < 0) {
     Napi::Value err = ErrorFromCore(env, addon_, conn_, rc);
     if (env.IsExceptionPending()) {
@@ -435,6 +566,55 @@ void Connection::Settle(Napi::Env env, int rc) {
     }
   }
   SettleDeferred(env, deferred, true, value);
+}
+
+Napi::Value Connection::BatchOutcomes(Napi::Env env, bool* any_failed) {
+  int n = pga_batch_size(conn_);
+  Napi::Array out = Napi::Array::New(env, static_cast<size_t>(n));
+  for (int k = 0; k < n; k++) {
+    Napi::Object o = Napi::Object::New(env);
+    pga_result* res = nullptr;
+    int orc = pga_batch_outcome(conn_, k, &res);
+    if (orc < 0) {
+      *any_failed = true;
+      Napi::Value err = ErrorFromCore(env, addon_, conn_, orc);
+      if (env.IsExceptionPending()) {
+        err = env.GetAndClearPendingException().Value();
+      }
+      o.Set("ok", Napi::Boolean::New(env, false));
+      o.Set("error", err);
+    } else {
+      Napi::Value value = env.Null();
+      if (res != nullptr) {
+        value = ResultToJs(env, addon_, res, int8_mode_);
+        pga_result_free(res);
+      }
+      if (env.IsExceptionPending()) {
+        o.Set("ok", Napi::Boolean::New(env, false));
+        o.Set("error", env.GetAndClearPendingException().Value());
+      } else {
+        o.Set("ok", Napi::Boolean::New(env, true));
+        o.Set("value", value);
+      }
+    }
+    out.Set(static_cast<uint32_t>(k), o);
+  }
+  return out;
+}
+
+bool Connection::EncodeParams(Napi::Env env, Napi::Value list) {
+  pga_params_clear(params_);
+  if (!list.IsArray()) {
+    return true;
+  }
+  Napi::Array values = list.As<Napi::Array>();
+  uint32_t n = values.Length();
+  for (uint32_t i = 0; i < n; i++) {
+    if (!AddParam(env, addon_, params_, values.Get(i), static_cast<int>(i))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void Connection::FinishCancel() {

@@ -22,17 +22,22 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void Detach();
 
  private:
-  enum class Op { kNone, kConnect, kQuery, kExit };
+  enum class Op { kNone, kConnect, kQuery, kBatch, kExit };
 
   // JS-facing methods.
   Napi::Value JsConnect(const Napi::CallbackInfo& info);
   Napi::Value JsQuery(const Napi::CallbackInfo& info);
+  Napi::Value JsBatch(const Napi::CallbackInfo& info);
   Napi::Value JsEnter(const Napi::CallbackInfo& info);
   Napi::Value JsExit(const Napi::CallbackInfo& info);
   Napi::Value JsCancel(const Napi::CallbackInfo& info);
   Napi::Value JsClose(const Napi::CallbackInfo& info);
   Napi::Value JsState(const Napi::CallbackInfo& info);
   Napi::Value JsRoundTrips(const Napi::CallbackInfo& info);
+  Napi::Value JsDepth(const Napi::CallbackInfo& info);
+  Napi::Value JsProbe(const Napi::CallbackInfo& info);
+  Napi::Value JsHookAdd(const Napi::CallbackInfo& info);
+  Napi::Value JsHookNext(const Napi::CallbackInfo& info);
 
   // Driving one operation.
   Napi::Value Begin(Napi::Env env, Op op, int start_rc, const ErrorExtra* extra);
@@ -42,6 +47,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   static void OnPollClosed(uv_handle_t* handle);
   static void OnReady(uv_poll_t* poll, int status, int events);
   void Settle(Napi::Env env, int rc);
+  Napi::Value BatchOutcomes(Napi::Env env, bool* any_failed);
+  bool EncodeParams(Napi::Env env, Napi::Value list);
   void FinishCancel();
 
   friend class CancelWorker;

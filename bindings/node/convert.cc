@@ -97,6 +97,33 @@ bool IsJsonObject(Napi::Env env, Addon* addon, Napi::Object obj) {
   return obj.Get("toJSON").IsFunction();
 }
 
+// True when a JS string holds an unpaired UTF-16 surrogate, which has no
+// UTF-8 form.  Only called when the UTF-8 text shows a U+FFFD.
+bool HasLoneSurrogate(Napi::Env env, Napi::Value v) {
+  size_t len = 0;
+  if (napi_get_value_string_utf16(env, v, nullptr, 0, &len) != napi_ok) {
+    return false;
+  }
+  std::u16string units(len, u'\0');
+  if (napi_get_value_string_utf16(env, v, &units[0], len + 1, &len) != napi_ok) {
+    return false;
+  }
+  for (size_t i = 0; i < len; i++) {
+    char16_t c = units[i];
+    if (c >= 0xD800 && c <= 0xDBFF) {
+      if (i + 1 < len && units[i + 1] >= 0xDC00 && units[i + 1] <= 0xDFFF) {
+        i++;
+        continue;
+      }
+      return true;
+    }
+    if (c >= 0xDC00 && c <= 0xDFFF) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool AddValue(Napi::Env env, Addon* addon, pga_params* p, Napi::Value v, int index,
               int depth) {
   if (depth > 64) {
@@ -128,6 +155,11 @@ bool AddValue(Napi::Env env, Addon* addon, pga_params* p, Napi::Value v, int ind
     }
     case napi_string: {
       std::string s = v.As<Napi::String>().Utf8Value();
+      // V8 writes a lone surrogate as U+FFFD: refuse rather than alter.
+      if (s.find("\xEF\xBF\xBD") != std::string::npos && HasLoneSurrogate(env, v)) {
+        return ThrowUnsupported(env, addon, v, index,
+                                "string contains a lone UTF-16 surrogate (not valid Unicode)");
+      }
       return Check(env, addon, p, pga_params_add_text(p, s.data(), s.size()), index);
     }
     case napi_object:

@@ -21,6 +21,12 @@ class PooledConnection {
     this._queue = [];
     this._running = false;
     this._drainWaiters = [];
+    // Statements issued without awaiting each other wait here for one
+    // tick, then go out together (one round trip).
+    this._openSlot = null;
+    // Hook tokens held by the core (pga_hook_add_at): id -> { kind, fn, t }.
+    this._hooks = new Map();
+    this._hookSeq = 0;
   }
 
   // Queue fn (which starts one native operation and returns its promise).
@@ -80,21 +86,126 @@ class PooledConnection {
     }
   }
 
+  // Statements queued in the same tick share one batch (one round trip).
   // signal (an AbortSignal) cancels the statement on the server; the
   // cancel request itself runs on the thread pool (it opens a connection).
   query(sql, params, signal) {
-    if (!signal) return this.run(() => this.native.query(sql, params, this.int8Mode));
-    return this.run(async () => {
-      if (signal.aborted) throw canceledBeforeStart();
-      const pending = this.native.query(sql, params, this.int8Mode);
-      const onAbort = () => { this.native.cancel().catch(() => {}); };
-      signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        return await pending;
-      } finally {
-        signal.removeEventListener('abort', onAbort);
+    return new Promise((resolve, reject) => {
+      let slot = this._openSlot;
+      if (!slot) {
+        slot = { items: [] };
+        this._openSlot = slot;
+        this.run(() => this._runSlot(slot)).catch((err) => {
+          // The session was closed before the slot's turn came.
+          if (this._openSlot === slot) this._openSlot = null;
+          for (const it of slot.items) it.reject(err);
+        });
       }
+      slot.items.push({ sql, params, signal, resolve, reject });
     });
+  }
+
+  // One queued turn: wait a tick so that every statement issued without
+  // awaiting joins, then send one alone (pga_query_start, scripts allowed)
+  // or several as a batch (pga_batch_*), and settle each from its outcome.
+  // An abort of any item's signal cancels what runs (a cancel cannot pick a
+  // statement; inside a transaction the block is broken either way).
+  async _runSlot(slot) {
+    await new Promise((resolve) => process.nextTick(resolve));
+    if (this._openSlot === slot) this._openSlot = null;
+    let items = slot.items.filter((it) => {
+      if (!it.signal || !it.signal.aborted) return true;
+      it.reject(canceledBeforeStart(it.signal.reason));
+      return false;
+    });
+    const signals = new Set(items.map((it) => it.signal).filter(Boolean));
+    const onAbort = () => { this.native.cancel().catch(() => {}); };
+    for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
+    try {
+      while (items.length > 0) {
+        if (items.length === 1) {
+          await this._runOne(items[0]);
+          return;
+        }
+        items = await this._runBatch(items);
+      }
+    } finally {
+      for (const s of signals) s.removeEventListener('abort', onAbort);
+    }
+  }
+
+  // Sends items as one batch; returns those still to run (after a script
+  // of several commands, which runs alone in its place).
+  async _runBatch(items) {
+    const { consumed, refused, promise } =
+      this.native.batch(items.map((it) => [it.sql, it.params]), this.int8Mode);
+    let outcomes;
+    let whole;
+    try {
+      outcomes = await promise;
+    } catch (err) {
+      whole = err;
+      this._noteError(err);
+    }
+    let k = 0;
+    let failure;
+    for (let i = 0; i < consumed; i++) {
+      const it = items[i];
+      if (refused[i] !== undefined) {
+        it.reject(refused[i]);
+      } else if (whole) {
+        it.reject(whole);
+      } else {
+        const o = outcomes[k++];
+        if (o.ok) {
+          it.resolve(o.value);
+          continue;
+        }
+        const err = o.error;
+        if (err && err.coreCode === 'EBROKEN' && failure) {
+          // Skipped after an earlier statement of this batch failed.
+          err.cause = failure;
+        } else if (failure === undefined) {
+          failure = err;
+        }
+        this._noteError(err);
+        it.reject(err);
+      }
+    }
+    if (consumed >= items.length) return [];
+    await this._runOne(items[consumed]);
+    return items.slice(consumed + 1);
+  }
+
+  async _runOne(it) {
+    try {
+      it.resolve(await this.native.query(it.sql, it.params, this.int8Mode));
+    } catch (err) {
+      this._noteError(err);
+      it.reject(err);
+    }
+  }
+
+  _noteError(err) {
+    if (err && BREAKING.has(err.coreCode)) this.broken = true;
+  }
+
+  // A hook for the block at depth; the core keeps its token.
+  addHook(depth, hook) {
+    const id = ++this._hookSeq;
+    this._hooks.set(id, hook);
+    if (this.native.hookAdd(depth, id) !== 0) this._hooks.delete(id);
+  }
+
+  // The hooks the core made ready, in its order: [{ hook, run }].
+  takeReadyHooks() {
+    const out = [];
+    for (let next = this.native.hookNext(); next !== null; next = this.native.hookNext()) {
+      const hook = this._hooks.get(next[1]);
+      this._hooks.delete(next[1]);
+      if (hook) out.push({ hook, run: next[0] === binding.HOOK_RUN });
+    }
+    return out;
   }
 
   state() {
@@ -115,8 +226,9 @@ class PooledConnection {
 }
 
 // Aborted before it was sent: worded as the server words a cancel.
-function canceledBeforeStart() {
-  return new QueryCanceledError('canceling statement due to user request', { code: '57014' });
+function canceledBeforeStart(reason) {
+  return new QueryCanceledError('canceling statement due to user request',
+    { code: '57014', cause: reason });
 }
 
 // libpq looks host names up synchronously, even in its non-blocking
@@ -176,4 +288,4 @@ function quote(v) {
   return `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-module.exports = { PooledConnection, resolveHosts };
+module.exports = { PooledConnection, resolveHosts, canceledBeforeStart };

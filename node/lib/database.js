@@ -8,6 +8,8 @@ const {
   Transaction, blockFlags, normalizeOptions,
 } = require('./transaction');
 const { ConnectionError, TransactionError, DatabaseError } = require('./errors');
+const { canceledBeforeStart } = require('./connection');
+const binding = require('./native');
 
 const INT8_MODES = { string: 0, bigint: 1, number: 2 };
 
@@ -21,6 +23,13 @@ class Pool {
     this.idle = [];
     this.waiters = [];
     this.closed = false;
+    // A db.query() waiting for its session, that others may join.
+    this.openGroup = null;
+  }
+
+  // No idle session and no room for a new one.
+  saturated() {
+    return this.idle.length === 0 && this.all.size >= this.max;
   }
 
   async acquire() {
@@ -29,7 +38,9 @@ class Pool {
       const conn = this.idle.pop();
       if (conn.idleTimer) clearTimeout(conn.idleTimer);
       conn.idleTimer = null;
-      if (!conn.closed && conn.state().open) return conn;
+      // A session the server ended while it sat idle (restart,
+      // pg_terminate_backend) is replaced (pga_conn_probe reads its FATAL).
+      if (!conn.closed && conn.native.probe()) return conn;
       this._destroy(conn);
     }
     if (this.all.size < this.max) return this._create();
@@ -143,6 +154,7 @@ class Database {
     this._closing = false;
     this._closed = false;
     this._closePromise = null;
+    this._stats = { attempts: 0, retries: 0 };
   }
 
   _nextTransactionId() {
@@ -199,13 +211,42 @@ class Database {
         throw withSql(err, sql, values);
       }
     }
+    const signal = options ? options.signal : undefined;
     return this._track(async () => {
-      const conn = await this._pool.acquire();
+      const pool = this._pool;
+      // Every session busy: ride with a query that is still waiting for
+      // its session, in its batch (one round trip; outside a transaction
+      // each statement still commits or fails on its own).
+      const group = pool.openGroup;
+      if (group && !signal && pool.saturated()) {
+        try {
+          return normalize(await new Promise((resolve, reject) =>
+            group.members.push({ sql, values, resolve, reject })));
+        } catch (err) {
+          throw withSql(err, sql, values);
+        }
+      }
+      const mine = { members: [] };
+      if (!signal) pool.openGroup = mine;
+      let conn;
       try {
-        return normalize(await conn.query(sql, values, options && options.signal));
+        conn = await pool.acquire();
+      } catch (err) {
+        for (const m of mine.members) m.reject(err);
+        throw err;
+      } finally {
+        if (pool.openGroup === mine) pool.openGroup = null;
+      }
+      // In the order issued: this query first, then those that joined.
+      const own = conn.query(sql, values, signal);
+      const others = mine.members.map((m) =>
+        conn.query(m.sql, m.values).then(m.resolve, m.reject));
+      try {
+        return normalize(await own);
       } catch (err) {
         throw withSql(err, sql, values);
       } finally {
+        await Promise.all(others);
         this._pool.release(conn);
       }
     });
@@ -229,6 +270,9 @@ class Database {
       throw new TypeError('"callback" must be a function');
     }
     const opts = normalizeOptions(options);
+    if (callback === undefined && opts.retries !== undefined) {
+      throw new TransactionError('retries needs a callback: an unmanaged transaction cannot be re-run');
+    }
     if (callback === undefined) return this._startUnmanaged(opts);
     return this._managed(opts, callback);
   }
@@ -253,13 +297,52 @@ class Database {
       if (parent._doneState()) throw finishedParentError(parent);
       return this._als.run(parent, () => callback(parent));
     }
+    if (opts.retries > 0 && parent) {
+      throw new TransactionError(
+        'retries is only allowed on an outermost transaction: a savepoint cannot be re-run on its own');
+    }
+    if (!(opts.retries > 0)) return this._managedOnce(parent || null, opts, callback, null);
+    // Re-run the whole transaction on a failure the core calls retryable
+    // (serialization failure, deadlock; never an unknown COMMIT outcome),
+    // with full-jitter backoff.  err.attempts says how many ran.
+    const base = opts.retryBaseMs !== undefined ? opts.retryBaseMs : 5;
+    const cap = opts.retryCapMs !== undefined ? opts.retryCapMs : 250;
+    for (let attempt = 1; ; attempt++) {
+      const willRetry = (err) => attempt <= opts.retries && isRetryable(err) &&
+        !(opts.signal && opts.signal.aborted);
+      try {
+        const result = await this._managedOnce(null, opts, callback, willRetry);
+        this._stats.attempts += attempt;
+        return result;
+      } catch (err) {
+        if (!willRetry(err)) {
+          this._stats.attempts += attempt;
+          if (err && typeof err === 'object') {
+            try { err.attempts = attempt; } catch (_) { /* frozen */ }
+          }
+          throw err;
+        }
+        this._stats.retries++;
+        const ms = binding.retryDelayMs(attempt, base, cap, Math.floor(Math.random() * 0x100000000));
+        if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+      }
+    }
+  }
+
+  _managedOnce(parent, opts, callback, willRetry) {
     return this._track(async () => {
-      const t = await this._begin(parent || null, opts);
+      const signal = opts.signal;
+      if (signal && signal.aborted) throw canceledBeforeStart(signal.reason);
+      const t = await this._begin(parent, opts);
+      t._willRetry = willRetry;
       let result;
       try {
         result = await this._als.run(t, () => callback(t));
+        // Aborted while the callback ran no statement: never commit.
+        if (signal && signal.aborted) throw canceledBeforeStart(signal.reason);
       } catch (err) {
         if (!t.finished && !t._ending) {
+          t._abortReason = err;
           try {
             await t.rollback();
           } catch (rollbackError) {
@@ -285,19 +368,26 @@ class Database {
       }
       if (parent._doneState()) throw finishedParentError(parent);
       const conn = parent._conn;
-      await conn.run(async () => conn.native.enter(blockFlags(opts, true)));
-      const t = new Transaction(this, conn, parent, opts);
+      const depth = await conn.run(async () => {
+        conn.native.enter(blockFlags(opts, true));
+        return conn.native.depth();
+      });
+      const t = new Transaction(this, conn, parent, opts, depth);
       conn.stack.push(t);
       return t;
     }
     const conn = await this._pool.acquire();
+    let depth;
     try {
-      await conn.run(async () => conn.native.enter(blockFlags(opts, false)));
+      depth = await conn.run(async () => {
+        conn.native.enter(blockFlags(opts, false));
+        return conn.native.depth();
+      });
     } catch (err) {
       this._pool.release(conn);
       throw err;
     }
-    const t = new Transaction(this, conn, null, opts);
+    const t = new Transaction(this, conn, null, opts, depth);
     conn.stack.push(t);
     return t;
   }
@@ -317,6 +407,11 @@ class Database {
     return this._closePromise;
   }
 
+  // Managed transactions given options.retries: attempts run, retries made.
+  stats() {
+    return { ...this._stats };
+  }
+
   // Pool facts, for tests and monitoring.
   poolStats() {
     return {
@@ -325,6 +420,15 @@ class Database {
       waiting: this._pool.waiters.length,
     };
   }
+}
+
+// The core's rule (pga_retryable) on a failed attempt: its code, and the
+// SQLSTATE of the error that broke the block.
+function isRetryable(err) {
+  if (!err || typeof err !== 'object' || typeof err.errno !== 'number') return false;
+  let sqlstate = err.code;
+  if (err.coreCode === 'EBROKEN') sqlstate = err.cause && err.cause.code;
+  return binding.retryable(err.errno, typeof sqlstate === 'string' ? sqlstate : null);
 }
 
 function assertCompatible(parent, opts) {

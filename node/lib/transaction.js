@@ -6,6 +6,7 @@
 // file keeps the JS objects, their hooks and Sequelize's wording.
 const binding = require('./native');
 const { TransactionError, ConnectionError } = require('./errors');
+const { canceledBeforeStart } = require('./connection');
 
 const ISOLATION_LEVELS = Object.freeze({
   READ_UNCOMMITTED: 'READ UNCOMMITTED',
@@ -51,7 +52,22 @@ function normalizeOptions(options) {
     throw new TransactionError(
       `Invalid nestMode: ${String(nestMode)} (expected 'savepoint', 'reuse' or 'separate')`);
   }
+  const { retries, retryBaseMs, retryCapMs, signal } = options;
+  for (const [name, v] of [['retries', retries], ['retryBaseMs', retryBaseMs], ['retryCapMs', retryCapMs]]) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
+      throw new TypeError(`options.${name} must be a non-negative integer`);
+    }
+  }
+  if (signal !== undefined && signal !== null &&
+      (typeof signal !== 'object' || typeof signal.addEventListener !== 'function' ||
+       typeof signal.aborted !== 'boolean')) {
+    throw new TypeError('options.signal must be an AbortSignal');
+  }
   return {
+    retries,
+    retryBaseMs,
+    retryCapMs,
+    signal: signal || undefined,
     isolationLevel: isolationLevel === null ? undefined : isolationLevel,
     readOnly: readOnly === undefined ? undefined : Boolean(readOnly),
     deferrable: deferrable === undefined ? undefined : Boolean(deferrable),
@@ -64,10 +80,8 @@ function hasBlockOptions(o) {
   return o.isolationLevel !== undefined || o.readOnly === true || o.deferrable === true;
 }
 
-let hookSeq = 0;
-
 class Transaction {
-  constructor(db, conn, parent, options) {
+  constructor(db, conn, parent, options, depth) {
     this.sequelize = db;  // Sequelize's name for the owner
     this.db = db;
     this.parent = parent || null;
@@ -83,9 +97,17 @@ class Transaction {
     this._startTrips = conn.roundTrips();
     this._endTrips = undefined;
     this._lastError = undefined;
-    // Hooks registered here or inherited from released savepoints:
-    // { seq, fn, t }, kept in registration order.
-    this._hooks = { commit: [], rollback: [], after: [] };
+    // The core's depth of this block: hooks registered here belong to it
+    // (pga_hook_add_at), and the core decides when they run or drop.
+    this._depth = depth;
+    // Hooks registered while commit()/rollback() is in flight, when the
+    // block has already left the core's stack: settled with its outcome.
+    this._late = [];
+    // Set by a managed transaction with { retries }: says whether a failure
+    // will be retried, in which case this attempt's hooks never run.
+    this._willRetry = null;
+    this._abortReason = undefined;  // the callback's error, for _willRetry
+    this._signal = options.signal;
   }
 
   static get ISOLATION_LEVELS() {
@@ -126,9 +148,18 @@ class Transaction {
     return err;
   }
 
+  // The AbortSignal of the nearest managed transaction given one.
+  _abortSignal() {
+    for (let t = this; t; t = t.parent) if (t._signal) return t._signal;
+    return undefined;
+  }
+
   async _query(sql, params, signal) {
     if (this._doneState()) throw this._rejectFinished(sql);
     if (this.db._closed) throw new ConnectionError('Database is closed');
+    const own = this._abortSignal();
+    if (own && own.aborted) throw canceledBeforeStart(own.reason);
+    if (!signal) signal = own;
     try {
       return await this._conn.query(sql, params, signal);
     } catch (err) {
@@ -156,12 +187,29 @@ class Transaction {
     if (typeof fn !== 'function') {
       throw new TypeError('"callback" must be a function');
     }
+    const hook = { kind, fn, t: this };
     // A released savepoint's work now belongs to the nearest open ancestor,
     // so its late hooks wait for that ancestor's outcome.
     let owner = this;
-    while (owner.finished === 'commit' && owner.parent) owner = owner.parent;
-    if (!owner.finished) owner._hooks[kind].push({ seq: hookSeq++, fn, t: this });
+    while ((owner.finished === 'commit' || (owner._ending === 'commit' && !owner.finished)) &&
+           owner.parent) {
+      owner = owner.parent;
+    }
+    if (owner.finished) return this;  // finished: ignored, as Sequelize does
+    if (owner._ending) {
+      owner._late.push(hook);
+      return this;
+    }
+    owner._conn.addHook(owner._depth, hook);
     return this;
+  }
+
+  // Register hook (registered on some descendant) with owner's block.
+  _addHookTo(owner, hook) {
+    while (owner.finished === 'commit' && owner.parent) owner = owner.parent;
+    if (owner.finished) return;
+    if (owner._ending) owner._late.push(hook);
+    else owner._conn.addHook(owner._depth, hook);
   }
 
   async commit() {
@@ -185,24 +233,24 @@ class Transaction {
   // Leave this block, and first every block opened after it on the same
   // connection (PostgreSQL's rule: RELEASE or ROLLBACK TO of a savepoint
   // also ends the savepoints made after it; COMMIT/ROLLBACK ends them all).
+  // The core settles the hooks; after each exit the ready ones are taken
+  // (in the core's order) and run here once the session is handed back.
   async _finish(how) {
     this._ending = how;
     const conn = this._conn;
-    const pending = [];  // [transaction, outcome] in the order they ended
+    const groups = [];  // { t, outcome, hooks } in the order blocks ended
     let error;
     await conn.run(async () => {
       const idx = conn.stack.indexOf(this);
       while (conn.stack.length > idx + 1) {
         const child = conn.stack[conn.stack.length - 1];
         child._ending = child._ending || how;
-        const outcome = await exitBlock(conn, child, how);
-        pending.push([child, outcome]);
+        groups.push(settleExit(conn, child, await exitBlock(conn, child, how)));
       }
-      const outcome = await exitBlock(conn, this, how);
-      pending.push([this, outcome]);
+      groups.push(settleExit(conn, this, await exitBlock(conn, this, how)));
     }).catch((err) => { error = err; });
 
-    if (pending.length === 0) {
+    if (groups.length === 0) {
       // The session was gone before anything could be sent (the Database
       // was closed under an unmanaged transaction): nothing was committed.
       for (const t of conn.stack.splice(conn.stack.indexOf(this))) t.finished = 'rollback';
@@ -211,50 +259,61 @@ class Transaction {
     const root = !this.parent;
     if (root) this.db._pool.release(conn);
 
+    const own = groups.length > 0 ? groups[groups.length - 1].outcome : undefined;
+    // A managed transaction that will run again: this attempt's hooks are
+    // discarded, whatever their kind.
+    const retrying = this._willRetry && own && own.state === 'rollback' &&
+      this._willRetry(own.error || this._abortReason);
     let hookError;
-    for (const [t, outcome] of pending) {
-      try {
-        await t._afterExit(outcome);
-      } catch (err) {
-        if (hookError === undefined) hookError = err;
+    if (!retrying) {
+      for (const g of groups) {
+        try {
+          await dispatch(this.db, g);
+        } catch (err) {
+          if (hookError === undefined) hookError = err;
+        }
       }
     }
-    const own = pending.length > 0 ? pending[pending.length - 1][1] : undefined;
     if (error) throw error;
     if (own && own.error) throw own.error;
     if (hookError !== undefined) throw hookError;
   }
+}
 
-  // Record the outcome of this block's exit and run or hand over its hooks.
-  async _afterExit(outcome) {
-    this.finished = outcome.state;
-    this._endTrips = this._conn.roundTrips();
-    const hooks = this._hooks;
-    this._hooks = { commit: [], rollback: [], after: [] };
-    if (outcome.state === 'unknown') return;
-    if (this.parent && outcome.state === 'commit') {
-      // RELEASE: the savepoint's fate is now its parent's.
-      const p = this.parent;
-      let owner = p;
-      while (owner.finished === 'commit' && owner.parent) owner = owner.parent;
-      if (owner.finished) return;
-      for (const kind of ['commit', 'rollback', 'after']) {
-        owner._hooks[kind] = owner._hooks[kind].concat(hooks[kind]).sort((a, b) => a.seq - b.seq);
-      }
-      return;
-    }
-    const list = outcome.state === 'commit' ? hooks.commit : hooks.rollback;
-    await this._dispatch(list.concat(hooks.after));
+// Record the outcome of one block's exit and take the hooks the core made
+// ready by it: RUN (committed) or DROP (rolled back).
+function settleExit(conn, t, outcome) {
+  t.finished = outcome.state;
+  t._endTrips = conn.roundTrips();
+  const hooks = conn.takeReadyHooks();
+  const late = t._late.splice(0);
+  if (outcome.state === 'unknown') return { t, outcome, hooks: [] };
+  if (outcome.state === 'commit' && t.parent) {
+    // Released: hooks that arrived while it was leaving go to the parent.
+    for (const h of late) h.t._addHookTo(t.parent, h);
+  } else {
+    for (const h of late) hooks.push({ hook: h, run: outcome.state === 'commit' });
   }
+  return { t, outcome, hooks };
+}
 
-  async _dispatch(hooks) {
-    // Hooks run outside this transaction: a query inside one runs on the
-    // nearest still-open ancestor, or on its own.
-    let ambient = this.parent;
-    while (ambient && ambient._doneState()) ambient = ambient.parent;
-    for (const h of hooks) {
-      await this.db._als.run(ambient || undefined, () => h.fn.call(h.t, h.t));
-    }
+// Sequelize's dispatch: the hooks of the outcome's kind (afterCommit on
+// RUN, afterRollback on DROP) in the core's order, then afterTransaction
+// ones.  A hook that throws skips the rest of its group.  Hooks run outside
+// the finished transaction: a query inside one runs on the nearest
+// still-open ancestor, or on its own.
+async function dispatch(db, group) {
+  if (group.hooks.length === 0) return;
+  const first = [];
+  const after = [];
+  for (const { hook, run } of group.hooks) {
+    if (hook.kind === 'after') after.push(hook);
+    else if (hook.kind === (run ? 'commit' : 'rollback')) first.push(hook);
+  }
+  let ambient = group.t.parent;
+  while (ambient && ambient._doneState()) ambient = ambient.parent;
+  for (const h of first.concat(after)) {
+    await db._als.run(ambient || undefined, () => h.fn.call(h.t, h.t));
   }
 }
 
@@ -296,14 +355,15 @@ async function exitBlock(conn, t, how) {
     // The block had failed (an error the caller caught): the core sent
     // ROLLBACK (TO) instead of COMMIT/RELEASE.  Never report that as success.
     const cause = t.rootTransaction._lastError;
-    return {
-      state: 'rollback',
-      error: new TransactionError(
-        t.parent
-          ? 'Savepoint was rolled back instead of released because a statement inside it failed'
-          : 'Transaction was rolled back instead of committed because a statement inside it failed',
-        cause ? { cause } : undefined),
-    };
+    const error = new TransactionError(
+      t.parent
+        ? 'Savepoint was rolled back instead of released because a statement inside it failed'
+        : 'Transaction was rolled back instead of committed because a statement inside it failed',
+      cause ? { cause } : undefined);
+    // The core's condition, so retries can ask pga_retryable() about it.
+    Object.defineProperty(error, 'coreCode', { value: 'EBROKEN', enumerable: false });
+    error.errno = binding.codes.EBROKEN;
+    return { state: 'rollback', error };
   }
   return { state: 'commit' };
 }

@@ -17,3 +17,94 @@ async function count(db, table, where = 'true', params = []) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 module.exports = { pgatomic, openDb, count, sleep };
+
+// The fault-injection proxy (tests/proxy/README.md) in front of the test
+// server: { url, control(cmd) -> reply, stop() }.  Built by suite-node.sh
+// (make out/pgproxy); PGA_PGPROXY overrides the path.
+const path = require('path');
+const fs = require('fs');
+const net = require('net');
+const { spawn } = require('child_process');
+
+const PROXY = process.env.PGA_PGPROXY || path.join(__dirname, '..', '..', 'out', 'pgproxy');
+
+function upstreamSocket() {
+  const host = process.env.PGHOST || '/var/run/postgresql';
+  const port = process.env.PGPORT || '5432';
+  return `${host}/.s.PGSQL.${port}`;
+}
+
+async function startProxy(extraArgs = []) {
+  if (!fs.existsSync(PROXY)) throw new Error(`${PROXY} is missing: run make out/pgproxy`);
+  const child = spawn(PROXY, ['--listen', '127.0.0.1:0', '--control', '127.0.0.1:0',
+    '--upstream', `unix:${upstreamSocket()}`, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = await new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('pgproxy did not start')), 5000);
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) { clearTimeout(timer); resolve(buf.slice(0, nl)); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`pgproxy exited ${code}`)); });
+  });
+  const m = /listen=(\d+) control=(\d+)/.exec(first);
+  const [listen, controlPort] = [Number(m[1]), Number(m[2])];
+  const db = process.env.PGDATABASE || 'postgres';
+  const user = process.env.PGUSER || 'postgres';
+  const url = `host=127.0.0.1 port=${listen} dbname=${db} user=${user} sslmode=disable gssencmode=disable connect_timeout=5`;
+  // One control connection, one command at a time.
+  let chain = Promise.resolve();
+  function control(cmd) {
+    const run = () => new Promise((resolve, reject) => {
+      const sock = net.connect(controlPort, '127.0.0.1');
+      let reply = '';
+      const timer = setTimeout(() => { sock.destroy(); reject(new Error(`pgproxy: no reply to ${cmd}`)); }, 10000);
+      sock.on('data', (d) => {
+        reply += d;
+        if (reply.includes('\n')) {
+          clearTimeout(timer);
+          sock.end();
+          resolve(reply.trim());
+        }
+      });
+      sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+      sock.write(`${cmd}\n`);
+    });
+    const p = chain.then(run, run);
+    chain = p.catch(() => {});
+    return p;
+  }
+  async function stats() {
+    const out = {};
+    for (const kv of (await control('stats')).split(' ')) {
+      const [k, v] = kv.split('=');
+      out[k] = Number(v);
+    }
+    return out;
+  }
+  async function stop() {
+    await control('quit').catch(() => {});
+    if (child.exitCode === null) {
+      await new Promise((resolve) => {
+        const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 3000);
+        child.on('exit', () => { clearTimeout(timer); resolve(); });
+      });
+    }
+  }
+  return { url, control, stats, stop };
+}
+
+// Polls cond() every 20 ms until it is truthy or timeoutMs pass.
+async function waitFor(cond, timeoutMs = 5000, what = 'condition') {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+module.exports.startProxy = startProxy;
+module.exports.waitFor = waitFor;
