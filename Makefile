@@ -110,3 +110,18 @@ fuzz-replay:
 			&& $(BUILD)/fuzz/replay_$$t tests/fuzz/corpus/$$t; \
 		then echo "ok   fuzz/$$t"; ok=$$((ok + 1)); else echo "FAIL fuzz/$$t"; bad=$$((bad + 1)); fi; \
 	done; echo "$$ok passed, $$bad failed"; [ $$bad = 0 ]
+
+# The long reliability runs of docs/reliability.md: 1,000 seeded fault
+# trials per language (CI runs 150), and a longer soak of leaks and
+# concurrency.  PGA_FAULT_SEED reproduces a run.  Each starts its own
+# throwaway server.
+.PHONY: faults-long soak
+faults-long: $(BUILD)/pgproxy
+	PGA_FAULT_TRIALS=1000 bash scripts/suite-python.sh tests/python/test_fault_trials.py
+	PGA_FAULT_TRIALS=1000 bash scripts/suite-node.sh tests/node/fault-trials.test.js
+
+soak: $(BUILD)/pgproxy
+	PGA_LEAK_BLOCKS=1000000 PGA_CONCURRENCY_SECONDS=60 bash scripts/suite-python.sh \
+		tests/python/test_leaks.py tests/python/test_concurrency.py
+	PGA_LEAK_TRANSACTIONS=1000000 PGA_CONCURRENCY_SECONDS=60 bash scripts/suite-node.sh \
+		tests/node/leaks.test.js tests/node/concurrency.test.js

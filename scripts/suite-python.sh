@@ -21,7 +21,10 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 rc=0
 # -p no:cacheprovider: no .pytest_cache in the tree; -rfE: name what failed.
-python3 -m pytest tests/python -p no:cacheprovider -rfE -q --color=no "$@" 2>&1 \
+# Arguments name the tests to run (make faults-long does); none: all of them.
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(tests/python)
+python3 -m pytest "${targets[@]}" -p no:cacheprovider -rfE -q --color=no 2>&1 \
     | tee "$log" || rc=${PIPESTATUS[0]}
 
 # Translate pytest's last line ("3 failed, 160 passed, 1 skipped in 2.1s",
