@@ -63,4 +63,20 @@ pga_conn *test_connect(void);
 int test_exec(const char *sql);
 long long test_scalar_int(const char *sql);
 
+/* The loopback proxy (out/pgproxy, or $PGPROXY) in front of the server:
+ * counts round trips and cuts connections on command. */
+typedef struct test_proxy {
+    FILE *out;
+    int port, control;
+} test_proxy;
+
+int test_proxy_start(test_proxy *px);
+/* One control command ("stats\n"); the reply line lands in reply.  Returns
+ * 0 when the reply starts with "ok" or, for stats, "conns=". */
+int test_proxy_say(const test_proxy *px, const char *command, char *reply, size_t cap);
+void test_proxy_stop(test_proxy *px);
+pga_conn *test_proxy_connect(const test_proxy *px);
+/* Round trips the proxy counted since its last reset, or -1. */
+long test_proxy_round_trips(const test_proxy *px);
+
 #endif
