@@ -120,6 +120,10 @@ class Pool {
 let databaseSeq = 0;
 
 class Database {
+  // A private field, so console.log(db) and util.inspect never print the
+  // password the string may hold.
+  #connectionString;
+
   constructor(connectionString, options) {
     if (connectionString !== undefined && connectionString !== null &&
         typeof connectionString === 'object' && options === undefined) {
@@ -142,7 +146,7 @@ class Database {
       throw new TypeError("options.types.int8 must be 'string', 'bigint' or 'number'");
     }
     // Without a string: DATABASE_URL, else libpq's defaults (PG* variables).
-    this.connectionString = connectionString || process.env.DATABASE_URL || null;
+    this.#connectionString = connectionString || process.env.DATABASE_URL || null;
     this.options = Object.freeze({ max, idleTimeoutMillis: idle, types: { int8 } });
     this._pool = new Pool(this, { max, idleTimeoutMillis: idle, int8Mode: INT8_MODES[int8] });
     this._als = new AsyncLocalStorage();
@@ -155,6 +159,10 @@ class Database {
     this._closed = false;
     this._closePromise = null;
     this._stats = { attempts: 0, retries: 0 };
+  }
+
+  get connectionString() {
+    return this.#connectionString;
   }
 
   _nextTransactionId() {
