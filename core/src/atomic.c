@@ -306,6 +306,18 @@ static int check_params(pga_conn *conn, const char *sql, const pga_params *param
     return PGA_OK;
 }
 
+/* What every batch of statements starts with: the guard, a clean batch,
+ * and the control statements the block stack owes. */
+static int open_batch(pga_conn *conn)
+{
+    int rc = statement_guard(conn);
+    if (rc != PGA_OK) {
+        return rc;
+    }
+    pga__batch_reset(conn);
+    return pga__plan_controls(conn) == PGA_OK ? PGA_OK : fail(conn, PGA_ENOMEM);
+}
+
 int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
 {
     int commands = 0;
@@ -314,14 +326,10 @@ int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
         rc = check_params(conn, sql, params, &commands);
     }
     if (rc == PGA_OK) {
-        rc = statement_guard(conn);
+        rc = open_batch(conn);
     }
     if (rc != PGA_OK) {
         return rc;
-    }
-    pga__batch_reset(conn);
-    if (pga__plan_controls(conn) != PGA_OK) {
-        return fail(conn, PGA_ENOMEM);
     }
     conn->multi_command = commands > 1;
     if (conn->multi_command && owes_more_than_begin(conn)) {
@@ -342,14 +350,10 @@ int pga_batch_begin(pga_conn *conn)
 {
     int rc = check_idle(conn);
     if (rc == PGA_OK) {
-        rc = statement_guard(conn);
+        rc = open_batch(conn);
     }
     if (rc != PGA_OK) {
         return rc;
-    }
-    pga__batch_reset(conn);
-    if (pga__plan_controls(conn) != PGA_OK) {
-        return fail(conn, PGA_ENOMEM);
     }
     rc = pga__pipeline_open(conn);
     if (rc != PGA_OK) {
