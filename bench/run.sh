@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# bench/run.sh -- the pgatomic benchmark, one command:
+#
+#   bash bench/run.sh
+#
+# 1. installs the peer libraries into bench/.peers/ (a Python venv and a
+#    node prefix of their own, never the package's dependencies), plus
+#    pgatomic itself into that venv and the Node addon at the repo root;
+# 2. builds libpgatomic, the C clients and the loopback proxy;
+# 3. starts one throwaway PostgreSQL (scripts/pgtmp) and runs every
+#    (client x shape): tps over the unix socket, round trips per transaction
+#    through the counting proxy, tps through the proxy with 0.5 ms added
+#    each way, peak RSS; then pgatomic's memory per connection/transaction;
+# 4. writes bench/results/results.json, docs/benchmarks.md and
+#    docs/benchmarks.png.
+#
+# Knobs (environment):
+#   BENCH_SECONDS=0.8      seconds per unix-socket run of a cell ...
+#   BENCH_REPEAT=3         ... run this many times (the median counts)
+#   BENCH_DELAY_SECONDS=0.8  seconds per cell through the 0.5 ms proxy
+#   BENCH_DELAY_US=500     delay the proxy adds in each direction
+#   BENCH_RT_TXNS=100      transactions counted for round trips per transaction
+#   BENCH_CLIENTS=...      comma list to run a subset (default: all)
+#   BENCH_SHAPES=...       comma list of shapes (default: all)
+#   BENCH_SKIP_INSTALL=1   reuse bench/.peers as it is
+#   BENCH_MEM_BLOCKS=100000  blocks for the RSS-growth check (0 skips it)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$ROOT/bench
+PEERS=$BENCH/.peers
+OUT=$BENCH/.peers/bin
+cd "$ROOT"
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+install_peers() {
+    mkdir -p "$PEERS"
+    if [ ! -x "$PEERS/venv/bin/python" ]; then
+        log "creating the peers' Python venv in bench/.peers/venv"
+        python3 -m venv "$PEERS/venv"
+    fi
+    local py=$PEERS/venv/bin/python
+    log "installing Python peers (psycopg[binary], Django, SQLAlchemy, matplotlib)"
+    "$py" -m pip install --quiet --upgrade pip setuptools wheel >/dev/null
+    "$py" -m pip install --quiet 'psycopg[binary]' Django SQLAlchemy matplotlib
+    log "installing pgatomic (Python) into the peers' venv"
+    "$py" -m pip uninstall --quiet --yes pgatomic >/dev/null 2>&1 || true
+    if ! "$py" -m pip install --quiet --no-build-isolation --no-deps "$ROOT"; then
+        log "WARNING: pgatomic (Python) did not install; py-pgatomic will be skipped"
+    fi
+
+    log "installing Node peers (pg, pg-promise, knex, sequelize, postgres) into bench/.peers/node"
+    mkdir -p "$PEERS/node"
+    [ -f "$PEERS/node/package.json" ] || echo '{"name":"pgatomic-bench-peers","private":true}' >"$PEERS/node/package.json"
+    npm install --silent --no-audit --no-fund --prefix "$PEERS/node" pg pg-promise knex sequelize postgres >/dev/null
+    log "building the pgatomic Node addon (npm install at the repo root)"
+    if ! npm_config_nodedir=/usr npm install --silent --no-audit --no-fund >/dev/null; then
+        log "WARNING: the pgatomic Node addon did not build; node-pgatomic will be skipped"
+    fi
+}
+
+build() {
+    log "building libpgatomic and the C clients"
+    mkdir -p "$OUT"
+    rm -f "$OUT"/c-* "$OUT/pgproxy"
+    local pginc pglib
+    pginc=$(pg_config --includedir)
+    pglib=$(pg_config --libdir)
+    local cflags=(-std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -I"$pginc" -Icore/include)
+    # A failed build skips that client (the report says so); it does not
+    # stop the run.
+    cc "${cflags[@]}" -o "$OUT/c-naive" bench/c/c-naive.c -L"$pglib" -lpq \
+        || log "WARNING: c-naive did not build"
+    cc "${cflags[@]}" -o "$OUT/c-pipelined" bench/c/c-pipelined.c -L"$pglib" -lpq \
+        || log "WARNING: c-pipelined did not build"
+    # A build directory of our own, so that out/ is left to its owners.
+    if make -s BUILD="$PEERS/build" "$PEERS/build/libpgatomic.a" >/dev/null; then
+        cc "${cflags[@]}" -o "$OUT/c-pgatomic" bench/c/c-pgatomic.c "$PEERS/build/libpgatomic.a" \
+            -L"$pglib" -lpq || log "WARNING: c-pgatomic did not build"
+    else
+        log "WARNING: libpgatomic did not build; c-pgatomic will be skipped"
+    fi
+    if [ -f tests/proxy/pgproxy.c ] \
+        && cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -o "$OUT/pgproxy" tests/proxy/pgproxy.c 2>"$OUT/pgproxy.log"; then
+        log "proxy: tests/proxy/pgproxy.c"
+    else
+        rm -f "$OUT/pgproxy"
+        log "proxy: tests/proxy/pgproxy.c missing or not building; using bench/proxy.py"
+    fi
+}
+
+[ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers
+build
+
+export BENCH_ROOT=$ROOT
+log "starting a throwaway PostgreSQL and running the benchmark"
+scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/harness.py "$@"
+log "writing docs/benchmarks.md and docs/benchmarks.png"
+MPLBACKEND=Agg "$PEERS/venv/bin/python" bench/report.py
+log "done: bench/results/results.json, docs/benchmarks.md, docs/benchmarks.png"
