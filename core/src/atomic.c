@@ -205,8 +205,8 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
             return rc;
         }
         if (conn->purpose == PGA__P_SP_CREATE) {
-            size_t n = conn->nmanual + 1;
-            pga__manual_sp *m = realloc(conn->manual, n * sizeof(*m));
+            pga__manual_sp *m = pga__grow(conn->manual, &conn->manual_cap, conn->nmanual + 1,
+                                          sizeof(*m));
             if (m == NULL) {
                 return fail(conn, PGA_ENOMEM);
             }
@@ -408,15 +408,12 @@ int pga_atomic_enter(pga_conn *conn, unsigned flags)
     if (conn->depth == 0 && conn->pg == NULL) {
         return fail(conn, PGA_ECLOSED);
     }
-    if (conn->depth == conn->blocks_cap) {
-        int cap = conn->blocks_cap ? conn->blocks_cap * 2 : 8;
-        pga__block *b = realloc(conn->blocks, (size_t)cap * sizeof(*b));
-        if (b == NULL) {
-            return fail(conn, PGA_ENOMEM);
-        }
-        conn->blocks = b;
-        conn->blocks_cap = cap;
+    pga__block *blocks = pga__grow(conn->blocks, &conn->blocks_cap, (size_t)conn->depth + 1,
+                                   sizeof(*blocks));
+    if (blocks == NULL) {
+        return fail(conn, PGA_ENOMEM);
     }
+    conn->blocks = blocks;
     int is_txn = conn->depth == 0 && conn->autocommit;
     if (is_txn) {
         conn->needs_rollback = 0;

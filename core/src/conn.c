@@ -286,11 +286,9 @@ int pga_conn_connect_start(pga_conn *conn, const char *conninfo)
     }
     session_forget(conn);
     conn->server_closing = 0;
-    conn->txn_begun = 0;
-    conn->needs_rollback = 0;
-    conn->txn_lost = 0;
-    conn->npending = 0;
-    conn->nmanual = 0;
+    /* No block is open (checked above): whatever the old session owed or
+     * held ends with it, and its hooks are dropped. */
+    pga__txn_ended(conn, 0);
     conn->round_trips = 0;
 
     char *options = session_options(conn->conninfo);
@@ -384,7 +382,6 @@ void pga_conn_free(pga_conn *conn)
     free(conn->manual);
     free(conn->hooks);
     free(conn->ready);
-    free(conn->ready_disp);
     free(conn);
 }
 

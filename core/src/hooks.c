@@ -12,15 +12,12 @@ int pga_hook_add_at(pga_conn *conn, int depth, const pga_hook *hook)
     if (depth < 1 || depth > conn->depth) {
         return pga__err_set(conn, PGA_EMISUSE, "%s", "no open block at that depth");
     }
-    if (conn->nhooks == conn->hooks_cap) {
-        size_t cap = conn->hooks_cap ? conn->hooks_cap * 2 : 8;
-        pga__held_hook *h = realloc(conn->hooks, cap * sizeof(*h));
-        if (h == NULL) {
-            return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
-        }
-        conn->hooks = h;
-        conn->hooks_cap = cap;
+    pga__held_hook *hooks = pga__grow(conn->hooks, &conn->hooks_cap, conn->nhooks + 1,
+                                      sizeof(*hooks));
+    if (hooks == NULL) {
+        return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
     }
+    conn->hooks = hooks;
     conn->hooks[conn->nhooks++] = (pga__held_hook){*hook, depth, conn->hook_seq++};
     return PGA_OK;
 }
@@ -36,33 +33,19 @@ int pga_hook_add(pga_conn *conn, const pga_hook *hook)
     return pga_hook_add_at(conn, conn->depth, hook);
 }
 
+/* Room for extra more ready hooks, after moving the queue to the front. */
 static int ready_reserve(pga_conn *conn, size_t extra)
 {
     if (conn->ready_head > 0) {
         memmove(conn->ready, conn->ready + conn->ready_head, conn->nready * sizeof(*conn->ready));
-        memmove(conn->ready_disp, conn->ready_disp + conn->ready_head,
-                conn->nready * sizeof(*conn->ready_disp));
         conn->ready_head = 0;
     }
-    if (conn->nready + extra <= conn->ready_cap) {
-        return PGA_OK;
-    }
-    size_t cap = conn->ready_cap ? conn->ready_cap : 8;
-    while (cap < conn->nready + extra) {
-        cap *= 2;
-    }
-    pga_hook *r = realloc(conn->ready, cap * sizeof(*r));
-    if (r != NULL) {
-        conn->ready = r;
-    }
-    int *d = realloc(conn->ready_disp, cap * sizeof(*d));
-    if (d != NULL) {
-        conn->ready_disp = d;
-    }
-    if (r == NULL || d == NULL) {
+    pga__ready_hook *ready = pga__grow(conn->ready, &conn->ready_cap, conn->nready + extra,
+                                       sizeof(*ready));
+    if (ready == NULL) {
         return PGA_ENOMEM;
     }
-    conn->ready_cap = cap;
+    conn->ready = ready;
     return PGA_OK;
 }
 
@@ -84,9 +67,7 @@ static void settle_where(pga_conn *conn, int min_depth, uint64_t min_seq, int di
     for (size_t i = 0; i < conn->nhooks; i++) {
         const pga__held_hook *h = &conn->hooks[i];
         if (h->depth >= min_depth && h->seq >= min_seq) {
-            conn->ready[conn->nready] = h->hook;
-            conn->ready_disp[conn->nready] = disposition;
-            conn->nready++;
+            conn->ready[conn->nready++] = (pga__ready_hook){h->hook, disposition};
         }
         else {
             conn->hooks[kept++] = *h;
@@ -119,8 +100,8 @@ int pga_hook_next(pga_conn *conn, pga_hook *out)
     if (conn->nready == 0) {
         return 0;
     }
-    *out = conn->ready[conn->ready_head];
-    int disposition = conn->ready_disp[conn->ready_head];
+    *out = conn->ready[conn->ready_head].hook;
+    int disposition = conn->ready[conn->ready_head].disposition;
     conn->ready_head++;
     conn->nready--;
     if (conn->nready == 0) {
@@ -137,7 +118,7 @@ void pga__hooks_destroy_all(pga_conn *conn)
         }
     }
     for (size_t i = 0; i < conn->nready; i++) {
-        pga_hook *h = &conn->ready[conn->ready_head + i];
+        pga_hook *h = &conn->ready[conn->ready_head + i].hook;
         if (h->destroy != NULL) {
             h->destroy(h->data);
         }

@@ -3,7 +3,27 @@
 #ifndef PGA_INTERNAL_H
 #define PGA_INTERNAL_H
 
+#include <stdlib.h>
+
 #include "pgatomic.h"
+
+/* Room for need (>= 1) items in a doubling array: returns the array, moved
+ * or not (the caller stores it back), or NULL with the old one untouched. */
+static inline void *pga__grow(void *items, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) {
+        return items;
+    }
+    size_t ncap = *cap ? *cap * 2 : 8;
+    while (ncap < need) {
+        ncap *= 2;
+    }
+    void *p = realloc(items, ncap * size);
+    if (p != NULL) {
+        *cap = ncap;
+    }
+    return p;
+}
 
 /* params.c: the encoded form, ready for PQsendQueryParams().  Arrays stay
  * owned by the pga_params; values[i] is NULL for SQL NULL; formats[i] is 1
@@ -56,6 +76,12 @@ typedef struct pga__cmd {
     unsigned arg;
     int from_pending;     /* success pops the head of conn->pending */
 } pga__cmd;
+
+/* A settled hook waiting for its owner, with what became of it. */
+typedef struct pga__ready_hook {
+    pga_hook hook;
+    int disposition;      /* PGA_HOOK_RUN or PGA_HOOK_DROP */
+} pga__ready_hook;
 
 typedef struct pga__manual_sp {
     unsigned sp_id;
@@ -125,7 +151,8 @@ struct pga_conn {
 
     /* the block stack and what the server is owed */
     pga__block *blocks;
-    int depth, blocks_cap;
+    int depth;
+    size_t blocks_cap;
     pga__cmd *pending;
     size_t npending, pending_cap;
     pga__manual_sp *manual;
@@ -140,8 +167,7 @@ struct pga_conn {
     pga__held_hook *hooks;
     size_t nhooks, hooks_cap;
     uint64_t hook_seq;
-    pga_hook *ready;
-    int *ready_disp;
+    pga__ready_hook *ready;
     size_t ready_head, nready, ready_cap;
 
     pga__error err;

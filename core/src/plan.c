@@ -1,7 +1,6 @@
 /* plan.c -- the round-trip plan: which control statements ride ahead of
  * the next statement, and their SQL.  Sending them is step.c's job. */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "internal.h"
 
@@ -10,40 +9,25 @@ int pga__txn_needed(const pga_conn *conn)
     return conn->depth > 0 || !conn->autocommit;
 }
 
-static int grow(void **items, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap) {
-        return PGA_OK;
-    }
-    size_t ncap = *cap ? *cap * 2 : 8;
-    while (ncap < need) {
-        ncap *= 2;
-    }
-    void *p = realloc(*items, ncap * size);
-    if (p == NULL) {
-        return PGA_ENOMEM;
-    }
-    *items = p;
-    *cap = ncap;
-    return PGA_OK;
-}
-
 int pga__cmds_push(pga_conn *conn, int kind, unsigned arg, int from_pending)
 {
-    if (grow((void **)&conn->cmds, &conn->cmds_cap, conn->ncmds + 1,
-             sizeof(*conn->cmds)) != PGA_OK) {
+    pga__cmd *cmds = pga__grow(conn->cmds, &conn->cmds_cap, conn->ncmds + 1, sizeof(*cmds));
+    if (cmds == NULL) {
         return PGA_ENOMEM;
     }
+    conn->cmds = cmds;
     conn->cmds[conn->ncmds++] = (pga__cmd){kind, arg, from_pending};
     return PGA_OK;
 }
 
 int pga__pending_push(pga_conn *conn, int kind, unsigned sp_id)
 {
-    if (grow((void **)&conn->pending, &conn->pending_cap, conn->npending + 1,
-             sizeof(*conn->pending)) != PGA_OK) {
+    pga__cmd *pending = pga__grow(conn->pending, &conn->pending_cap, conn->npending + 1,
+                                  sizeof(*pending));
+    if (pending == NULL) {
         return PGA_ENOMEM;
     }
+    conn->pending = pending;
     conn->pending[conn->npending++] = (pga__cmd){kind, sp_id, 1};
     return PGA_OK;
 }

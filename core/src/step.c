@@ -39,39 +39,18 @@ static int autonomous(const pga_conn *conn)
 
 static int new_outcome(pga_conn *conn, unsigned *index)
 {
-    if (conn->noutcomes == conn->outcomes_cap) {
-        size_t cap = conn->outcomes_cap ? conn->outcomes_cap * 2 : 4;
-        pga__outcome *o = realloc(conn->outcomes, cap * sizeof(*o));
-        if (o == NULL) {
-            return PGA_ENOMEM;
-        }
-        conn->outcomes = o;
-        conn->outcomes_cap = cap;
+    pga__outcome *o = pga__grow(conn->outcomes, &conn->outcomes_cap, conn->noutcomes + 1,
+                                sizeof(*o));
+    if (o == NULL) {
+        return PGA_ENOMEM;
     }
+    conn->outcomes = o;
     memset(&conn->outcomes[conn->noutcomes], 0, sizeof(*conn->outcomes));
     *index = (unsigned)conn->noutcomes++;
     if (pga__cmds_push(conn, PGA__CMD_USER, *index, 0) != PGA_OK) {
         conn->noutcomes--;
         return PGA_ENOMEM;
     }
-    return PGA_OK;
-}
-
-static int text_reserve(pga_conn *conn, size_t need)
-{
-    if (need <= conn->text_cap) {
-        return PGA_OK;
-    }
-    size_t cap = conn->text_cap ? conn->text_cap : 256;
-    while (cap < need) {
-        cap *= 2;
-    }
-    char *p = realloc(conn->text, cap);
-    if (p == NULL) {
-        return PGA_ENOMEM;
-    }
-    conn->text = p;
-    conn->text_cap = cap;
     return PGA_OK;
 }
 
@@ -95,9 +74,11 @@ static int send_simple(pga_conn *conn, const char *sql)
             plen = (size_t)pga__cmd_text(conn, cmd, one, sizeof(one));
             piece = one;
         }
-        if (text_reserve(conn, len + plen + 3) != PGA_OK) {
+        char *text = pga__grow(conn->text, &conn->text_cap, len + plen + 3, 1);
+        if (text == NULL) {
             return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
         }
+        conn->text = text;
         memcpy(conn->text + len, piece, plen);
         len += plen;
         if (i + 1 < conn->ncmds) {
