@@ -137,6 +137,31 @@ int pga__conn_usable(const pga_conn *conn)
     return conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_OK && !conn->server_closing;
 }
 
+int pga__fail(pga_conn *conn, int rc)
+{
+    return pga__err_set(conn, rc, "%s", pga_strerror(rc));
+}
+
+int pga__check_idle(pga_conn *conn)
+{
+    pga__err_clear(conn);
+    if (conn->op != PGA__OP_NONE || conn->batch_open) {
+        return pga__fail(conn, PGA_EBUSY);
+    }
+    return PGA_OK;
+}
+
+int pga__check_session(pga_conn *conn)
+{
+    if (conn->pg == NULL) {
+        return pga__fail(conn, PGA_ECLOSED);
+    }
+    if (!pga__conn_usable(conn)) {
+        return pga__err_set(conn, PGA_ECONN, "%s", "connection to the server was lost");
+    }
+    return PGA_OK;
+}
+
 /* ---------------------------------------------------------------------
  * Secrets: libpq quotes pieces of a malformed connection string in its
  * messages, which may include the password.  Every candidate secret is
@@ -288,7 +313,7 @@ int pga_conn_connect_start(pga_conn *conn, const char *conninfo)
     conn->server_closing = 0;
     /* No block is open (checked above): whatever the old session owed or
      * held ends with it, and its hooks are dropped. */
-    pga__txn_ended(conn, 0);
+    pga__txn_over(conn, 0, 0);
     conn->round_trips = 0;
 
     char *options = session_options(conn->conninfo);
@@ -350,18 +375,9 @@ void pga_conn_close(pga_conn *conn)
         return;
     }
     session_forget(conn);
-    /* Closing abandons the transaction: the server rolls it back, so every
-     * hook of it is dropped and the blocks left open have nothing to undo. */
-    if (conn->depth > 0 || conn->txn_begun) {
-        conn->txn_lost = conn->depth > 0;
-        pga__hooks_settle_depth(conn, 0, PGA_HOOK_DROP);
-    }
-    conn->txn_begun = 0;
-    conn->npending = 0;
-    conn->nmanual = 0;
-    for (int i = 0; i < conn->depth; i++) {
-        conn->blocks[i].sp_state = PGA__SP_UNSENT;
-    }
+    /* Closing abandons the transaction: the server rolls it back.  Blocks
+     * left open are not broken: statements in them report PGA_ECLOSED. */
+    pga__txn_over(conn, 0, 0);
 }
 
 void pga_conn_free(pga_conn *conn)

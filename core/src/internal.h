@@ -38,7 +38,8 @@ typedef struct pga__params_view {
 
 void pga__params_view_of(const pga_params *p, pga__params_view *out);
 
-/* ---- engine state (conn.c, atomic.c, plan.c, step.c, hooks.c) ---- */
+/* ---- engine state (conn.c, atomic.c, complete.c, query.c, manual.c, plan.c,
+ * step.c, hooks.c) ---- */
 
 #include <libpq-fe.h>
 
@@ -187,6 +188,12 @@ int pga__err_lost(pga_conn *conn, int rc);
 void pga__err_copy(pga__error *dst, const pga__error *src);
 void pga__err_free(pga__error *e);
 int pga__conn_usable(const pga_conn *conn);
+/* Set the error state to rc with the code's own text; returns rc. */
+int pga__fail(pga_conn *conn, int rc);
+/* The guards starters open with: no operation in progress (clears the
+ * error state), and a session that is open and healthy. */
+int pga__check_idle(pga_conn *conn);
+int pga__check_session(pga_conn *conn);
 int pga__connect_step(pga_conn *conn);
 void pga__read_idle(pga_conn *conn);
 
@@ -206,9 +213,18 @@ int pga__pipeline_add(pga_conn *conn, const char *sql, const pga_params *params)
 int pga__pipeline_close(pga_conn *conn, int purpose);
 void pga__batch_reset(pga_conn *conn);
 
-/* atomic.c: what a finished batch means for the stack */
-void pga__txn_ended(pga_conn *conn, int committed);
+/* atomic.c: the block stack and the transaction it holds */
+void pga__txn_over(pga_conn *conn, int committed, int broken);
+int pga__txn_finish(pga_conn *conn, int rollback);
+
+/* complete.c: what a finished batch means for the stack */
 int pga__batch_finished(pga_conn *conn, int rc, int lost);
+
+/* query.c: the script of several commands, once its prelude is done */
+int pga__send_script(pga_conn *conn);
+
+/* manual.c */
+void pga__manual_drop_from(pga_conn *conn, unsigned sp_id);
 
 /* hooks.c */
 /* Hand every hook at depth >= min_depth (or registered at seq >= the

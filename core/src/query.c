@@ -1,0 +1,154 @@
+/* query.c -- the statement starters: one statement (pga_query_start) or a
+ * batch of them, each checked, guarded and preceded by what the block
+ * stack owes.  What their completion means is complete.c's. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int owes_more_than_begin(const pga_conn *conn)
+{
+    for (size_t i = 0; i < conn->ncmds; i++) {
+        if (conn->cmds[i].kind != PGA__CMD_BEGIN) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int pga__send_script(pga_conn *conn)
+{
+    char *script = conn->script;
+    conn->script = NULL;
+    pga__batch_reset(conn);
+    int rc = pga__plan_controls(conn);
+    if (rc == PGA_OK) {
+        conn->multi_command = 1;
+        rc = pga__batch_send(conn, PGA__P_QUERY, script, NULL);
+    }
+    else {
+        rc = pga__fail(conn, PGA_ENOMEM);
+    }
+    free(script);
+    return rc;
+}
+
+/* What every statement needs before it may be sent. */
+static int statement_guard(pga_conn *conn)
+{
+    if (conn->depth > 0 && conn->needs_rollback) {
+        /* The guard: the server would only answer "current transaction is
+         * aborted", and a round trip to learn that is a waste. */
+        if (conn->has_cause) {
+            pga__err_copy(&conn->err, &conn->cause);
+        }
+        else {
+            pga__err_set(conn, PGA_EBROKEN, "%s", pga_strerror(PGA_EBROKEN));
+        }
+        conn->err.rc = PGA_EBROKEN;
+        return PGA_EBROKEN;
+    }
+    return pga__check_session(conn);
+}
+
+static int check_params(pga_conn *conn, const char *sql, const pga_params *params, int *commands)
+{
+    if (sql == NULL) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s", "the SQL text is NULL");
+    }
+    int want = pga__sql_scan(sql, commands);
+    int have = params ? pga_params_count(params) : 0;
+    if (want != have) {
+        return pga__err_set(conn, PGA_EPARAMCOUNT,
+                            "the query has %d placeholder%s but %d parameter%s passed",
+                            want, want == 1 ? "" : "s", have, have == 1 ? " was" : "s were");
+    }
+    if (have > 0) {
+        /* The extended protocol takes one command per statement. */
+        *commands = 1;
+    }
+    return PGA_OK;
+}
+
+/* What every batch of statements starts with: the guard, a clean batch,
+ * and the control statements the block stack owes. */
+static int open_batch(pga_conn *conn)
+{
+    int rc = statement_guard(conn);
+    if (rc != PGA_OK) {
+        return rc;
+    }
+    pga__batch_reset(conn);
+    return pga__plan_controls(conn) == PGA_OK ? PGA_OK : pga__fail(conn, PGA_ENOMEM);
+}
+
+int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
+{
+    int commands = 0;
+    int rc = pga__check_idle(conn);
+    if (rc == PGA_OK) {
+        rc = check_params(conn, sql, params, &commands);
+    }
+    if (rc == PGA_OK) {
+        rc = open_batch(conn);
+    }
+    if (rc != PGA_OK) {
+        return rc;
+    }
+    conn->multi_command = commands > 1;
+    if (conn->multi_command && owes_more_than_begin(conn)) {
+        /* A script is parsed whole before any of it runs, so a syntax error
+         * in it would also undo a SAVEPOINT sharing its string.  Scripts in
+         * nested blocks are rare enough to pay one round trip for that. */
+        conn->script = strdup(sql);
+        if (conn->script == NULL) {
+            return pga__fail(conn, PGA_ENOMEM);
+        }
+        conn->multi_command = 0;
+        return pga__batch_send(conn, PGA__P_PRELUDE, NULL, NULL);
+    }
+    return pga__batch_send(conn, PGA__P_QUERY, sql, params);
+}
+
+int pga_batch_begin(pga_conn *conn)
+{
+    int rc = pga__check_idle(conn);
+    if (rc == PGA_OK) {
+        rc = open_batch(conn);
+    }
+    if (rc != PGA_OK) {
+        return rc;
+    }
+    rc = pga__pipeline_open(conn);
+    if (rc != PGA_OK) {
+        conn->purpose = PGA__P_QUERY;
+        return pga__batch_finished(conn, rc, 1);
+    }
+    return PGA_OK;
+}
+
+int pga_batch_add(pga_conn *conn, const char *sql, const pga_params *params)
+{
+    int commands = 0;
+    pga__err_clear(conn);
+    if (!conn->batch_open) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s", "no batch is open");
+    }
+    int rc = check_params(conn, sql, params, &commands);
+    if (rc != PGA_OK) {
+        return rc;
+    }
+    if (commands > 1) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s",
+                            "a script of several commands must run on its own");
+    }
+    return pga__pipeline_add(conn, sql, params);
+}
+
+int pga_batch_send(pga_conn *conn)
+{
+    if (!conn->batch_open) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s", "no batch is open");
+    }
+    return pga__pipeline_close(conn, PGA__P_QUERY);
+}
