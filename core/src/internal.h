@@ -238,8 +238,34 @@ void pga__hooks_destroy_all(pga_conn *conn);
 /* result.c */
 pga_result *pga__result_wrap(PGresult *res);
 
-/* sqlscan.c: the highest $n, and (if commands is not NULL) how many
- * top-level commands the text holds. */
+/* sqlscan.c: the lexer every reader of SQL text shares.  A token is one
+ * of these kinds; literals, quoted identifiers and comments are whole
+ * tokens (an unterminated one runs to the end of the text), so nothing
+ * inside them is ever read as a placeholder, a word or a ';'. */
+enum {
+    PGA__TOK_END,          /* the terminating NUL: start == end */
+    PGA__TOK_SPACE,        /* a run of blanks */
+    PGA__TOK_COMMENT,      /* -- to the end of the line, or nested slash-star */
+    PGA__TOK_STRING,       /* '...', E'...' (backslash escapes), $tag$...$tag$ */
+    PGA__TOK_QIDENT,       /* "..." */
+    PGA__TOK_PARAM,        /* $n; param holds n, saturated at INT_MAX */
+    PGA__TOK_WORD,         /* a keyword or identifier (may contain '$') */
+    PGA__TOK_NUMBER,
+    PGA__TOK_SEMICOLON,
+    PGA__TOK_OTHER         /* any other single byte (operators, '(', a lone '$') */
+};
+
+typedef struct pga__token {
+    int kind;              /* PGA__TOK_* */
+    const char *start, *end;
+    int param;
+} pga__token;
+
+/* Read the token starting at s into *tok; returns where the next starts. */
+const char *pga__sql_token(const char *s, pga__token *tok);
+
+/* The highest $n, and (if commands is not NULL) how many top-level
+ * commands the text holds. */
 int pga__sql_scan(const char *sql, int *commands);
 
 /* error.c */

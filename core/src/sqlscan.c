@@ -1,6 +1,8 @@
-/* sqlscan.c -- owns the lexical scan that finds $n placeholders and counts
- * top-level commands in SQL text.  Leaves parsing proper (and every syntax
- * error) to the server. */
+/* sqlscan.c -- owns the lexical scan of SQL text: the tokens that matter to
+ * a client (literals, quoted identifiers, comments, $n placeholders, words,
+ * ';'), the count of placeholders and top-level commands built on it, and
+ * the rewrite of Python's %s / %(name)s placeholders into $n.  Leaves
+ * parsing proper (and every syntax error) to the server. */
 #include <limits.h>
 #include <stddef.h>
 #include <string.h>
@@ -30,9 +32,14 @@ static int is_tag_cont(unsigned char c)
     return is_ident_start(c) || is_digit(c);
 }
 
+static int is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
 /* Each skip_* is called on the opening delimiter and returns the position
  * just after the closing one, or the terminating NUL when the construct is
- * unterminated: the server reports that, we only must not count inside it. */
+ * unterminated: the server reports that, we only must not look inside it. */
 
 static const char *skip_quoted(const char *s, char quote, int backslash_escapes)
 {
@@ -112,79 +119,102 @@ static const char *skip_dollar_quoted(const char *s, const char *body)
     return q;
 }
 
+const char *pga__sql_token(const char *s, pga__token *tok)
+{
+    unsigned char c = (unsigned char)*s;
+    tok->start = s;
+    tok->param = 0;
+    if (c == '\0') {
+        tok->kind = PGA__TOK_END;
+    }
+    else if (is_space(c)) {
+        tok->kind = PGA__TOK_SPACE;
+        while (is_space((unsigned char)*s)) {
+            s++;
+        }
+    }
+    else if (c == ';') {
+        tok->kind = PGA__TOK_SEMICOLON;
+        s++;
+    }
+    else if (c == '\'') {
+        tok->kind = PGA__TOK_STRING;
+        s = skip_quoted(s, '\'', 0);
+    }
+    else if (c == '"') {
+        tok->kind = PGA__TOK_QIDENT;
+        s = skip_quoted(s, '"', 0);
+    }
+    else if (c == '-' && s[1] == '-') {
+        tok->kind = PGA__TOK_COMMENT;
+        s = skip_line_comment(s);
+    }
+    else if (c == '/' && s[1] == '*') {
+        tok->kind = PGA__TOK_COMMENT;
+        s = skip_block_comment(s);
+    }
+    else if (c == '$' && is_digit((unsigned char)s[1])) {
+        long n = 0;
+        tok->kind = PGA__TOK_PARAM;
+        s++;
+        while (is_digit((unsigned char)*s)) {
+            /* Saturate: the server rejects such a number anyway, and
+             * the count must then differ from any real one. */
+            n = n > (INT_MAX - 9) / 10 ? INT_MAX : n * 10 + (*s - '0');
+            s++;
+        }
+        tok->param = (int)n;
+    }
+    else if (c == '$') {
+        const char *body = dollar_tag_end(s);
+        tok->kind = body != NULL ? PGA__TOK_STRING : PGA__TOK_OTHER;
+        s = body != NULL ? skip_dollar_quoted(s, body) : s + 1;
+    }
+    else if (is_ident_start(c)) {
+        tok->kind = PGA__TOK_WORD;
+        while (is_ident_cont((unsigned char)*s)) {
+            s++;
+        }
+        /* E'...' (and e'...') is the one literal where backslash escapes,
+         * so \' does not end it; a longer word before a quote (a type
+         * name: date '...') is an ordinary literal, a token of its own. */
+        if (s - tok->start == 1 && (c == 'E' || c == 'e') && *s == '\'') {
+            tok->kind = PGA__TOK_STRING;
+            s = skip_quoted(s, '\'', 1);
+        }
+    }
+    else if (is_digit(c)) {
+        /* Numbers are taken whole so "1$2" is not misread later. */
+        tok->kind = PGA__TOK_NUMBER;
+        while (is_tag_cont((unsigned char)*s) || *s == '.') {
+            s++;
+        }
+    }
+    else {
+        tok->kind = PGA__TOK_OTHER;
+        s++;
+    }
+    tok->end = s;
+    return s;
+}
+
 int pga__sql_scan(const char *sql, int *commands)
 {
     int highest = 0, ncommands = 0, in_command = 0;
-    if (sql == NULL) {
-        if (commands != NULL) {
-            *commands = 0;
-        }
-        return 0;
-    }
-    const char *s = sql;
-    while (*s != '\0') {
-        unsigned char c = (unsigned char)*s;
+    pga__token tok;
+    const char *s = sql != NULL ? sql : "";
+    while ((s = pga__sql_token(s, &tok)), tok.kind != PGA__TOK_END) {
         /* A command is a ';'-separated piece holding more than blanks and
          * comments; counting them tells a script from one statement. */
-        if (c == ';') {
+        if (tok.kind == PGA__TOK_SEMICOLON) {
             ncommands += in_command;
             in_command = 0;
-            s++;
-            continue;
         }
-        if (!(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
-              || (c == '-' && s[1] == '-') || (c == '/' && s[1] == '*'))) {
+        else if (tok.kind != PGA__TOK_SPACE && tok.kind != PGA__TOK_COMMENT) {
             in_command = 1;
         }
-        if (c == '\'') {
-            s = skip_quoted(s, '\'', 0);
-        }
-        else if (c == '"') {
-            s = skip_quoted(s, '"', 0);
-        }
-        else if (c == '-' && s[1] == '-') {
-            s = skip_line_comment(s);
-        }
-        else if (c == '/' && s[1] == '*') {
-            s = skip_block_comment(s);
-        }
-        else if (c == '$' && is_digit((unsigned char)s[1])) {
-            long n = 0;
-            s++;
-            while (is_digit((unsigned char)*s)) {
-                /* Saturate: the server rejects such a number anyway, and
-                 * the count must then differ from any real one. */
-                n = n > (INT_MAX - 9) / 10 ? INT_MAX : n * 10 + (*s - '0');
-                s++;
-            }
-            if (n > highest) {
-                highest = (int)n;
-            }
-        }
-        else if (c == '$') {
-            const char *body = dollar_tag_end(s);
-            s = body != NULL ? skip_dollar_quoted(s, body) : s + 1;
-        }
-        else if (is_ident_start(c)) {
-            const char *start = s;
-            while (is_ident_cont((unsigned char)*s)) {
-                s++;
-            }
-            /* E'...' (and e'...') is the one literal where backslash
-             * escapes, so \' does not end it; a longer word before a quote
-             * (a type name: date '...') is an ordinary literal. */
-            if (s - start == 1 && (*start == 'E' || *start == 'e') && *s == '\'') {
-                s = skip_quoted(s, '\'', 1);
-            }
-        }
-        else if (is_digit(c)) {
-            /* Numbers are skipped whole so "1$2" is not misread later. */
-            while (is_tag_cont((unsigned char)*s) || *s == '.') {
-                s++;
-            }
-        }
-        else {
-            s++;
+        if (tok.kind == PGA__TOK_PARAM && tok.param > highest) {
+            highest = tok.param;
         }
     }
     if (commands != NULL) {
