@@ -356,6 +356,70 @@ PGA_EXTERN const char *pga_params_errmsg(const pga_params *p);
 PGA_EXTERN int pga_sql_count_params(const char *sql);
 
 /* ---------------------------------------------------------------------------
+ * Control statements written as SQL
+ *
+ * ORMs send BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO and COMMIT through the
+ * driver's ordinary query call.  pga_sql_classify() recognises exactly
+ * these, in PostgreSQL's grammar:
+ *
+ *   BEGIN [WORK | TRANSACTION] [modes]      START TRANSACTION [modes]
+ *   SET TRANSACTION modes
+ *   SAVEPOINT name     RELEASE [SAVEPOINT] name
+ *   ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name
+ *   COMMIT | END [WORK | TRANSACTION]       ROLLBACK | ABORT [WORK | TRANSACTION]
+ *   PREPARE TRANSACTION 'gid'   COMMIT PREPARED 'gid'   ROLLBACK PREPARED 'gid'
+ *
+ * where modes are ISOLATION LEVEL {SERIALIZABLE | REPEATABLE READ |
+ * READ COMMITTED | READ UNCOMMITTED}, READ ONLY, READ WRITE, DEFERRABLE and
+ * NOT DEFERRABLE, separated by commas or blanks.  The engine's SQL control
+ * mode (pga_conn_set_sql_controls()) uses it; a driver may too.
+ * ------------------------------------------------------------------------- */
+
+enum pga_control_kind {
+    PGA_CTL_NONE,              /* anything else: send it as it is */
+    PGA_CTL_BEGIN,             /* BEGIN ... or START TRANSACTION ... */
+    PGA_CTL_SET_TRANSACTION,
+    PGA_CTL_SAVEPOINT,
+    PGA_CTL_RELEASE,
+    PGA_CTL_ROLLBACK_TO,
+    PGA_CTL_COMMIT,            /* COMMIT or END */
+    PGA_CTL_ROLLBACK,          /* ROLLBACK or ABORT */
+    PGA_CTL_PREPARE,           /* PREPARE TRANSACTION 'gid' */
+    PGA_CTL_COMMIT_PREPARED,
+    PGA_CTL_ROLLBACK_PREPARED
+};
+
+#define PGA_NAME_MAX 63   /* bytes in a savepoint name (the server truncates longer ones) */
+#define PGA_GID_MAX 199   /* bytes in a prepared transaction's id (the server's limit) */
+
+typedef struct pga_control {
+    int kind;                     /* PGA_CTL_* */
+    unsigned modes;               /* BEGIN, SET TRANSACTION: the PGA_ISO_*, PGA_READ_*,
+                                     PGA_[NOT_]DEFERRABLE flags given; 0 for none */
+    const char *tag;              /* the command tag the server answers with:
+                                     "BEGIN", "START TRANSACTION", "SET", "SAVEPOINT",
+                                     "RELEASE", "ROLLBACK", "COMMIT", "PREPARE TRANSACTION",
+                                     "COMMIT PREPARED", "ROLLBACK PREPARED"; "" for none */
+    char name[PGA_GID_MAX + 1];   /* SAVEPOINT, RELEASE, ROLLBACK TO: the name as the
+                                     server knows it; the PREPARED ones: the gid; else "" */
+} pga_control;
+
+/* Recognise one control statement; fills *out and returns its kind.
+ * ^Keywords are matched without regard to case; ^a bare name is folded to
+ * lower case and a quoted one kept as written ("" stands for "), as the
+ * server does; ^blanks and comments may surround and separate the words,
+ * and ^one ';' may end the statement.  ^When several modes of one kind
+ * are given, the last wins, as on the server.
+ * ^Everything else is PGA_CTL_NONE, so it can go to the server untouched:
+ * other statements, several statements in one string, a statement the
+ * server would refuse (a reserved word as a bare name, an empty quoted
+ * name, an unterminated literal or comment, invalid UTF-8), a name longer
+ * than PGA_NAME_MAX bytes, a gid written other than as a plain '...'
+ * literal without backslashes, AND [NO] CHAIN, and NULL.
+ * BLOCKS: never */
+PGA_EXTERN int pga_sql_classify(const char *sql, pga_control *out);
+
+/* ---------------------------------------------------------------------------
  * Statements
  * ------------------------------------------------------------------------- */
 

@@ -37,6 +37,8 @@ typedef struct pga__params_view {
 } pga__params_view;
 
 void pga__params_view_of(const pga_params *p, pga__params_view *out);
+/* Strict UTF-8 as the server checks it (NUL aside). */
+int pga__utf8_valid(const unsigned char *s, size_t len);
 
 /* ---- engine state (conn.c, atomic.c, complete.c, query.c, manual.c, plan.c,
  * step.c, hooks.c) ---- */
@@ -259,6 +261,7 @@ typedef struct pga__token {
     int kind;              /* PGA__TOK_* */
     const char *start, *end;
     int param;
+    int open;              /* an unterminated literal, identifier or comment */
 } pga__token;
 
 /* Read the token starting at s into *tok; returns where the next starts. */
@@ -267,6 +270,10 @@ const char *pga__sql_token(const char *s, pga__token *tok);
 /* The highest $n, and (if commands is not NULL) how many top-level
  * commands the text holds. */
 int pga__sql_scan(const char *sql, int *commands);
+
+/* sqlclass.c: transaction modes, each kind given in over replacing
+ * base's (PGA_ISO_*, PGA_READ_*, PGA_[NOT_]DEFERRABLE). */
+unsigned pga__modes_merge(unsigned base, unsigned over);
 
 /* error.c */
 int pga__kind_is_valid(int kind);

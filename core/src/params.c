@@ -436,7 +436,7 @@ int pga_params_array_end(pga_params *p)
 /* Strict UTF-8 as PostgreSQL checks it: no overlong forms, no surrogates,
  * nothing above U+10FFFF.  NUL is refused separately, with its own message,
  * because the server cannot store it in any text type. */
-static int utf8_valid(const unsigned char *s, size_t len)
+int pga__utf8_valid(const unsigned char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -495,7 +495,7 @@ static int check_text(pga_params *p, const char *s, size_t len)
     if (len > 0 && memchr(s, '\0', len) != NULL) {
         return fail(p, PGA_EPARAM, "PostgreSQL text cannot contain NUL (0x00) bytes");
     }
-    if (!utf8_valid((const unsigned char *)s, len)) {
+    if (!pga__utf8_valid((const unsigned char *)s, len)) {
         return fail(p, PGA_EPARAM, "text is not valid UTF-8");
     }
     return PGA_OK;

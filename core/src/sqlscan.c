@@ -38,8 +38,8 @@ static int is_space(unsigned char c)
 }
 
 /* Each skip_* is called on the opening delimiter and returns the position
- * just after the closing one, or the terminating NUL when the construct is
- * unterminated: the server reports that, we only must not look inside it. */
+ * just after the closing one, or NULL when the construct is unterminated:
+ * the server reports that, we only must not look inside it. */
 
 static const char *skip_quoted(const char *s, char quote, int backslash_escapes)
 {
@@ -60,7 +60,7 @@ static const char *skip_quoted(const char *s, char quote, int backslash_escapes)
             s++;
         }
     }
-    return s;
+    return NULL;
 }
 
 static const char *skip_block_comment(const char *s)
@@ -81,7 +81,7 @@ static const char *skip_block_comment(const char *s)
             s++;
         }
     }
-    return s;
+    return NULL;
 }
 
 static const char *skip_line_comment(const char *s)
@@ -116,7 +116,17 @@ static const char *skip_dollar_quoted(const char *s, const char *body)
         }
         q++;
     }
-    return q;
+    return NULL;
+}
+
+/* An unterminated construct runs to the end of the text. */
+static const char *closed_or_end(pga__token *tok, const char *after)
+{
+    if (after == NULL) {
+        tok->open = 1;
+        return tok->start + strlen(tok->start);
+    }
+    return after;
 }
 
 const char *pga__sql_token(const char *s, pga__token *tok)
@@ -124,6 +134,7 @@ const char *pga__sql_token(const char *s, pga__token *tok)
     unsigned char c = (unsigned char)*s;
     tok->start = s;
     tok->param = 0;
+    tok->open = 0;
     if (c == '\0') {
         tok->kind = PGA__TOK_END;
     }
@@ -139,11 +150,11 @@ const char *pga__sql_token(const char *s, pga__token *tok)
     }
     else if (c == '\'') {
         tok->kind = PGA__TOK_STRING;
-        s = skip_quoted(s, '\'', 0);
+        s = closed_or_end(tok, skip_quoted(s, '\'', 0));
     }
     else if (c == '"') {
         tok->kind = PGA__TOK_QIDENT;
-        s = skip_quoted(s, '"', 0);
+        s = closed_or_end(tok, skip_quoted(s, '"', 0));
     }
     else if (c == '-' && s[1] == '-') {
         tok->kind = PGA__TOK_COMMENT;
@@ -151,7 +162,7 @@ const char *pga__sql_token(const char *s, pga__token *tok)
     }
     else if (c == '/' && s[1] == '*') {
         tok->kind = PGA__TOK_COMMENT;
-        s = skip_block_comment(s);
+        s = closed_or_end(tok, skip_block_comment(s));
     }
     else if (c == '$' && is_digit((unsigned char)s[1])) {
         long n = 0;
@@ -168,7 +179,7 @@ const char *pga__sql_token(const char *s, pga__token *tok)
     else if (c == '$') {
         const char *body = dollar_tag_end(s);
         tok->kind = body != NULL ? PGA__TOK_STRING : PGA__TOK_OTHER;
-        s = body != NULL ? skip_dollar_quoted(s, body) : s + 1;
+        s = body != NULL ? closed_or_end(tok, skip_dollar_quoted(s, body)) : s + 1;
     }
     else if (is_ident_start(c)) {
         tok->kind = PGA__TOK_WORD;
@@ -180,7 +191,7 @@ const char *pga__sql_token(const char *s, pga__token *tok)
          * name: date '...') is an ordinary literal, a token of its own. */
         if (s - tok->start == 1 && (c == 'E' || c == 'e') && *s == '\'') {
             tok->kind = PGA__TOK_STRING;
-            s = skip_quoted(s, '\'', 1);
+            s = closed_or_end(tok, skip_quoted(s, '\'', 1));
         }
     }
     else if (is_digit(c)) {
