@@ -1,16 +1,13 @@
-/* connection.c -- the Connection type: one pga_conn, driven blocking with
- * the GIL released around every network wait.  It translates arguments and
- * outcomes; which statement to send, and when, is the core's business.
- * Keywords, defaults and aliases are resolved by python/pgatomic. */
+/* connection.c -- the Connection type: one pga_conn.  Each operation is a
+ * start (convert arguments, queue the work: never waits), the driver in
+ * wait.c, and a finish (take the outcome, hand hooks over, raise).  It
+ * translates arguments and outcomes; which statement to send, and when, is
+ * the core's business.  Keywords, defaults and aliases are resolved by
+ * python/pgatomic. */
 #include "module.h"
 
 #include <libpq-fe.h>
 #include <pythread.h>
-
-/* Returned by drive() when Ctrl-C stopped the wait: the operation was
- * cancelled and has ended, and KeyboardInterrupt is set.  Outside the core's
- * code range on purpose. */
-#define PGAPY_INTERRUPTED (-1000)
 
 /* ------------------------------------------------------------------------
  * Helpers
@@ -26,7 +23,7 @@ guard(pgapy_Connection *self)
     PyObject *info;
 
     if (self->conn == NULL) {
-        pgapy_raise(self->state, NULL, PGA_ECLOSED, NULL);
+        pgapy_raise(self->state, self, PGA_ECLOSED, NULL);
         return -1;
     }
     if (self->thread_ident == me) {
@@ -40,74 +37,6 @@ guard(pgapy_Connection *self)
     pgapy_raise_condition(self->state, "ETHREAD", info);
     Py_DECREF(info);
     return -1;
-}
-
-/* Run the operation a *_start call queued until it ends.  Signals are
- * checked between intervals; on Ctrl-C the statement is cancelled and we
- * wait for the server to end it, so the block stack stays in step with the
- * server. */
-static int
-wait_for(pgapy_Connection *self, int rc, int cancel)
-{
-    if (rc < 0) {
-        return rc;
-    }
-    do {
-        Py_BEGIN_ALLOW_THREADS
-        rc = pga_conn_wait(self->conn, PGAPY_SIGNAL_CHECK_MS);
-        Py_END_ALLOW_THREADS
-    } while (rc > 0 && PyErr_CheckSignals() == 0);
-    if (rc <= 0) {
-        return rc;
-    }
-    if (!cancel) {
-        return PGAPY_INTERRUPTED;   /* the caller abandons the operation */
-    }
-    /* KeyboardInterrupt (or the handler's exception) is set; the outcome of
-     * the cancelled operation is dropped in its favour. */
-    Py_BEGIN_ALLOW_THREADS
-    pga_conn_cancel(self->conn);
-    do {
-        rc = pga_conn_wait(self->conn, -1);
-    } while (rc > 0);
-    Py_END_ALLOW_THREADS
-    return PGAPY_INTERRUPTED;
-}
-
-/* The owner's side of cancel_lock, taken without the GIL so a cancel()
- * waiting for the network never holds up other threads. */
-static void
-cancel_lock_acquire(pgapy_Connection *self)
-{
-    if (self->cancel_lock == NULL) {
-        return;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    PyThread_acquire_lock(self->cancel_lock, WAIT_LOCK);
-    Py_END_ALLOW_THREADS
-}
-
-static void
-cancel_lock_release(pgapy_Connection *self)
-{
-    if (self->cancel_lock != NULL) {
-        PyThread_release_lock(self->cancel_lock);
-    }
-}
-
-/* pga_conn_close() frees the cancel key: never while cancel() reads it. */
-static void
-close_session(pgapy_Connection *self)
-{
-    cancel_lock_acquire(self);
-    pga_conn_close(self->conn);
-    cancel_lock_release(self);
-}
-
-static int
-drive(pgapy_Connection *self, int rc)
-{
-    return wait_for(self, rc, 1);
 }
 
 /* Take every hook the core has ready before running or destroying any:
@@ -149,65 +78,6 @@ hook_destroy(void *data)
     Py_XDECREF((PyObject *)data);
 }
 
-/* The exception that broke the block, for TransactionManagementError's
- * __cause__: the very object raised earlier when we still have it (it is
- * what Django chains), else one built from the core's description. */
-static PyObject *
-broken_cause(pgapy_Connection *self)
-{
-    if (!pga_conn_has_cause(self->conn)) {
-        return NULL;
-    }
-    if (self->last_error != NULL) {
-        return Py_NewRef(self->last_error);
-    }
-    return pgapy_make_error(self->state, self->conn, PGA_ESERVER, NULL);
-}
-
-/* Raise for a failed operation, remembering server and connection errors
- * so a later PGA_EBROKEN can chain them. */
-static PyObject *
-raise_from_core(pgapy_Connection *self, int rc, PyObject *extra)
-{
-    PyObject *exc, *cause = NULL;
-
-    if (rc == PGAPY_INTERRUPTED) {
-        return NULL;
-    }
-    if (rc == PGA_ENOMEM) {
-        return PyErr_NoMemory();
-    }
-    if (rc == PGA_EBROKEN) {
-        cause = broken_cause(self);
-        if (cause == NULL && PyErr_Occurred()) {
-            return NULL;
-        }
-    }
-    exc = pgapy_make_error(self->state, self->conn, rc, extra);
-    if (exc == NULL) {
-        Py_XDECREF(cause);
-        return NULL;
-    }
-    if (cause != NULL) {
-        PyException_SetCause(exc, cause);    /* steals cause */
-    }
-    if ((rc == PGA_ESERVER || rc == PGA_ECONN) && pga_atomic_depth(self->conn) > 0) {
-        Py_XSETREF(self->last_error, Py_NewRef(exc));
-    }
-    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-    Py_DECREF(exc);
-    return NULL;
-}
-
-/* The stack emptied: nothing can be broken by an older error any more. */
-static void
-forget_errors_if_idle(pgapy_Connection *self)
-{
-    if (pga_atomic_depth(self->conn) == 0) {
-        Py_CLEAR(self->last_error);
-    }
-}
-
 static const char *
 sql_text(pgapy_state *st, PyObject *sql)
 {
@@ -243,36 +113,49 @@ check_nargs(const char *name, Py_ssize_t nargs, Py_ssize_t min, Py_ssize_t max)
     return 1;
 }
 
-/* One statement: convert, send, wait, and (if want) build the Result. */
-static PyObject *
-run_statement(pgapy_Connection *self, const char *sql, PyObject *params, int want)
+/* PGA_EPARAMCOUNT with the counts the message needs. */
+static int
+raise_param_count(pgapy_Connection *self, const char *sql)
 {
-    pga_result *res;
-    PyObject *out;
+    PyObject *extra = Py_BuildValue("{s:i,s:i}", "placeholders",
+                                    pga_sql_count_params(sql), "params",
+                                    pga_params_count(self->params));
+
+    if (extra != NULL) {
+        pgapy_raise(self->state, self, PGA_EPARAMCOUNT, extra);
+        Py_DECREF(extra);
+    }
+    return PGAPY_RAISED;
+}
+
+/* One statement, start: convert the parameters and queue it.  Returns the
+ * core's code, or PGAPY_RAISED. */
+static int
+statement_start(pgapy_Connection *self, const char *sql, PyObject *params)
+{
     int rc;
 
     if (pgapy_params_from_python(self->state, self->params, params) < 0) {
-        return NULL;
+        return PGAPY_RAISED;
     }
     rc = pga_query_start(self->conn, sql, params == Py_None ? NULL : self->params);
     if (rc == PGA_EPARAMCOUNT) {
-        PyObject *extra = Py_BuildValue("{s:i,s:i}", "placeholders",
-                                        pga_sql_count_params(sql), "params",
-                                        pga_params_count(self->params));
-        if (extra == NULL) {
-            return NULL;
-        }
-        raise_from_core(self, rc, extra);
-        Py_DECREF(extra);
-        return NULL;
+        return raise_param_count(self, sql);
     }
-    rc = drive(self, rc);
+    return rc;
+}
+
+/* One statement, finish: raise, or (if want) build the Result. */
+static PyObject *
+statement_finish(pgapy_Connection *self, int rc, int want)
+{
+    pga_result *res = pga_conn_take_result(self->conn);
+    PyObject *out;
+
     if (rc < 0) {
-        res = pga_conn_take_result(self->conn);
         pga_result_free(res);
-        return raise_from_core(self, rc, NULL);
+        return pgapy_raise(self->state, self, rc, NULL);
     }
-    res = pga_conn_take_result(self->conn);
     if (!want) {
         pga_result_free(res);
         Py_RETURN_NONE;
@@ -286,22 +169,29 @@ run_statement(pgapy_Connection *self, const char *sql, PyObject *params, int wan
     return out;
 }
 
-/* Shared tail of exit, commit and rollback: wait, hand the hooks over,
- * then report. */
 static PyObject *
-finish_ending(pgapy_Connection *self, int rc)
+run_statement(pgapy_Connection *self, const char *sql, PyObject *params, int want)
 {
-    rc = drive(self, rc);
+    int rc = statement_start(self, sql, params);
+
+    return statement_finish(self, pgapy_drive(self, rc), want);
+}
+
+/* Finish of atomic exit, commit and rollback: hand the hooks over, then
+ * report. */
+static PyObject *
+ending_finish(pgapy_Connection *self, int rc)
+{
     if (drain_hooks(self) < 0 && rc >= 0) {
-        forget_errors_if_idle(self);
+        pgapy_forget_errors_if_idle(self);
         return NULL;
     }
     if (rc < 0) {
-        raise_from_core(self, rc, NULL);
-        forget_errors_if_idle(self);
+        pgapy_raise(self->state, self, rc, NULL);
+        pgapy_forget_errors_if_idle(self);
         return NULL;
     }
-    forget_errors_if_idle(self);
+    pgapy_forget_errors_if_idle(self);
     Py_RETURN_NONE;
 }
 
@@ -329,20 +219,20 @@ conn_connect(pgapy_Connection *self, PyObject *dsn)
             return NULL;
         }
     }
-    cancel_lock_acquire(self);      /* connect_start frees the old cancel key */
+    pgapy_cancel_lock_acquire(self);      /* connect_start frees the old cancel key */
     rc = pga_conn_connect_start(self->conn, conninfo);
-    cancel_lock_release(self);
+    pgapy_cancel_lock_release(self);
     /* No cancel while connecting: there is no backend to cancel yet, and
      * an unreachable host could keep us waiting for the connect timeout. */
-    rc = wait_for(self, rc, 0);
-    if (rc == PGAPY_INTERRUPTED) {
+    rc = pgapy_wait(self, rc, 0);
+    if (rc == PGAPY_RAISED) {
         /* A half-open session is useless: drop it, keep the interrupt. */
-        close_session(self);
+        pgapy_close_session(self);
         drain_hooks(self);
         return NULL;
     }
     if (rc < 0) {
-        return raise_from_core(self, rc, NULL);
+        return pgapy_raise(self->state, self, rc, NULL);
     }
     Py_RETURN_NONE;
 }
@@ -353,7 +243,7 @@ conn_close(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     if (guard(self) < 0) {
         return NULL;
     }
-    close_session(self);
+    pgapy_close_session(self);
     if (drain_hooks(self) < 0) {
         return NULL;
     }
@@ -423,7 +313,7 @@ executemany_batch(pgapy_Connection *self, const char *sql, PyObject *it)
     rc = pga_batch_begin(self->conn);
     if (rc < 0) {
         Py_DECREF(params);
-        return raise_from_core(self, rc, NULL);
+        return pgapy_raise(self->state, self, rc, NULL);
     }
     /* Statements go out as they are added; a bad item stops the adding
      * but what was added still runs (as it would have in a loop), so its
@@ -435,24 +325,18 @@ executemany_batch(pgapy_Connection *self, const char *sql, PyObject *it)
         }
         Py_DECREF(params);
         rc = pga_batch_add(self->conn, sql, self->params);
+        if (rc == PGA_EPARAMCOUNT) {
+            raise_param_count(self, sql);
+            break;
+        }
         if (rc < 0) {
-            PyObject *extra = NULL;
-
-            if (rc == PGA_EPARAMCOUNT) {
-                extra = Py_BuildValue("{s:i,s:i}", "placeholders",
-                                      pga_sql_count_params(sql), "params",
-                                      pga_params_count(self->params));
-            }
-            if (rc != PGA_EPARAMCOUNT || extra != NULL) {
-                raise_from_core(self, rc, extra);
-            }
-            Py_XDECREF(extra);
+            pgapy_raise(self->state, self, rc, NULL);
             break;
         }
     } while ((params = PyIter_Next(it)) != NULL);
     PyErr_Fetch(&etype, &evalue, &etb);
-    rc = drive(self, pga_batch_send(self->conn));
-    if (rc == PGAPY_INTERRUPTED) {
+    rc = pgapy_drive(self, pga_batch_send(self->conn));
+    if (rc == PGAPY_RAISED) {
         Py_XDECREF(etype);
         Py_XDECREF(evalue);
         Py_XDECREF(etb);
@@ -474,7 +358,7 @@ executemany_batch(pgapy_Connection *self, const char *sql, PyObject *it)
         Py_XDECREF(etype);
         Py_XDECREF(evalue);
         Py_XDECREF(etb);
-        return raise_from_core(self, rc, NULL);
+        return pgapy_raise(self->state, self, rc, NULL);
     }
     if (etype != NULL) {
         PyErr_Restore(etype, evalue, etb);
@@ -519,10 +403,10 @@ conn_atomic_enter(pgapy_Connection *self, PyObject *flags)
     if (f == (unsigned long)-1 && PyErr_Occurred()) {
         return NULL;
     }
-    forget_errors_if_idle(self);
+    pgapy_forget_errors_if_idle(self);
     rc = pga_atomic_enter(self->conn, (unsigned)f);
     if (rc < 0) {
-        return raise_from_core(self, rc, NULL);
+        return pgapy_raise(self->state, self, rc, NULL);
     }
     Py_RETURN_NONE;
 }
@@ -539,7 +423,7 @@ conn_atomic_exit(pgapy_Connection *self, PyObject *failed)
     if (f < 0) {
         return NULL;
     }
-    return finish_ending(self, pga_atomic_exit_start(self->conn, f));
+    return ending_finish(self, pgapy_drive(self, pga_atomic_exit_start(self->conn, f)));
 }
 
 static PyObject *
@@ -548,7 +432,7 @@ conn_commit(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     if (guard(self) < 0) {
         return NULL;
     }
-    return finish_ending(self, pga_commit_start(self->conn));
+    return ending_finish(self, pgapy_drive(self, pga_commit_start(self->conn)));
 }
 
 static PyObject *
@@ -557,7 +441,7 @@ conn_rollback(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     if (guard(self) < 0) {
         return NULL;
     }
-    return finish_ending(self, pga_rollback_start(self->conn));
+    return ending_finish(self, pgapy_drive(self, pga_rollback_start(self->conn)));
 }
 
 static PyObject *
@@ -583,7 +467,7 @@ conn_set_autocommit(pgapy_Connection *self, PyObject *on)
     }
     rc = pga_conn_set_autocommit(self->conn, flag);
     if (rc < 0) {
-        return raise_from_core(self, rc, NULL);
+        return pgapy_raise(self->state, self, rc, NULL);
     }
     Py_RETURN_NONE;
 }
@@ -598,7 +482,7 @@ conn_get_rollback(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     }
     rc = pga_atomic_get_rollback(self->conn);
     if (rc < 0) {
-        return raise_from_core(self, rc, NULL);
+        return pgapy_raise(self->state, self, rc, NULL);
     }
     return PyBool_FromLong(rc);
 }
@@ -617,7 +501,7 @@ conn_set_rollback(pgapy_Connection *self, PyObject *value)
     }
     rc = pga_atomic_set_rollback(self->conn, flag);
     if (rc < 0) {
-        return raise_from_core(self, rc, NULL);
+        return pgapy_raise(self->state, self, rc, NULL);
     }
     Py_RETURN_NONE;
 }
@@ -631,12 +515,9 @@ conn_savepoint(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     if (guard(self) < 0) {
         return NULL;
     }
-    rc = pga_savepoint_start(self->conn, &name);
-    if (rc >= 0) {
-        rc = drive(self, rc);
-    }
+    rc = pgapy_drive(self, pga_savepoint_start(self->conn, &name));
     if (rc < 0) {
-        return raise_from_core(self, rc, NULL);
+        return pgapy_raise(self->state, self, rc, NULL);
     }
     if (name == NULL) {
         Py_RETURN_NONE;
@@ -664,13 +545,13 @@ savepoint_end(pgapy_Connection *self, PyObject *sid, int rollback)
     }
     rc = rollback ? pga_savepoint_rollback_start(self->conn, name)
                   : pga_savepoint_release_start(self->conn, name);
-    rc = drive(self, rc);
+    rc = pgapy_drive(self, rc);
     /* Hooks registered under a savepoint rolled back to are dropped now. */
     if (drain_hooks(self) < 0 && rc >= 0) {
         return NULL;
     }
     if (rc < 0) {
-        return raise_from_core(self, rc, NULL);
+        return pgapy_raise(self->state, self, rc, NULL);
     }
     Py_RETURN_NONE;
 }
@@ -707,7 +588,7 @@ conn_hook_add(pgapy_Connection *self, PyObject *data)
     if (rc == PGA_HOOK_NOW) {
         Py_RETURN_FALSE;        /* no transaction: the caller runs it now */
     }
-    return raise_from_core(self, rc, NULL);
+    return pgapy_raise(self->state, self, rc, NULL);
 }
 
 static PyObject *
@@ -730,21 +611,8 @@ conn_take_hooks(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
 static PyObject *
 conn_cancel(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
 {
-    int rc;
-
-    /* No thread guard: cancelling from another thread is the point.  The
-     * core reads only data fixed at connect time; cancel_lock keeps the
-     * owner from freeing it meanwhile.  Our caller holds a reference to
-     * self, so dealloc cannot run under us. */
-    if (self->conn == NULL || self->cancel_lock == NULL) {
-        Py_RETURN_FALSE;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    PyThread_acquire_lock(self->cancel_lock, WAIT_LOCK);
-    rc = pga_conn_cancel(self->conn);
-    PyThread_release_lock(self->cancel_lock);
-    Py_END_ALLOW_THREADS
-    return PyBool_FromLong(rc == PGA_OK);
+    /* No thread guard: cancelling from another thread is the point. */
+    return PyBool_FromLong(pgapy_cancel(self));
 }
 
 /* _alive(): is the session still open?  The core reads what the server
@@ -757,12 +625,6 @@ conn_alive(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
         return NULL;
     }
     return PyBool_FromLong(pga_conn_probe(self->conn));
-}
-
-static PyObject *
-conn_enter(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
-{
-    return Py_NewRef(self);
 }
 
 /* ------------------------------------------------------------------------
@@ -982,7 +844,6 @@ static PyMethodDef conn_methods[] = {
     {"_alive", (PyCFunction)conn_alive, METH_NOARGS, NULL},
     {"cancel", (PyCFunction)conn_cancel, METH_NOARGS,
      PyDoc_STR("Ask the server to cancel the running statement (any thread).")},
-    {"__enter__", (PyCFunction)conn_enter, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

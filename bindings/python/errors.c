@@ -1,5 +1,6 @@
-/* errors.c -- turns a core result code and the connection's error state into
- * a Python exception.  Which class and which words is decided by
+/* errors.c -- the binding's one raise path: a core result code and the
+ * connection's error state become a Python exception, with the error that
+ * broke a block as its cause.  Which class and which words is decided by
  * pgatomic.errors (Python); this file only gathers the facts. */
 #include "module.h"
 
@@ -124,8 +125,10 @@ call_factory(pgapy_state *st, const char *condition, PyObject *info)
     return exc;
 }
 
-PyObject *
-pgapy_make_error(pgapy_state *st, pga_conn *conn, int rc, PyObject *extra)
+/* Build (not raise) the exception for rc; NULL with an exception set if
+ * building failed. */
+static PyObject *
+make_error(pgapy_state *st, pga_conn *conn, int rc, PyObject *extra)
 {
     PyObject *info = build_info(conn, rc), *exc;
 
@@ -141,34 +144,76 @@ pgapy_make_error(pgapy_state *st, pga_conn *conn, int rc, PyObject *extra)
     return exc;
 }
 
+/* Set exc (a new reference, or NULL when building failed) as the error in
+ * flight. */
 static PyObject *
-raise_built(PyObject *exc, PyObject *cause)
+set_raised(PyObject *exc)
 {
     if (exc == NULL) {
         return NULL;
-    }
-    if (cause != NULL) {
-        /* PyException_SetCause steals the reference and sets
-         * __suppress_context__, as `raise ... from cause` does. */
-        Py_INCREF(cause);
-        PyException_SetCause(exc, cause);
     }
     PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
     Py_DECREF(exc);
     return NULL;
 }
 
-PyObject *
-pgapy_raise_extra(pgapy_state *st, pga_conn *conn, int rc, PyObject *cause,
-                  PyObject *extra)
+/* The exception that broke the block, for TransactionManagementError's
+ * __cause__: the very object raised earlier when we still have it (it is
+ * what Django chains), else one built from the core's description. */
+static PyObject *
+broken_cause(pgapy_state *st, pgapy_Connection *owner)
 {
-    return raise_built(pgapy_make_error(st, conn, rc, extra), cause);
+    if (owner == NULL || owner->conn == NULL || !pga_conn_has_cause(owner->conn)) {
+        return NULL;
+    }
+    if (owner->last_error != NULL) {
+        return Py_NewRef(owner->last_error);
+    }
+    return make_error(st, owner->conn, PGA_ESERVER, NULL);
 }
 
 PyObject *
-pgapy_raise(pgapy_state *st, pga_conn *conn, int rc, PyObject *cause)
+pgapy_raise(pgapy_state *st, pgapy_Connection *owner, int rc, PyObject *extra)
 {
-    return pgapy_raise_extra(st, conn, rc, cause, NULL);
+    pga_conn *conn = owner != NULL ? owner->conn : NULL;
+    PyObject *exc, *cause = NULL;
+
+    if (rc == PGAPY_RAISED) {
+        return NULL;
+    }
+    if (rc == PGA_ENOMEM) {
+        return PyErr_NoMemory();
+    }
+    if (rc == PGA_EBROKEN) {
+        cause = broken_cause(st, owner);
+        if (cause == NULL && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    exc = make_error(st, conn, rc, extra);
+    if (exc == NULL) {
+        Py_XDECREF(cause);
+        return NULL;
+    }
+    if (cause != NULL) {
+        /* Steals cause and sets __suppress_context__, as `raise ... from
+         * cause` does. */
+        PyException_SetCause(exc, cause);
+    }
+    if ((rc == PGA_ESERVER || rc == PGA_ECONN) && conn != NULL
+        && pga_atomic_depth(conn) > 0) {
+        Py_XSETREF(owner->last_error, Py_NewRef(exc));
+    }
+    return set_raised(exc);
+}
+
+/* The stack emptied: nothing can be broken by an older error any more. */
+void
+pgapy_forget_errors_if_idle(pgapy_Connection *self)
+{
+    if (pga_atomic_depth(self->conn) == 0) {
+        Py_CLEAR(self->last_error);
+    }
 }
 
 PyObject *
@@ -187,7 +232,7 @@ pgapy_raise_condition(pgapy_state *st, const char *condition, PyObject *info)
     else {
         exc = call_factory(st, condition, info);
     }
-    return raise_built(exc, NULL);
+    return set_raised(exc);
 }
 
 /* Every condition name the core can return, so a test can check that

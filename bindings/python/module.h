@@ -28,6 +28,11 @@ pgapy_new_ref(PyObject *o)
 /* How long a network wait runs before we look at signals again (Ctrl-C). */
 #define PGAPY_SIGNAL_CHECK_MS 100
 
+/* An operation ended with a Python exception already set (Ctrl-C stopped
+ * the wait, or an argument could not be converted): pass it on, build
+ * nothing.  Outside the core's code range on purpose. */
+#define PGAPY_RAISED (-1000)
+
 /* Everything the module needs at run time.  There are no C globals apart
  * from the datetime C API capsule, which CPython itself keeps per process. */
 typedef struct {
@@ -61,6 +66,11 @@ typedef struct {
 
 extern PyModuleDef pgapy_module_def;
 
+/* Type names: a type users import from pgatomic is named "pgatomic.<Name>"
+ * (Result); a base that python/pgatomic subclasses or wraps keeps the name
+ * of the module it lives in, "pgatomic._pgatomic.<Name>" (Connection, whose
+ * public face is pgatomic.Connection). */
+
 pgapy_state *pgapy_get_state_by_type(PyTypeObject *tp);
 
 /* connection.c / result.c */
@@ -74,22 +84,39 @@ PyObject *pgapy_value_to_python(pgapy_state *st, int kind, unsigned elem_oid,
                                 const char *text, size_t len);
 int pgapy_convert_init(pgapy_state *st);
 
-/* errors.c */
-/* Raise the exception for core code rc on conn (conn may be NULL for codes
- * that need no connection state).  cause, if not NULL, becomes __cause__.
- * Always returns NULL. */
-PyObject *pgapy_raise(pgapy_state *st, pga_conn *conn, int rc, PyObject *cause);
-/* The same with extra items for the message (a dict, may be NULL). */
-PyObject *pgapy_raise_extra(pgapy_state *st, pga_conn *conn, int rc,
-                            PyObject *cause, PyObject *extra);
+/* wait.c: the blocking driver */
+/* Run the operation a *_start call queued (rc is that call's return) until
+ * it ends, the GIL released while waiting.  Returns the step's final code;
+ * rc < 0 passes through; PGAPY_RAISED when a signal handler raised (with
+ * cancel set, the statement was cancelled and drained first; without, the
+ * operation is left for the caller to abandon). */
+int pgapy_wait(pgapy_Connection *self, int rc, int cancel);
+/* pgapy_wait() with cancel on Ctrl-C: what every statement uses. */
+int pgapy_drive(pgapy_Connection *self, int rc);
+/* The owner takes cancel_lock around anything that frees the cancel key. */
+void pgapy_cancel_lock_acquire(pgapy_Connection *self);
+void pgapy_cancel_lock_release(pgapy_Connection *self);
+/* pga_conn_close() under cancel_lock. */
+void pgapy_close_session(pgapy_Connection *self);
+/* Cancel the running statement from any thread; 1 if delivered. */
+int pgapy_cancel(pgapy_Connection *self);
+
+/* errors.c: the one raise path */
+/* Raise the exception for core code rc: class and words from
+ * pgatomic.errors, facts from owner's connection (owner may be NULL, or its
+ * conn NULL, for codes that need no connection state).  extra (a dict, may
+ * be NULL) adds facts for the message.  PGAPY_RAISED raises nothing new;
+ * PGA_EBROKEN chains the error that broke the block as __cause__; a server
+ * or connection error inside a block is remembered for that.  Always
+ * returns NULL. */
+PyObject *pgapy_raise(pgapy_state *st, pgapy_Connection *owner, int rc,
+                      PyObject *extra);
 /* Raise a binding-level condition ("ETHREAD", "EADAPT", ...) with extra
  * info items; always returns NULL. */
 PyObject *pgapy_raise_condition(pgapy_state *st, const char *condition,
                                 PyObject *info);
-/* Build (do not raise) the exception for rc; NULL with an exception set if
- * building failed. */
-PyObject *pgapy_make_error(pgapy_state *st, pga_conn *conn, int rc,
-                           PyObject *extra);
+/* Forget the remembered error once no block is active. */
+void pgapy_forget_errors_if_idle(pgapy_Connection *self);
 PyObject *pgapy_error_names(PyObject *module, PyObject *unused);
 
 #endif
