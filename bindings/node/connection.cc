@@ -554,7 +554,13 @@ void Connection::Settle(Napi::Env env, int rc) {
   }
   Napi::Value value = env.Undefined();
   if (op == Op::kQuery) {
+    // A script of several commands answers with its last result, as psql
+    // does; pgatomic/pg returns them all (pga_conn_take_result's loop).
     pga_result* res = pga_conn_take_result(conn_);
+    for (pga_result* next; (next = pga_conn_take_result(conn_)) != nullptr;) {
+      pga_result_free(res);
+      res = next;
+    }
     value = env.Null();
     if (res != nullptr) {
       value = ResultToJs(env, addon_, res, int8_mode_);

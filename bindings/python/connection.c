@@ -149,24 +149,18 @@ statement_start(pgapy_Connection *self, const char *sql, PyObject *params)
 static PyObject *
 statement_finish(pgapy_Connection *self, int rc, int want)
 {
-    pga_result *res = pga_conn_take_result(self->conn);
-    PyObject *out;
+    pga_result *res;
 
     if (rc < 0) {
-        pga_result_free(res);
         return pgapy_raise(self->state, self, rc, NULL);
     }
-    if (!want) {
+    if (want) {
+        return pgapy_result_take(self->state, self->conn);
+    }
+    while ((res = pga_conn_take_result(self->conn)) != NULL) {
         pga_result_free(res);
-        Py_RETURN_NONE;
     }
-    if (res == NULL) {
-        PyErr_SetString(PyExc_SystemError, "the core finished a statement without a result");
-        return NULL;
-    }
-    out = pgapy_result_from_core(self->state, res);
-    pga_result_free(res);
-    return out;
+    Py_RETURN_NONE;
 }
 
 static PyObject *

@@ -76,7 +76,9 @@ pgapy_state *pgapy_get_state_by_type(PyTypeObject *tp);
 /* connection.c / result.c */
 int pgapy_connection_setup_types(PyObject *module, pgapy_state *st);
 int pgapy_result_setup_types(PyObject *module, pgapy_state *st);
-PyObject *pgapy_result_from_core(pgapy_state *st, pga_result *res);
+/* Take every result of the finished statement from conn: a Result on the
+ * first, the others reached with its nextset() (psycopg's model). */
+PyObject *pgapy_result_take(pgapy_state *st, pga_conn *conn);
 
 /* convert.c */
 int pgapy_params_from_python(pgapy_state *st, pga_params *p, PyObject *seq);

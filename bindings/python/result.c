@@ -1,6 +1,8 @@
 /* result.c -- the Result type: the rows, column names, command tag and row
- * count of one statement, converted once from a pga_result.  It holds plain
- * Python objects only, so it outlives the connection that made it. */
+ * count of one statement, converted once from the core's results; a script
+ * of several commands gives several such sets, reached with nextset() as in
+ * psycopg.  It holds plain Python objects only, so it outlives the
+ * connection that made it. */
 #include "module.h"
 
 #include <structmember.h>
@@ -12,14 +14,16 @@ typedef struct {
     PyObject *status;      /* str: the command tag */
     long long rowcount;
     Py_ssize_t pos;        /* fetchone()'s cursor into rows */
+    PyObject *later;       /* the next sets, as Results (list), or NULL */
+    Py_ssize_t next_set;   /* nextset()'s cursor into later */
 } pgapy_Result;
 
 /* ------------------------------------------------------------------------
  * Construction from the core
  * ---------------------------------------------------------------------- */
 
-PyObject *
-pgapy_result_from_core(pgapy_state *st, pga_result *res)
+static PyObject *
+result_from_core(pgapy_state *st, pga_result *res)
 {
     pgapy_Result *self;
     int nrows = pga_result_nrows(res), ncols = pga_result_ncols(res);
@@ -37,6 +41,8 @@ pgapy_result_from_core(pgapy_state *st, pga_result *res)
     self->status = PyUnicode_FromString(tag != NULL ? tag : "");
     self->rowcount = (long long)pga_result_rowcount(res);
     self->pos = 0;
+    self->later = NULL;
+    self->next_set = 0;
     PyObject_GC_Track(self);
     if (self->rows == NULL || self->columns == NULL || self->status == NULL) {
         goto fail;
@@ -94,9 +100,60 @@ fail:
     return NULL;
 }
 
+PyObject *
+pgapy_result_take(pgapy_state *st, pga_conn *conn)
+{
+    pga_result *res = pga_conn_take_result(conn);
+    pgapy_Result *first;
+
+    if (res == NULL) {
+        PyErr_SetString(PyExc_SystemError, "the core finished a statement without a result");
+        return NULL;
+    }
+    first = (pgapy_Result *)result_from_core(st, res);
+    pga_result_free(res);
+    while (first != NULL && (res = pga_conn_take_result(conn)) != NULL) {
+        PyObject *set = result_from_core(st, res);
+
+        pga_result_free(res);
+        if (set == NULL) {
+            Py_CLEAR(first);
+            break;
+        }
+        if (first->later == NULL) {
+            first->later = PyList_New(0);
+        }
+        if (first->later == NULL || PyList_Append(first->later, set) < 0) {
+            Py_CLEAR(first);
+        }
+        Py_DECREF(set);
+    }
+    /* Whatever is left (after a failure) goes with the next operation. */
+    return (PyObject *)first;
+}
+
 /* ------------------------------------------------------------------------
  * Methods
  * ---------------------------------------------------------------------- */
+
+/* psycopg's nextset(): move to the next command's set of rows; True, or
+ * None when there is no other. */
+static PyObject *
+result_nextset(pgapy_Result *self, PyObject *Py_UNUSED(unused))
+{
+    pgapy_Result *next;
+
+    if (self->later == NULL || self->next_set >= PyList_GET_SIZE(self->later)) {
+        Py_RETURN_NONE;
+    }
+    next = (pgapy_Result *)PyList_GET_ITEM(self->later, self->next_set++);
+    Py_SETREF(self->rows, Py_NewRef(next->rows));
+    Py_SETREF(self->columns, Py_NewRef(next->columns));
+    Py_SETREF(self->status, Py_NewRef(next->status));
+    self->rowcount = next->rowcount;
+    self->pos = 0;
+    Py_RETURN_TRUE;
+}
 
 static PyObject *
 result_fetchone(pgapy_Result *self, PyObject *Py_UNUSED(unused))
@@ -206,6 +263,7 @@ result_traverse(pgapy_Result *self, visitproc visit, void *arg)
     Py_VISIT(self->rows);
     Py_VISIT(self->columns);
     Py_VISIT(self->status);
+    Py_VISIT(self->later);
     return 0;
 }
 
@@ -215,6 +273,7 @@ result_clear(pgapy_Result *self)
     Py_CLEAR(self->rows);
     Py_CLEAR(self->columns);
     Py_CLEAR(self->status);
+    Py_CLEAR(self->later);
     return 0;
 }
 
@@ -250,6 +309,9 @@ static PyMethodDef result_methods[] = {
      PyDoc_STR("The first column of the first row, or None.")},
     {"dicts", (PyCFunction)result_dicts, METH_NOARGS,
      PyDoc_STR("The rows as dicts keyed by column name.")},
+    {"nextset", (PyCFunction)result_nextset, METH_NOARGS,
+     PyDoc_STR("Move to the next command's result (a script of several); "
+               "True, or None when there is none.")},
     {NULL, NULL, 0, NULL},
 };
 

@@ -427,8 +427,9 @@ PGA_EXTERN int pga_sql_classify(const char *sql, pga_control *out);
  * and may be freed or reused when the call returns.  Control statements
  * owed by the block stack (BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO) are sent
  * in the same round trip, ahead of it.  A statement without parameters
- * uses the simple protocol, so it may hold several commands.
- * Drive with pga_conn_step(); then take the result.
+ * uses the simple protocol, so it may hold several commands (a script):
+ * they run in order and stop at the first that fails; each gives a result.
+ * Drive with pga_conn_step(); then take the results.
  * METHOD: pga_conn  BLOCKS: never
  * Returns PGA_OK, or without sending anything:
  *   PGA_ECLOSED  no session;
@@ -447,13 +448,21 @@ PGA_EXTERN int pga_sql_classify(const char *sql, pga_control *out);
 PGA_EXTERN int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params);
 
 /* Run a statement.  BLOCKS: network; twin: pga_query_start().
- * On PGA_OK *out (if not NULL) receives the result, owned by the caller. */
+ * On PGA_OK *out (if not NULL) receives the (first) result, owned by the
+ * caller; a script's later results follow from pga_conn_take_result(). */
 PGA_EXTERN int pga_query(pga_conn *conn, const char *sql, const pga_params *params,
                          pga_result **out);
 
-/* Take the result of the finished statement; the caller owns it.  NULL when
- * there is none (the statement failed, or it was already taken).
- * BLOCKS: never */
+/* Take the next result of the finished statement; the caller owns it.
+ * ^A script of several commands gives one result per command, taken one
+ * after another in the order the commands ran; a single statement gives
+ * one.  ^NULL when none is left: all were taken, the statement failed
+ * (^a script that failed part-way gives none, only its error), or the next
+ * operation started.  NULL also when memory ran out wrapping one
+ * (pga_conn_errmsg() then says so and the result stays to be taken).
+ *   pga_result *res;
+ *   while ((res = pga_conn_take_result(conn)) != NULL) { ...; pga_result_free(res); }
+ * METHOD: pga_conn  BLOCKS: never */
 PGA_EXTERN pga_result *pga_conn_take_result(pga_conn *conn);
 
 /* ---------------------------------------------------------------------------

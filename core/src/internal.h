@@ -121,7 +121,9 @@ struct pga__error {
 typedef struct pga__outcome {
     int rc;
     int aborted;          /* skipped: an earlier statement of the sync failed */
-    PGresult *res;
+    PGresult *res;        /* its result; a script's first one */
+    PGresult **more;      /* a script's later results, in the order they ran */
+    size_t nmore, more_cap, more_taken;
     pga__error err;
 } pga__outcome;
 

@@ -23,8 +23,13 @@ void pga__batch_reset(pga_conn *conn)
     free(conn->script);
     conn->script = NULL;
     for (size_t i = 0; i < conn->noutcomes; i++) {
-        PQclear(conn->outcomes[i].res);
-        pga__err_free(&conn->outcomes[i].err);
+        pga__outcome *o = &conn->outcomes[i];
+        PQclear(o->res);
+        for (size_t k = o->more_taken; k < o->nmore; k++) {
+            PQclear(o->more[k]);
+        }
+        free(o->more);
+        pga__err_free(&o->err);
     }
     conn->noutcomes = 0;
 }
@@ -253,6 +258,28 @@ static void statement_failed(pga_conn *conn, const pga__cmd *cmd, const PGresult
     }
 }
 
+/* Several commands in one string each give a result, and each is the
+ * caller's (psycopg's nextset(), pg's array of results): none is dropped. */
+static void keep_result(pga_conn *conn, pga__outcome *o, PGresult *res)
+{
+    if (o->res == NULL && o->nmore == 0) {
+        o->res = res;
+        return;
+    }
+    PGresult **more = pga__grow(o->more, &o->more_cap, o->nmore + 1, sizeof(*more));
+    if (more == NULL) {
+        PQclear(res);
+        if (conn->batch_rc == PGA_OK) {
+            conn->batch_rc = pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
+            o->rc = PGA_ENOMEM;
+            pga__err_copy(&o->err, &conn->err);
+        }
+        return;
+    }
+    o->more = more;
+    o->more[o->nmore++] = res;
+}
+
 static void on_result(pga_conn *conn, PGresult *res)
 {
     const pga__cmd *cmd = conn->cmd_index < conn->ncmds ? &conn->cmds[conn->cmd_index] : NULL;
@@ -262,11 +289,7 @@ static void on_result(pga_conn *conn, PGresult *res)
     case PGRES_EMPTY_QUERY:
     case PGRES_SINGLE_TUPLE:
         if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
-            /* Several commands in one string: the last one's rows are the
-             * statement's result, as in psql. */
-            pga__outcome *o = &conn->outcomes[cmd->arg];
-            PQclear(o->res);
-            o->res = res;
+            keep_result(conn, &conn->outcomes[cmd->arg], res);
             return;
         }
         if (cmd != NULL) {
@@ -451,9 +474,21 @@ int pga_batch_outcome(pga_conn *conn, int index, pga_result **out)
 pga_result *pga_conn_take_result(pga_conn *conn)
 {
     pga_result *res = NULL;
-    if (conn->noutcomes > 0 && conn->op == PGA__OP_NONE && conn->outcomes[0].rc == PGA_OK
-        && conn->outcomes[0].res != NULL) {
+    if (conn->noutcomes == 0 || conn->op != PGA__OP_NONE || conn->outcomes[0].rc != PGA_OK) {
+        return NULL;
+    }
+    pga__outcome *o = &conn->outcomes[0];
+    if (o->res != NULL) {
         pga_batch_outcome(conn, 0, &res);
+    }
+    else if (o->more_taken < o->nmore) {
+        res = pga__result_wrap(o->more[o->more_taken]);
+        if (res != NULL) {
+            o->more[o->more_taken++] = NULL;
+        }
+        else {
+            pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
+        }
     }
     return res;
 }

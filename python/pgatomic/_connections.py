@@ -34,7 +34,11 @@ class Connection(_pgatomic.Connection):
 
     # -- statements ---------------------------------------------------------
     def execute(self, sql: str, params: Optional[Sequence[Any]] = None) -> Result:
-        """Run one statement with ``$n`` parameters and return its Result."""
+        """Run one statement with ``$n`` parameters and return its Result.
+
+        Without parameters ``sql`` may be a script of several commands: the
+        Result holds the first command's rows and ``nextset()`` moves to the
+        next, as psycopg's cursor does."""
         return self._execute(sql, params)
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
