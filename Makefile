@@ -86,7 +86,7 @@ clean:
 # from Debian) on each target for FUZZ_SECONDS, starting from the committed
 # corpus and writing what it finds to out/fuzz/; `make fuzz-replay` runs the
 # committed corpus through the same targets with gcc and sanitizers, as CI does.
-FUZZ_TARGETS := decode params sqlscan sqlclass
+FUZZ_TARGETS := decode params sqlscan sqlclass placeholders
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang-14
 CODEC_SRC := core/src/error.c core/src/params.c core/src/value.c core/src/sqlscan.c \

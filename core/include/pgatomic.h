@@ -420,6 +420,60 @@ typedef struct pga_control {
 PGA_EXTERN int pga_sql_classify(const char *sql, pga_control *out);
 
 /* ---------------------------------------------------------------------------
+ * Python's placeholders: %s and %(name)s into $n
+ *
+ * PEP 249 tools write psycopg's placeholders; the server takes $n.  A
+ * pga_placeholders rewrites the text once, and says which value each $n
+ * stands for; the values still travel apart from the text (no value is
+ * ever put into it).  Call it only when the caller passed parameters: as
+ * with psycopg, a statement run without any is sent as written.
+ *
+ * The rules (psycopg's, where a lexer allows better):
+ *   ^%s, %b and %t outside literals become $1, $2, ... in order;
+ *   ^%(name)s becomes $k, the same k for every use of one name, numbered
+ *    by first use; %(name)b and %(name)t likewise;
+ *   ^%% becomes %, everywhere, literals and comments included (the format
+ *    convention doubles every percent sign of the statement);
+ *   ^nothing inside a string literal, quoted identifier, dollar-quoted
+ *    string or comment is a placeholder, and a lone % there stays;
+ *   ^a text that already uses $n is sent as written: % means nothing
+ *    there (style PGA_PH_DOLLAR, count = the highest n);
+ *   ^any other % outside literals, a %( without ), and mixing %s with
+ *    %(name)s are refused with PGA_EPARAM;
+ *   ^a $n that would run into a word or number is set apart by a blank.
+ * ------------------------------------------------------------------------- */
+typedef struct pga_placeholders pga_placeholders;
+
+enum pga_placeholder_style {
+    PGA_PH_NONE,           /* no placeholder at all */
+    PGA_PH_DOLLAR,         /* $n, as written */
+    PGA_PH_POSITIONAL,     /* %s: $i stands for the i-th value given */
+    PGA_PH_NAMED           /* %(name)s: $i stands for pga_placeholders_name(i - 1) */
+};
+
+/* CONSTRUCTOR: pga_placeholders.  Reusable: each rewrite forgets the last.
+ * Returns PGA_OK or PGA_ENOMEM.  BLOCKS: never */
+PGA_EXTERN int pga_placeholders_new(pga_placeholders **out);
+/* DESTRUCTOR: pga_placeholders. */
+PGA_EXTERN void pga_placeholders_free(pga_placeholders *ph);
+/* Rewrite sql.  Returns PGA_OK, PGA_EPARAM (pga_placeholders_errmsg()
+ * says which placeholder and why; style NONE, count 0), PGA_EMISUSE (sql
+ * is NULL) or PGA_ENOMEM.  BLOCKS: never */
+PGA_EXTERN int pga_placeholders_rewrite(pga_placeholders *ph, const char *sql);
+/* The text to send, borrowed until the next rewrite or free. */
+PGA_EXTERN const char *pga_placeholders_sql(const pga_placeholders *ph);
+/* A PGA_PH_* style. */
+PGA_EXTERN int pga_placeholders_style(const pga_placeholders *ph);
+/* How many values the text takes: the number of %s (positional), of
+ * distinct names (named), the highest $n (dollar), or 0. */
+PGA_EXTERN int pga_placeholders_count(const pga_placeholders *ph);
+/* NAMED: the name $(i + 1) stands for (0-based i), NUL-terminated; *len
+ * (if not NULL) receives its length.  NULL when i is out of range. */
+PGA_EXTERN const char *pga_placeholders_name(const pga_placeholders *ph, int i, size_t *len);
+/* Why the last rewrite failed ("" after success). */
+PGA_EXTERN const char *pga_placeholders_errmsg(const pga_placeholders *ph);
+
+/* ---------------------------------------------------------------------------
  * Statements
  * ------------------------------------------------------------------------- */
 

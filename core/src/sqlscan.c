@@ -5,6 +5,9 @@
  * parsing proper (and every syntax error) to the server. */
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -237,4 +240,341 @@ int pga__sql_scan(const char *sql, int *commands)
 int pga_sql_count_params(const char *sql)
 {
     return pga__sql_scan(sql, NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * %s / %(name)s -> $n
+ * ------------------------------------------------------------------- */
+
+struct pga_placeholders {
+    char *sql;             /* the text to send, NUL-terminated */
+    size_t sql_len, sql_cap;
+    char *names;           /* NAMED: each distinct name, NUL-terminated, in $n order */
+    size_t names_len, names_cap;
+    size_t *name_at;       /* offset of name i in names */
+    size_t *name_len;
+    size_t nnames, name_cap;
+    int *slots;            /* hash of names -> index + 1 (0: empty) */
+    size_t nslots;
+    int style;
+    int count;
+    char errmsg[160];
+};
+
+int pga_placeholders_new(pga_placeholders **out)
+{
+    *out = calloc(1, sizeof(**out));
+    return *out != NULL ? PGA_OK : PGA_ENOMEM;
+}
+
+void pga_placeholders_free(pga_placeholders *ph)
+{
+    if (ph == NULL) {
+        return;
+    }
+    free(ph->sql);
+    free(ph->names);
+    free(ph->name_at);
+    free(ph->name_len);
+    free(ph->slots);
+    free(ph);
+}
+
+static int ph_fail(pga_placeholders *ph, int rc, const char *msg)
+{
+    snprintf(ph->errmsg, sizeof(ph->errmsg), "%s", msg);
+    return rc;
+}
+
+/* What a bad placeholder looked like, for the message: "%x", or the byte. */
+static int ph_bad(pga_placeholders *ph, const char *s)
+{
+    static const char allowed[] = "only '%s', '%b', '%t' and '%(name)s' are allowed as "
+                                  "placeholders ('%%' for a percent sign)";
+    unsigned char c = (unsigned char)s[1];
+    if (c >= 0x20 && c < 0x7f) {
+        snprintf(ph->errmsg, sizeof(ph->errmsg), "%s, got '%%%c'", allowed, c);
+    }
+    else {
+        snprintf(ph->errmsg, sizeof(ph->errmsg), "%s, got '%%' and byte 0x%02x", allowed, c);
+    }
+    return PGA_EPARAM;
+}
+
+static int emit(pga_placeholders *ph, const char *s, size_t n)
+{
+    char *p = pga__grow(ph->sql, &ph->sql_cap, ph->sql_len + n + 1, 1);
+    if (p == NULL) {
+        return PGA_ENOMEM;
+    }
+    ph->sql = p;
+    memcpy(ph->sql + ph->sql_len, s, n);
+    ph->sql_len += n;
+    ph->sql[ph->sql_len] = '\0';
+    return PGA_OK;
+}
+
+/* Copy a literal, quoted identifier or comment: placeholders are never
+ * read inside one, but "%%" still stands for "%" there, because the
+ * format convention (psycopg, and the SQL that SQLAlchemy and Django
+ * render for it) doubles every percent sign of the statement. */
+static int emit_collapsing(pga_placeholders *ph, const char *s, const char *end)
+{
+    while (s < end) {
+        const char *pct = memchr(s, '%', (size_t)(end - s));
+        if (pct == NULL || pct + 1 >= end || pct[1] != '%') {
+            const char *stop = pct == NULL ? end : pct + 1;
+            if (emit(ph, s, (size_t)(stop - s)) != PGA_OK) {
+                return PGA_ENOMEM;
+            }
+            s = stop;
+            continue;
+        }
+        if (emit(ph, s, (size_t)(pct + 1 - s)) != PGA_OK) {
+            return PGA_ENOMEM;
+        }
+        s = pct + 2;
+    }
+    return PGA_OK;
+}
+
+/* $n, set apart by blanks where it would otherwise run into a word or a
+ * number ("a%s" must not become the identifier "a$1", nor "%s1" "$11"). */
+static int emit_param(pga_placeholders *ph, int n, const char *next)
+{
+    char buf[16];
+    int before = ph->sql_len > 0 && is_ident_cont((unsigned char)ph->sql[ph->sql_len - 1]);
+    int after = is_ident_cont((unsigned char)*next);
+    int len = snprintf(buf, sizeof(buf), "%s$%d%s", before ? " " : "", n, after ? " " : "");
+    return emit(ph, buf, (size_t)len);
+}
+
+static uint32_t name_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    }
+    return h;
+}
+
+static int rehash(pga_placeholders *ph, size_t nslots)
+{
+    int *slots = calloc(nslots, sizeof(*slots));
+    if (slots == NULL) {
+        return PGA_ENOMEM;
+    }
+    for (size_t i = 0; i < ph->nnames; i++) {
+        size_t j = name_hash(ph->names + ph->name_at[i], ph->name_len[i]) & (nslots - 1);
+        while (slots[j] != 0) {
+            j = (j + 1) & (nslots - 1);
+        }
+        slots[j] = (int)i + 1;
+    }
+    free(ph->slots);
+    ph->slots = slots;
+    ph->nslots = nslots;
+    return PGA_OK;
+}
+
+/* The 1-based number of a name: the one it got at its first use, or the
+ * next one. */
+static int name_number(pga_placeholders *ph, const char *name, size_t len, int *number)
+{
+    if ((ph->nnames + 1) * 2 > ph->nslots && rehash(ph, ph->nslots ? ph->nslots * 2 : 16) != PGA_OK) {
+        return PGA_ENOMEM;
+    }
+    size_t j = name_hash(name, len) & (ph->nslots - 1);
+    for (; ph->slots[j] != 0; j = (j + 1) & (ph->nslots - 1)) {
+        size_t i = (size_t)ph->slots[j] - 1;
+        if (ph->name_len[i] == len && memcmp(ph->names + ph->name_at[i], name, len) == 0) {
+            *number = (int)i + 1;
+            return PGA_OK;
+        }
+    }
+    size_t cap = ph->name_cap;
+    size_t *at = pga__grow(ph->name_at, &cap, ph->nnames + 1, sizeof(*at));
+    if (at == NULL) {
+        return PGA_ENOMEM;
+    }
+    ph->name_at = at;
+    size_t *lens = pga__grow(ph->name_len, &ph->name_cap, ph->nnames + 1, sizeof(*lens));
+    if (lens == NULL) {
+        return PGA_ENOMEM;
+    }
+    ph->name_len = lens;
+    char *names = pga__grow(ph->names, &ph->names_cap, ph->names_len + len + 1, 1);
+    if (names == NULL) {
+        return PGA_ENOMEM;
+    }
+    ph->names = names;
+    memcpy(ph->names + ph->names_len, name, len);
+    ph->names[ph->names_len + len] = '\0';
+    ph->name_at[ph->nnames] = ph->names_len;
+    ph->name_len[ph->nnames] = len;
+    ph->names_len += len + 1;
+    ph->slots[j] = (int)++ph->nnames;
+    *number = (int)ph->nnames;
+    return PGA_OK;
+}
+
+static int is_format_char(char c)
+{
+    /* psycopg's three: %s, and %b / %t which only pick its wire format;
+     * here the core picks the format, so all three mean "a value". */
+    return c == 's' || c == 'b' || c == 't';
+}
+
+/* s points at a '%' outside any literal.  Emits what it stands for and
+ * sets *next after it. */
+static int rewrite_percent(pga_placeholders *ph, const char *s, const char **next)
+{
+    int style, number;
+    if (s[1] == '%') {
+        *next = s + 2;
+        return emit(ph, "%", 1);
+    }
+    if (is_format_char(s[1])) {
+        style = PGA_PH_POSITIONAL;
+        *next = s + 2;
+    }
+    else if (s[1] == '(') {
+        const char *close = strchr(s + 2, ')');
+        if (close == NULL) {
+            return ph_fail(ph, PGA_EPARAM, "incomplete placeholder: '%(' without ')'");
+        }
+        if (!is_format_char(close[1])) {
+            int n = (int)(close - (s + 2));
+            snprintf(ph->errmsg, sizeof(ph->errmsg),
+                     "incomplete placeholder: '%%(%.*s%s)' must be followed by 's'",
+                     n > 40 ? 40 : n, s + 2, n > 40 ? "..." : "");
+            return PGA_EPARAM;
+        }
+        style = PGA_PH_NAMED;
+        *next = close + 2;
+    }
+    else if (s[1] == '\0') {
+        return ph_fail(ph, PGA_EPARAM, "incomplete placeholder: '%' at the end of the query");
+    }
+    else {
+        return ph_bad(ph, s);
+    }
+    if (ph->style != PGA_PH_NONE && ph->style != style) {
+        return ph_fail(ph, PGA_EPARAM,
+                       "positional (%s) and named (%(name)s) placeholders cannot be mixed");
+    }
+    ph->style = style;
+    if (style == PGA_PH_NAMED) {
+        int rc = name_number(ph, s + 2, (size_t)(*next - 2 - (s + 2)), &number);
+        if (rc != PGA_OK) {
+            return rc;
+        }
+        ph->count = (int)ph->nnames;
+    }
+    else {
+        if (ph->count == INT_MAX) {
+            return ph_fail(ph, PGA_EPARAM, "too many placeholders");
+        }
+        number = ++ph->count;
+    }
+    return emit_param(ph, number, *next);
+}
+
+int pga_placeholders_rewrite(pga_placeholders *ph, const char *sql)
+{
+    pga__token tok;
+    ph->sql_len = 0;
+    ph->names_len = 0;
+    ph->nnames = 0;
+    ph->style = PGA_PH_NONE;
+    ph->count = 0;
+    ph->errmsg[0] = '\0';
+    if (ph->slots != NULL) {
+        memset(ph->slots, 0, ph->nslots * sizeof(*ph->slots));
+    }
+    if (sql == NULL) {
+        return ph_fail(ph, PGA_EMISUSE, "the SQL text is NULL");
+    }
+    if (emit(ph, "", 0) != PGA_OK) {
+        return ph_fail(ph, PGA_ENOMEM, "out of memory");
+    }
+    int dollars = pga__sql_scan(sql, NULL);
+    if (dollars > 0) {
+        /* PostgreSQL's own style: sent as written, '%' means nothing. */
+        ph->style = PGA_PH_DOLLAR;
+        ph->count = dollars;
+        return emit(ph, sql, strlen(sql)) == PGA_OK
+               ? PGA_OK : ph_fail(ph, PGA_ENOMEM, "out of memory");
+    }
+    const char *s = sql;
+    int rc = PGA_OK;
+    while (rc == PGA_OK && (pga__sql_token(s, &tok), tok.kind != PGA__TOK_END)) {
+        s = tok.end;
+        switch (tok.kind) {
+        case PGA__TOK_STRING:
+        case PGA__TOK_QIDENT:
+        case PGA__TOK_COMMENT:
+            rc = emit_collapsing(ph, tok.start, tok.end);
+            break;
+        case PGA__TOK_PARAM:
+            /* Only possible right after a placeholder: in "%s$2" the "$2"
+             * was part of the word "s$2", now it is a parameter. */
+            if (tok.param > 0) {
+                rc = ph_fail(ph, PGA_EPARAM, "$n and %s placeholders cannot be mixed");
+                break;
+            }
+            rc = emit(ph, tok.start, (size_t)(tok.end - tok.start));
+            break;
+        case PGA__TOK_OTHER:
+            if (*tok.start == '%') {
+                rc = rewrite_percent(ph, tok.start, &s);
+                break;
+            }
+            rc = emit(ph, tok.start, (size_t)(tok.end - tok.start));
+            break;
+        default:
+            rc = emit(ph, tok.start, (size_t)(tok.end - tok.start));
+            break;
+        }
+    }
+    if (rc == PGA_ENOMEM) {
+        return ph_fail(ph, PGA_ENOMEM, "out of memory");
+    }
+    if (rc != PGA_OK) {
+        ph->style = PGA_PH_NONE;
+        ph->count = 0;
+        ph->nnames = 0;
+    }
+    return rc;
+}
+
+const char *pga_placeholders_sql(const pga_placeholders *ph)
+{
+    return ph->sql != NULL ? ph->sql : "";
+}
+
+int pga_placeholders_style(const pga_placeholders *ph)
+{
+    return ph->style;
+}
+
+int pga_placeholders_count(const pga_placeholders *ph)
+{
+    return ph->count;
+}
+
+const char *pga_placeholders_name(const pga_placeholders *ph, int i, size_t *len)
+{
+    if (i < 0 || (size_t)i >= ph->nnames) {
+        return NULL;
+    }
+    if (len != NULL) {
+        *len = ph->name_len[i];
+    }
+    return ph->names + ph->name_at[i];
+}
+
+const char *pga_placeholders_errmsg(const pga_placeholders *ph)
+{
+    return ph->errmsg;
 }
