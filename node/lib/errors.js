@@ -66,6 +66,13 @@ class TransactionError extends Error {
   }
 }
 
+// A statement aborted (AbortSignal) before it was sent: worded as the
+// server words a cancel.
+function canceledBeforeStart(reason) {
+  return new QueryCanceledError('canceling statement due to user request',
+    { code: '57014', cause: reason });
+}
+
 function parseKeyDetail(detail) {
   const out = {};
   const m = /^Key \((.*)\)=\((.*)\) already exists\.?$/s.exec(detail || '');
@@ -211,4 +218,5 @@ module.exports = {
   KIND_CLASSES,
   CODE_CLASSES,
   makeError,
+  canceledBeforeStart,
 };

@@ -1,12 +1,14 @@
 'use strict';
 // Sequelize's Transaction on the core's atomic blocks.  A root Transaction
-// is an outermost block on its own pooled connection; a nested one is a
-// savepoint block on its parent's.  The core decides what SQL travels
-// (BEGIN with the first statement, RELEASE with the next one, ...); this
-// file keeps the JS objects, their hooks and Sequelize's wording.
+// is an outermost block on a session of its own from the pool; a nested
+// one is a savepoint block on its parent's.  The core decides what SQL
+// travels (BEGIN with the first statement, RELEASE with the next one, ...);
+// this file keeps the JS objects and the open blocks of each session, the
+// hooks, the managed / unmanaged / nested entry points, retries, and
+// Sequelize's wording.
 const binding = require('./native');
-const { TransactionError, ConnectionError } = require('./errors');
-const { canceledBeforeStart } = require('./connection');
+const { kNative } = require('./session');
+const { TransactionError, ConnectionError, canceledBeforeStart } = require('./errors');
 
 const ISOLATION_LEVELS = Object.freeze({
   READ_UNCOMMITTED: 'READ UNCOMMITTED',
@@ -76,8 +78,39 @@ function normalizeOptions(options) {
   };
 }
 
-function hasBlockOptions(o) {
-  return o.isolationLevel !== undefined || o.readOnly === true || o.deferrable === true;
+// The open Transactions of a session, innermost last, mirroring the core's
+// stack; and the JS side of the core's hook tokens (pga_hook_add_at):
+// id -> { kind, fn, t }.
+const sessionBlocks = new WeakMap();
+
+function blocksOf(session) {
+  let b = sessionBlocks.get(session);
+  if (!b) {
+    b = { stack: [], hooks: new Map(), hookSeq: 0 };
+    sessionBlocks.set(session, b);
+  }
+  return b;
+}
+
+// A hook for the block at depth; the core keeps its token.
+function addHook(session, depth, hook) {
+  const b = blocksOf(session);
+  const id = ++b.hookSeq;
+  b.hooks.set(id, hook);
+  if (session[kNative].hookAdd(depth, id) !== 0) b.hooks.delete(id);
+}
+
+// The hooks the core made ready, in its order: [{ hook, run }].
+function takeReadyHooks(session) {
+  const b = blocksOf(session);
+  const native = session[kNative];
+  const out = [];
+  for (let next = native.hookNext(); next !== null; next = native.hookNext()) {
+    const hook = b.hooks.get(next[1]);
+    b.hooks.delete(next[1]);
+    if (hook) out.push({ hook, run: next[0] === binding.HOOK_RUN });
+  }
+  return out;
 }
 
 class Transaction {
@@ -200,7 +233,7 @@ class Transaction {
       owner._late.push(hook);
       return this;
     }
-    owner._conn.addHook(owner._depth, hook);
+    addHook(owner._conn, owner._depth, hook);
     return this;
   }
 
@@ -209,7 +242,7 @@ class Transaction {
     while (owner.finished === 'commit' && owner.parent) owner = owner.parent;
     if (owner.finished) return;
     if (owner._ending) owner._late.push(hook);
-    else owner._conn.addHook(owner._depth, hook);
+    else addHook(owner._conn, owner._depth, hook);
   }
 
   async commit() {
@@ -240,10 +273,11 @@ class Transaction {
     const conn = this._conn;
     const groups = [];  // { t, outcome, hooks } in the order blocks ended
     let error;
+    const { stack } = blocksOf(conn);
     await conn.run(async () => {
-      const idx = conn.stack.indexOf(this);
-      while (conn.stack.length > idx + 1) {
-        const child = conn.stack[conn.stack.length - 1];
+      const idx = stack.indexOf(this);
+      while (stack.length > idx + 1) {
+        const child = stack[stack.length - 1];
         child._ending = child._ending || how;
         groups.push(settleExit(conn, child, await exitBlock(conn, child, how)));
       }
@@ -253,7 +287,7 @@ class Transaction {
     if (groups.length === 0) {
       // The session was gone before anything could be sent (the Database
       // was closed under an unmanaged transaction): nothing was committed.
-      for (const t of conn.stack.splice(conn.stack.indexOf(this))) t.finished = 'rollback';
+      for (const t of stack.splice(stack.indexOf(this))) t.finished = 'rollback';
       this.finished = 'rollback';
     }
     const root = !this.parent;
@@ -285,7 +319,7 @@ class Transaction {
 function settleExit(conn, t, outcome) {
   t.finished = outcome.state;
   t._endTrips = conn.roundTrips();
-  const hooks = conn.takeReadyHooks();
+  const hooks = takeReadyHooks(conn);
   const late = t._late.splice(0);
   if (outcome.state === 'unknown') return { t, outcome, hooks: [] };
   if (outcome.state === 'commit' && t.parent) {
@@ -321,11 +355,12 @@ async function dispatch(db, group) {
 // throws: the error, if any, is part of the outcome.
 async function exitBlock(conn, t, how) {
   const before = conn.state();
-  const idx = conn.stack.lastIndexOf(t);
-  if (idx >= 0) conn.stack.splice(idx, 1);
+  const { stack } = blocksOf(conn);
+  const idx = stack.lastIndexOf(t);
+  if (idx >= 0) stack.splice(idx, 1);
   const failed = how === 'rollback';
   try {
-    await conn.native.exit(failed);
+    await conn[kNative].exit(failed);
   } catch (err) {
     switch (err.coreCode) {
       case 'ECOMMITUNKNOWN':
@@ -368,10 +403,150 @@ async function exitBlock(conn, t, how) {
   return { state: 'commit' };
 }
 
+// --- Entry points (Database.transaction() and startUnmanagedTransaction()).
+
+// Unmanaged transactions ignore the ambient one: only an explicit
+// { transaction: parent } makes a savepoint (as Sequelize does).
+function startUnmanaged(db, opts) {
+  const parent = opts.transaction || null;
+  return db._track(() => begin(db, parent, opts));
+}
+
+async function runManaged(db, opts, callback) {
+  let parent = opts.transaction !== undefined ? opts.transaction : db.currentTransaction();
+  const mode = opts.nestMode || db._nestMode;
+  if (parent && mode === 'separate') parent = null;
+  if (parent && mode === 'reuse') {
+    assertCompatible(parent, opts);
+    if (parent._doneState()) throw finishedParentError(parent);
+    return db._als.run(parent, () => callback(parent));
+  }
+  if (opts.retries > 0 && parent) {
+    throw new TransactionError(
+      'retries is only allowed on an outermost transaction: a savepoint cannot be re-run on its own');
+  }
+  if (!(opts.retries > 0)) return managedOnce(db, parent || null, opts, callback, null);
+  // Re-run the whole transaction on a failure the core calls retryable
+  // (serialization failure, deadlock; never an unknown COMMIT outcome),
+  // with full-jitter backoff.  err.attempts says how many ran.
+  const base = opts.retryBaseMs !== undefined ? opts.retryBaseMs : 5;
+  const cap = opts.retryCapMs !== undefined ? opts.retryCapMs : 250;
+  for (let attempt = 1; ; attempt++) {
+    const willRetry = (err) => attempt <= opts.retries && isRetryable(err) &&
+      !(opts.signal && opts.signal.aborted);
+    try {
+      const result = await managedOnce(db, null, opts, callback, willRetry);
+      db._stats.attempts += attempt;
+      return result;
+    } catch (err) {
+      if (!willRetry(err)) {
+        db._stats.attempts += attempt;
+        if (err && typeof err === 'object') {
+          try { err.attempts = attempt; } catch (_) { /* frozen */ }
+        }
+        throw err;
+      }
+      db._stats.retries++;
+      const ms = binding.retryDelayMs(attempt, base, cap, Math.floor(Math.random() * 0x100000000));
+      if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+    }
+  }
+}
+
+function managedOnce(db, parent, opts, callback, willRetry) {
+  return db._track(async () => {
+    const signal = opts.signal;
+    if (signal && signal.aborted) throw canceledBeforeStart(signal.reason);
+    const t = await begin(db, parent, opts);
+    t._willRetry = willRetry;
+    let result;
+    try {
+      result = await db._als.run(t, () => callback(t));
+      // Aborted while the callback ran no statement: never commit.
+      if (signal && signal.aborted) throw canceledBeforeStart(signal.reason);
+    } catch (err) {
+      if (!t.finished && !t._ending) {
+        t._abortReason = err;
+        try {
+          await t.rollback();
+        } catch (rollbackError) {
+          // The callback's error is the news; the failed rollback is kept
+          // beside it (STYLE 2.4: cleanup never hides the news).
+          if (err && typeof err === 'object' && !('rollbackError' in err)) {
+            try { err.rollbackError = rollbackError; } catch (_) { /* frozen */ }
+          }
+        }
+      }
+      throw err;
+    }
+    // A failed COMMIT rejects with its own error; no ROLLBACK follows.
+    if (!t.finished && !t._ending) await t.commit();
+    return result;
+  });
+}
+
+// Enter a block: a savepoint on the parent's session, or an outermost
+// block on a session taken from the pool.
+async function begin(db, parent, opts) {
+  let session;
+  if (parent) {
+    if (!(parent instanceof Transaction)) {
+      throw new TypeError('options.transaction must be a Transaction');
+    }
+    if (parent._doneState()) throw finishedParentError(parent);
+    session = parent._conn;
+  } else {
+    session = await db._pool.acquire();
+  }
+  let depth;
+  try {
+    depth = await session.run(async () => {
+      session[kNative].enter(blockFlags(opts, parent !== null));
+      return session[kNative].depth();
+    });
+  } catch (err) {
+    if (!parent) db._pool.release(session);
+    throw err;
+  }
+  const t = new Transaction(db, session, parent, opts, depth);
+  blocksOf(session).stack.push(t);
+  return t;
+}
+
+// The core's rule (pga_retryable) on a failed attempt: its code, and the
+// SQLSTATE of the error that broke the block.
+function isRetryable(err) {
+  if (!err || typeof err !== 'object' || typeof err.errno !== 'number') return false;
+  let sqlstate = err.code;
+  if (err.coreCode === 'EBROKEN') sqlstate = err.cause && err.cause.code;
+  return binding.retryable(err.errno, typeof sqlstate === 'string' ? sqlstate : null);
+}
+
+function assertCompatible(parent, opts) {
+  const po = parent.options;
+  if (opts.isolationLevel !== undefined && opts.isolationLevel !== po.isolationLevel) {
+    throw new TransactionError(
+      `Requested isolation level (${opts.isolationLevel ?? 'unspecified'}) is not compatible with the one of the existing transaction (${po.isolationLevel ?? 'unspecified'})`);
+  }
+  if (opts.readOnly !== undefined && opts.readOnly !== po.readOnly) {
+    throw new TransactionError(
+      `Requested a transaction in ${opts.readOnly ? 'read-only' : 'read/write'} mode, which is not compatible with the existing ${po.readOnly ? 'read-only' : 'read/write'} transaction`);
+  }
+  if (opts.deferrable !== undefined && opts.deferrable !== po.deferrable) {
+    throw new TransactionError(
+      `Requested a ${opts.deferrable ? 'deferrable' : 'not deferrable'} transaction, which is not compatible with the existing ${po.deferrable ? 'deferrable' : 'not deferrable'} transaction`);
+  }
+}
+
+function finishedParentError(parent) {
+  return new TransactionError(
+    `${parent._doneState()} has been called on this transaction(${parent.id}), you can no longer use it.`);
+}
+
 module.exports = {
   Transaction,
   ISOLATION_LEVELS,
-  blockFlags,
   normalizeOptions,
-  hasBlockOptions,
+  runManaged,
+  startUnmanaged,
 };

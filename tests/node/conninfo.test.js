@@ -1,7 +1,7 @@
 'use strict';
 // Host names are resolved before libpq sees them (its non-blocking
 // connect would look them up synchronously, blocking the loop).
-const { resolveHosts } = require('../../node/lib/connection');
+const { resolveHosts } = require('../../node/lib/session');
 const { pgatomic } = require('./helpers');
 
 test('host_names_become_hostaddr', async () => {

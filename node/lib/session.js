@@ -1,32 +1,35 @@
 'use strict';
-// One pooled session: the native Connection plus the JS queue that keeps
-// one operation at a time on it (the core answers EBUSY otherwise) and the
-// open Transaction objects, innermost last, mirroring the core's stack.
+// One session: the native Connection plus the JS queue that keeps one
+// operation at a time on it (the core answers EBUSY otherwise), the
+// same-tick batching of statements, and connect (host names resolved off
+// the main thread).  It knows nothing of transactions: transaction.js keeps
+// the open blocks of a session, the pool asks reusable().
 const dns = require('dns');
 const net = require('net');
 const binding = require('./native');
-const { ConnectionError, QueryCanceledError } = require('./errors');
+const { ConnectionError, canceledBeforeStart } = require('./errors');
 
 const BREAKING = new Set(['ECONN', 'ECOMMITUNKNOWN', 'ECLOSED']);
 
-class PooledConnection {
-  constructor(pool, int8Mode) {
-    this.pool = pool;
-    this.native = new binding.Connection();
+// The addon's Connection of a session, for the files of this package only
+// (better-sqlite3's lib/util.js keeps its native handle the same way).
+const kNative = Symbol('pgatomic.native');
+
+class Session {
+  // closedMessage(): the wording for an operation that finds the session
+  // closed ('Database is closed' once its owner is).
+  constructor({ int8Mode, closedMessage }) {
+    this[kNative] = new binding.Connection();
     this.int8Mode = int8Mode;
-    this.stack = [];
+    this.closedMessage = closedMessage || (() => 'Connection is closed');
     this.broken = false;
     this.closed = false;
-    this.idleTimer = null;
     this._queue = [];
     this._running = false;
     this._drainWaiters = [];
     // Statements issued without awaiting each other wait here for one
     // tick, then go out together (one round trip).
     this._openSlot = null;
-    // Hook tokens held by the core (pga_hook_add_at): id -> { kind, fn, t }.
-    this._hooks = new Map();
-    this._hookSeq = 0;
   }
 
   // Queue fn (which starts one native operation and returns its promise).
@@ -52,7 +55,7 @@ class PooledConnection {
       const item = this._queue.shift();
       try {
         if (this.closed) {
-          throw new ConnectionError(this.pool.closed ? 'Database is closed' : 'Connection is closed');
+          throw new ConnectionError(this.closedMessage());
         }
         item.resolve(await item.fn());
       } catch (err) {
@@ -73,11 +76,11 @@ class PooledConnection {
     if (timeoutSeconds > 0) {
       timer = setTimeout(() => {
         timedOut = true;
-        this.native.close();
+        this[kNative].close();
       }, Math.max(2, timeoutSeconds) * 1000);
     }
     try {
-      await this.run(() => this.native.connect(resolved));
+      await this.run(() => this[kNative].connect(resolved));
     } catch (err) {
       if (timedOut) throw new ConnectionError('timeout expired');
       throw err;
@@ -119,7 +122,7 @@ class PooledConnection {
       return false;
     });
     const signals = new Set(items.map((it) => it.signal).filter(Boolean));
-    const onAbort = () => { this.native.cancel().catch(() => {}); };
+    const onAbort = () => { this[kNative].cancel().catch(() => {}); };
     for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
     try {
       while (items.length > 0) {
@@ -138,7 +141,7 @@ class PooledConnection {
   // of several commands, which runs alone in its place).
   async _runBatch(items) {
     const { consumed, refused, promise } =
-      this.native.batch(items.map((it) => [it.sql, it.params]), this.int8Mode);
+      this[kNative].batch(items.map((it) => [it.sql, it.params]), this.int8Mode);
     let outcomes;
     let whole;
     try {
@@ -179,7 +182,7 @@ class PooledConnection {
 
   async _runOne(it) {
     try {
-      it.resolve(await this.native.query(it.sql, it.params, this.int8Mode));
+      it.resolve(await this[kNative].query(it.sql, it.params, this.int8Mode));
     } catch (err) {
       this._noteError(err);
       it.reject(err);
@@ -190,45 +193,35 @@ class PooledConnection {
     if (err && BREAKING.has(err.coreCode)) this.broken = true;
   }
 
-  // A hook for the block at depth; the core keeps its token.
-  addHook(depth, hook) {
-    const id = ++this._hookSeq;
-    this._hooks.set(id, hook);
-    if (this.native.hookAdd(depth, id) !== 0) this._hooks.delete(id);
+  // Fit to hand to the next user: open, not broken, idle, outside any
+  // block, and the server agrees (a session left inside a transaction is
+  // destroyed, never handed on).
+  reusable() {
+    if (this.closed || this.broken) return false;
+    const st = this.state();
+    return st.open && st.depth === 0 && st.txnStatus === 'I';
   }
 
-  // The hooks the core made ready, in its order: [{ hook, run }].
-  takeReadyHooks() {
-    const out = [];
-    for (let next = this.native.hookNext(); next !== null; next = this.native.hookNext()) {
-      const hook = this._hooks.get(next[1]);
-      this._hooks.delete(next[1]);
-      if (hook) out.push({ hook, run: next[0] === binding.HOOK_RUN });
-    }
-    return out;
+  // Whether an idle session is still usable: reads, without waiting, what
+  // the server sent meanwhile (a FATAL from a restart or
+  // pg_terminate_backend ends it).
+  probe() {
+    return !this.closed && this[kNative].probe();
   }
 
   state() {
-    return this.native.state();
+    return this[kNative].state();
   }
 
   roundTrips() {
-    return this.native.roundTrips();
+    return this[kNative].roundTrips();
   }
 
   close() {
     if (this.closed) return;
     this.closed = true;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-    this.native.close();
+    this[kNative].close();
   }
-}
-
-// Aborted before it was sent: worded as the server words a cancel.
-function canceledBeforeStart(reason) {
-  return new QueryCanceledError('canceling statement due to user request',
-    { code: '57014', cause: reason });
 }
 
 // libpq looks host names up synchronously, even in its non-blocking
@@ -288,4 +281,4 @@ function quote(v) {
   return `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-module.exports = { PooledConnection, resolveHosts, canceledBeforeStart };
+module.exports = { Session, kNative, resolveHosts };
