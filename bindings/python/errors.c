@@ -200,7 +200,8 @@ pgapy_raise(pgapy_state *st, pgapy_Connection *owner, int rc, PyObject *extra)
          * cause` does. */
         PyException_SetCause(exc, cause);
     }
-    if ((rc == PGA_ESERVER || rc == PGA_ECONN) && conn != NULL
+    /* The failures of a step that break the block around them. */
+    if ((rc == PGA_ESERVER || rc == PGA_ECONN || rc == PGA_ENOTSUPPORTED) && conn != NULL
         && pga_atomic_depth(conn) > 0) {
         Py_XSETREF(owner->last_error, Py_NewRef(exc));
     }

@@ -81,8 +81,8 @@ sql_count_params(PyObject *Py_UNUSED(module), PyObject *sql)
     return PyLong_FromLong(pga_sql_count_params(text));
 }
 
-/* The class name of a SQLSTATE's kind, so pgatomic.errors.lookup() uses
- * the core's one classification instead of a copy. */
+/* The name of a SQLSTATE's kind, so pgatomic.errors.lookup() uses the
+ * core's one classification instead of a copy. */
 static PyObject *
 sqlstate_kind_name(PyObject *Py_UNUSED(module), PyObject *sqlstate)
 {
@@ -169,6 +169,30 @@ retry_delay_ms(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t na
         return NULL;
     }
     return PyLong_FromLong(pga_retry_delay_ms(v[0], v[1], v[2], (uint32_t)random));
+}
+
+/* The core's SQLSTATE table as (code, condition, base kind name) tuples,
+ * so pgatomic.errors makes one class per code from the one list. */
+static PyObject *
+sqlstate_table(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(unused))
+{
+    PyObject *list = PyList_New(0);
+    const char *code, *condition;
+
+    if (list == NULL) {
+        return NULL;
+    }
+    for (int i = 0; (code = pga_sqlstate_at(i, &condition)) != NULL; i++) {
+        PyObject *item = Py_BuildValue("(sss)", code, condition,
+                                       pga_kind_name(pga_kind_base(pga_sqlstate_kind(code))));
+        if (item == NULL || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(item);
+    }
+    return list;
 }
 
 static PyObject *
@@ -287,9 +311,11 @@ static PyMethodDef module_methods[] = {
     {"error_names", pgapy_error_names, METH_NOARGS,
      PyDoc_STR("The names of every result code of the core.")},
     {"kind_names", kind_names, METH_NOARGS,
-     PyDoc_STR("The class names of every SQLSTATE kind of the core.")},
+     PyDoc_STR("The names of every SQLSTATE kind of the core.")},
     {"sqlstate_kind_name", sqlstate_kind_name, METH_O,
-     PyDoc_STR("The class name the core picks for a SQLSTATE.")},
+     PyDoc_STR("The kind the core picks for a SQLSTATE ('operational', 'unique_violation').")},
+    {"sqlstate_table", sqlstate_table, METH_NOARGS,
+     PyDoc_STR("Every SQLSTATE the core knows: (code, condition, base kind) tuples.")},
     {"sql_count_params", sql_count_params, METH_O,
      PyDoc_STR("The number of $n placeholders a statement uses.")},
     {"retryable", (PyCFunction)(void (*)(void))retryable, METH_FASTCALL,

@@ -81,14 +81,19 @@ typedef struct pga_params pga_params;
     XX(EROLLEDBACK, -17, "COMMIT was answered with ROLLBACK")                  \
     XX(EINTRANS, -18, "a transaction is open; commit or roll back first")      \
     XX(ESAVEPOINT, -19, "no such savepoint")                                   \
-    XX(EDECODE, -20, "a result value cannot be decoded")
+    XX(EDECODE, -20, "a result value cannot be decoded")                       \
+    XX(ENOTSUPPORTED, -21, "the statement needs a protocol feature pgatomic does not offer (COPY)")
 
 enum pga_errno {
     PGA_OK = 0,
 #define PGA__ERRNO_ENUM(name, code, text) PGA_##name = (code),
     PGA_ERRNO_MAP(PGA__ERRNO_ENUM)
 #undef PGA__ERRNO_ENUM
-    PGA__ERRNO_LAST = -21
+    /* One past the last code, derived so a new code cannot be missed:
+     * codes run -1, -2, ... without gaps (tests/c/test_error.c checks). */
+#define PGA__ERRNO_ONE(name, code, text) -1
+    PGA__ERRNO_LAST = -1 PGA_ERRNO_MAP(PGA__ERRNO_ONE)
+#undef PGA__ERRNO_ONE
 };
 
 /* Progress from step functions: what to wait for before stepping again. */
@@ -105,45 +110,72 @@ PGA_EXTERN const char *pga_err_name(int code);
 PGA_EXTERN const char *pga_strerror(int code);
 
 /* ---------------------------------------------------------------------------
- * Error kinds: SQLSTATE classification, decided once, here.
+ * SQLSTATEs: one table and one classification, decided here, for every
+ * language.
  *
- * ^pga_sqlstate_kind() looks up the exact SQLSTATE first, then its
- * two-character class, else PGA_KIND_DATABASE.  Bindings map a kind to their
- * exception class and nothing more.
+ * The table holds every error SQLSTATE PostgreSQL defines (its
+ * errcodes.txt up to PostgreSQL 18: the 254 codes psycopg 3 names), each
+ * with PostgreSQL's condition name ("lock_not_available").  A code's kind:
+ *   1. a leaf kind for the few codes both bindings single out
+ *      (UNIQUE_VIOLATION, ..., QUERY_CANCELED);
+ *   2. else the base kind of its class: the first two characters, then the
+ *      first one, as psycopg files them (08 OPERATIONAL, 0A NOT_SUPPORTED,
+ *      22 DATA, 23 INTEGRITY, 42 PROGRAMMING, 55 OPERATIONAL, P PROGRAMMING,
+ *      X INTERNAL, ...);
+ *   3. else DATABASE.
+ * Names are language-neutral: kinds are lower-case words ("integrity",
+ * "unique_violation"), conditions are PostgreSQL's.  Each binding spells
+ * them once: Python names a class after the condition (LockNotAvailable)
+ * and derives it from the base kind's PEP 249 class (OperationalError), as
+ * psycopg's errors module does; Node maps kinds to Sequelize's classes.
  * ------------------------------------------------------------------------- */
 #define PGA_KIND_MAP(XX)                                                       \
-    XX(DATABASE, "DatabaseError")                                              \
-    XX(DATA, "DataError")                                                      \
-    XX(OPERATIONAL, "OperationalError")                                        \
-    XX(INTEGRITY, "IntegrityError")                                            \
-    XX(INTERNAL, "InternalError")                                              \
-    XX(PROGRAMMING, "ProgrammingError")                                        \
-    XX(NOT_SUPPORTED, "NotSupportedError")                                     \
-    XX(UNIQUE_VIOLATION, "UniqueViolation")                                    \
-    XX(FOREIGN_KEY_VIOLATION, "ForeignKeyViolation")                           \
-    XX(NOT_NULL_VIOLATION, "NotNullViolation")                                 \
-    XX(CHECK_VIOLATION, "CheckViolation")                                      \
-    XX(EXCLUSION_VIOLATION, "ExclusionViolation")                              \
-    XX(SERIALIZATION_FAILURE, "SerializationFailure")                          \
-    XX(DEADLOCK_DETECTED, "DeadlockDetected")                                  \
-    XX(QUERY_CANCELED, "QueryCanceled")
+    XX(DATABASE, "database")                                                   \
+    XX(DATA, "data")                                                           \
+    XX(OPERATIONAL, "operational")                                             \
+    XX(INTEGRITY, "integrity")                                                 \
+    XX(INTERNAL, "internal")                                                   \
+    XX(PROGRAMMING, "programming")                                             \
+    XX(NOT_SUPPORTED, "not_supported")                                         \
+    XX(UNIQUE_VIOLATION, "unique_violation")                                   \
+    XX(FOREIGN_KEY_VIOLATION, "foreign_key_violation")                         \
+    XX(NOT_NULL_VIOLATION, "not_null_violation")                               \
+    XX(CHECK_VIOLATION, "check_violation")                                     \
+    XX(EXCLUSION_VIOLATION, "exclusion_violation")                             \
+    XX(SERIALIZATION_FAILURE, "serialization_failure")                         \
+    XX(DEADLOCK_DETECTED, "deadlock_detected")                                 \
+    XX(QUERY_CANCELED, "query_canceled")
 
 enum pga_kind {
-#define PGA__KIND_ENUM(name, pyname) PGA_KIND_##name,
+#define PGA__KIND_ENUM(name, text) PGA_KIND_##name,
     PGA_KIND_MAP(PGA__KIND_ENUM)
 #undef PGA__KIND_ENUM
     PGA_KIND__COUNT
 };
 
-/* Classify a five-character SQLSTATE (NULL or malformed: PGA_KIND_DATABASE).
- * BLOCKS: never */
+/* Classify a five-character SQLSTATE as above (NULL or malformed:
+ * PGA_KIND_DATABASE).  ^lock_not_available (55P03) is OPERATIONAL,
+ * ^feature_not_supported (0A000) NOT_SUPPORTED.  BLOCKS: never */
 PGA_EXTERN int pga_sqlstate_kind(const char *sqlstate);
-/* The kind's class name as the Python binding spells it ("UniqueViolation");
- * the same list drives both bindings' tables.  BLOCKS: never */
+/* The kind's name ("unique_violation"); an unknown kind names DATABASE.
+ * ^Every kind has a distinct name.  BLOCKS: never */
 PGA_EXTERN const char *pga_kind_name(int kind);
 /* ^The kind a leaf kind refines: UNIQUE_VIOLATION -> INTEGRITY,
- * SERIALIZATION_FAILURE -> OPERATIONAL, ...; a base kind returns itself. */
+ * SERIALIZATION_FAILURE -> OPERATIONAL, ...; a base kind returns itself.
+ * BLOCKS: never */
 PGA_EXTERN int pga_kind_base(int kind);
+
+/* PostgreSQL's condition name of a SQLSTATE in the table
+ * ("lock_not_available"), or NULL for a code not in it (a class's kind
+ * still applies).  ^Several codes may share a name (PostgreSQL reuses
+ * modifying_sql_data_not_permitted, ...); a binding that makes names
+ * unique does so in its own spelling.  BLOCKS: never */
+PGA_EXTERN const char *pga_sqlstate_condition(const char *sqlstate);
+/* Entry index of the table (0, 1, ... in ascending code order): its
+ * SQLSTATE, with *condition (if not NULL) set; NULL past the end.  For a
+ * binding that builds its classes up front.  ^The codes are distinct and
+ * ascending.  BLOCKS: never */
+PGA_EXTERN const char *pga_sqlstate_at(int index, const char **condition);
 
 /* ---------------------------------------------------------------------------
  * Retries

@@ -1,5 +1,6 @@
-/* error.c -- owns the result-code texts and the SQLSTATE -> kind table.
- * Leaves the per-connection message and diag fields to conn.c / step.c. */
+/* error.c -- owns the result-code texts and the SQLSTATE -> kind
+ * classification.  Leaves the list of codes to sqlstate.c, and the
+ * per-connection message and diag fields to conn.c / step.c. */
 #include <stddef.h>
 #include <string.h>
 
@@ -35,9 +36,7 @@ const char *pga_strerror(int code)
     }
 }
 
-/* Exact codes are the refined kinds bindings expose as subclasses; the class
- * table below follows psycopg's errors.py so both bindings raise what a
- * psycopg user would catch. */
+/* The leaf kinds: codes both bindings raise as classes of their own. */
 static const struct {
     char code[6];
     int kind;
@@ -52,30 +51,47 @@ static const struct {
     {"57014", PGA_KIND_QUERY_CANCELED},
 };
 
+/* A class's base kind, as psycopg's errors module files each class (a
+ * user catching OperationalError around a lock timeout catches ours too);
+ * every code of sqlstate.c's table gets from here the base psycopg gives
+ * it.  Two-character classes first, then one-character ones (F, H, P, X). */
 static const struct {
     char cls[3];
     int kind;
 } class_codes[] = {
-    {"22", PGA_KIND_DATA},
-    {"23", PGA_KIND_INTEGRITY},
-    {"42", PGA_KIND_PROGRAMMING},
-    {"08", PGA_KIND_OPERATIONAL},
-    {"40", PGA_KIND_OPERATIONAL},
-    {"53", PGA_KIND_OPERATIONAL},
-    {"57", PGA_KIND_OPERATIONAL},
-    {"58", PGA_KIND_OPERATIONAL},
-    {"0A", PGA_KIND_NOT_SUPPORTED},
-    {"25", PGA_KIND_INTERNAL},
-    {"2D", PGA_KIND_INTERNAL},
-    {"XX", PGA_KIND_INTERNAL},
-    {"2B", PGA_KIND_INTERNAL},
-    /* PL/pgSQL RAISE: psycopg files it under InternalError, so do we. */
-    {"P0", PGA_KIND_INTERNAL},
-    {"26", PGA_KIND_PROGRAMMING},
-    {"34", PGA_KIND_PROGRAMMING},
-    {"3D", PGA_KIND_PROGRAMMING},
-    {"3F", PGA_KIND_PROGRAMMING},
-    {"44", PGA_KIND_PROGRAMMING},
+    {"08", PGA_KIND_OPERATIONAL},     /* connection exception */
+    {"0A", PGA_KIND_NOT_SUPPORTED},   /* feature not supported */
+    {"10", PGA_KIND_PROGRAMMING},     /* XQuery error */
+    {"20", PGA_KIND_PROGRAMMING},     /* case not found */
+    {"21", PGA_KIND_PROGRAMMING},     /* cardinality violation */
+    {"22", PGA_KIND_DATA},            /* data exception */
+    {"23", PGA_KIND_INTEGRITY},       /* integrity constraint violation */
+    {"24", PGA_KIND_INTERNAL},        /* invalid cursor state */
+    {"25", PGA_KIND_INTERNAL},        /* invalid transaction state */
+    {"26", PGA_KIND_PROGRAMMING},     /* invalid SQL statement name */
+    {"27", PGA_KIND_OPERATIONAL},     /* triggered data change violation */
+    {"28", PGA_KIND_OPERATIONAL},     /* invalid authorization specification */
+    {"2B", PGA_KIND_INTERNAL},        /* dependent privilege descriptors still exist */
+    {"2D", PGA_KIND_INTERNAL},        /* invalid transaction termination */
+    {"2F", PGA_KIND_OPERATIONAL},     /* SQL routine exception */
+    {"34", PGA_KIND_PROGRAMMING},     /* invalid cursor name */
+    {"38", PGA_KIND_OPERATIONAL},     /* external routine exception */
+    {"39", PGA_KIND_OPERATIONAL},     /* external routine invocation exception */
+    {"3B", PGA_KIND_OPERATIONAL},     /* savepoint exception */
+    {"3D", PGA_KIND_PROGRAMMING},     /* invalid catalog name */
+    {"3F", PGA_KIND_PROGRAMMING},     /* invalid schema name */
+    {"40", PGA_KIND_OPERATIONAL},     /* transaction rollback */
+    {"42", PGA_KIND_PROGRAMMING},     /* syntax error or access rule violation */
+    {"44", PGA_KIND_PROGRAMMING},     /* WITH CHECK OPTION violation */
+    {"53", PGA_KIND_OPERATIONAL},     /* insufficient resources */
+    {"54", PGA_KIND_OPERATIONAL},     /* program limit exceeded */
+    {"55", PGA_KIND_OPERATIONAL},     /* object not in prerequisite state */
+    {"57", PGA_KIND_OPERATIONAL},     /* operator intervention */
+    {"58", PGA_KIND_OPERATIONAL},     /* system error */
+    {"F", PGA_KIND_OPERATIONAL},      /* configuration file error */
+    {"H", PGA_KIND_OPERATIONAL},      /* foreign data wrapper error */
+    {"P", PGA_KIND_PROGRAMMING},      /* PL/pgSQL error */
+    {"X", PGA_KIND_INTERNAL},         /* internal error */
 };
 
 /* SQLSTATEs are five characters of [0-9A-Z]; anything else did not come from
@@ -101,8 +117,11 @@ int pga_sqlstate_kind(const char *sqlstate)
             return exact_codes[i].kind;
         }
     }
+    /* The table lists two-character classes before one-character ones, so
+     * the first match is the most specific. */
     for (size_t i = 0; i < sizeof class_codes / sizeof class_codes[0]; i++) {
-        if (memcmp(class_codes[i].cls, sqlstate, 2) == 0) {
+        const char *cls = class_codes[i].cls;
+        if (strncmp(cls, sqlstate, strlen(cls)) == 0) {
             return class_codes[i].kind;
         }
     }
@@ -117,7 +136,7 @@ int pga__kind_is_valid(int kind)
 const char *pga_kind_name(int kind)
 {
     static const char *const names[] = {
-#define PGA__KIND_NAME(name, pyname) pyname,
+#define PGA__KIND_NAME(name, text) text,
         PGA_KIND_MAP(PGA__KIND_NAME)
 #undef PGA__KIND_NAME
     };

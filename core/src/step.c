@@ -242,15 +242,18 @@ static void statement_failed(pga_conn *conn, const pga__cmd *cmd, const PGresult
 {
     if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
         pga__outcome *o = &conn->outcomes[cmd->arg];
+        if (o->rc == PGA_ENOTSUPPORTED) {
+            return;     /* the refused COPY is the news, not what followed */
+        }
         pga__err_fill(&o->err, res);
         o->rc = PGA_ESERVER;
-        if (conn->batch_rc == PGA_OK || conn->batch_rc == PGA_EMISUSE) {
+        if (conn->batch_rc == PGA_OK) {
             pga__err_copy(&conn->err, &o->err);
             conn->batch_rc = PGA_ESERVER;
         }
         return;
     }
-    if (conn->batch_rc == PGA_OK || conn->batch_rc == PGA_EMISUSE) {
+    if (conn->batch_rc == PGA_OK) {
         conn->batch_rc = pga__err_server(conn, res);
     }
     if (cmd != NULL && cmd->kind == PGA__CMD_SAVEPOINT && (int)cmd->arg < conn->depth) {
@@ -280,6 +283,21 @@ static void keep_result(pga_conn *conn, pga__outcome *o, PGresult *res)
     o->more[o->nmore++] = res;
 }
 
+/* COPY needs a data channel neither binding offers: the statement fails
+ * with PGA_ENOTSUPPORTED (psycopg's NotSupportedError for COPY through
+ * execute()), the first news of its batch. */
+static void copy_refused(pga_conn *conn, const pga__cmd *cmd, const char *why)
+{
+    if (conn->batch_rc != PGA_OK) {
+        return;
+    }
+    conn->batch_rc = pga__err_set(conn, PGA_ENOTSUPPORTED, "%s", why);
+    if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
+        pga__err_copy(&conn->outcomes[cmd->arg].err, &conn->err);
+        conn->outcomes[cmd->arg].rc = PGA_ENOTSUPPORTED;
+    }
+}
+
 static void on_result(pga_conn *conn, PGresult *res)
 {
     const pga__cmd *cmd = conn->cmd_index < conn->ncmds ? &conn->cmds[conn->cmd_index] : NULL;
@@ -297,18 +315,15 @@ static void on_result(pga_conn *conn, PGresult *res)
         }
         break;
     case PGRES_COPY_IN:
+        /* Ending the copy with a message makes the server fail the command
+         * as query_canceled; nobody cancelled anything, so the failure is
+         * reported as the refusal it is. */
         PQputCopyEnd(conn->pg, "COPY FROM STDIN is not supported by pgatomic");
+        copy_refused(conn, cmd, "COPY FROM STDIN is not supported by pgatomic");
         break;
     case PGRES_COPY_OUT:
         conn->copy_out = 1;
-        if (conn->batch_rc == PGA_OK) {
-            conn->batch_rc = pga__err_set(conn, PGA_EMISUSE, "%s",
-                                          "COPY TO STDOUT is not supported by pgatomic");
-            if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
-                pga__err_copy(&conn->outcomes[cmd->arg].err, &conn->err);
-                conn->outcomes[cmd->arg].rc = PGA_EMISUSE;
-            }
-        }
+        copy_refused(conn, cmd, "COPY TO STDOUT is not supported by pgatomic");
         break;
     case PGRES_PIPELINE_ABORTED:
         if (cmd != NULL && cmd->kind == PGA__CMD_USER) {

@@ -90,21 +90,21 @@ function parseKeyDetail(detail) {
 // pga_kind_name() -> class.  Every kind the core can report is listed, so
 // a test can compare this table with the binding's `kinds`.
 const KIND_CLASSES = {
-  DatabaseError,
-  DataError: DatabaseError,
-  OperationalError: DatabaseError,
-  IntegrityError: DatabaseError,
-  InternalError: DatabaseError,
-  ProgrammingError: DatabaseError,
-  NotSupportedError: DatabaseError,
-  UniqueViolation: UniqueConstraintError,
-  ForeignKeyViolation: ForeignKeyConstraintError,
-  NotNullViolation: NotNullConstraintError,
-  CheckViolation: CheckConstraintError,
-  ExclusionViolation: ExclusionConstraintError,
-  SerializationFailure: SerializationError,
-  DeadlockDetected: DeadlockError,
-  QueryCanceled: QueryCanceledError,
+  database: DatabaseError,
+  data: DatabaseError,
+  operational: DatabaseError,
+  integrity: DatabaseError,
+  internal: DatabaseError,
+  programming: DatabaseError,
+  not_supported: DatabaseError,
+  unique_violation: UniqueConstraintError,
+  foreign_key_violation: ForeignKeyConstraintError,
+  not_null_violation: NotNullConstraintError,
+  check_violation: CheckConstraintError,
+  exclusion_violation: ExclusionConstraintError,
+  serialization_failure: SerializationError,
+  deadlock_detected: DeadlockError,
+  query_canceled: QueryCanceledError,
 };
 
 // What each core code becomes when no server error is attached.  Every
@@ -130,6 +130,7 @@ const CODE_CLASSES = {
   EINTRANS: TransactionError,
   ESAVEPOINT: TransactionError,
   EDECODE: DatabaseError,
+  ENOTSUPPORTED: DatabaseError,
 };
 
 function serverError(info) {

@@ -147,18 +147,79 @@ class QueryCanceled(OperationalError):
     _sqlstate = "57014"
 
 
-# The core classifies a SQLSTATE into a kind and names it the way this
-# module spells its classes (pga_kind_name); a kind maps to a class here.
+# The core classifies a SQLSTATE into a kind (pga_kind_name: "operational",
+# "unique_violation"); a kind maps to a class here.  A test checks that
+# every kind of the core is listed.
 _KINDS: Dict[str, Type[Error]] = {
-    cls.__name__: cls
-    for cls in (
-        DatabaseError, DataError, OperationalError, IntegrityError,
-        InternalError, ProgrammingError, NotSupportedError, UniqueViolation,
-        ForeignKeyViolation, NotNullViolation, CheckViolation,
-        ExclusionViolation, SerializationFailure, DeadlockDetected,
-        QueryCanceled,
-    )
+    "database": DatabaseError,
+    "data": DataError,
+    "operational": OperationalError,
+    "integrity": IntegrityError,
+    "internal": InternalError,
+    "programming": ProgrammingError,
+    "not_supported": NotSupportedError,
+    "unique_violation": UniqueViolation,
+    "foreign_key_violation": ForeignKeyViolation,
+    "not_null_violation": NotNullViolation,
+    "check_violation": CheckViolation,
+    "exclusion_violation": ExclusionViolation,
+    "serialization_failure": SerializationFailure,
+    "deadlock_detected": DeadlockDetected,
+    "query_canceled": QueryCanceled,
 }
+
+# One class per SQLSTATE of the core's table (every code PostgreSQL
+# defines), made on first use from that table: the name is the CamelCase of
+# PostgreSQL's condition name and the base is the PEP 249 class of the
+# code's kind, as in psycopg's errors module (LockNotAvailable is an
+# OperationalError).  psycopg's two spelling rules for clashes apply: a
+# name already taken by an earlier code gets "Ext"
+# (ModifyingSqlDataNotPermittedExt), a name of this module's base classes
+# gets "_" (InternalError_).
+_by_code: Dict[str, Type[Error]] = {}
+_by_name: Dict[str, Type[Error]] = {}
+
+
+def _sqlstate_classes() -> Dict[str, Type[Error]]:
+    if _by_code:
+        return _by_code
+    from . import _pgatomic   # late: this module imports nothing native at load
+    made: Dict[str, Type[Error]] = {}
+    names: Dict[str, Type[Error]] = {}
+    fixed = {cls._sqlstate: cls for cls in _KINDS.values()    # type: ignore[attr-defined]
+             if "_sqlstate" in cls.__dict__}
+    for code, condition, base_kind in _pgatomic.sqlstate_table():
+        name = "".join(word.capitalize() for word in condition.split("_"))
+        if name in names:
+            name += "Ext"
+        elif code not in fixed and name in globals():
+            name += "_"
+        cls = fixed.get(code)
+        if cls is None:
+            cls = type(name, (_KINDS.get(base_kind, DatabaseError),), {
+                "__module__": __name__, "__qualname__": name, "_sqlstate": code,
+                "__doc__": f"SQLSTATE {code} ({condition})."})
+        made[code] = cls
+        names[name] = cls
+    _by_name.update(names)
+    _by_code.update(made)
+    return _by_code
+
+
+
+def __getattr__(name: str) -> Any:
+    """The class of every SQLSTATE by its psycopg name
+    (``pgatomic.errors.LockNotAvailable``)."""
+    _sqlstate_classes()
+    try:
+        return _by_name[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> Any:
+    _sqlstate_classes()
+    return sorted(set(globals()) | set(_by_name))
 
 BROKEN_MESSAGE = (
     "An error occurred in the current transaction. You can't execute queries "
@@ -210,6 +271,7 @@ _CONDITIONS: Dict[str, Tuple[Type[BaseException], str]] = {
         "a transaction is open: call commit() or rollback() first"),
     "ESAVEPOINT": (ProgrammingError, "no such savepoint: {message}"),
     "EDECODE": (DataError, "a result value cannot be decoded: {text!r}"),
+    "ENOTSUPPORTED": (NotSupportedError, "{message}"),
     # Conditions of the binding itself.
     "ETHREAD": (
         ProgrammingError,
@@ -230,8 +292,12 @@ class _Facts(Dict[str, Any]):
 
 
 def lookup(sqlstate: str) -> Type[Error]:
-    """The class for a SQLSTATE, as the core classifies it: exact code,
-    then its two-character class, else DatabaseError (psycopg's order)."""
+    """The class for a SQLSTATE: its own class when the core's table has the
+    code, else the class of its kind as the core classifies it (the base of
+    its two- or one-character class), else DatabaseError (psycopg's order)."""
+    cls = _sqlstate_classes().get(sqlstate)
+    if cls is not None:
+        return cls
     from . import _pgatomic   # late: this module imports nothing native at load
     return _KINDS.get(_pgatomic.sqlstate_kind_name(sqlstate), DatabaseError)
 
@@ -244,8 +310,8 @@ def _core_error(condition: str, info: Dict[str, Any]) -> BaseException:
         facts["params_s"] = "" if facts["params"] == 1 else "s"
         facts["params_verb"] = "was" if facts["params"] == 1 else "were"
     cls: Type[BaseException]
-    if condition == "ESERVER" and info.get("kind"):
-        cls = _KINDS.get(info["kind"], DatabaseError)
+    if condition == "ESERVER" and info.get("sqlstate"):
+        cls = lookup(info["sqlstate"])
         template = "{message}"
     else:
         cls, template = _CONDITIONS.get(condition, (DatabaseError, "{core_message}"))

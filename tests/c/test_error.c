@@ -1,5 +1,5 @@
-/* test_error.c -- result-code names and the SQLSTATE -> kind table (error.c),
- * without a server. */
+/* test_error.c -- result-code names, the SQLSTATE table (sqlstate.c) and
+ * its classification (error.c), without a server. */
 #include "harness.h"
 #include "internal.h"
 
@@ -66,7 +66,8 @@ TEST(sqlstate_exact_code_wins_over_its_class)
     ASSERT_EQ_INT(PGA_KIND_QUERY_CANCELED, pga_sqlstate_kind("57014"));
 }
 
-/* ^... then its two-character class ... */
+/* "2. else the base kind of its class: the first two characters, then the
+ * first one, as psycopg files them" */
 TEST(sqlstate_falls_back_to_its_class)
 {
     static const struct {
@@ -81,10 +82,20 @@ TEST(sqlstate_falls_back_to_its_class)
         {"57P01", PGA_KIND_OPERATIONAL},   {"58030", PGA_KIND_OPERATIONAL},
         {"0A000", PGA_KIND_NOT_SUPPORTED}, {"25P02", PGA_KIND_INTERNAL},
         {"2D000", PGA_KIND_INTERNAL},      {"XX000", PGA_KIND_INTERNAL},
-        {"2BP01", PGA_KIND_INTERNAL},      {"P0001", PGA_KIND_INTERNAL},
-        {"P0002", PGA_KIND_INTERNAL},      {"26000", PGA_KIND_PROGRAMMING},
+        {"2BP01", PGA_KIND_INTERNAL},      {"P0001", PGA_KIND_PROGRAMMING},
+        {"P0002", PGA_KIND_PROGRAMMING},   {"26000", PGA_KIND_PROGRAMMING},
         {"34000", PGA_KIND_PROGRAMMING},   {"3D000", PGA_KIND_PROGRAMMING},
         {"3F000", PGA_KIND_PROGRAMMING},   {"44000", PGA_KIND_PROGRAMMING},
+        {"55P03", PGA_KIND_OPERATIONAL},   {"55006", PGA_KIND_OPERATIONAL},
+        {"38000", PGA_KIND_OPERATIONAL},   {"39P01", PGA_KIND_OPERATIONAL},
+        {"3B001", PGA_KIND_OPERATIONAL},   {"2F005", PGA_KIND_OPERATIONAL},
+        {"27000", PGA_KIND_OPERATIONAL},   {"28P01", PGA_KIND_OPERATIONAL},
+        {"54000", PGA_KIND_OPERATIONAL},   {"24000", PGA_KIND_INTERNAL},
+        {"20000", PGA_KIND_PROGRAMMING},   {"21000", PGA_KIND_PROGRAMMING},
+        {"10608", PGA_KIND_PROGRAMMING},   {"F0000", PGA_KIND_OPERATIONAL},
+        {"HV000", PGA_KIND_OPERATIONAL},   {"HV00R", PGA_KIND_OPERATIONAL},
+        {"P1000", PGA_KIND_PROGRAMMING},   {"XX001", PGA_KIND_INTERNAL},
+        {"X0000", PGA_KIND_INTERNAL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (pga_sqlstate_kind(cases[i].code) != cases[i].kind) {
@@ -99,9 +110,10 @@ TEST(sqlstate_falls_back_to_its_class)
 TEST(sqlstate_unknown_class_is_database)
 {
     ASSERT_EQ_INT(PGA_KIND_DATABASE, pga_sqlstate_kind("99999"));
-    ASSERT_EQ_INT(PGA_KIND_DATABASE, pga_sqlstate_kind("HV000"));
     ASSERT_EQ_INT(PGA_KIND_DATABASE, pga_sqlstate_kind("01000"));
-    ASSERT_EQ_INT(PGA_KIND_DATABASE, pga_sqlstate_kind("P1000"));
+    ASSERT_EQ_INT(PGA_KIND_DATABASE, pga_sqlstate_kind("02000"));
+    ASSERT_EQ_INT(PGA_KIND_DATABASE, pga_sqlstate_kind("09000"));
+    ASSERT_EQ_INT(PGA_KIND_DATABASE, pga_sqlstate_kind("0B000"));
 }
 
 TEST(sqlstate_null_or_malformed_is_database)
@@ -155,12 +167,13 @@ TEST(kind_base_agrees_with_the_class_of_its_sqlstate)
     }
 }
 
+/* "^Every kind has a distinct name." */
 TEST(kind_names_follow_the_kind_map)
 {
-    ASSERT_EQ_STR("DatabaseError", pga_kind_name(PGA_KIND_DATABASE));
-    ASSERT_EQ_STR("UniqueViolation", pga_kind_name(PGA_KIND_UNIQUE_VIOLATION));
-    ASSERT_EQ_STR("QueryCanceled", pga_kind_name(PGA_KIND_QUERY_CANCELED));
-    ASSERT_EQ_STR("NotSupportedError", pga_kind_name(PGA_KIND_NOT_SUPPORTED));
+    ASSERT_EQ_STR("database", pga_kind_name(PGA_KIND_DATABASE));
+    ASSERT_EQ_STR("unique_violation", pga_kind_name(PGA_KIND_UNIQUE_VIOLATION));
+    ASSERT_EQ_STR("query_canceled", pga_kind_name(PGA_KIND_QUERY_CANCELED));
+    ASSERT_EQ_STR("not_supported", pga_kind_name(PGA_KIND_NOT_SUPPORTED));
     for (int k = 0; k < PGA_KIND__COUNT; k++) {
         ASSERT(pga__kind_is_valid(k));
         for (int j = 0; j < k; j++) {
@@ -173,6 +186,48 @@ TEST(kind_out_of_range_is_invalid_and_named_database)
 {
     ASSERT(!pga__kind_is_valid(-1));
     ASSERT(!pga__kind_is_valid(PGA_KIND__COUNT));
-    ASSERT_EQ_STR("DatabaseError", pga_kind_name(-1));
-    ASSERT_EQ_STR("DatabaseError", pga_kind_name(PGA_KIND__COUNT + 7));
+    ASSERT_EQ_STR("database", pga_kind_name(-1));
+    ASSERT_EQ_STR("database", pga_kind_name(PGA_KIND__COUNT + 7));
+}
+
+/* "^The codes are distinct and ascending." */
+TEST(sqlstate_table_is_ascending_and_complete)
+{
+    const char *prev = NULL, *code, *condition;
+    int n = 0;
+    while ((code = pga_sqlstate_at(n, &condition)) != NULL) {
+        ASSERT(strlen(code) == 5);
+        ASSERT(condition != NULL && condition[0] != '\0');
+        ASSERT(prev == NULL || strcmp(prev, code) < 0);
+        ASSERT_EQ_STR(condition, pga_sqlstate_condition(code));
+        prev = code;
+        n++;
+    }
+    /* PostgreSQL 18's error codes, as psycopg 3.3 names them. */
+    ASSERT_EQ_INT(254, n);
+    ASSERT(pga_sqlstate_at(-1, NULL) == NULL);
+    ASSERT_EQ_STR("lock_not_available", pga_sqlstate_condition("55P03"));
+    ASSERT_EQ_STR("unique_violation", pga_sqlstate_condition("23505"));
+    ASSERT_EQ_STR("internal_error", pga_sqlstate_condition("XX000"));
+    ASSERT_EQ_STR("transaction_timeout", pga_sqlstate_condition("25P04"));
+    ASSERT(pga_sqlstate_condition("99999") == NULL);
+    ASSERT(pga_sqlstate_condition("01000") == NULL);
+    ASSERT(pga_sqlstate_condition(NULL) == NULL);
+    ASSERT(pga_sqlstate_condition("2350") == NULL);
+    ASSERT(pga_sqlstate_condition("235050") == NULL);
+}
+
+/* "^Several codes may share a name" */
+TEST(sqlstate_conditions_may_repeat)
+{
+    ASSERT_EQ_STR(pga_sqlstate_condition("2F002"), pga_sqlstate_condition("38002"));
+    ASSERT_EQ_STR(pga_sqlstate_condition("22004"), pga_sqlstate_condition("39004"));
+}
+
+/* "^lock_not_available (55P03) is OPERATIONAL, ^feature_not_supported
+ * (0A000) NOT_SUPPORTED." */
+TEST(sqlstate_lock_timeout_is_operational)
+{
+    ASSERT_EQ_INT(PGA_KIND_OPERATIONAL, pga_sqlstate_kind("55P03"));
+    ASSERT_EQ_INT(PGA_KIND_NOT_SUPPORTED, pga_sqlstate_kind("0A000"));
 }

@@ -96,3 +96,40 @@ TEST(parameter_count_is_checked_before_sending)
     pga_params_free(p);
     pga_conn_free(c);
 }
+
+/* COPY needs a data channel pgatomic does not offer: PGA_ENOTSUPPORTED,
+ * never the query_canceled the server reports for the abandoned copy; the
+ * session stays usable and a block around it is broken like by any
+ * error. */
+TEST(copy_is_refused_as_not_supported)
+{
+    static const char *const statements[] = {
+        "COPY (SELECT 1) TO STDOUT",
+        "COPY copy_refused_t FROM STDIN",
+        "SELECT 1; COPY copy_refused_t FROM STDIN; SELECT 2",
+        "COPY (SELECT 1) TO STDOUT; SELECT 1/0",
+    };
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "CREATE TEMP TABLE copy_refused_t (x int)", NULL, NULL));
+    for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
+        int rc = pga_query(c, statements[i], NULL, NULL);
+        if (rc != PGA_ENOTSUPPORTED) {
+            test_fail(__FILE__, __LINE__, "%s: expected ENOTSUPPORTED, got %s (%s)",
+                      statements[i], pga_err_name(rc), pga_conn_errmsg(c));
+            return;
+        }
+        ASSERT(pga_conn_sqlstate(c) == NULL);
+        ASSERT(strstr(pga_conn_errmsg(c), "COPY") != NULL);
+        ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
+    }
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO copy_refused_t VALUES (1)", NULL, NULL));
+    ASSERT_EQ_INT(PGA_ENOTSUPPORTED, pga_query(c, "COPY copy_refused_t FROM STDIN", NULL, NULL));
+    ASSERT_EQ_INT(PGA_EBROKEN, pga_query(c, "SELECT 1", NULL, NULL));
+    ASSERT(strstr(pga_conn_errmsg(c), "COPY FROM STDIN") != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT('I', pga_conn_txn_status(c));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
+    pga_conn_free(c);
+}

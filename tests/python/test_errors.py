@@ -60,14 +60,87 @@ def test_every_core_code_and_kind_has_a_class():
      pgatomic.InternalError, "XX000"),
     ("DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '53100'; END$$",
      pgatomic.OperationalError, "53100"),
-    ("DO $$BEGIN RAISE EXCEPTION 'plpgsql'; END$$", pgatomic.InternalError, "P0001"),
+    ("DO $$BEGIN RAISE EXCEPTION 'plpgsql'; END$$", pgatomic.ProgrammingError, "P0001"),
     ("DO $$BEGIN RAISE EXCEPTION USING ERRCODE = '38000'; END$$",
-     pgatomic.DatabaseError, "38000"),
+     pgatomic.OperationalError, "38000"),
 ])
 def test_sqlstate_classes(conn, sql, cls, sqlstate):
     with pytest.raises(pgatomic.DatabaseError) as info:
         conn.execute(sql)
-    assert type(info.value) is cls and info.value.sqlstate == sqlstate
+    assert isinstance(info.value, cls) and info.value.sqlstate == sqlstate
+    assert type(info.value).__name__ == PSYCOPG_CLASSES[sqlstate][0]
+
+
+def _psycopg_classes():
+    path = os.path.join(os.path.dirname(__file__), "psycopg_sqlstates.tsv")
+    with open(path) as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if not line.startswith("#")]
+    return {code: (name, base) for code, name, base in rows}
+
+
+PSYCOPG_CLASSES = _psycopg_classes()
+
+
+def test_every_psycopg_sqlstate_has_psycopg_class():
+    """Table test over psycopg's 254 codes: the same class name, importable
+    from pgatomic.errors, directly on the same PEP 249 base."""
+    assert len(PSYCOPG_CLASSES) == 254
+    for code, (name, base) in PSYCOPG_CLASSES.items():
+        cls = errors.lookup(code)
+        assert (code, cls.__name__) == (code, name)
+        assert cls.__bases__ == (getattr(errors, base),), (code, cls.__bases__, base)
+        assert getattr(errors, name) is cls
+        assert cls("x").sqlstate == code
+    assert {c for c, _, _ in _pgatomic.sqlstate_table()} == set(PSYCOPG_CLASSES)
+
+
+def test_every_psycopg_sqlstate_raised_by_the_server(conn):
+    """The same table end to end: the server raises each code, pgatomic
+    raises psycopg's class with the code and the server's words."""
+    conn.execute("CREATE FUNCTION pg_temp.raise_code(code text) RETURNS void"
+                 " LANGUAGE plpgsql AS $$BEGIN"
+                 " RAISE EXCEPTION 'raised %', code USING ERRCODE = code; END$$")
+    for code, (name, base) in PSYCOPG_CLASSES.items():
+        with pytest.raises(pgatomic.DatabaseError) as info:
+            conn.execute("SELECT pg_temp.raise_code($1)", [code])
+        e = info.value
+        assert (code, type(e).__name__, e.sqlstate) == (code, name, code)
+        assert isinstance(e, getattr(pgatomic, base))
+        assert e.diag.message_primary == f"raised {code}"
+
+
+def test_lock_not_available_is_operational_error(conn, observer, table):
+    conn.execute(f"INSERT INTO {table} VALUES (1, 'x')")
+    with observer.atomic():
+        observer.execute(f"SELECT * FROM {table} WHERE id = 1 FOR UPDATE")
+        with pytest.raises(pgatomic.OperationalError) as info:
+            conn.execute(f"SELECT * FROM {table} WHERE id = 1 FOR UPDATE NOWAIT")
+        assert type(info.value) is errors.LockNotAvailable
+        assert info.value.sqlstate == "55P03"
+        with conn.atomic():
+            conn.execute("SET LOCAL lock_timeout = '50ms'")
+            with pytest.raises(errors.LockNotAvailable):
+                conn.execute(f"UPDATE {table} SET v = 'y' WHERE id = 1")
+
+
+@pytest.mark.parametrize("sql", [
+    "COPY (SELECT 1) TO STDOUT",
+    "COPY {table} FROM STDIN",
+    "SELECT 1; COPY {table} FROM STDIN",
+])
+def test_copy_is_refused_as_not_supported(conn, table, sql):
+    with pytest.raises(pgatomic.NotSupportedError) as info:
+        conn.execute(sql.format(table=table))
+    assert not isinstance(info.value, pgatomic.QueryCanceled)
+    assert type(info.value) is pgatomic.NotSupportedError
+    assert "COPY" in str(info.value) and info.value.sqlstate is None
+    assert conn.execute("SELECT 1").scalar() == 1
+    with pytest.raises(pgatomic.TransactionManagementError) as broken:
+        with conn.atomic():
+            with pytest.raises(pgatomic.NotSupportedError):
+                conn.execute(sql.format(table=table))
+            conn.execute("SELECT 1")
+    assert isinstance(broken.value.__cause__, pgatomic.NotSupportedError)
 
 
 def test_integrity_subclasses_and_diag(conn, tables):
@@ -189,8 +262,8 @@ def test_error_attributes_default():
     assert pgatomic.UniqueViolation("y").sqlstate == "23505"
     assert errors.lookup("23505") is pgatomic.UniqueViolation
     assert errors.lookup("23999") is pgatomic.IntegrityError
-    assert errors.lookup("38000") is pgatomic.DatabaseError
-    assert errors.lookup("P0001") is pgatomic.InternalError
+    assert errors.lookup("38000").__bases__ == (pgatomic.OperationalError,)
+    assert errors.lookup("P0001").__bases__ == (pgatomic.ProgrammingError,)
     assert errors.lookup("bogus") is pgatomic.DatabaseError
 
 
