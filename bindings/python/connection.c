@@ -509,7 +509,7 @@ conn_savepoint(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     if (guard(self) < 0) {
         return NULL;
     }
-    rc = pgapy_drive(self, pga_savepoint_start(self->conn, &name));
+    rc = pga_savepoint(self->conn, NULL, &name);
     if (rc < 0) {
         return pgapy_raise(self->state, self, rc, NULL);
     }
@@ -537,9 +537,8 @@ savepoint_end(pgapy_Connection *self, PyObject *sid, int rollback)
     if (name == NULL) {
         return NULL;
     }
-    rc = rollback ? pga_savepoint_rollback_start(self->conn, name)
-                  : pga_savepoint_release_start(self->conn, name);
-    rc = pgapy_drive(self, rc);
+    rc = rollback ? pga_savepoint_rollback(self->conn, name)
+                  : pga_savepoint_release(self->conn, name);
     /* Hooks registered under a savepoint rolled back to are dropped now. */
     if (drain_hooks(self) < 0 && rc >= 0) {
         return NULL;

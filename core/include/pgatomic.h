@@ -451,6 +451,39 @@ typedef struct pga_control {
  * BLOCKS: never */
 PGA_EXTERN int pga_sql_classify(const char *sql, pga_control *out);
 
+/* The SQL control mode, for driver front ends (pgatomic/pg, the DB-API):
+ * with it on, pga_query_start() given one statement without parameters
+ * classifies it, and a control statement becomes part of the round-trip
+ * plan instead of a round trip of its own.  Off by default, so the
+ * engine's own API keeps its rules.  In the mode:
+ *   BEGIN, START TRANSACTION  ^nothing is sent; BEGIN (with its modes)
+ *                rides with the next statement; ^inside a transaction the
+ *                server would only warn, so nothing happens.
+ *   SET TRANSACTION  ^right after a BEGIN that is still owed its modes join
+ *                it (sent apart, the server would ignore them); ^once a
+ *                statement or SAVEPOINT ran or is owed it is sent at once,
+ *                in order, and the server answers (25001 for an isolation
+ *                level); outside a transaction nothing happens.
+ *   SAVEPOINT, RELEASE, ROLLBACK TO  deferred, as pga_savepoint() and its
+ *                twins; ^a name the engine does not know is sent at once,
+ *                so the server answers (3B001).
+ *   COMMIT, ROLLBACK, PREPARE TRANSACTION  ^sent at once with what is
+ *                owed; ^a transaction that sent nothing ends without a
+ *                round trip; ^a COMMIT (or PREPARE) answered with ROLLBACK
+ *                is PGA_EROLLEDBACK.  Inside an atomic block they are sent
+ *                as they are (PGA_ETXNENDED).
+ *   COMMIT PREPARED, ROLLBACK PREPARED  sent as they are.
+ * A statement the engine answers completes at once (pga_conn_step()
+ * returns PGA_OK) and ^its result holds the server's command tag, or the
+ * call fails with the server's own SQLSTATE and message: ^25P01 outside a
+ * transaction (SAVEPOINT, RELEASE, ROLLBACK TO), ^25P02 in a failed one.
+ * The server's WARNINGs for the statements it would merely warn about are
+ * not reproduced.  ^A BEGIN the classifier passed by (inside a script) is
+ * noticed from the transaction status and adopted.
+ * METHOD: pga_conn  BLOCKS: never.  Returns PGA_OK or PGA_EBUSY. */
+PGA_EXTERN int pga_conn_set_sql_controls(pga_conn *conn, int on);
+PGA_EXTERN int pga_conn_get_sql_controls(const pga_conn *conn);
+
 /* ---------------------------------------------------------------------------
  * Python's placeholders: %s and %(name)s into $n
  *
@@ -668,15 +701,28 @@ PGA_EXTERN const char *pga_atomic_savepoint_name(const pga_conn *conn, int depth
  * ------------------------------------------------------------------------- */
 
 /* BLOCKS: never.  Returns PGA_OK, PGA_EINATOMIC (^inside a block),
- * PGA_EINTRANS (turning autocommit on while a manual transaction is open). */
+ * PGA_EINTRANS (changing it while a transaction is open: a manual one
+ * with BEGIN sent, or one begun as SQL). */
 PGA_EXTERN int pga_conn_set_autocommit(pga_conn *conn, int on);
 PGA_EXTERN int pga_conn_get_autocommit(const pga_conn *conn);
 /* 1 while a manual transaction has been opened (BEGIN sent) and not ended. */
 PGA_EXTERN int pga_conn_in_manual_txn(const pga_conn *conn);
 
-/* End the manual transaction, if one is open; else do nothing.
- * BLOCKS: never; drive with pga_conn_step().  Returns PGA_OK, PGA_EINATOMIC.
- * The commit step ends like pga_atomic_exit_start()'s. */
+/* The modes every transaction that manual mode opens begins with: a set of
+ * PGA_ISO_*, PGA_READ_ONLY / PGA_READ_WRITE, PGA_DEFERRABLE /
+ * PGA_NOT_DEFERRABLE (0: the server's defaults), kept until changed, as
+ * psycopg's isolation_level, read_only and deferrable attributes are.
+ * ^Until BEGIN is sent they still apply to the transaction in hand (it
+ * rides with the first statement).  BLOCKS: never
+ * Returns PGA_OK, PGA_EMISUSE (^not a valid set), PGA_EINTRANS (^a manual
+ * transaction has already sent its BEGIN), PGA_EBUSY. */
+PGA_EXTERN int pga_conn_set_txn_options(pga_conn *conn, unsigned modes);
+PGA_EXTERN unsigned pga_conn_get_txn_options(const pga_conn *conn);
+
+/* End the transaction, if one is open (a manual one, or one begun as SQL);
+ * else do nothing.  A transaction that sent nothing ends without a round
+ * trip.  BLOCKS: never; drive with pga_conn_step().  Returns PGA_OK,
+ * PGA_EINATOMIC.  The commit step ends like pga_atomic_exit_start()'s. */
 PGA_EXTERN int pga_commit_start(pga_conn *conn);
 PGA_EXTERN int pga_rollback_start(pga_conn *conn);
 /* Blocking twins. */
@@ -684,21 +730,34 @@ PGA_EXTERN int pga_commit(pga_conn *conn);
 PGA_EXTERN int pga_rollback(pga_conn *conn);
 
 /* ---------------------------------------------------------------------------
- * Manual savepoints (Django's savepoint API)
+ * Savepoints by name (Django's savepoint API, SQLAlchemy's hooks)
  *
- * Sent at once, with whatever the block stack owes.  Outside a transaction
- * (autocommit on, no block) they do nothing and report PGA_OK with no name.
+ * Deferred like the blocks': ^nothing is sent by these calls; SAVEPOINT,
+ * RELEASE and ROLLBACK TO ride with the next statement, or with COMMIT,
+ * and one left before any statement ran costs nothing.  PostgreSQL's
+ * rules hold: ^a savepoint survives a ROLLBACK TO it; ^releasing or
+ * rolling back to one ends every newer one; ^a repeated name refers to the
+ * newest savepoint of that name until it is released.  Blocks' savepoints
+ * are on the same stack.  Names are sent quoted, so any text is safe.
+ * ^Outside a transaction (autocommit on, no block, no BEGIN given as SQL)
+ * they do nothing and report PGA_OK, as Django's do.
  * ------------------------------------------------------------------------- */
 
-/* Create a savepoint; on PGA_OK *name is its name (borrowed) or NULL when
- * nothing was done.  BLOCKS: never; drive with pga_conn_step(). */
-PGA_EXTERN int pga_savepoint_start(pga_conn *conn, const char **name);
-/* ^PGA_ESAVEPOINT when name is not one the core made. */
-PGA_EXTERN int pga_savepoint_release_start(pga_conn *conn, const char *name);
-PGA_EXTERN int pga_savepoint_rollback_start(pga_conn *conn, const char *name);
-/* Blocking twins. */
-PGA_EXTERN int pga_savepoint(pga_conn *conn, const char **name);
+/* Create a savepoint called name (1 to PGA_NAME_MAX bytes of UTF-8), or,
+ * with name NULL, one the core names ("pga_s<n>").  *made (if not NULL)
+ * receives the name (borrowed), or NULL when nothing was done.
+ * METHOD: pga_conn  BLOCKS: never
+ * Returns PGA_OK, PGA_EMISUSE (^a bad name), PGA_ESERVER (^25P02: the
+ * transaction failed and the server would refuse it), PGA_ECLOSED,
+ * PGA_ECONN, PGA_EBUSY, PGA_ENOMEM. */
+PGA_EXTERN int pga_savepoint(pga_conn *conn, const char *name, const char **made);
+/* RELEASE the newest savepoint called name.  Returns PGA_OK,
+ * PGA_ESAVEPOINT (^no such savepoint: nothing is sent, nothing changes),
+ * PGA_ESERVER (^25P02 in a failed transaction), ... as above. */
 PGA_EXTERN int pga_savepoint_release(pga_conn *conn, const char *name);
+/* ROLLBACK TO the newest savepoint called name.  Hooks registered since it
+ * are dropped (pga_hook_next()) and ^the rollback flag is cleared: the
+ * transaction is healthy again.  Returns PGA_OK, PGA_ESAVEPOINT, ... */
 PGA_EXTERN int pga_savepoint_rollback(pga_conn *conn, const char *name);
 
 /* ---------------------------------------------------------------------------

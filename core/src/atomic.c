@@ -15,11 +15,10 @@
 void pga__txn_over(pga_conn *conn, int committed, int broken)
 {
     conn->txn_begun = 0;
+    conn->txn_aborted = 0;
     conn->npending = 0;
-    conn->nmanual = 0;
-    for (int i = 0; i < conn->depth; i++) {
-        conn->blocks[i].sp_state = PGA__SP_UNSENT;
-    }
+    conn->nsps = 0;
+    conn->begin_modes = 0;
     if (conn->depth > 0) {
         conn->txn_lost = 1;
         if (broken) {
@@ -27,6 +26,7 @@ void pga__txn_over(pga_conn *conn, int committed, int broken)
         }
     }
     else {
+        conn->sql_txn = 0;
         conn->needs_rollback = 0;
         conn->has_cause = 0;
         conn->txn_lost = 0;
@@ -40,10 +40,13 @@ int pga_atomic_enter(pga_conn *conn, unsigned flags)
     if (rc != PGA_OK) {
         return rc;
     }
+    /* The block is the transaction unless one is open already (an outer
+     * block, manual mode, a BEGIN given as SQL): then it is a savepoint. */
+    int is_txn = !pga__txn_needed(conn);
     if ((flags & PGA_DURABLE) && conn->depth > 0) {
         return pga__fail(conn, PGA_EDURABLE);
     }
-    if ((flags & PGA_TXN_OPTIONS) && (conn->depth > 0 || !conn->autocommit)) {
+    if ((flags & PGA_TXN_OPTIONS) && !is_txn) {
         return pga__fail(conn, PGA_EOPTIONS);
     }
     if (conn->depth == 0 && conn->pg == NULL) {
@@ -55,36 +58,39 @@ int pga_atomic_enter(pga_conn *conn, unsigned flags)
         return pga__fail(conn, PGA_ENOMEM);
     }
     conn->blocks = blocks;
-    int is_txn = conn->depth == 0 && conn->autocommit;
+    unsigned sp_id = 0;
+    /* Django: no savepoint inside a block already marked for rollback; the
+     * flag then travels up to a block that can undo. */
+    if (!is_txn && (flags & PGA_SAVEPOINT) && !conn->needs_rollback && !conn->txn_lost
+        && pga__sp_create(conn, NULL, &sp_id) != PGA_OK) {
+        return pga__fail(conn, PGA_ENOMEM);
+    }
     if (is_txn) {
         conn->needs_rollback = 0;
         conn->has_cause = 0;
         conn->txn_lost = 0;
+        conn->begin_modes = flags & PGA_TXN_OPTIONS;
     }
-    /* Django: no savepoint inside a block already marked for rollback; the
-     * flag then travels up to a block that can undo. */
-    int with_sp = !is_txn && (flags & PGA_SAVEPOINT) && !conn->needs_rollback;
-    conn->blocks[conn->depth++] = (pga__block){
-        .flags = flags,
-        .sp_id = with_sp ? conn->next_sp++ : 0,
-        .sp_state = PGA__SP_UNSENT,
-    };
+    conn->blocks[conn->depth++] = (pga__block){.flags = flags, .sp_id = sp_id, .is_txn = is_txn};
     return PGA_OK;
 }
 
 /* End the transaction the engine holds: COMMIT (with any RELEASE still
- * owed) or ROLLBACK, or nothing at all when nothing reached the server. */
-int pga__txn_finish(pga_conn *conn, int rollback)
+ * owed), ROLLBACK, or nothing at all when nothing reached the server; or
+ * PREPARE TRANSACTION conn->gid, which is sent even then, since the server
+ * keeps an empty prepared transaction too. */
+int pga__txn_finish(pga_conn *conn, int how)
 {
+    int begun = conn->txn_begun;
     if (conn->txn_lost) {
         /* Already reported at the statement that lost it. */
         pga__txn_over(conn, 0, 0);
-        return PGA_OK;
+        return how == PGA__END_PREPARE ? pga__fail(conn, PGA_ETXNENDED) : PGA_OK;
     }
-    if (!conn->txn_begun) {
+    if (!begun && how != PGA__END_PREPARE) {
         /* Nothing reached the server: nothing to send, and the hooks of
          * an empty transaction run as if it committed. */
-        pga__txn_over(conn, !rollback, 0);
+        pga__txn_over(conn, how == PGA__END_COMMIT, 0);
         return PGA_OK;
     }
     /* A server that already closed the session (terminated backend, crash)
@@ -93,49 +99,47 @@ int pga__txn_finish(pga_conn *conn, int rollback)
     pga__read_idle(conn);
     if (!pga__conn_usable(conn)) {
         pga__txn_over(conn, 0, 0);
-        if (rollback) {
+        if (how == PGA__END_ROLLBACK) {
             return PGA_OK;
         }
         return pga__err_lost(conn, PGA_ECONN);
     }
     pga__batch_reset(conn);
-    if (rollback) {
+    if (how == PGA__END_ROLLBACK) {
         /* ROLLBACK undoes whatever RELEASE was still owed. */
         conn->npending = 0;
-        if (pga__cmds_push(conn, PGA__CMD_ROLLBACK, 0, 0) != PGA_OK) {
+        if (pga__cmds_push(conn, PGA__CMD_ROLLBACK, 0, NULL) != PGA_OK) {
             return pga__fail(conn, PGA_ENOMEM);
         }
         return pga__batch_send(conn, PGA__P_ROLLBACK, NULL, NULL);
     }
-    if (pga__plan_controls(conn) != PGA_OK
-        || pga__cmds_push(conn, PGA__CMD_COMMIT, 0, 0) != PGA_OK) {
+    int end = how == PGA__END_COMMIT ? PGA__CMD_COMMIT : PGA__CMD_PREPARE;
+    if (pga__plan_owed(conn, !begun) != PGA_OK || pga__cmds_push(conn, end, 0, NULL) != PGA_OK) {
         return pga__fail(conn, PGA_ENOMEM);
     }
-    return pga__batch_send(conn, PGA__P_COMMIT, NULL, NULL);
+    return pga__batch_send(conn, how == PGA__END_COMMIT ? PGA__P_COMMIT : PGA__P_PREPARE, NULL,
+                           NULL);
 }
 
 static int exit_savepoint(pga_conn *conn, const pga__block *b, int rollback)
 {
+    int i = pga__sp_find_id(conn, b->sp_id);
     if (!rollback) {
-        if (b->sp_state == PGA__SP_DONE
-            && pga__pending_push(conn, PGA__CMD_RELEASE, b->sp_id) != PGA_OK) {
+        if (i >= 0 && pga__sp_release(conn, i) != PGA_OK) {
             conn->needs_rollback = 1;
             return pga__fail(conn, PGA_ENOMEM);
         }
         return PGA_OK;
     }
     pga__hooks_settle_depth(conn, conn->depth + 1, PGA_HOOK_DROP);
-    pga__manual_drop_from(conn, b->sp_id);
-    pga__pending_drop_newer(conn, b->sp_id);
-    if (b->sp_state == PGA__SP_FAILED) {
-        /* The SAVEPOINT itself failed, so there is nothing to roll back to:
-         * the flag goes up to the next block that can undo. */
+    if (i < 0) {
+        /* The SAVEPOINT itself failed (or a RELEASE of an older savepoint
+         * ended it), so there is nothing to roll back to: the flag goes up
+         * to the next block that can undo. */
         conn->needs_rollback = 1;
         return PGA_OK;
     }
-    if (b->sp_state == PGA__SP_DONE
-        && (pga__pending_push(conn, PGA__CMD_ROLLBACK_TO, b->sp_id) != PGA_OK
-            || pga__pending_push(conn, PGA__CMD_RELEASE, b->sp_id) != PGA_OK)) {
+    if (pga__sp_rollback(conn, i) != PGA_OK || pga__sp_release(conn, i) != PGA_OK) {
         conn->needs_rollback = 1;
         return pga__fail(conn, PGA_ENOMEM);
     }
@@ -174,8 +178,8 @@ int pga_atomic_exit_start(pga_conn *conn, int failed)
     }
     pga__block b = conn->blocks[--conn->depth];
     int rollback = failed || conn->needs_rollback;
-    if (conn->depth == 0 && conn->autocommit) {
-        return pga__txn_finish(conn, rollback);
+    if (b.is_txn) {
+        return pga__txn_finish(conn, rollback ? PGA__END_ROLLBACK : PGA__END_COMMIT);
     }
     rc = exit_nested(conn, &b, failed, rollback);
     /* Released, merged or rolled back (its own hooks already dropped): what

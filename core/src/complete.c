@@ -20,7 +20,7 @@ static int start_cleanup(pga_conn *conn, int rc)
     pga__err_copy(&conn->cause, &conn->err);
     conn->saved_rc = rc;
     pga__batch_reset(conn);
-    if (pga__cmds_push(conn, PGA__CMD_ROLLBACK, 0, 0) != PGA_OK) {
+    if (pga__cmds_push(conn, PGA__CMD_ROLLBACK, 0, NULL) != PGA_OK) {
         pga__txn_over(conn, 0, 0);
         return rc;
     }
@@ -56,14 +56,68 @@ static void blame_last_success(pga_conn *conn)
     }
 }
 
+/* A control statement the engine answered for (a COMMIT given as SQL)
+ * fails with its batch. */
+static void fail_answers(pga_conn *conn, int rc)
+{
+    for (size_t i = 0; i < conn->noutcomes; i++) {
+        pga__outcome *o = &conn->outcomes[i];
+        if (o->tag != NULL && o->rc == PGA_OK) {
+            pga__err_copy(&o->err, &conn->err);
+            o->rc = rc;
+            o->err.rc = rc;
+            o->tag = NULL;
+        }
+    }
+}
+
+/* What the statement left the session in, for a statement of ours. */
+static int after_query(pga_conn *conn, int rc, int status)
+{
+    int idle_after = status == PQTRANS_IDLE;
+    if (conn->txn_begun && idle_after) {
+        if (conn->depth == 0) {
+            /* Manual mode, or a transaction begun as SQL: a raw COMMIT
+             * ends it, which is what the user asked for. */
+            pga__txn_over(conn, rc == PGA_OK, 0);
+        }
+        else {
+            if (rc == PGA_OK) {
+                rc = pga__fail(conn, PGA_ETXNENDED);
+                blame_last_success(conn);
+            }
+            pga__txn_over(conn, 0, 1);
+            conn->has_cause = 0;
+            return rc;
+        }
+    }
+    else if (!idle_after && !conn->txn_begun && !pga__txn_needed(conn) && conn->sql_controls) {
+        /* A BEGIN the classifier left alone (in a script, say) opened a
+         * transaction: from now on it is the connection's own. */
+        conn->sql_txn = 1;
+        conn->txn_begun = 1;
+    }
+    /* Savepoints whose SAVEPOINT a failure skipped do not exist. */
+    pga__sp_settle(conn);
+    conn->txn_aborted = status == PQTRANS_INERROR;
+    if (rc != PGA_OK && conn->depth > 0) {
+        mark_broken(conn);
+    }
+    return rc;
+}
+
 int pga__batch_finished(pga_conn *conn, int rc, int lost)
 {
-    int idle_after = !lost && PQtransactionStatus(conn->pg) == PQTRANS_IDLE;
+    int status = lost ? PQTRANS_UNKNOWN : PQtransactionStatus(conn->pg);
+    int idle_after = status == PQTRANS_IDLE;
     if (conn->purpose == PGA__P_PRELUDE) {
         if (rc == PGA_OK) {
             return pga__send_script(conn);
         }
         conn->purpose = PGA__P_QUERY;
+    }
+    if (rc != PGA_OK) {
+        fail_answers(conn, rc);
     }
     switch (conn->purpose) {
     case PGA__P_QUERY:
@@ -75,30 +129,13 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
             pga__txn_over(conn, 0, 1);
             return rc;
         }
-        if (conn->txn_begun && idle_after) {
-            if (conn->depth == 0) {
-                /* Manual mode: a raw COMMIT ends the manual transaction,
-                 * which is what the user asked for. */
-                pga__txn_over(conn, rc == PGA_OK, 0);
-            }
-            else {
-                if (rc == PGA_OK) {
-                    rc = pga__fail(conn, PGA_ETXNENDED);
-                    blame_last_success(conn);
-                }
-                pga__txn_over(conn, 0, 1);
-                conn->has_cause = 0;
-                return rc;
-            }
-        }
-        if (rc != PGA_OK && conn->depth > 0) {
-            mark_broken(conn);
-        }
-        return rc;
+        return after_query(conn, rc, status);
 
     case PGA__P_COMMIT:
+    case PGA__P_PREPARE:
         if (rc == PGA_OK) {
-            pga__txn_over(conn, 1, 0);
+            /* TODO(L4): a prepared transaction's hooks wait for its COMMIT PREPARED. */
+            pga__txn_over(conn, conn->purpose == PGA__P_COMMIT, 0);
             return PGA_OK;
         }
         if (!lost && !idle_after) {
@@ -118,47 +155,6 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
         pga__txn_over(conn, 0, 0);
         /* On a dead session the server has rolled back already. */
         return (rc == PGA_ECONN) ? PGA_OK : rc;
-
-    case PGA__P_SP_CREATE:
-    case PGA__P_SP_RELEASE:
-    case PGA__P_SP_ROLLBACK:
-        if (rc != PGA_OK) {
-            if (lost) {
-                pga__txn_over(conn, 0, 1);
-            }
-            else if (conn->depth > 0) {
-                mark_broken(conn);
-            }
-            return rc;
-        }
-        if (conn->purpose == PGA__P_SP_CREATE) {
-            pga__manual_sp *m = pga__grow(conn->manual, &conn->manual_cap, conn->nmanual + 1,
-                                          sizeof(*m));
-            if (m == NULL) {
-                return pga__fail(conn, PGA_ENOMEM);
-            }
-            conn->manual = m;
-            conn->manual[conn->nmanual++] = (pga__manual_sp){conn->call_sp, conn->hook_seq};
-        }
-        else if (conn->purpose == PGA__P_SP_RELEASE) {
-            /* RELEASE also destroys every savepoint made after it. */
-            pga__manual_drop_from(conn, conn->call_sp);
-        }
-        else {
-            for (size_t i = 0; i < conn->nmanual; i++) {
-                if (conn->manual[i].sp_id == conn->call_sp) {
-                    pga__hooks_settle_seq(conn, conn->manual[i].hook_seq, PGA_HOOK_DROP);
-                    break;
-                }
-            }
-            pga__manual_drop_from(conn, conn->call_sp + 1);
-            pga__pending_drop_newer(conn, conn->call_sp);
-            /* The transaction is healthy again: whatever broke it happened
-             * after the savepoint and is undone. */
-            conn->needs_rollback = 0;
-            conn->has_cause = 0;
-        }
-        return PGA_OK;
 
     default:
         return rc;

@@ -119,6 +119,18 @@ int pga__err_server(pga_conn *conn, const PGresult *res)
     return PGA_ESERVER;
 }
 
+int pga__err_local(pga_conn *conn, const char *sqlstate, const char *msg)
+{
+    pga__err_set(conn, PGA_ESERVER, "%s", msg);
+    snprintf(conn->err.sqlstate, sizeof(conn->err.sqlstate), "%s", sqlstate);
+    conn->err.kind = pga_sqlstate_kind(sqlstate);
+    /* As libpq would hand them over: a field lost to ENOMEM only thins
+     * the report. */
+    conn->err.diag[PGA_DIAG_MESSAGE_PRIMARY] = strdup(msg);
+    conn->err.diag[PGA_DIAG_SEVERITY] = strdup("ERROR");
+    return PGA_ESERVER;
+}
+
 int pga__err_lost(pga_conn *conn, int rc)
 {
     char msg[PGA__MSG_MAX];
@@ -395,7 +407,7 @@ void pga_conn_free(pga_conn *conn)
     free(conn->text);
     free(conn->blocks);
     free(conn->pending);
-    free(conn->manual);
+    free(conn->sps);
     free(conn->hooks);
     free(conn->ready);
     free(conn);

@@ -25,7 +25,7 @@ int pga_hook_add_at(pga_conn *conn, int depth, const pga_hook *hook)
 int pga_hook_add(pga_conn *conn, const pga_hook *hook)
 {
     if (conn->depth == 0) {
-        if (conn->autocommit) {
+        if (!pga__txn_needed(conn)) {
             return PGA_HOOK_NOW;
         }
         return pga__err_set(conn, PGA_EMANUAL, "%s", pga_strerror(PGA_EMANUAL));

@@ -40,19 +40,26 @@ void pga__params_view_of(const pga_params *p, pga__params_view *out);
 /* Strict UTF-8 as the server checks it (NUL aside). */
 int pga__utf8_valid(const unsigned char *s, size_t len);
 
-/* ---- engine state (conn.c, atomic.c, complete.c, query.c, manual.c, plan.c,
- * step.c, hooks.c) ---- */
+/* ---- engine state (conn.c, atomic.c, savepoint.c, complete.c, query.c,
+ * controls.c, manual.c, plan.c, step.c, hooks.c) ---- */
 
 #include <libpq-fe.h>
 
-/* A savepoint's life on the server, as far as the engine knows. */
-enum { PGA__SP_UNSENT, PGA__SP_DONE, PGA__SP_FAILED };
-
 typedef struct pga__block {
     unsigned flags;       /* PGA_* flags given to pga_atomic_enter() */
-    unsigned sp_id;       /* 0: no savepoint (the transaction, or merged) */
-    int sp_state;         /* PGA__SP_* */
+    unsigned sp_id;       /* its savepoint's id; 0: none (the transaction, or merged) */
+    int is_txn;           /* the block is the transaction (BEGIN ... COMMIT) */
 } pga__block;
+
+/* A savepoint as the server will know it once what is owed has run.  The
+ * list of them is the server's savepoint stack, oldest first; those whose
+ * SAVEPOINT is still owed are always its newest (a suffix). */
+typedef struct pga__savepoint {
+    unsigned id;          /* unique on the connection, in creation order */
+    int sent;             /* the server has it; else its SAVEPOINT is owed */
+    uint64_t hook_seq;    /* hooks registered from here on roll back with it */
+    char name[PGA_NAME_MAX + 1];
+} pga__savepoint;
 
 /* A registered hook and the block it belongs to: depth 1 is the outermost
  * block, 0 the transaction itself once that block is gone (manual mode). */
@@ -62,22 +69,23 @@ typedef struct pga__held_hook {
     uint64_t seq;         /* registration order, for manual savepoints */
 } pga__held_hook;
 
-/* Control statements the server is owed; they ride with the next batch. */
+/* The statements of a batch: the user's, and the control statements the
+ * server is owed, which ride ahead of them. */
 enum {
-    PGA__CMD_USER,
+    PGA__CMD_USER,           /* arg = outcome index */
     PGA__CMD_BEGIN,
-    PGA__CMD_SAVEPOINT,      /* a block's savepoint; arg = block index */
-    PGA__CMD_RELEASE,        /* arg = savepoint id */
-    PGA__CMD_ROLLBACK_TO,    /* arg = savepoint id */
+    PGA__CMD_SAVEPOINT,      /* arg = savepoint id, name */
+    PGA__CMD_RELEASE,        /* arg = savepoint id, name */
+    PGA__CMD_ROLLBACK_TO,    /* arg = savepoint id, name */
     PGA__CMD_COMMIT,
     PGA__CMD_ROLLBACK,
-    PGA__CMD_SAVEPOINT_ID    /* a manual savepoint; arg = savepoint id */
+    PGA__CMD_PREPARE         /* PREPARE TRANSACTION conn->gid */
 };
 
 typedef struct pga__cmd {
     int kind;
     unsigned arg;
-    int from_pending;     /* success pops the head of conn->pending */
+    char name[PGA_NAME_MAX + 1];
 } pga__cmd;
 
 /* A settled hook waiting for its owner, with what became of it. */
@@ -86,21 +94,14 @@ typedef struct pga__ready_hook {
     int disposition;      /* PGA_HOOK_RUN or PGA_HOOK_DROP */
 } pga__ready_hook;
 
-typedef struct pga__manual_sp {
-    unsigned sp_id;
-    uint64_t hook_seq;    /* hooks registered from here on roll back with it */
-} pga__manual_sp;
-
 /* What a batch is for decides what its completion does. */
 enum {
     PGA__P_QUERY,
     PGA__P_PRELUDE,          /* controls sent ahead of a script of several commands */
-    PGA__P_COMMIT,           /* COMMIT of the transaction (block or manual) */
-    PGA__P_ROLLBACK,         /* ROLLBACK of the transaction */
-    PGA__P_CLEANUP,          /* ROLLBACK after a failed COMMIT batch */
-    PGA__P_SP_CREATE,
-    PGA__P_SP_RELEASE,
-    PGA__P_SP_ROLLBACK
+    PGA__P_COMMIT,           /* COMMIT of the transaction (block, manual or SQL) */
+    PGA__P_PREPARE,          /* PREPARE TRANSACTION of it */
+    PGA__P_ROLLBACK,         /* ROLLBACK of it */
+    PGA__P_CLEANUP           /* ROLLBACK after a failed COMMIT or PREPARE batch */
 };
 
 enum { PGA__OP_NONE, PGA__OP_CONNECT, PGA__OP_BATCH };
@@ -124,6 +125,7 @@ typedef struct pga__outcome {
     PGresult *res;        /* its result; a script's first one */
     PGresult **more;      /* a script's later results, in the order they ran */
     size_t nmore, more_cap, more_taken;
+    const char *tag;      /* a control statement the engine answered: its tag */
     pga__error err;
 } pga__outcome;
 
@@ -138,14 +140,13 @@ struct pga_conn {
     int purpose;
     int flushing;
     int pipeline;
-    int commit_sent;      /* COMMIT handed to libpq: a loss now is "unknown" */
+    int commit_sent;      /* COMMIT or PREPARE handed to libpq: a loss now is "unknown" */
     int copy_out;         /* draining a COPY TO STDOUT nobody asked us to read */
     int multi_command;    /* the user text is a script of several commands */
     pga__cmd *cmds;
     size_t ncmds, cmds_cap, cmd_index;
     int batch_rc;         /* first failure seen in the batch */
     int saved_rc;         /* the news a cleanup batch must still report */
-    unsigned call_sp;     /* savepoint id a manual savepoint call is about */
     char *script;         /* the script waiting for its prelude */
     pga__outcome *outcomes;
     size_t noutcomes, outcomes_cap;
@@ -158,15 +159,21 @@ struct pga_conn {
     pga__block *blocks;
     int depth;
     size_t blocks_cap;
-    pga__cmd *pending;
+    pga__cmd *pending;    /* savepoint statements owed, in order */
     size_t npending, pending_cap;
-    pga__manual_sp *manual;
-    size_t nmanual, manual_cap;
+    pga__savepoint *sps;
+    size_t nsps, sps_cap;
     unsigned next_sp;
     int autocommit;
+    int sql_controls;     /* control statements in SQL text are absorbed */
+    int sql_txn;          /* a transaction opened by BEGIN as SQL (or adopted) */
+    unsigned txn_options; /* manual mode: the modes of every implicit BEGIN */
+    unsigned begin_modes; /* this transaction's BEGIN modes (over txn_options) */
     int txn_begun;        /* BEGIN confirmed by the server */
+    int txn_aborted;      /* the server's transaction failed ('E') and nothing owed undoes it */
     int needs_rollback;   /* Django's flag: connection-wide, cleared by a savepoint rollback */
     int txn_lost;         /* the transaction ended behind the engine's back */
+    char gid[PGA_GID_MAX + 1];   /* the PREPARE TRANSACTION in flight */
 
     /* hooks: registered (in order) and ready for the owner */
     pga__held_hook *hooks;
@@ -179,7 +186,7 @@ struct pga_conn {
     pga__error cause;     /* the error that broke the block */
     int has_cause;
     uint64_t round_trips;
-    char name_buf[32];
+    char name_buf[PGA_NAME_MAX + 1];
 };
 
 /* conn.c: the error state */
@@ -191,6 +198,11 @@ void pga__err_fill(pga__error *e, const PGresult *res);
 int pga__err_lost(pga_conn *conn, int rc);
 void pga__err_copy(pga__error *dst, const pga__error *src);
 void pga__err_free(pga__error *e);
+/* A server error the engine answers itself, because it knows the server
+ * would give exactly this (and stay in the same state): ERROR, sqlstate,
+ * msg as the server words it.  Returns PGA_ESERVER. */
+int pga__err_local(pga_conn *conn, const char *sqlstate, const char *msg);
+#define PGA__MSG_ABORTED "current transaction is aborted, commands ignored until end of transaction block"
 int pga__conn_usable(const pga_conn *conn);
 /* Set the error state to rc with the code's own text; returns rc. */
 int pga__fail(pga_conn *conn, int rc);
@@ -202,11 +214,15 @@ int pga__connect_step(pga_conn *conn);
 void pga__read_idle(pga_conn *conn);
 
 /* plan.c: which control statements the next batch carries */
+/* BEGIN (if begin) and the savepoint statements owed, into conn->cmds. */
+int pga__plan_owed(pga_conn *conn, int begin);
+/* The same, with BEGIN when the next statement opens the transaction. */
 int pga__plan_controls(pga_conn *conn);
-int pga__cmds_push(pga_conn *conn, int kind, unsigned arg, int from_pending);
-int pga__pending_push(pga_conn *conn, int kind, unsigned sp_id);
-void pga__pending_drop_newer(pga_conn *conn, unsigned sp_id);
+int pga__cmds_push(pga_conn *conn, int kind, unsigned arg, const char *name);
+/* The longest control statement's text, with its NUL. */
+#define PGA__CMD_TEXT_MAX (4 * PGA_GID_MAX + 64)
 int pga__cmd_text(const pga_conn *conn, const pga__cmd *cmd, char *buf, size_t cap);
+/* A transaction is open, or the next statement opens one. */
 int pga__txn_needed(const pga_conn *conn);
 
 /* step.c */
@@ -216,10 +232,36 @@ int pga__pipeline_open(pga_conn *conn);
 int pga__pipeline_add(pga_conn *conn, const char *sql, const pga_params *params);
 int pga__pipeline_close(pga_conn *conn, int purpose);
 void pga__batch_reset(pga_conn *conn);
+/* The statement's outcome is a result holding only tag (a static string):
+ * a control statement the engine answered or ended the transaction for. */
+int pga__answer(pga_conn *conn, const char *tag);
 
 /* atomic.c: the block stack and the transaction it holds */
 void pga__txn_over(pga_conn *conn, int committed, int broken);
-int pga__txn_finish(pga_conn *conn, int rollback);
+/* End the transaction: COMMIT, ROLLBACK or PREPARE TRANSACTION (gid). */
+enum { PGA__END_COMMIT, PGA__END_ROLLBACK, PGA__END_PREPARE };
+int pga__txn_finish(pga_conn *conn, int how);
+
+/* savepoint.c: the savepoint stack and the statements it owes */
+int pga__sp_create(pga_conn *conn, const char *name, unsigned *id);
+/* The index of the newest savepoint called name (or with that id), or -1. */
+int pga__sp_find(const pga_conn *conn, const char *name);
+int pga__sp_find_id(const pga_conn *conn, unsigned id);
+/* RELEASE the savepoint at index i, which ends every newer one too. */
+int pga__sp_release(pga_conn *conn, int i);
+/* ROLLBACK TO the savepoint at index i: it stays, every newer one ends. */
+int pga__sp_rollback(pga_conn *conn, int i);
+/* ROLLBACK TO asked for by name (SQL or C): also drops the hooks
+ * registered since and clears the rollback flag.  PGA_OK or PGA_ENOMEM,
+ * with the error set. */
+int pga__sp_rollback_to(pga_conn *conn, int i);
+/* After a batch: savepoints whose SAVEPOINT did not run are gone. */
+void pga__sp_settle(pga_conn *conn);
+
+/* controls.c: a control statement given as SQL in the SQL control mode.
+ * Returns PGA__PASS when the text must go to the server as it is. */
+#define PGA__PASS 1
+int pga__control_start(pga_conn *conn, const pga_control *ctl);
 
 /* complete.c: what a finished batch means for the stack */
 int pga__batch_finished(pga_conn *conn, int rc, int lost);
@@ -227,8 +269,6 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost);
 /* query.c: the script of several commands, once its prelude is done */
 int pga__send_script(pga_conn *conn);
 
-/* manual.c */
-void pga__manual_drop_from(pga_conn *conn, unsigned sp_id);
 
 /* hooks.c */
 /* Hand every hook at depth >= min_depth (or registered at seq >= the
@@ -241,6 +281,8 @@ void pga__hooks_destroy_all(pga_conn *conn);
 
 /* result.c */
 pga_result *pga__result_wrap(PGresult *res);
+/* The result of a control statement the engine answered: only a tag. */
+pga_result *pga__result_tag(const char *tag);
 
 /* sqlscan.c: the lexer every reader of SQL text shares.  A token is one
  * of these kinds; literals, quoted identifiers and comments are whole

@@ -1,83 +1,59 @@
 /* plan.c -- the round-trip plan: which control statements ride ahead of
  * the next statement, and their SQL.  Sending them is step.c's job. */
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
 int pga__txn_needed(const pga_conn *conn)
 {
-    return conn->depth > 0 || !conn->autocommit;
+    return conn->depth > 0 || !conn->autocommit || conn->sql_txn;
 }
 
-int pga__cmds_push(pga_conn *conn, int kind, unsigned arg, int from_pending)
+int pga__cmds_push(pga_conn *conn, int kind, unsigned arg, const char *name)
 {
     pga__cmd *cmds = pga__grow(conn->cmds, &conn->cmds_cap, conn->ncmds + 1, sizeof(*cmds));
     if (cmds == NULL) {
         return PGA_ENOMEM;
     }
     conn->cmds = cmds;
-    conn->cmds[conn->ncmds++] = (pga__cmd){kind, arg, from_pending};
+    pga__cmd *cmd = &conn->cmds[conn->ncmds++];
+    cmd->kind = kind;
+    cmd->arg = arg;
+    snprintf(cmd->name, sizeof(cmd->name), "%s", name != NULL ? name : "");
     return PGA_OK;
 }
 
-int pga__pending_push(pga_conn *conn, int kind, unsigned sp_id)
+/* Queue what the server is owed before anything else can run: BEGIN if
+ * asked, then the SAVEPOINT, RELEASE and ROLLBACK TO statements owed, in
+ * the order they were given.  Savepoints left before a statement ran owe
+ * nothing, which is why an empty block costs no round trip.  The owed
+ * list itself is emptied once the batch is on its way (step.c). */
+int pga__plan_owed(pga_conn *conn, int begin)
 {
-    pga__cmd *pending = pga__grow(conn->pending, &conn->pending_cap, conn->npending + 1,
-                                  sizeof(*pending));
-    if (pending == NULL) {
+    if (begin && pga__cmds_push(conn, PGA__CMD_BEGIN, 0, NULL) != PGA_OK) {
         return PGA_ENOMEM;
     }
-    conn->pending = pending;
-    conn->pending[conn->npending++] = (pga__cmd){kind, sp_id, 1};
+    for (size_t i = 0; i < conn->npending; i++) {
+        const pga__cmd *p = &conn->pending[i];
+        if (pga__cmds_push(conn, p->kind, p->arg, p->name) != PGA_OK) {
+            return PGA_ENOMEM;
+        }
+    }
     return PGA_OK;
 }
 
-/* Rolling back to a savepoint destroys every later one, so statements
- * still owed to those are moot. */
-void pga__pending_drop_newer(pga_conn *conn, unsigned sp_id)
-{
-    size_t kept = 0;
-    for (size_t i = 0; i < conn->npending; i++) {
-        if (conn->pending[i].arg <= sp_id) {
-            conn->pending[kept++] = conn->pending[i];
-        }
-    }
-    conn->npending = kept;
-}
-
-/* Queue what the server is owed before anything else can run: first the
- * RELEASE / ROLLBACK TO of blocks already left (they happened earlier),
- * then BEGIN, then the SAVEPOINTs of blocks entered but not yet sent,
- * outermost first.  Blocks left before their first statement owe nothing,
- * which is why an empty block costs no round trip. */
 int pga__plan_controls(pga_conn *conn)
 {
-    for (size_t i = 0; i < conn->npending; i++) {
-        if (pga__cmds_push(conn, conn->pending[i].kind, conn->pending[i].arg, 1) != PGA_OK) {
-            return PGA_ENOMEM;
-        }
-    }
-    if (!pga__txn_needed(conn) || conn->txn_lost) {
-        return PGA_OK;
-    }
-    if (!conn->txn_begun && pga__cmds_push(conn, PGA__CMD_BEGIN, 0, 0) != PGA_OK) {
-        return PGA_ENOMEM;
-    }
-    for (int i = 0; i < conn->depth; i++) {
-        const pga__block *b = &conn->blocks[i];
-        if (b->sp_id != 0 && b->sp_state != PGA__SP_DONE
-            && pga__cmds_push(conn, PGA__CMD_SAVEPOINT, (unsigned)i, 0) != PGA_OK) {
-            return PGA_ENOMEM;
-        }
-    }
-    return PGA_OK;
+    return pga__plan_owed(conn, pga__txn_needed(conn) && !conn->txn_lost && !conn->txn_begun);
 }
 
+/* The modes of the BEGIN owed: manual mode's standing options, then this
+ * transaction's own (an outermost block's flags, a BEGIN given as SQL, a
+ * SET TRANSACTION folded into it). */
 static int begin_text(const pga_conn *conn, char *buf, size_t cap)
 {
-    /* Options come from the outermost block only; pga_atomic_enter()
-     * refuses them anywhere else. */
-    unsigned f = (conn->depth > 0 && conn->autocommit) ? conn->blocks[0].flags : 0;
+    unsigned f = pga__modes_merge(conn->autocommit ? 0 : conn->txn_options, conn->begin_modes);
     const char *iso = "";
     switch (f & PGA_ISO_MASK) {
     case PGA_ISO_READ_COMMITTED:
@@ -101,25 +77,54 @@ static int begin_text(const pga_conn *conn, char *buf, size_t cap)
     return snprintf(buf, cap, "BEGIN%s%s%s", iso, rw, def);
 }
 
-/* The SQL of a control statement; savepoint names are made here from
- * numbers, never from user text. */
+/* text quoted with q, every q inside doubled: "name" or 'gid'.  Names and
+ * gids reach the SQL only this way, so no text of theirs can end the
+ * quote. */
+static int quoted(char *buf, size_t cap, const char *prefix, const char *text, char q)
+{
+    size_t n = (size_t)snprintf(buf, cap, "%s%c", prefix, q);
+    for (const char *p = text; *p != '\0' && n + 3 < cap; p++) {
+        if (*p == q) {
+            buf[n++] = q;
+        }
+        buf[n++] = *p;
+    }
+    buf[n++] = q;
+    buf[n] = '\0';
+    return (int)n;
+}
+
+/* The SQL of a control statement. */
 int pga__cmd_text(const pga_conn *conn, const pga__cmd *cmd, char *buf, size_t cap)
 {
     switch (cmd->kind) {
     case PGA__CMD_BEGIN:
         return begin_text(conn, buf, cap);
     case PGA__CMD_SAVEPOINT:
-        return snprintf(buf, cap, "SAVEPOINT pga_s%u", conn->blocks[cmd->arg].sp_id);
-    case PGA__CMD_SAVEPOINT_ID:
-        return snprintf(buf, cap, "SAVEPOINT pga_s%u", cmd->arg);
+        return quoted(buf, cap, "SAVEPOINT ", cmd->name, '"');
     case PGA__CMD_RELEASE:
-        return snprintf(buf, cap, "RELEASE SAVEPOINT pga_s%u", cmd->arg);
+        return quoted(buf, cap, "RELEASE SAVEPOINT ", cmd->name, '"');
     case PGA__CMD_ROLLBACK_TO:
-        return snprintf(buf, cap, "ROLLBACK TO SAVEPOINT pga_s%u", cmd->arg);
+        return quoted(buf, cap, "ROLLBACK TO SAVEPOINT ", cmd->name, '"');
     case PGA__CMD_COMMIT:
         return snprintf(buf, cap, "COMMIT");
     case PGA__CMD_ROLLBACK:
         return snprintf(buf, cap, "ROLLBACK");
+    case PGA__CMD_PREPARE:
+        /* E'' so a backslash means itself whatever standard_conforming_strings says. */
+        if (strchr(conn->gid, '\\') != NULL) {
+            char doubled[2 * PGA_GID_MAX + 1];
+            size_t n = 0;
+            for (const char *p = conn->gid; *p != '\0'; p++) {
+                if (*p == '\\') {
+                    doubled[n++] = '\\';
+                }
+                doubled[n++] = *p;
+            }
+            doubled[n] = '\0';
+            return quoted(buf, cap, "PREPARE TRANSACTION E", doubled, '\'');
+        }
+        return quoted(buf, cap, "PREPARE TRANSACTION ", conn->gid, '\'');
     default:
         return snprintf(buf, cap, "%s", "");
     }

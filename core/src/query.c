@@ -89,6 +89,15 @@ int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
     if (rc == PGA_OK) {
         rc = check_params(conn, sql, params, &commands);
     }
+    if (rc == PGA_OK && conn->sql_controls && commands == 1
+        && (params == NULL || pga_params_count(params) == 0)) {
+        pga_control ctl;
+        if (pga_sql_classify(sql, &ctl) != PGA_CTL_NONE
+            && (rc = pga__control_start(conn, &ctl)) != PGA__PASS) {
+            return rc;
+        }
+        rc = PGA_OK;
+    }
     if (rc == PGA_OK) {
         rc = open_batch(conn);
     }

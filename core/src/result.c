@@ -7,6 +7,7 @@
 struct pga_result {
     PGresult *pg;
     int64_t rowcount;
+    const char *tag;      /* set: the engine answered, this is the tag */
 };
 
 pga_result *pga__result_wrap(PGresult *res)
@@ -16,8 +17,22 @@ pga_result *pga__result_wrap(PGresult *res)
         return NULL;
     }
     r->pg = res;
+    r->tag = NULL;
     const char *n = PQcmdTuples(res);
     r->rowcount = (n != NULL && n[0] != '\0') ? strtoll(n, NULL, 10) : -1;
+    return r;
+}
+
+pga_result *pga__result_tag(const char *tag)
+{
+    /* An empty command result, so every accessor works as for a real one. */
+    PGresult *empty = PQmakeEmptyPGresult(NULL, PGRES_COMMAND_OK);
+    pga_result *r = empty != NULL ? pga__result_wrap(empty) : NULL;
+    if (r == NULL) {
+        PQclear(empty);
+        return NULL;
+    }
+    r->tag = tag;
     return r;
 }
 
@@ -52,7 +67,7 @@ unsigned pga_result_coltype(const pga_result *res, int col)
 
 const char *pga_result_status(const pga_result *res)
 {
-    return PQcmdStatus(res->pg);
+    return res->tag != NULL ? res->tag : PQcmdStatus(res->pg);
 }
 
 int64_t pga_result_rowcount(const pga_result *res)

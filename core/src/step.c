@@ -39,10 +39,10 @@ void pga__batch_reset(pga_conn *conn)
  * not skip the next, exactly as if they had been sent one by one. */
 static int autonomous(const pga_conn *conn)
 {
-    return conn->depth == 0 && conn->autocommit;
+    return !pga__txn_needed(conn);
 }
 
-static int new_outcome(pga_conn *conn, unsigned *index)
+static int add_outcome(pga_conn *conn, unsigned *index)
 {
     pga__outcome *o = pga__grow(conn->outcomes, &conn->outcomes_cap, conn->noutcomes + 1,
                                 sizeof(*o));
@@ -52,10 +52,28 @@ static int new_outcome(pga_conn *conn, unsigned *index)
     conn->outcomes = o;
     memset(&conn->outcomes[conn->noutcomes], 0, sizeof(*conn->outcomes));
     *index = (unsigned)conn->noutcomes++;
-    if (pga__cmds_push(conn, PGA__CMD_USER, *index, 0) != PGA_OK) {
+    return PGA_OK;
+}
+
+static int new_outcome(pga_conn *conn, unsigned *index)
+{
+    if (add_outcome(conn, index) != PGA_OK) {
+        return PGA_ENOMEM;
+    }
+    if (pga__cmds_push(conn, PGA__CMD_USER, *index, NULL) != PGA_OK) {
         conn->noutcomes--;
         return PGA_ENOMEM;
     }
+    return PGA_OK;
+}
+
+int pga__answer(pga_conn *conn, const char *tag)
+{
+    unsigned index;
+    if (add_outcome(conn, &index) != PGA_OK) {
+        return pga__fail(conn, PGA_ENOMEM);
+    }
+    conn->outcomes[index].tag = tag;
     return PGA_OK;
 }
 
@@ -67,7 +85,7 @@ static int new_outcome(pga_conn *conn, unsigned *index)
 static int send_simple(pga_conn *conn, const char *sql)
 {
     size_t len = 0;
-    char one[128];
+    char one[PGA__CMD_TEXT_MAX];
     for (size_t i = 0; i < conn->ncmds; i++) {
         const pga__cmd *cmd = &conn->cmds[i];
         const char *piece = sql;
@@ -105,7 +123,7 @@ static int send_simple(pga_conn *conn, const char *sql)
  * as it would in one simple-protocol string (parsed whole before running). */
 int pga__pipeline_open(pga_conn *conn)
 {
-    char one[128];
+    char one[PGA__CMD_TEXT_MAX];
     if (!pga__conn_usable(conn) || !PQenterPipelineMode(conn->pg)) {
         return pga__err_lost(conn, PGA_ECONN);
     }
@@ -145,10 +163,13 @@ int pga__pipeline_add(pga_conn *conn, const char *sql, const pga_params *params)
 static void start_waiting(pga_conn *conn, int purpose)
 {
     for (size_t i = 0; i < conn->ncmds; i++) {
-        if (conn->cmds[i].kind == PGA__CMD_COMMIT) {
+        int kind = conn->cmds[i].kind;
+        if (kind == PGA__CMD_COMMIT || kind == PGA__CMD_PREPARE) {
             conn->commit_sent = 1;
         }
     }
+    /* What was owed is on its way; the completion settles what ran. */
+    conn->npending = 0;
     conn->purpose = purpose;
     conn->batch_open = 0;
     conn->op = PGA__OP_BATCH;
@@ -202,32 +223,22 @@ int pga__batch_send(pga_conn *conn, int purpose, const char *sql, const pga_para
     return pga__batch_finished(conn, rc, !pga__conn_usable(conn));
 }
 
-static void pending_pop(pga_conn *conn)
-{
-    if (conn->npending > 0) {
-        memmove(conn->pending, conn->pending + 1, (conn->npending - 1) * sizeof(*conn->pending));
-        conn->npending--;
-    }
-}
-
 static void control_succeeded(pga_conn *conn, const pga__cmd *cmd, const PGresult *res)
 {
-    if (cmd->from_pending) {
-        pending_pop(conn);
-        return;
-    }
+    int i;
     switch (cmd->kind) {
     case PGA__CMD_BEGIN:
         conn->txn_begun = 1;
         break;
     case PGA__CMD_SAVEPOINT:
-        if ((int)cmd->arg < conn->depth) {
-            conn->blocks[cmd->arg].sp_state = PGA__SP_DONE;
+        if ((i = pga__sp_find_id(conn, cmd->arg)) >= 0) {
+            conn->sps[i].sent = 1;
         }
         break;
     case PGA__CMD_COMMIT:
-        /* A COMMIT of an aborted transaction succeeds with the tag ROLLBACK:
-         * that is a failure, never a commit. */
+    case PGA__CMD_PREPARE:
+        /* A COMMIT (or PREPARE) of an aborted transaction succeeds with the
+         * tag ROLLBACK: that is a failure, never a commit. */
         if (strcmp(PQcmdStatus((PGresult *)res), "ROLLBACK") == 0 && conn->batch_rc == PGA_OK) {
             conn->batch_rc = pga__err_set(conn, PGA_EROLLEDBACK, "%s",
                                           pga_strerror(PGA_EROLLEDBACK));
@@ -255,9 +266,6 @@ static void statement_failed(pga_conn *conn, const pga__cmd *cmd, const PGresult
     }
     if (conn->batch_rc == PGA_OK) {
         conn->batch_rc = pga__err_server(conn, res);
-    }
-    if (cmd != NULL && cmd->kind == PGA__CMD_SAVEPOINT && (int)cmd->arg < conn->depth) {
-        conn->blocks[cmd->arg].sp_state = PGA__SP_FAILED;
     }
 }
 
@@ -352,8 +360,8 @@ static int finish(pga_conn *conn)
     }
     conn->pipeline = 0;
     if (lost) {
-        rc = pga__err_lost(conn, (conn->purpose == PGA__P_COMMIT && conn->commit_sent)
-                                     ? PGA_ECOMMITUNKNOWN : PGA_ECONN);
+        int ending = conn->purpose == PGA__P_COMMIT || conn->purpose == PGA__P_PREPARE;
+        rc = pga__err_lost(conn, (ending && conn->commit_sent) ? PGA_ECOMMITUNKNOWN : PGA_ECONN);
     }
     return pga__batch_finished(conn, rc, lost);
 }
@@ -476,12 +484,13 @@ int pga_batch_outcome(pga_conn *conn, int index, pga_result **out)
         conn->err.rc = o->rc;
         return o->rc;
     }
-    if (out != NULL && o->res != NULL) {
-        *out = pga__result_wrap(o->res);
+    if (out != NULL && (o->res != NULL || o->tag != NULL)) {
+        *out = o->res != NULL ? pga__result_wrap(o->res) : pga__result_tag(o->tag);
         if (*out == NULL) {
             return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
         }
         o->res = NULL;
+        o->tag = NULL;
     }
     return PGA_OK;
 }
@@ -493,7 +502,7 @@ pga_result *pga_conn_take_result(pga_conn *conn)
         return NULL;
     }
     pga__outcome *o = &conn->outcomes[0];
-    if (o->res != NULL) {
+    if (o->res != NULL || o->tag != NULL) {
         pga_batch_outcome(conn, 0, &res);
     }
     else if (o->more_taken < o->nmore) {

@@ -75,18 +75,3 @@ int pga_rollback(pga_conn *conn)
 {
     return drive(conn, pga_rollback_start(conn));
 }
-
-int pga_savepoint(pga_conn *conn, const char **name)
-{
-    return drive(conn, pga_savepoint_start(conn, name));
-}
-
-int pga_savepoint_release(pga_conn *conn, const char *name)
-{
-    return drive(conn, pga_savepoint_release_start(conn, name));
-}
-
-int pga_savepoint_rollback(pga_conn *conn, const char *name)
-{
-    return drive(conn, pga_savepoint_rollback_start(conn, name));
-}

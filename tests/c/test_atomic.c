@@ -266,11 +266,11 @@ TEST(manual_savepoints)
     const char *name = NULL;
     char sid[32];
     ASSERT(c != NULL);
-    ASSERT_EQ_INT(PGA_OK, pga_savepoint(c, &name));        /* autocommit: no-op */
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint(c, NULL, &name));        /* autocommit: no-op */
     ASSERT(name == NULL);
     ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
     ASSERT_EQ_INT(PGA_OK, insert(c, "ta_msp", 1));
-    ASSERT_EQ_INT(PGA_OK, pga_savepoint(c, &name));
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint(c, NULL, &name));
     ASSERT(name != NULL);
     snprintf(sid, sizeof(sid), "%s", name);
     ASSERT_EQ_INT(PGA_OK, insert(c, "ta_msp", 2));
