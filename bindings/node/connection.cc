@@ -99,6 +99,12 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
           InstanceMethod<&Connection::JsProbe>("probe"),
           InstanceMethod<&Connection::JsHookAdd>("hookAdd"),
           InstanceMethod<&Connection::JsHookNext>("hookNext"),
+          InstanceMethod<&Connection::JsSetSqlControls>("setSqlControls"),
+          InstanceMethod<&Connection::JsSavepoint>("savepoint"),
+          InstanceMethod<&Connection::JsReleaseSavepoint>("releaseSavepoint"),
+          InstanceMethod<&Connection::JsRollbackToSavepoint>("rollbackToSavepoint"),
+          InstanceMethod<&Connection::JsSetTxnOptions>("setTxnOptions"),
+          InstanceMethod<&Connection::JsSetAutocommit>("setAutocommit"),
       });
   addon->connection_ctor = Napi::Persistent(ctor);
   return ctor;
@@ -288,6 +294,83 @@ Napi::Value Connection::JsEnter(const Napi::CallbackInfo& info) {
     }
     return Napi::Value();
   }
+  return env.Undefined();
+}
+
+// Throws the core's error for a failed synchronous call; returns whether it
+// succeeded.
+bool Connection::Check(Napi::Env env, int rc) {
+  if (rc >= 0) {
+    return true;
+  }
+  Napi::Value err = ErrorFromCore(env, addon_, conn_, rc);
+  if (!env.IsExceptionPending()) {
+    napi_throw(env, err);
+  }
+  return false;
+}
+
+// setSqlControls(on): the core's SQL control mode (pgatomic.h), for the
+// pg-compatible driver: BEGIN, SAVEPOINT, ... given to query() join the
+// round-trip plan and are answered with the server's tag.
+Napi::Value Connection::JsSetSqlControls(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int on = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
+  Check(env, op_ != Op::kNone ? PGA_EBUSY : pga_conn_set_sql_controls(conn_, on));
+  return env.Undefined();
+}
+
+// The deferred, named savepoint calls (pga_savepoint() and its twins); a
+// name that is not a string (or no name) asks the core to make one.
+// savepoint([name]) -> the name, or null outside a transaction.
+Napi::Value Connection::JsSavepoint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  bool named = info.Length() > 0 && info[0].IsString();
+  if (named) {
+    name = info[0].As<Napi::String>().Utf8Value();
+  }
+  const char* made = nullptr;
+  if (!Check(env, op_ != Op::kNone ? PGA_EBUSY
+                                   : pga_savepoint(conn_, named ? name.c_str() : nullptr, &made))) {
+    return Napi::Value();
+  }
+  return made != nullptr ? Napi::Value(Napi::String::New(env, made)) : env.Null();
+}
+
+Napi::Value Connection::JsReleaseSavepoint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info.Length() > 0 ? info[0].ToString().Utf8Value() : std::string();
+  Check(env, op_ != Op::kNone ? PGA_EBUSY : pga_savepoint_release(conn_, name.c_str()));
+  return env.Undefined();
+}
+
+// rollbackToSavepoint(name): hooks registered since it are dropped; take
+// them with hookNext().
+Napi::Value Connection::JsRollbackToSavepoint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info.Length() > 0 ? info[0].ToString().Utf8Value() : std::string();
+  Check(env, op_ != Op::kNone ? PGA_EBUSY : pga_savepoint_rollback(conn_, name.c_str()));
+  return env.Undefined();
+}
+
+// setTxnOptions(flags): the modes of manual mode's implicit BEGIN
+// (flags.ISO_*, READ_ONLY, ...; 0 for the server's defaults).
+Napi::Value Connection::JsSetTxnOptions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  unsigned modes = info.Length() > 0 && info[0].IsNumber()
+                       ? info[0].As<Napi::Number>().Uint32Value()
+                       : 0;
+  Check(env, op_ != Op::kNone ? PGA_EBUSY : pga_conn_set_txn_options(conn_, modes));
+  return env.Undefined();
+}
+
+// setAutocommit(on): manual mode (off: the first statement opens a
+// transaction that COMMIT or ROLLBACK ends), where setTxnOptions() applies.
+Napi::Value Connection::JsSetAutocommit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int on = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
+  Check(env, op_ != Op::kNone ? PGA_EBUSY : pga_conn_set_autocommit(conn_, on));
   return env.Undefined();
 }
 

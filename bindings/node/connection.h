@@ -38,6 +38,13 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value JsProbe(const Napi::CallbackInfo& info);
   Napi::Value JsHookAdd(const Napi::CallbackInfo& info);
   Napi::Value JsHookNext(const Napi::CallbackInfo& info);
+  Napi::Value JsSetSqlControls(const Napi::CallbackInfo& info);
+  Napi::Value JsSavepoint(const Napi::CallbackInfo& info);
+  Napi::Value JsReleaseSavepoint(const Napi::CallbackInfo& info);
+  Napi::Value JsRollbackToSavepoint(const Napi::CallbackInfo& info);
+  Napi::Value JsSetTxnOptions(const Napi::CallbackInfo& info);
+  Napi::Value JsSetAutocommit(const Napi::CallbackInfo& info);
+  bool Check(Napi::Env env, int rc);
 
   // Driving one operation.
   Napi::Value Begin(Napi::Env env, Op op, int start_rc, const ErrorExtra* extra);

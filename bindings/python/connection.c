@@ -500,16 +500,34 @@ conn_set_rollback(pgapy_Connection *self, PyObject *value)
     Py_RETURN_NONE;
 }
 
+/* _savepoint(name=None): a deferred savepoint called name (Django's and
+ * SQLAlchemy's names), or one the core names; returns the name, or None
+ * outside a transaction. */
 static PyObject *
-conn_savepoint(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+conn_savepoint(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    const char *name = NULL;
+    const char *name = NULL, *given = NULL;
     int rc;
 
+    if (nargs > 1) {
+        PyErr_Format(PyExc_TypeError, "_savepoint() takes at most 1 argument (%zd given)", nargs);
+        return NULL;
+    }
     if (guard(self) < 0) {
         return NULL;
     }
-    rc = pga_savepoint(self->conn, NULL, &name);
+    if (nargs == 1 && args[0] != Py_None) {
+        if (!PyUnicode_Check(args[0])) {
+            PyErr_Format(PyExc_TypeError, "a savepoint id must be a str, not %.100s",
+                         Py_TYPE(args[0])->tp_name);
+            return NULL;
+        }
+        given = PyUnicode_AsUTF8(args[0]);
+        if (given == NULL) {
+            return NULL;
+        }
+    }
+    rc = pga_savepoint(self->conn, given, &name);
     if (rc < 0) {
         return pgapy_raise(self->state, self, rc, NULL);
     }
@@ -543,6 +561,48 @@ savepoint_end(pgapy_Connection *self, PyObject *sid, int rollback)
     if (drain_hooks(self) < 0 && rc >= 0) {
         return NULL;
     }
+    if (rc < 0) {
+        return pgapy_raise(self->state, self, rc, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+/* _set_sql_controls(on): the core's SQL control mode (pgatomic.h), for the
+ * DB-API: BEGIN, SAVEPOINT, ... given to _execute() join the round-trip
+ * plan and are answered with the server's tag. */
+static PyObject *
+conn_set_sql_controls(pgapy_Connection *self, PyObject *on)
+{
+    int flag, rc;
+
+    if (guard(self) < 0 || (flag = PyObject_IsTrue(on)) < 0) {
+        return NULL;
+    }
+    rc = pga_conn_set_sql_controls(self->conn, flag);
+    if (rc < 0) {
+        return pgapy_raise(self->state, self, rc, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+/* _set_txn_options(flags): the modes of manual mode's implicit BEGIN, a
+ * sum of the module's ISO_*, READ_ONLY, READ_WRITE, DEFERRABLE,
+ * NOT_DEFERRABLE (0: the server's defaults): psycopg's isolation_level,
+ * read_only and deferrable attributes. */
+static PyObject *
+conn_set_txn_options(pgapy_Connection *self, PyObject *flags)
+{
+    unsigned long modes;
+    int rc;
+
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    modes = PyLong_AsUnsignedLong(flags);
+    if (modes == (unsigned long)-1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    rc = pga_conn_set_txn_options(self->conn, (unsigned)modes);
     if (rc < 0) {
         return pgapy_raise(self->state, self, rc, NULL);
     }
@@ -697,6 +757,18 @@ conn_get_txn_status(pgapy_Connection *self, void *Py_UNUSED(closure))
 }
 
 static PyObject *
+conn_get_sql_controls(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->conn != NULL && pga_conn_get_sql_controls(self->conn));
+}
+
+static PyObject *
+conn_get_txn_options(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromUnsignedLong(self->conn != NULL ? pga_conn_get_txn_options(self->conn) : 0);
+}
+
+static PyObject *
 conn_get_atomic_depth(pgapy_Connection *self, void *Py_UNUSED(closure))
 {
     return PyLong_FromLong(self->conn != NULL ? pga_atomic_depth(self->conn) : 0);
@@ -829,7 +901,9 @@ static PyMethodDef conn_methods[] = {
      PyDoc_STR("Turn autocommit on or off (not inside an atomic block).")},
     {"_get_rollback", (PyCFunction)conn_get_rollback, METH_NOARGS, NULL},
     {"_set_rollback", (PyCFunction)conn_set_rollback, METH_O, NULL},
-    {"_savepoint", (PyCFunction)conn_savepoint, METH_NOARGS, NULL},
+    {"_savepoint", (PyCFunction)(void (*)(void))conn_savepoint, METH_FASTCALL, NULL},
+    {"_set_sql_controls", (PyCFunction)conn_set_sql_controls, METH_O, NULL},
+    {"_set_txn_options", (PyCFunction)conn_set_txn_options, METH_O, NULL},
     {"_savepoint_commit", (PyCFunction)conn_savepoint_commit, METH_O, NULL},
     {"_savepoint_rollback", (PyCFunction)conn_savepoint_rollback, METH_O, NULL},
     {"_hook_add", (PyCFunction)conn_hook_add, METH_O, NULL},
@@ -855,6 +929,10 @@ static PyGetSetDef conn_getset[] = {
      PyDoc_STR("Protocol round trips since the session opened."), NULL},
     {"transaction_status", (getter)conn_get_txn_status, NULL,
      PyDoc_STR("libpq's transaction status: I, T, E, A or U."), NULL},
+    {"sql_controls", (getter)conn_get_sql_controls, NULL,
+     PyDoc_STR("True in the SQL control mode (_set_sql_controls)."), NULL},
+    {"txn_options", (getter)conn_get_txn_options, NULL,
+     PyDoc_STR("The modes of manual mode's implicit BEGIN (_set_txn_options)."), NULL},
     {"atomic_depth", (getter)conn_get_atomic_depth, NULL,
      PyDoc_STR("The number of active atomic blocks."), NULL},
     {NULL, NULL, NULL, NULL, NULL},

@@ -136,8 +136,13 @@ static void by_engine(const char *const *sql, int n, run *out)
     pga_conn *c = engine_connect(0);
     for (int i = 0; c != NULL && i < n; i++) {
         answer *a = &out->a[i];
-        pga_result *res = NULL;
+        pga_result *res = NULL, *next;
         int rc = pga_query(c, sql[i], NULL, &res);
+        /* PQexec keeps a script's last result; compare with that one. */
+        while (rc == PGA_OK && (next = pga_conn_take_result(c)) != NULL) {
+            pga_result_free(res);
+            res = next;
+        }
         if (rc == PGA_OK) {
             a->kind = 1;
             copy(a->tag, sizeof(a->tag), pga_result_status(res));
@@ -592,4 +597,63 @@ TEST(sql_controls_late_transaction_options)
     ASSERT_EQ_STR("read committed", pga_result_text(res, 0, 0, NULL));
     pga_result_free(res);
     pga_conn_free(c);
+}
+
+/* Savepoints by name from C (Django's _savepoint(sid), SQLAlchemy's
+ * do_savepoint hooks): ^nothing is sent by these calls; ^a savepoint
+ * survives a ROLLBACK TO it; ^releasing one ends every newer one; ^a
+ * repeated name refers to the newest. */
+TEST(named_savepoints_deferred)
+{
+    pga_conn *c = test_connect();
+    const char *made = NULL;
+    char longname[PGA_NAME_MAX + 2];
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(0, reset_table());
+    /* ^Outside a transaction they do nothing. */
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint(c, "x", &made));
+    ASSERT(made == NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint_release(c, "x"));
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_autocommit(c, 0));
+    uint64_t before = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint(c, "s1_x1", &made));
+    ASSERT_EQ_STR("s1_x1", made);
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint(c, NULL, &made));
+    ASSERT(made != NULL && strncmp(made, "pga_s", 5) == 0);
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint_release(c, made));
+    ASSERT_EQ_INT(before, pga_conn_round_trips(c));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO sc_t VALUES (1)", NULL, NULL));
+    ASSERT_EQ_INT(before + 1, pga_conn_round_trips(c));
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint(c, "a\"b; DROP TABLE sc_t; --", NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO sc_t VALUES (2)", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint(c, "s1_x1", NULL));          /* shadows */
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO sc_t VALUES (3)", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint_rollback(c, "s1_x1"));      /* the newer: undoes 3 */
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint_rollback(c, "s1_x1"));      /* it survived */
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint_release(c, "s1_x1"));
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint_rollback(c, "a\"b; DROP TABLE sc_t; --"));  /* undoes 2 */
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint_release(c, "s1_x1"));       /* the older one now */
+    ASSERT_EQ_INT(PGA_ESAVEPOINT, pga_savepoint_release(c, "a\"b; DROP TABLE sc_t; --"));
+    ASSERT_EQ_INT(PGA_ESAVEPOINT, pga_savepoint_rollback(c, "nope"));
+    ASSERT_EQ_INT(PGA_EMISUSE, pga_savepoint(c, "", NULL));
+    memset(longname, 'n', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    ASSERT_EQ_INT(PGA_EMISUSE, pga_savepoint(c, longname, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO sc_t VALUES (4)", NULL, NULL));
+    /* ^25P02 in a failed transaction, answered without a round trip */
+    ASSERT_EQ_INT(PGA_ESERVER, pga_query(c, "SELECT 1/0", NULL, NULL));
+    before = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(PGA_ESERVER, pga_savepoint(c, "late", NULL));
+    ASSERT_EQ_STR("25P02", pga_conn_sqlstate(c));
+    ASSERT_EQ_INT(before, pga_conn_round_trips(c));
+    ASSERT_EQ_INT(PGA_EROLLEDBACK, pga_commit(c));
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint(c, "s2", NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO sc_t VALUES (1)", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint(c, "s3", NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO sc_t VALUES (5)", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint_release(c, "s2"));          /* ends s3 too */
+    ASSERT_EQ_INT(PGA_ESAVEPOINT, pga_savepoint_rollback(c, "s3"));
+    ASSERT_EQ_INT(PGA_OK, pga_commit(c));
+    pga_conn_free(c);
+    ASSERT_EQ_INT(6, test_scalar_int("SELECT sum(id) FROM sc_t"));
 }
