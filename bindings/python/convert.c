@@ -179,6 +179,108 @@ utc_offset_of(PyObject *dt, int *aware, int *offset)
 
 static int add_value(pgapy_state *st, pga_params *p, PyObject *v, int depth);
 
+/* An EPARAM DataError with our words. */
+static int
+param_refused(pgapy_state *st, PyObject *message)
+{
+    PyObject *info;
+
+    if (message == NULL) {
+        return -1;
+    }
+    info = Py_BuildValue("{s:O}", "message", message);
+    Py_DECREF(message);
+    if (info != NULL) {
+        pgapy_raise_condition(st, "EPARAM", info);
+        Py_DECREF(info);
+    }
+    return -1;
+}
+
+/* An infinity read from PostgreSQL (pgatomic._values), still date.max or
+ * date.min: its sign, else 0 (changed into an ordinary value). */
+static int
+infinity_sign(PyObject *v, int dated)
+{
+    int y = PyDateTime_GET_YEAR(v), m = PyDateTime_GET_MONTH(v), d = PyDateTime_GET_DAY(v);
+
+    if (y == 9999 && m == 12 && d == 31
+        && (!dated || (PyDateTime_DATE_GET_HOUR(v) == 23 && PyDateTime_DATE_GET_MINUTE(v) == 59
+                       && PyDateTime_DATE_GET_SECOND(v) == 59
+                       && PyDateTime_DATE_GET_MICROSECOND(v) == 999999))) {
+        return 1;
+    }
+    if (y == 1 && m == 1 && d == 1
+        && (!dated || (PyDateTime_DATE_GET_HOUR(v) == 0 && PyDateTime_DATE_GET_MINUTE(v) == 0
+                       && PyDateTime_DATE_GET_SECOND(v) == 0
+                       && PyDateTime_DATE_GET_MICROSECOND(v) == 0))) {
+        return -1;
+    }
+    return 0;
+}
+
+/* An aware time: timetz needs a fixed offset, which a zone whose offset
+ * depends on the date (Europe/Paris) does not have without a date; psycopg
+ * refuses those too, rather than guess. */
+static int
+add_timetz(pgapy_state *st, pga_params *p, PyObject *v)
+{
+    PyObject *delta = PyObject_CallMethod(v, "utcoffset", NULL);
+    int rc;
+
+    if (delta == NULL) {
+        return -1;
+    }
+    if (delta == Py_None) {
+        Py_DECREF(delta);
+        return param_refused(st, PyUnicode_FromFormat(
+            "the time zone %R of a time has no fixed offset without a date: "
+            "pass a datetime, or a time with a fixed-offset timezone",
+            PyDateTime_TIME_GET_TZINFO(v)));
+    }
+    if (!PyDelta_Check(delta)) {
+        Py_DECREF(delta);
+        PyErr_SetString(PyExc_TypeError, "utcoffset() must return a timedelta");
+        return -1;
+    }
+    if (PyDateTime_DELTA_GET_MICROSECONDS(delta) != 0) {
+        Py_DECREF(delta);
+        return param_refused(st, PyUnicode_FromString(
+            "a time's UTC offset has a fraction of a second, which PostgreSQL cannot hold"));
+    }
+    rc = pga_params_add_timetz(p, PyDateTime_TIME_GET_HOUR(v), PyDateTime_TIME_GET_MINUTE(v),
+                               PyDateTime_TIME_GET_SECOND(v),
+                               PyDateTime_TIME_GET_MICROSECOND(v),
+                               PyDateTime_DELTA_GET_DAYS(delta) * 86400
+                               + PyDateTime_DELTA_GET_SECONDS(delta));
+    Py_DECREF(delta);
+    return rc == PGA_OK ? 0 : param_failed(st, p, rc);
+}
+
+/* An Interval goes back as the three fields it was read with. */
+static int
+add_exact_interval(pgapy_state *st, pga_params *p, PyObject *v)
+{
+    static const char *const names[3] = {"months", "interval_days", "interval_microseconds"};
+    long long part[3];
+    int rc;
+
+    for (int i = 0; i < 3; i++) {
+        PyObject *o = PyObject_GetAttrString(v, names[i]);
+
+        if (o == NULL) {
+            return -1;
+        }
+        part[i] = PyLong_AsLongLong(o);
+        Py_DECREF(o);
+        if (part[i] == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    rc = pga_params_add_interval_months(p, part[0], part[1], part[2]);
+    return rc == PGA_OK ? 0 : param_failed(st, p, rc);
+}
+
 static int
 add_sequence(pgapy_state *st, pga_params *p, PyObject *v, int depth)
 {
@@ -282,6 +384,15 @@ add_value(pgapy_state *st, pga_params *p, PyObject *v, int depth)
         rc = pga_params_add_bytea(p, view.buf, (size_t)view.len);
         PyBuffer_Release(&view);
     }
+    else if (PyObject_TypeCheck(v, (PyTypeObject *)st->InfiniteDatetime)
+             && (r = infinity_sign(v, 1)) != 0) {
+        rc = pga_params_add_infinity(p, PyDateTime_DATE_GET_TZINFO(v) != Py_None
+                                            ? PGA_T_TIMESTAMPTZ : PGA_T_TIMESTAMP, r);
+    }
+    else if (PyObject_TypeCheck(v, (PyTypeObject *)st->InfiniteDate)
+             && (r = infinity_sign(v, 0)) != 0) {
+        rc = pga_params_add_infinity(p, PGA_T_DATE, r);
+    }
     else if (PyDateTime_Check(v)) {
         int aware, offset;
 
@@ -328,21 +439,15 @@ add_value(pgapy_state *st, pga_params *p, PyObject *v, int depth)
     }
     else if (PyTime_Check(v)) {
         if (PyDateTime_TIME_GET_TZINFO(v) != Py_None) {
-            /* An aware time has no fixed offset without a date; its ISO text
-             * lets the server read it as timetz. */
-            PyObject *text = PyObject_CallMethod(v, "isoformat", NULL);
-
-            if (text == NULL) {
-                return -1;
-            }
-            r = add_text_object(st, p, text);
-            Py_DECREF(text);
-            return r;
+            return add_timetz(st, p, v);
         }
         rc = pga_params_add_time(p, PyDateTime_TIME_GET_HOUR(v),
                                  PyDateTime_TIME_GET_MINUTE(v),
                                  PyDateTime_TIME_GET_SECOND(v),
                                  PyDateTime_TIME_GET_MICROSECOND(v));
+    }
+    else if (PyObject_TypeCheck(v, (PyTypeObject *)st->Interval)) {
+        return add_exact_interval(st, p, v);
     }
     else if (PyDelta_Check(v)) {
         rc = pga_params_add_interval(p, PyDateTime_DELTA_GET_DAYS(v),
@@ -480,34 +585,21 @@ make_timezone(pgapy_state *st, int offset)
     return tz;
 }
 
-/* 'infinity' dates and timestamps map to the largest and smallest Python
- * values (date.max, datetime.min, ...): Python has no infinite date, and
- * failing the whole query over one value would be worse. */
+/* 'infinity' dates and timestamps read as the largest and smallest Python
+ * values (date.max, datetime.min, ...), marked so that writing one back
+ * sends infinity again (pgatomic._values says why). */
 static PyObject *
 infinite(pgapy_state *st, int kind, int sign)
 {
-    PyObject *type;
-    PyObject *value;
-
-    type = (kind == PGA_T_DATE) ? (PyObject *)PyDateTimeAPI->DateType
-                                : (PyObject *)PyDateTimeAPI->DateTimeType;
-    value = PyObject_GetAttrString(type, sign > 0 ? "max" : "min");
-    if (value != NULL && kind == PGA_T_TIMESTAMPTZ) {
-        PyObject *replace = PyObject_GetAttrString(value, "replace");
-        PyObject *args = PyTuple_New(0);
-        PyObject *kw = Py_BuildValue("{s:O}", "tzinfo", st->utc);
-        PyObject *aware = NULL;
-
-        if (replace != NULL && args != NULL && kw != NULL) {
-            aware = PyObject_Call(replace, args, kw);
-        }
-        Py_XDECREF(replace);
-        Py_XDECREF(args);
-        Py_XDECREF(kw);
-        Py_DECREF(value);
-        return aware;
+    if (kind == PGA_T_DATE) {
+        return sign > 0 ? PyObject_CallFunction(st->InfiniteDate, "iii", 9999, 12, 31)
+                        : PyObject_CallFunction(st->InfiniteDate, "iii", 1, 1, 1);
     }
-    return value;
+    return sign > 0
+        ? PyObject_CallFunction(st->InfiniteDatetime, "iiiiiiiO", 9999, 12, 31, 23, 59, 59,
+                                999999, kind == PGA_T_TIMESTAMPTZ ? st->utc : Py_None)
+        : PyObject_CallFunction(st->InfiniteDatetime, "iiiiiiiO", 1, 1, 1, 0, 0, 0, 0,
+                                kind == PGA_T_TIMESTAMPTZ ? st->utc : Py_None);
 }
 
 static PyObject *decode_scalar_raw(pgapy_state *st, int kind, const char *text, size_t len);
@@ -603,6 +695,17 @@ decode_scalar_raw(pgapy_state *st, int kind, const char *text, size_t len)
         return PyDate_FromDate(v.year, v.month, v.day);
     case PGA_T_TIME:
         return PyTime_FromTime(v.hour, v.minute, v.second, v.microsecond);
+    case PGA_T_TIMETZ: {
+        PyObject *tz = make_timezone(st, v.utc_offset);
+
+        if (tz == NULL) {
+            return NULL;
+        }
+        r = PyDateTimeAPI->Time_FromTime(v.hour, v.minute, v.second, v.microsecond, tz,
+                                         PyDateTimeAPI->TimeType);
+        Py_DECREF(tz);
+        return r;
+    }
     case PGA_T_TIMESTAMP:
         if (v.infinity) {
             return infinite(st, kind, v.infinity);
@@ -628,6 +731,16 @@ decode_scalar_raw(pgapy_state *st, int kind, const char *text, size_t len)
     case PGA_T_INTERVAL: {
         /* Normalise into timedelta's ranges before the int casts. */
         int64_t days = v.days, secs = v.seconds, us = v.microseconds;
+
+        int64_t time_us = v.seconds * 1000000 + v.microseconds;
+
+        if (v.months != 0 || time_us < 0 || time_us >= INT64_C(86400000000)) {
+            /* Fields a timedelta would merge (the core folds months in as
+             * 30 days): pgatomic.Interval keeps them for the way back. */
+            return PyObject_CallFunction(st->Interval, "LLL", (long long)v.months,
+                                         (long long)(v.days - 30 * v.months),
+                                         (long long)time_us);
+        }
 
         secs += us / 1000000;
         us %= 1000000;

@@ -222,11 +222,16 @@ module_exec(PyObject *module)
     st->core_error = import_attr("pgatomic.errors", "_core_error");
     st->Error = import_attr("pgatomic.errors", "Error");
     st->Json = import_attr("pgatomic._json", "Json");
+    st->InfiniteDate = import_attr("pgatomic._values", "InfiniteDate");
+    st->InfiniteDatetime = import_attr("pgatomic._values", "InfiniteDatetime");
+    st->Interval = import_attr("pgatomic._values", "Interval");
     st->Decimal = import_attr("decimal", "Decimal");
     st->UUID = import_attr("uuid", "UUID");
     st->json_loads = import_attr("json", "loads");
     st->json_dumps = import_attr("json", "dumps");
     if (st->core_error == NULL || st->Error == NULL || st->Json == NULL
+        || st->InfiniteDate == NULL || st->InfiniteDatetime == NULL
+        || st->Interval == NULL
         || st->Decimal == NULL || st->UUID == NULL || st->json_loads == NULL
         || st->json_dumps == NULL) {
         return -1;
@@ -279,6 +284,9 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->json_loads);
     Py_VISIT(st->json_dumps);
     Py_VISIT(st->Json);
+    Py_VISIT(st->InfiniteDate);
+    Py_VISIT(st->InfiniteDatetime);
+    Py_VISIT(st->Interval);
     Py_VISIT(st->utc);
     return 0;
 }
@@ -297,6 +305,9 @@ module_clear(PyObject *module)
     Py_CLEAR(st->json_loads);
     Py_CLEAR(st->json_dumps);
     Py_CLEAR(st->Json);
+    Py_CLEAR(st->InfiniteDate);
+    Py_CLEAR(st->InfiniteDatetime);
+    Py_CLEAR(st->Interval);
     Py_CLEAR(st->utc);
     return 0;
 }

@@ -47,6 +47,10 @@ typedef struct {
     PyObject *json_loads;        /* json.loads */
     PyObject *json_dumps;        /* json.dumps */
     PyObject *Json;              /* pgatomic._json.Json */
+    /* pgatomic._values: values that remember what PostgreSQL sent */
+    PyObject *InfiniteDate;
+    PyObject *InfiniteDatetime;
+    PyObject *Interval;
     PyObject *utc;               /* datetime.timezone.utc */
 } pgapy_state;
 

@@ -363,6 +363,14 @@ PGA_EXTERN int pga_params_add_uuid(pga_params *p, const unsigned char bytes[16])
 PGA_EXTERN int pga_params_add_date(pga_params *p, int year, int month, int day);
 PGA_EXTERN int pga_params_add_time(pga_params *p, int hour, int minute, int second,
                                    int microsecond);
+/* A time with time zone: the time plus its offset east of UTC (a fixed
+ * offset: a zone whose offset depends on the date has none without one). */
+PGA_EXTERN int pga_params_add_timetz(pga_params *p, int hour, int minute, int second,
+                                     int microsecond, int utc_offset_seconds);
+/* PostgreSQL's 'infinity' (sign > 0) or '-infinity' (sign < 0) as a value of
+ * kind PGA_T_DATE, PGA_T_TIMESTAMP or PGA_T_TIMESTAMPTZ; ^other kinds are
+ * refused with PGA_EPARAM. */
+PGA_EXTERN int pga_params_add_infinity(pga_params *p, int kind, int sign);
 /* A timestamp without time zone. */
 PGA_EXTERN int pga_params_add_timestamp(pga_params *p, int year, int month, int day,
                                         int hour, int minute, int second,
@@ -374,6 +382,13 @@ PGA_EXTERN int pga_params_add_timestamptz(pga_params *p, int year, int month, in
 /* An interval of days, seconds and microseconds (any signs). */
 PGA_EXTERN int pga_params_add_interval(pga_params *p, int64_t days, int64_t seconds,
                                        int64_t microseconds);
+/* An interval with a months part, as PostgreSQL keeps it: months, days and
+ * microseconds apart (any signs), so ^an interval decoded by
+ * pga_value_decode() and sent back with its months, days less the folded
+ * months, and time is the same interval ('1 mon' stays '1 mon', never
+ * '30 days'). */
+PGA_EXTERN int pga_params_add_interval_months(pga_params *p, int64_t months, int64_t days,
+                                              int64_t microseconds);
 /* Open an array; elements follow, nested arrays allowed.  ^An empty array
  * is sent untyped and takes its type from context. */
 PGA_EXTERN int pga_params_array_begin(pga_params *p);
@@ -841,7 +856,8 @@ enum pga_type_kind {
     PGA_T_INTERVAL,
     PGA_T_UUID,
     PGA_T_JSON,        /* json and jsonb: the JSON text */
-    PGA_T_ARRAY        /* any array: iterate with pga_array_* */
+    PGA_T_ARRAY,       /* any array: iterate with pga_array_* */
+    PGA_T_TIMETZ       /* time with time zone: the time and utc_offset */
 };
 
 /* The kind of a type OID; for arrays, *elem_oid (if not NULL) receives the
@@ -857,8 +873,8 @@ typedef struct pga_value {
     const char *s;             /* TEXT, NUMERIC, JSON: borrowed text */
     size_t len;                /* its length; BYTEA: decoded length */
     int year, month, day;      /* DATE, TIMESTAMP(TZ) */
-    int hour, minute, second, microsecond;   /* TIME, TIMESTAMP(TZ) */
-    int utc_offset;            /* TIMESTAMPTZ: seconds east of UTC */
+    int hour, minute, second, microsecond;   /* TIME(TZ), TIMESTAMP(TZ) */
+    int utc_offset;            /* TIMESTAMPTZ, TIMETZ: seconds east of UTC */
     int infinity;              /* DATE, TIMESTAMP(TZ): +1 'infinity', -1 '-infinity' */
     int64_t days, seconds, microseconds;     /* INTERVAL (months folded in as 30 days) */
     int64_t months;            /* INTERVAL: the months part, also folded into days */

@@ -21,6 +21,7 @@
 #define OID_FLOAT8 701u
 #define OID_DATE 1082u
 #define OID_TIME 1083u
+#define OID_TIMETZ 1266u
 #define OID_TIMESTAMP 1114u
 #define OID_TIMESTAMPTZ 1184u
 #define OID_INTERVAL 1186u
@@ -257,6 +258,8 @@ static unsigned array_oid_of(unsigned elem)
         return 1182u;
     case OID_TIME:
         return 1183u;
+    case OID_TIMETZ:
+        return 1270u;
     case OID_TIMESTAMP:
         return 1115u;
     case OID_TIMESTAMPTZ:
@@ -834,6 +837,64 @@ int pga_params_add_time(pga_params *p, int hour, int minute, int second, int mic
     return put_text(p, OID_TIME, OID_TIME, text, (size_t)n);
 }
 
+/* ", +HH:MM:SS" for an offset east of UTC in seconds, within a day. */
+static int format_offset(char *out, size_t cap, int offset)
+{
+    int off = offset < 0 ? -offset : offset;
+    return snprintf(out, cap, "%c%02d:%02d:%02d", offset < 0 ? '-' : '+', off / 3600,
+                    off / 60 % 60, off % 60);
+}
+
+static int check_offset(pga_params *p, int offset)
+{
+    if (offset <= -86400 || offset >= 86400) {
+        return fail(p, PGA_EPARAM, "UTC offset out of range");
+    }
+    return PGA_OK;
+}
+
+int pga_params_add_timetz(pga_params *p, int hour, int minute, int second, int microsecond,
+                          int utc_offset_seconds)
+{
+    char text[64];
+    if (p == NULL) {
+        return PGA_EMISUSE;
+    }
+    int rc = check_time(p, hour, minute, second, microsecond);
+    if (rc == PGA_OK) {
+        rc = check_offset(p, utc_offset_seconds);
+    }
+    if (rc != PGA_OK) {
+        return rc;
+    }
+    int n = format_time(text, sizeof text, hour, minute, second, microsecond);
+    n += format_offset(text + n, sizeof text - (size_t)n, utc_offset_seconds);
+    return put_text(p, OID_TIMETZ, OID_TIMETZ, text, (size_t)n);
+}
+
+int pga_params_add_infinity(pga_params *p, int kind, int sign)
+{
+    unsigned oid;
+    if (p == NULL) {
+        return PGA_EMISUSE;
+    }
+    switch (kind) {
+    case PGA_T_DATE:
+        oid = OID_DATE;
+        break;
+    case PGA_T_TIMESTAMP:
+        oid = OID_TIMESTAMP;
+        break;
+    case PGA_T_TIMESTAMPTZ:
+        oid = OID_TIMESTAMPTZ;
+        break;
+    default:
+        return fail(p, PGA_EPARAM, "only dates and timestamps are infinite");
+    }
+    return sign < 0 ? put_text(p, oid, oid, "-infinity", 9)
+                    : put_text(p, oid, oid, "infinity", 8);
+}
+
 /* offset is NULL for a timestamp without time zone. */
 static int add_timestamp(pga_params *p, unsigned oid, int year, int month, int day,
                          int hour, int minute, int second, int microsecond,
@@ -851,16 +912,14 @@ static int add_timestamp(pga_params *p, unsigned oid, int year, int month, int d
     if (rc != PGA_OK) {
         return rc;
     }
-    if (offset != NULL && (*offset <= -86400 || *offset >= 86400)) {
-        return fail(p, PGA_EPARAM, "UTC offset out of range");
+    if (offset != NULL && check_offset(p, *offset) != PGA_OK) {
+        return PGA_EPARAM;
     }
     int n = format_date(text, sizeof text, year, month, day, &bc);
     text[n++] = ' ';
     n += format_time(text + n, sizeof text - (size_t)n, hour, minute, second, microsecond);
     if (offset != NULL) {
-        int off = *offset < 0 ? -*offset : *offset;
-        n += snprintf(text + n, sizeof text - (size_t)n, "%c%02d:%02d:%02d",
-                      *offset < 0 ? '-' : '+', off / 3600, off / 60 % 60, off % 60);
+        n += format_offset(text + n, sizeof text - (size_t)n, *offset);
     }
     if (bc) {
         n += snprintf(text + n, sizeof text - (size_t)n, " BC");
@@ -883,11 +942,42 @@ int pga_params_add_timestamptz(pga_params *p, int year, int month, int day, int 
                          microsecond, &utc_offset_seconds);
 }
 
+/* "[M mons ]D days +HH:MM:SS.ffffff", total being the time in
+ * microseconds.  Each part carries its own sign, so no part ever has to
+ * borrow from another, and pga_value_decode() reads it back. */
+static int put_interval(pga_params *p, int64_t months, int64_t days, int64_t total)
+{
+    char text[128];
+    uint64_t mag = total < 0 ? (uint64_t)(-total) : (uint64_t)total;
+    uint64_t usec = mag % 1000000u;
+    uint64_t secs = mag / 1000000u;
+    int n = 0;
+    if (months != 0) {
+        n = snprintf(text, sizeof text, "%lld mons ", (long long)months);
+    }
+    n += snprintf(text + n, sizeof text - (size_t)n, "%lld days %c%02llu:%02llu:%02llu.%06llu",
+                     (long long)days, total < 0 ? '-' : '+',
+                     (unsigned long long)(secs / 3600), (unsigned long long)(secs / 60 % 60),
+                     (unsigned long long)(secs % 60), (unsigned long long)usec);
+    return put_text(p, OID_INTERVAL, OID_INTERVAL, text, (size_t)n);
+}
+
+int pga_params_add_interval_months(pga_params *p, int64_t months, int64_t days,
+                                   int64_t microseconds)
+{
+    if (p == NULL) {
+        return PGA_EMISUSE;
+    }
+    if (microseconds == INT64_MIN) {
+        return fail(p, PGA_EPARAM, "interval out of range");
+    }
+    return put_interval(p, months, days, microseconds);
+}
+
 int pga_params_add_interval(pga_params *p, int64_t days, int64_t seconds,
                             int64_t microseconds)
 {
     const int64_t usec_per_sec = 1000000;
-    char text[96];
     if (p == NULL) {
         return PGA_EMISUSE;
     }
@@ -904,14 +994,7 @@ int pga_params_add_interval(pga_params *p, int64_t days, int64_t seconds,
         return fail(p, PGA_EPARAM, "interval out of range");
     }
     total += microseconds;
-    uint64_t mag = total < 0 ? (uint64_t)(-total) : (uint64_t)total;
-    uint64_t usec = mag % 1000000u;
-    uint64_t secs = mag / 1000000u;
-    int n = snprintf(text, sizeof text, "%lld days %c%02llu:%02llu:%02llu.%06llu",
-                     (long long)days, total < 0 ? '-' : '+',
-                     (unsigned long long)(secs / 3600), (unsigned long long)(secs / 60 % 60),
-                     (unsigned long long)(secs % 60), (unsigned long long)usec);
-    return put_text(p, OID_INTERVAL, OID_INTERVAL, text, (size_t)n);
+    return put_interval(p, 0, days, total);
 }
 
 /* ---- the view ----------------------------------------------------------- */

@@ -38,6 +38,9 @@ int pga_type_kind(unsigned oid, unsigned *elem_oid)
     case 1083:
         kind = PGA_T_TIME;
         break;
+    case 1266:
+        kind = PGA_T_TIMETZ;
+        break;
     case 1114:
         kind = PGA_T_TIMESTAMP;
         break;
@@ -75,8 +78,11 @@ int pga_type_kind(unsigned oid, unsigned *elem_oid)
     case 199: elem = 114; kind = PGA_T_ARRAY; break;
     case 3807: elem = 3802; kind = PGA_T_ARRAY; break;
     case 1028: elem = 26; kind = PGA_T_ARRAY; break;
+    case 1003: elem = 19; kind = PGA_T_ARRAY; break;
+    case 1002: elem = 18; kind = PGA_T_ARRAY; break;
+    case 1270: elem = 1266; kind = PGA_T_ARRAY; break;
     default:
-        /* text, varchar, bpchar, name, timetz and every type we do not
+        /* text, varchar, bpchar, name, "char" and every type we do not
          * know: their text form is the most faithful value we can give. */
         kind = PGA_T_TEXT;
         break;
@@ -283,10 +289,11 @@ static int read_infinity(const cursor *c, pga_value *out)
 
 static int decode_datetime(int kind, cursor *c, pga_value *out)
 {
-    if (kind != PGA_T_TIME && read_infinity(c, out)) {
+    int dated = kind != PGA_T_TIME && kind != PGA_T_TIMETZ;
+    if (dated && read_infinity(c, out)) {
         return 1;
     }
-    if (kind != PGA_T_TIME) {
+    if (dated) {
         if (!read_date(c, out)) {
             return 0;
         }
@@ -297,10 +304,10 @@ static int decode_datetime(int kind, cursor *c, pga_value *out)
     if (kind != PGA_T_DATE && !read_time(c, out)) {
         return 0;
     }
-    if (kind == PGA_T_TIMESTAMPTZ && !read_offset(c, out)) {
+    if ((kind == PGA_T_TIMESTAMPTZ || kind == PGA_T_TIMETZ) && !read_offset(c, out)) {
         return 0;
     }
-    if (kind != PGA_T_TIME && !read_era(c, out)) {
+    if (dated && !read_era(c, out)) {
         return 0;
     }
     return at_end(c);
@@ -661,6 +668,7 @@ int pga_value_decode(int kind, const char *text, size_t len, pga_value *out)
     }
     case PGA_T_DATE:
     case PGA_T_TIME:
+    case PGA_T_TIMETZ:
     case PGA_T_TIMESTAMP:
     case PGA_T_TIMESTAMPTZ:
         ok = decode_datetime(kind, &c, out);

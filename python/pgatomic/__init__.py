@@ -16,6 +16,7 @@ from ._connections import (
     connections,
 )
 from ._json import Json
+from ._values import InfiniteDate, InfiniteDatetime, Interval
 from .errors import (
     CheckViolation,
     CommitOutcomeUnknown,
@@ -67,7 +68,8 @@ __all__ = [
     "Atomic", "CheckViolation", "CommitOutcomeUnknown", "Connection",
     "ConnectionDoesNotExist", "DataError", "DatabaseError", "DeadlockDetected",
     "Diagnostic", "Error", "ExclusionViolation", "ForeignKeyViolation",
-    "IntegrityError", "InterfaceError", "InternalError", "Isolation", "Json",
+    "InfiniteDate", "InfiniteDatetime", "IntegrityError", "InterfaceError",
+    "InternalError", "Interval", "Isolation", "Json",
     "NotNullViolation", "NotSupportedError", "OperationalError",
     "ProgrammingError", "QueryCanceled", "Result", "SerializationFailure",
     "TransactionManagementError", "UniqueViolation", "Warning", "atomic",

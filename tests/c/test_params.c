@@ -843,3 +843,65 @@ TEST(params_values_are_copied_on_add)
     EXPECT_TEXT(p, 0, "abc");
     pga_params_free(p);
 }
+
+TEST(params_timetz_carries_its_offset)
+{
+    WITH_PARAMS(p);
+    OK(p, pga_params_add_timetz(p, 12, 34, 56, 500000, 9000));
+    EXPECT_TEXT(p, 1266, "12:34:56.500000+02:30:00");
+    OK(p, pga_params_add_timetz(p, 1, 2, 3, 0, -(3 * 3600 + 4 * 60 + 5)));
+    EXPECT_TEXT(p, 1266, "01:02:03.000000-03:04:05");
+    ASSERT_EQ_INT(PGA_EPARAM, pga_params_add_timetz(p, 1, 0, 0, 0, 86400));
+    ASSERT_EQ_INT(PGA_EPARAM, pga_params_add_timetz(p, 25, 0, 0, 0, 0));
+    OK(p, pga_params_array_begin(p));
+    OK(p, pga_params_add_timetz(p, 0, 0, 0, 0, 0));
+    OK(p, pga_params_array_end(p));
+    EXPECT_TEXT(p, 1270, "{00:00:00.000000+00:00:00}");
+    pga_params_free(p);
+}
+
+/* "^other kinds are refused with PGA_EPARAM" */
+TEST(params_infinity_for_dates_and_timestamps_only)
+{
+    WITH_PARAMS(p);
+    OK(p, pga_params_add_infinity(p, PGA_T_DATE, 1));
+    EXPECT_TEXT(p, 1082, "infinity");
+    OK(p, pga_params_add_infinity(p, PGA_T_TIMESTAMP, -1));
+    EXPECT_TEXT(p, 1114, "-infinity");
+    OK(p, pga_params_add_infinity(p, PGA_T_TIMESTAMPTZ, 1));
+    EXPECT_TEXT(p, 1184, "infinity");
+    ASSERT_EQ_INT(PGA_EPARAM, pga_params_add_infinity(p, PGA_T_TIME, 1));
+    ASSERT_EQ_INT(PGA_EPARAM, pga_params_add_infinity(p, PGA_T_INTERVAL, 1));
+    OK(p, pga_params_array_begin(p));
+    OK(p, pga_params_add_infinity(p, PGA_T_DATE, -1));
+    OK(p, pga_params_add_date(p, 2024, 2, 29));
+    OK(p, pga_params_array_end(p));
+    EXPECT_TEXT(p, 1182, "{-infinity,2024-02-29}");
+    pga_params_free(p);
+}
+
+/* "^an interval decoded by pga_value_decode() and sent back with its
+ * months, days less the folded months, and time is the same interval" */
+TEST(params_interval_months_round_trip)
+{
+    static const char *const texts[] = {
+        "1 mon", "1 year 2 mons 3 days 04:05:06.7", "-1 mons +1 day", "-3 years",
+        "11 mons 40 days", "1 day -00:00:01", "-00:00:01", "178000000 years",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        pga_value a, b;
+        WITH_PARAMS(p);
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        ASSERT_EQ_INT(PGA_OK, pga_value_decode(PGA_T_INTERVAL, texts[i], strlen(texts[i]), &a));
+        OK(p, pga_params_add_interval_months(p, a.months, a.days - 30 * a.months,
+                                             a.seconds * 1000000 + a.microseconds));
+        const char *sent = last_text(p);
+        ASSERT_EQ_INT(PGA_OK, pga_value_decode(PGA_T_INTERVAL, sent, strlen(sent), &b));
+        ASSERT_EQ_INT(a.months, b.months);
+        ASSERT_EQ_INT(a.days, b.days);
+        ASSERT_EQ_INT(a.seconds, b.seconds);
+        ASSERT_EQ_INT(a.microseconds, b.microseconds);
+        pga_params_free(p);
+    }
+}

@@ -56,7 +56,7 @@ TEST(value_type_kind_of_scalars)
         {16, PGA_T_BOOL},       {20, PGA_T_INT},         {21, PGA_T_INT},
         {23, PGA_T_INT},        {26, PGA_T_INT},         {700, PGA_T_FLOAT},
         {701, PGA_T_FLOAT},     {1700, PGA_T_NUMERIC},   {17, PGA_T_BYTEA},
-        {1082, PGA_T_DATE},     {1083, PGA_T_TIME},      {1266, PGA_T_TEXT},
+        {1082, PGA_T_DATE},     {1083, PGA_T_TIME},      {1266, PGA_T_TIMETZ},
         {1114, PGA_T_TIMESTAMP}, {1184, PGA_T_TIMESTAMPTZ}, {1186, PGA_T_INTERVAL},
         {2950, PGA_T_UUID},     {114, PGA_T_JSON},       {3802, PGA_T_JSON},
         {25, PGA_T_TEXT},       {1043, PGA_T_TEXT},      {1042, PGA_T_TEXT},
@@ -78,6 +78,7 @@ TEST(value_type_kind_of_arrays_gives_the_element)
         {1022, 701},  {1231, 1700}, {1009, 25},   {1015, 1043}, {1014, 1042},
         {1001, 17},   {1182, 1082}, {1183, 1083}, {1115, 1114}, {1185, 1184},
         {1187, 1186}, {2951, 2950}, {199, 114},   {3807, 3802}, {1028, 26},
+        {1003, 19},   {1002, 18},   {1270, 1266},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         unsigned elem = 0;
@@ -248,6 +249,23 @@ TEST(value_time_with_and_without_fraction)
     ASSERT_EQ_INT(PGA_EDECODE, decode(PGA_T_TIME, "04:05:06.", &v));
     ASSERT_EQ_INT(PGA_EDECODE, decode(PGA_T_TIME, "infinity", &v));
     ASSERT(prefixes_and_suffixes_refused(PGA_T_TIME, "04:05:06", 1));
+}
+
+TEST(value_timetz_has_its_offset)
+{
+    pga_value v;
+    memset(&v, 0, sizeof v);
+    ASSERT_EQ_INT(PGA_OK, decode(PGA_T_TIMETZ, "12:34:56.5+02:30", &v));
+    ASSERT_EQ_INT(12, v.hour);
+    ASSERT_EQ_INT(34, v.minute);
+    ASSERT_EQ_INT(56, v.second);
+    ASSERT_EQ_INT(500000, v.microsecond);
+    ASSERT_EQ_INT(9000, v.utc_offset);
+    ASSERT_EQ_INT(PGA_OK, decode(PGA_T_TIMETZ, "01:02:03-03:04:05", &v));
+    ASSERT_EQ_INT(-(3 * 3600 + 4 * 60 + 5), v.utc_offset);
+    ASSERT_EQ_INT(PGA_EDECODE, decode(PGA_T_TIMETZ, "12:00:00", &v));
+    ASSERT_EQ_INT(PGA_EDECODE, decode(PGA_T_TIMETZ, "infinity", &v));
+    ASSERT_EQ_INT(PGA_EDECODE, decode(PGA_T_TIMETZ, "12:00:00+02 BC", &v));
 }
 
 TEST(value_timestamp_and_timestamptz)

@@ -33,8 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2) {
         return 0;
     }
-    int kind = data[0] % (PGA_T_ARRAY + 1);
-    int elem_kind = data[1] % PGA_T_ARRAY;
+    /* PGA_T_TIMETZ is the last kind; an element is any kind but an array. */
+    int kind = data[0] % (PGA_T_TIMETZ + 1);
+    int elem_kind = data[1] % (PGA_T_TIMETZ + 1);
+    if (elem_kind == PGA_T_ARRAY) {
+        elem_kind = PGA_T_TIMETZ;
+    }
     /* An exact-size copy: any read past the end is caught by ASan. */
     size_t len = size - 2;
     char *text = malloc(len ? len : 1);
