@@ -26,7 +26,7 @@ guard(pgapy_Connection *self)
         pgapy_raise(self->state, self, PGA_ECLOSED, NULL);
         return -1;
     }
-    if (self->thread_ident == me) {
+    if (self->thread_ident == me || self->any_thread) {
         return 0;
     }
     info = Py_BuildValue("{s:k,s:k}", "owner_thread", self->thread_ident,
@@ -145,21 +145,32 @@ statement_start(pgapy_Connection *self, const char *sql, PyObject *params)
     return rc;
 }
 
+/* Take and free a finished statement's results; the rows the last one
+ * affected or returned (-1: none reported). */
+static long long
+drop_results(pgapy_Connection *self)
+{
+    pga_result *res;
+    long long count = -1;
+
+    while ((res = pga_conn_take_result(self->conn)) != NULL) {
+        count = (long long)pga_result_rowcount(res);
+        pga_result_free(res);
+    }
+    return count;
+}
+
 /* One statement, finish: raise, or (if want) build the Result. */
 static PyObject *
 statement_finish(pgapy_Connection *self, int rc, int want)
 {
-    pga_result *res;
-
     if (rc < 0) {
         return pgapy_raise(self->state, self, rc, NULL);
     }
     if (want) {
         return pgapy_result_take(self->state, self->conn);
     }
-    while ((res = pga_conn_take_result(self->conn)) != NULL) {
-        pga_result_free(res);
-    }
+    drop_results(self);
     Py_RETURN_NONE;
 }
 
@@ -169,6 +180,25 @@ run_statement(pgapy_Connection *self, const char *sql, PyObject *params, int wan
     int rc = statement_start(self, sql, params);
 
     return statement_finish(self, pgapy_drive(self, rc), want);
+}
+
+/* For cursor.c, which runs its statements through these very paths. */
+int
+pgapy_conn_guard(pgapy_Connection *self)
+{
+    return guard(self);
+}
+
+const char *
+pgapy_sql_text(pgapy_state *st, PyObject *sql)
+{
+    return sql_text(st, sql);
+}
+
+PyObject *
+pgapy_conn_run(pgapy_Connection *self, const char *sql, PyObject *params)
+{
+    return run_statement(self, sql, params, 1);
 }
 
 /* Finish of atomic exit, commit and rollback: hand the hooks over, then
@@ -270,54 +300,85 @@ in_transaction(pgapy_Connection *self)
     return pga_atomic_depth(self->conn) > 0 || !pga_conn_get_autocommit(self->conn);
 }
 
+/* The parameters of one item: the item itself, or what values makes of it. */
 static PyObject *
-executemany_loop(pgapy_Connection *self, const char *sql, PyObject *it)
+item_values(PyObject *item, pgapy_values_fn values, void *ctx)
 {
-    PyObject *params;
-
-    while ((params = PyIter_Next(it)) != NULL) {
-        PyObject *r = run_statement(self, sql, params, 0);
-
-        Py_DECREF(params);
-        if (r == NULL) {
-            return NULL;
-        }
-        Py_DECREF(r);
-    }
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
+    return values != NULL ? values(ctx, item) : Py_NewRef(item);
 }
 
-static PyObject *
-executemany_batch(pgapy_Connection *self, const char *sql, PyObject *it)
+/* Adds one statement's count to the total; -1 once any reports none. */
+static void
+add_rowcount(long long *total, long long count)
 {
-    PyObject *params, *etype = NULL, *evalue = NULL, *etb = NULL;
-    int rc;
+    if (count < 0 || *total < 0) {
+        *total = -1;
+    }
+    else {
+        *total += count;
+    }
+}
 
-    /* Nothing to run: no batch, so nothing owed by the block is sent. */
-    params = PyIter_Next(it);
-    if (params == NULL) {
-        if (PyErr_Occurred()) {
-            return NULL;
+static int
+executemany_loop(pgapy_Connection *self, const char *sql, PyObject *it,
+                 pgapy_values_fn values, void *ctx, long long *rowcount)
+{
+    PyObject *item;
+
+    *rowcount = 0;
+    while ((item = PyIter_Next(it)) != NULL) {
+        PyObject *params = item_values(item, values, ctx);
+        int rc;
+
+        Py_DECREF(item);
+        if (params == NULL) {
+            return -1;
         }
-        Py_RETURN_NONE;
+        rc = pgapy_drive(self, statement_start(self, sql, params));
+        Py_DECREF(params);
+        if (rc < 0) {
+            pgapy_raise(self->state, self, rc, NULL);
+            return -1;
+        }
+        add_rowcount(rowcount, drop_results(self));
+    }
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static int
+executemany_batch(pgapy_Connection *self, const char *sql, PyObject *it,
+                  pgapy_values_fn values, void *ctx, long long *rowcount)
+{
+    PyObject *item, *etype = NULL, *evalue = NULL, *etb = NULL;
+    int rc, n;
+
+    *rowcount = 0;
+    /* Nothing to run: no batch, so nothing owed by the block is sent. */
+    item = PyIter_Next(it);
+    if (item == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
     }
     rc = pga_batch_begin(self->conn);
     if (rc < 0) {
-        Py_DECREF(params);
-        return pgapy_raise(self->state, self, rc, NULL);
+        Py_DECREF(item);
+        pgapy_raise(self->state, self, rc, NULL);
+        return -1;
     }
     /* Statements go out as they are added; a bad item stops the adding
      * but what was added still runs (as it would have in a loop), so its
      * exception waits until the batch is done. */
     do {
-        if (pgapy_params_from_python(self->state, self->params, params) < 0) {
-            Py_DECREF(params);
+        PyObject *params = item_values(item, values, ctx);
+
+        Py_DECREF(item);
+        if (params == NULL) {
             break;
         }
+        rc = pgapy_params_from_python(self->state, self->params, params);
         Py_DECREF(params);
+        if (rc < 0) {
+            break;
+        }
         rc = pga_batch_add(self->conn, sql, self->params);
         if (rc == PGA_EPARAMCOUNT) {
             raise_param_count(self, sql);
@@ -327,45 +388,58 @@ executemany_batch(pgapy_Connection *self, const char *sql, PyObject *it)
             pgapy_raise(self->state, self, rc, NULL);
             break;
         }
-    } while ((params = PyIter_Next(it)) != NULL);
+    } while ((item = PyIter_Next(it)) != NULL);
     PyErr_Fetch(&etype, &evalue, &etb);
     rc = pgapy_drive(self, pga_batch_send(self->conn));
     if (rc == PGAPY_RAISED) {
         Py_XDECREF(etype);
         Py_XDECREF(evalue);
         Py_XDECREF(etb);
-        return NULL;
+        return -1;
+    }
+    /* The first statement that failed is the news; the ones after it
+     * report PGA_EBROKEN because of it. */
+    n = pga_batch_size(self->conn);
+    for (int i = 0; i < n; i++) {
+        pga_result *res = NULL;
+        int orc = pga_batch_outcome(self->conn, i, &res);
+
+        if (orc < 0) {
+            rc = orc;
+            break;
+        }
+        add_rowcount(rowcount, res != NULL ? (long long)pga_result_rowcount(res) : -1);
+        pga_result_free(res);
     }
     if (rc < 0) {
-        /* The first statement that failed is the news; the ones after it
-         * report PGA_EBROKEN because of it. */
-        int n = pga_batch_size(self->conn);
-
-        for (int i = 0; i < n; i++) {
-            int orc = pga_batch_outcome(self->conn, i, NULL);
-
-            if (orc < 0) {
-                rc = orc;
-                break;
-            }
-        }
         Py_XDECREF(etype);
         Py_XDECREF(evalue);
         Py_XDECREF(etb);
-        return pgapy_raise(self->state, self, rc, NULL);
+        pgapy_raise(self->state, self, rc, NULL);
+        return -1;
     }
     if (etype != NULL) {
         PyErr_Restore(etype, evalue, etb);
-        return NULL;
+        return -1;
     }
-    Py_RETURN_NONE;
+    return 0;
+}
+
+int
+pgapy_conn_run_many(pgapy_Connection *self, const char *sql, PyObject *it,
+                    pgapy_values_fn values, void *ctx, long long *rowcount)
+{
+    return in_transaction(self) ? executemany_batch(self, sql, it, values, ctx, rowcount)
+                                : executemany_loop(self, sql, it, values, ctx, rowcount);
 }
 
 static PyObject *
 conn_executemany(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
 {
     const char *sql;
-    PyObject *it, *r;
+    PyObject *it;
+    long long rowcount;
+    int rc;
 
     if (!check_nargs("_executemany", nargs, 2, 2) || guard(self) < 0) {
         return NULL;
@@ -378,10 +452,12 @@ conn_executemany(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs
     if (it == NULL) {
         return NULL;
     }
-    r = in_transaction(self) ? executemany_batch(self, sql, it)
-                             : executemany_loop(self, sql, it);
+    rc = pgapy_conn_run_many(self, sql, it, NULL, NULL, &rowcount);
     Py_DECREF(it);
-    return r;
+    if (rc < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 static PyObject *
@@ -756,6 +832,32 @@ conn_get_txn_status(pgapy_Connection *self, void *Py_UNUSED(closure))
     return PyUnicode_FromStringAndSize(&s, 1);
 }
 
+/* _any_thread: a DB-API connection may be used from any thread, one at a
+ * time, as connection pools hand it around (psycopg's rule); the others
+ * belong to the thread that made them, as Django's do. */
+static PyObject *
+conn_get_any_thread(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->any_thread);
+}
+
+static int
+conn_set_any_thread(pgapy_Connection *self, PyObject *value, void *Py_UNUSED(closure))
+{
+    int flag;
+
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete _any_thread");
+        return -1;
+    }
+    flag = PyObject_IsTrue(value);
+    if (flag < 0) {
+        return -1;
+    }
+    self->any_thread = flag;
+    return 0;
+}
+
 static PyObject *
 conn_get_sql_controls(pgapy_Connection *self, void *Py_UNUSED(closure))
 {
@@ -933,6 +1035,7 @@ static PyGetSetDef conn_getset[] = {
      PyDoc_STR("True in the SQL control mode (_set_sql_controls)."), NULL},
     {"txn_options", (getter)conn_get_txn_options, NULL,
      PyDoc_STR("The modes of manual mode's implicit BEGIN (_set_txn_options)."), NULL},
+    {"_any_thread", (getter)conn_get_any_thread, (setter)conn_set_any_thread, NULL, NULL},
     {"atomic_depth", (getter)conn_get_atomic_depth, NULL,
      PyDoc_STR("The number of active atomic blocks."), NULL},
     {NULL, NULL, NULL, NULL, NULL},

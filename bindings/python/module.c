@@ -5,6 +5,8 @@
 
 #include <limits.h>
 
+#include <libpq-fe.h>
+
 static pgapy_state *
 get_state(PyObject *module)
 {
@@ -79,6 +81,53 @@ sql_count_params(PyObject *Py_UNUSED(module), PyObject *sql)
         return NULL;
     }
     return PyLong_FromLong(pga_sql_count_params(text));
+}
+
+/* conninfo_parse(dsn) -> (dict, None) or (None, message): libpq's own
+ * reading of a connection string or URI, so pgatomic.dbapi.connect() can
+ * merge keywords into it as psycopg does. */
+static PyObject *
+conninfo_parse(PyObject *Py_UNUSED(module), PyObject *dsn)
+{
+    const char *text;
+    char *errmsg = NULL;
+    PQconninfoOption *opts;
+    PyObject *dict, *out;
+
+    if (!PyUnicode_Check(dsn)) {
+        PyErr_SetString(PyExc_TypeError, "dsn must be a str");
+        return NULL;
+    }
+    text = PyUnicode_AsUTF8(dsn);
+    if (text == NULL) {
+        return NULL;
+    }
+    opts = PQconninfoParse(text, &errmsg);
+    if (opts == NULL) {
+        out = Py_BuildValue("(Os)", Py_None, errmsg != NULL ? errmsg : "out of memory");
+        PQfreemem(errmsg);
+        return out;
+    }
+    dict = PyDict_New();
+    for (PQconninfoOption *o = opts; dict != NULL && o->keyword != NULL; o++) {
+        PyObject *v;
+
+        if (o->val == NULL) {
+            continue;
+        }
+        v = PyUnicode_DecodeUTF8(o->val, (Py_ssize_t)strlen(o->val), "surrogateescape");
+        if (v == NULL || PyDict_SetItemString(dict, o->keyword, v) < 0) {
+            Py_CLEAR(dict);
+        }
+        Py_XDECREF(v);
+    }
+    PQconninfoFree(opts);
+    if (dict == NULL) {
+        return NULL;
+    }
+    out = PyTuple_Pack(2, dict, Py_None);
+    Py_DECREF(dict);
+    return out;
 }
 
 /* The name of a SQLSTATE's kind, so pgatomic.errors.lookup() uses the
@@ -264,7 +313,8 @@ module_exec(PyObject *module)
         return -1;
     }
     if (pgapy_connection_setup_types(module, st) < 0
-        || pgapy_result_setup_types(module, st) < 0) {
+        || pgapy_result_setup_types(module, st) < 0
+        || pgapy_cursor_setup_types(module, st) < 0) {
         return -1;
     }
     return 0;
@@ -277,6 +327,8 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
 
     Py_VISIT(st->ConnectionType);
     Py_VISIT(st->ResultType);
+    Py_VISIT(st->CursorType);
+    Py_VISIT(st->ColumnType);
     Py_VISIT(st->core_error);
     Py_VISIT(st->Error);
     Py_VISIT(st->Decimal);
@@ -298,6 +350,8 @@ module_clear(PyObject *module)
 
     Py_CLEAR(st->ConnectionType);
     Py_CLEAR(st->ResultType);
+    Py_CLEAR(st->CursorType);
+    Py_CLEAR(st->ColumnType);
     Py_CLEAR(st->core_error);
     Py_CLEAR(st->Error);
     Py_CLEAR(st->Decimal);
@@ -327,6 +381,8 @@ static PyMethodDef module_methods[] = {
      PyDoc_STR("The kind the core picks for a SQLSTATE ('operational', 'unique_violation').")},
     {"sqlstate_table", sqlstate_table, METH_NOARGS,
      PyDoc_STR("Every SQLSTATE the core knows: (code, condition, base kind) tuples.")},
+    {"conninfo_parse", conninfo_parse, METH_O,
+     PyDoc_STR("conninfo_parse(dsn) -> (dict, None) or (None, libpq's message).")},
     {"sql_count_params", sql_count_params, METH_O,
      PyDoc_STR("The number of $n placeholders a statement uses.")},
     {"retryable", (PyCFunction)(void (*)(void))retryable, METH_FASTCALL,

@@ -38,6 +38,8 @@ pgapy_new_ref(PyObject *o)
 typedef struct {
     PyTypeObject *ConnectionType;
     PyTypeObject *ResultType;
+    PyTypeObject *CursorType;
+    PyTypeObject *ColumnType;    /* a struct sequence: PEP 249's description item */
     /* pgatomic.errors._core_error(condition, info) -> exception instance:
      * the wording and the class live in Python, not here. */
     PyObject *core_error;
@@ -60,6 +62,7 @@ typedef struct {
     pga_params *params;           /* reused by every statement */
     pgapy_state *state;           /* the type keeps the module alive */
     unsigned long thread_ident;   /* the creating thread: the only user */
+    int any_thread;               /* DB-API: pools hand it from thread to thread */
     PyObject *hooks;              /* runnable hook data, taken by Python */
     PyObject *last_error;         /* last server error raised here, or NULL */
     /* Held by cancel() (any thread) while the core reads the cancel key,
@@ -77,12 +80,52 @@ extern PyModuleDef pgapy_module_def;
 
 pgapy_state *pgapy_get_state_by_type(PyTypeObject *tp);
 
-/* connection.c / result.c */
+/* One column's type facts, kept by a Result for types and description. */
+typedef struct {
+    unsigned oid;
+    int typmod;
+    int size;
+} pgapy_coltype;
+
+/* connection.c / result.c / cursor.c */
 int pgapy_connection_setup_types(PyObject *module, pgapy_state *st);
 int pgapy_result_setup_types(PyObject *module, pgapy_state *st);
+int pgapy_cursor_setup_types(PyObject *module, pgapy_state *st);
 /* Take every result of the finished statement from conn: a Result on the
  * first, the others reached with its nextset() (psycopg's model). */
 PyObject *pgapy_result_take(pgapy_state *st, pga_conn *conn);
+
+/* connection.c: what a cursor needs of its connection. */
+/* The check every method opens with: open, and the owner's thread (unless
+ * any_thread).  0, or -1 with an exception set. */
+int pgapy_conn_guard(pgapy_Connection *self);
+/* The UTF-8 text of a query (a str without NUL), or NULL with an exception. */
+const char *pgapy_sql_text(pgapy_state *st, PyObject *sql);
+/* Run one statement with params (a sequence, or None: none, and the simple
+ * protocol); its Result, or NULL with the exception raised. */
+PyObject *pgapy_conn_run(pgapy_Connection *self, const char *sql, PyObject *params);
+/* values(ctx, item): the parameter sequence for one item of executemany
+ * (a new reference), or NULL with an exception set. */
+typedef PyObject *(*pgapy_values_fn)(void *ctx, PyObject *item);
+/* Run sql once per item of the iterator it (values NULL: each item is the
+ * sequence itself), in one round trip inside a transaction.  *rowcount
+ * receives the rows affected in all, or -1 when a statement reports none.
+ * 0, or -1 with the exception raised. */
+int pgapy_conn_run_many(pgapy_Connection *self, const char *sql, PyObject *it,
+                        pgapy_values_fn values, void *ctx, long long *rowcount);
+
+/* result.c: what a cursor reads of a Result (result is one). */
+int pgapy_result_has_rows(PyObject *result);        /* it has columns */
+long long pgapy_result_rowcount(PyObject *result);
+Py_ssize_t pgapy_result_rownumber(PyObject *result);
+PyObject *pgapy_result_status(PyObject *result);    /* borrowed: the command tag */
+PyObject *pgapy_result_fetchone(PyObject *result);  /* the next row or None */
+PyObject *pgapy_result_fetchmany(PyObject *result, Py_ssize_t size);
+PyObject *pgapy_result_fetchall(PyObject *result);
+int pgapy_result_nextset(PyObject *result);         /* 1 moved, 0 no other, -1 error */
+/* A tuple of Column items (name, type_code, display_size, internal_size,
+ * precision, scale, null_ok), or None when the statement has no columns. */
+PyObject *pgapy_result_description(pgapy_state *st, PyObject *result);
 
 /* convert.c */
 int pgapy_params_from_python(pgapy_state *st, pga_params *p, PyObject *seq);

@@ -16,6 +16,7 @@ typedef struct {
     Py_ssize_t pos;        /* fetchone()'s cursor into rows */
     PyObject *later;       /* the next sets, as Results (list), or NULL */
     Py_ssize_t next_set;   /* nextset()'s cursor into later */
+    pgapy_coltype *types;  /* one per column (PyMem), for types and description */
 } pgapy_Result;
 
 /* ------------------------------------------------------------------------
@@ -43,8 +44,13 @@ result_from_core(pgapy_state *st, pga_result *res)
     self->pos = 0;
     self->later = NULL;
     self->next_set = 0;
+    self->types = PyMem_New(pgapy_coltype, ncols > 0 ? ncols : 1);
     PyObject_GC_Track(self);
     if (self->rows == NULL || self->columns == NULL || self->status == NULL) {
+        goto fail;
+    }
+    if (self->types == NULL) {
+        PyErr_NoMemory();
         goto fail;
     }
     kinds = PyMem_New(int, ncols > 0 ? ncols : 1);
@@ -61,8 +67,11 @@ result_from_core(pgapy_state *st, pga_result *res)
             goto fail;
         }
         PyList_SET_ITEM(self->columns, c, s);
+        self->types[c].oid = pga_result_coltype(res, c);
+        self->types[c].typmod = pga_result_coltypmod(res, c);
+        self->types[c].size = pga_result_colsize(res, c);
         elems[c] = 0;
-        kinds[c] = pga_type_kind(pga_result_coltype(res, c), &elems[c]);
+        kinds[c] = pga_type_kind(self->types[c].oid, &elems[c]);
     }
     for (int r = 0; r < nrows; r++) {
         PyObject *row = PyTuple_New(ncols);
@@ -152,6 +161,12 @@ result_nextset(pgapy_Result *self, PyObject *Py_UNUSED(unused))
     Py_SETREF(self->status, Py_NewRef(next->status));
     self->rowcount = next->rowcount;
     self->pos = 0;
+    {
+        /* The set moved here is never read through next again. */
+        pgapy_coltype *t = self->types;
+        self->types = next->types;
+        next->types = t;
+    }
     Py_RETURN_TRUE;
 }
 
@@ -246,6 +261,24 @@ result_get_rowcount(pgapy_Result *self, void *Py_UNUSED(closure))
 }
 
 static PyObject *
+result_get_types(pgapy_Result *self, void *Py_UNUSED(closure))
+{
+    Py_ssize_t n = PyList_GET_SIZE(self->columns);
+    PyObject *list = PyList_New(n);
+
+    for (Py_ssize_t c = 0; list != NULL && c < n; c++) {
+        PyObject *oid = PyLong_FromUnsignedLong(self->types[c].oid);
+
+        if (oid == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, c, oid);
+    }
+    return list;
+}
+
+static PyObject *
 result_repr(pgapy_Result *self)
 {
     return PyUnicode_FromFormat("<pgatomic.Result %R, %zd rows>", self->status,
@@ -284,6 +317,7 @@ result_dealloc(pgapy_Result *self)
 
     PyObject_GC_UnTrack(self);
     result_clear(self);
+    PyMem_Free(self->types);
     tp->tp_free(self);
     Py_DECREF(tp);
 }
@@ -294,6 +328,147 @@ result_new_forbidden(PyTypeObject *Py_UNUSED(type), PyObject *Py_UNUSED(args),
 {
     PyErr_SetString(PyExc_TypeError, "Result objects are made by Connection.execute()");
     return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * What a DB-API cursor reads (cursor.c): the same sets, rows and counts,
+ * without a Python-level call per row.
+ * ---------------------------------------------------------------------- */
+
+#define RESULT(o) ((pgapy_Result *)(o))
+
+int
+pgapy_result_has_rows(PyObject *result)
+{
+    return PyList_GET_SIZE(RESULT(result)->columns) > 0;
+}
+
+long long
+pgapy_result_rowcount(PyObject *result)
+{
+    return RESULT(result)->rowcount;
+}
+
+Py_ssize_t
+pgapy_result_rownumber(PyObject *result)
+{
+    return RESULT(result)->pos;
+}
+
+PyObject *
+pgapy_result_status(PyObject *result)
+{
+    return RESULT(result)->status;
+}
+
+PyObject *
+pgapy_result_fetchone(PyObject *result)
+{
+    return result_fetchone(RESULT(result), NULL);
+}
+
+PyObject *
+pgapy_result_fetchall(PyObject *result)
+{
+    return result_fetchall(RESULT(result), NULL);
+}
+
+PyObject *
+pgapy_result_fetchmany(PyObject *result, Py_ssize_t size)
+{
+    pgapy_Result *self = RESULT(result);
+    Py_ssize_t n = PyList_GET_SIZE(self->rows);
+    Py_ssize_t end = size < 0 || size > n - self->pos ? n : self->pos + size;
+    PyObject *some = PyList_GetSlice(self->rows, self->pos, end);
+
+    if (some != NULL) {
+        self->pos = end;
+    }
+    return some;
+}
+
+int
+pgapy_result_nextset(PyObject *result)
+{
+    PyObject *r = result_nextset(RESULT(result), NULL);
+
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return r == Py_True;
+}
+
+/* psycopg's reading of a type modifier (psycopg/_column.py): the length of
+ * varchar(n) and char(n), the digits of numeric(p, s), the fractional
+ * digits of time, timestamp and interval. */
+enum {
+    OID_BPCHAR = 1042, OID_VARCHAR = 1043, OID_NUMERIC = 1700, OID_TIME = 1083,
+    OID_TIMETZ = 1266, OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184, OID_INTERVAL = 1186
+};
+
+static PyObject *
+int_or_none(int ok, long value)
+{
+    return ok ? PyLong_FromLong(value) : Py_NewRef(Py_None);
+}
+
+static PyObject *
+column_info(PyTypeObject *ColumnType, PyObject *name, const pgapy_coltype *t)
+{
+    PyObject *col = PyStructSequence_New(ColumnType);
+    int mod = t->typmod, numeric = t->oid == OID_NUMERIC;
+    int timelike = t->oid == OID_TIME || t->oid == OID_TIMETZ || t->oid == OID_TIMESTAMP
+                   || t->oid == OID_TIMESTAMPTZ || t->oid == OID_INTERVAL;
+    PyObject *items[7];
+
+    if (col == NULL) {
+        return NULL;
+    }
+    items[0] = Py_NewRef(name);
+    items[1] = PyLong_FromUnsignedLong(t->oid);
+    items[2] = int_or_none((t->oid == OID_VARCHAR || t->oid == OID_BPCHAR) && mod >= 4,
+                           (long)mod - 4);
+    items[3] = int_or_none(t->size >= 0, t->size);
+    items[4] = numeric ? int_or_none(mod >= 4, (long)((mod - 4) >> 16) & 0xFFFF)
+                       : int_or_none(timelike && mod >= 0, (long)mod & 0xFFFF);
+    items[5] = int_or_none(numeric && mod >= 4, (long)(mod - 4) & 0xFFFF);
+    items[6] = Py_NewRef(Py_None);     /* null_ok: the protocol does not say */
+    for (int i = 0; i < 7; i++) {
+        if (items[i] == NULL) {
+            for (int j = i; j < 7; j++) {
+                Py_XDECREF(items[j]);
+            }
+            Py_DECREF(col);
+            return NULL;
+        }
+        PyStructSequence_SetItem(col, i, items[i]);
+    }
+    return col;
+}
+
+PyObject *
+pgapy_result_description(pgapy_state *st, PyObject *result)
+{
+    pgapy_Result *self = RESULT(result);
+    Py_ssize_t n = PyList_GET_SIZE(self->columns);
+    PyObject *desc;
+
+    if (n == 0) {
+        Py_RETURN_NONE;
+    }
+    desc = PyTuple_New(n);
+    for (Py_ssize_t c = 0; desc != NULL && c < n; c++) {
+        PyObject *col = column_info(st->ColumnType, PyList_GET_ITEM(self->columns, c),
+                                    &self->types[c]);
+
+        if (col == NULL) {
+            Py_CLEAR(desc);
+            break;
+        }
+        PyTuple_SET_ITEM(desc, c, col);
+    }
+    return desc;
 }
 
 /* ------------------------------------------------------------------------
@@ -328,6 +503,8 @@ static PyMemberDef result_members[] = {
 static PyGetSetDef result_getset[] = {
     {"rowcount", (getter)result_get_rowcount, NULL,
      PyDoc_STR("Rows affected or returned, or -1."), NULL},
+    {"types", (getter)result_get_types, NULL,
+     PyDoc_STR("The columns' type OIDs, in column order."), NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -832,6 +832,13 @@ PGA_EXTERN int pga_result_ncols(const pga_result *res);
 PGA_EXTERN const char *pga_result_colname(const pga_result *res, int col);
 /* The column's type OID. */
 PGA_EXTERN unsigned pga_result_coltype(const pga_result *res, int col);
+/* The column's type modifier, as the server reports it: -1 when the type
+ * has none; else type-specific (varchar(n): n + 4; numeric(p, s):
+ * ((p << 16) | s) + 4; timestamp(p): p).  PEP 249's description reads it. */
+PGA_EXTERN int pga_result_coltypmod(const pga_result *res, int col);
+/* The size in bytes of the column's type on the server, or -1 when it
+ * varies (text, numeric, arrays...). */
+PGA_EXTERN int pga_result_colsize(const pga_result *res, int col);
 /* The command tag, e.g. "INSERT 0 1". */
 PGA_EXTERN const char *pga_result_status(const pga_result *res);
 /* Rows affected or returned, or -1 when the command reports none. */

@@ -65,6 +65,16 @@ unsigned pga_result_coltype(const pga_result *res, int col)
     return (unsigned)PQftype(res->pg, col);
 }
 
+int pga_result_coltypmod(const pga_result *res, int col)
+{
+    return PQfmod(res->pg, col);
+}
+
+int pga_result_colsize(const pga_result *res, int col)
+{
+    return PQfsize(res->pg, col);
+}
+
 const char *pga_result_status(const pga_result *res)
 {
     return res->tag != NULL ? res->tag : PQcmdStatus(res->pg);

@@ -60,10 +60,6 @@ from .transaction import (
     set_rollback,
 )
 
-apilevel = "2.0"
-threadsafety = 1          # threads may share the module, not connections
-paramstyle = "numeric"    # PostgreSQL's own $1, $2, ...
-
 __all__ = [
     "Atomic", "CheckViolation", "CommitOutcomeUnknown", "Connection",
     "ConnectionDoesNotExist", "DataError", "DatabaseError", "DeadlockDetected",

@@ -281,6 +281,11 @@ _CONDITIONS: Dict[str, Tuple[Type[BaseException], str]] = {
     "EADAPT": (ProgrammingError, "cannot adapt type '{type}'"),
     "ESQLNUL": (DataError, "the query contains a NUL (0x00) byte"),
     "ETEXTENCODE": (DataError, "a str parameter cannot be sent as UTF-8: {message}"),
+    # The DB-API cursor's (pgatomic.dbapi), worded as psycopg words them.
+    "ECURSORCLOSED": (InterfaceError, "the cursor is closed"),
+    "ENORESULT": (ProgrammingError, "the last operation didn't produce a result"),
+    "EPLACEHOLDER": (ProgrammingError, "{message}"),
+    "EPARAMMISSING": (ProgrammingError, "query parameter missing: {name}"),
 }
 
 

@@ -107,3 +107,27 @@ TEST(script_first_result_from_blocking_query)
     ASSERT(pga_conn_take_result(c) == NULL);
     pga_conn_free(c);
 }
+
+/* pga_result_coltypmod(): "-1 when the type has none; else type-specific";
+ * pga_result_colsize(): "-1 when it varies". */
+TEST(result_reports_type_modifiers_and_sizes)
+{
+    pga_conn *c = test_connect();
+    pga_result *r;
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, run(c, "SELECT 1::int4, 'x'::varchar(10), 1.5::numeric(7, 2),"
+                                 " now()::timestamp(3), 'y'::text"));
+    r = pga_conn_take_result(c);
+    ASSERT(r != NULL);
+    ASSERT_EQ_INT(23, pga_result_coltype(r, 0));
+    ASSERT_EQ_INT(-1, pga_result_coltypmod(r, 0));
+    ASSERT_EQ_INT(4, pga_result_colsize(r, 0));
+    ASSERT_EQ_INT(10 + 4, pga_result_coltypmod(r, 1));
+    ASSERT_EQ_INT(-1, pga_result_colsize(r, 1));
+    ASSERT_EQ_INT(((7 << 16) | 2) + 4, pga_result_coltypmod(r, 2));
+    ASSERT_EQ_INT(3, pga_result_coltypmod(r, 3));
+    ASSERT_EQ_INT(8, pga_result_colsize(r, 3));
+    ASSERT_EQ_INT(-1, pga_result_coltypmod(r, 4));
+    pga_result_free(r);
+    pga_conn_free(c);
+}

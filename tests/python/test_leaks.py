@@ -107,3 +107,54 @@ def test_rss_measure_sees_a_real_leak():
         hold[k] = 1
     assert (rss_bytes() - before) / 2**20 > 15
     del hold
+
+
+def cursor_round(db, cur, i):
+    """The DB-API cursor's allocating paths: placeholder rewrites, named
+    values, description, fetches, scripts, a pipelined executemany, errors."""
+    kind = i % 10
+    if kind == 1:
+        try:
+            cur.execute("SELECT %s, %(a)s", (1,))
+        except pgatomic.ProgrammingError:
+            pass
+    elif kind == 2:
+        try:
+            cur.execute("SELECT 1/%s", (0,))
+        except pgatomic.DataError:
+            db.rollback()
+    elif kind == 3:
+        cur.execute("SELECT 1 AS a; SELECT 2 AS b")
+        cur.fetchall()
+        cur.nextset()
+        cur.description
+    elif kind == 4:
+        cur.executemany("SELECT %(v)s::int", [{"v": n} for n in range(5)])
+        db.commit()
+    else:
+        cur.execute("SELECT %(i)s::int AS i, %(t)s AS t, $$%%$$", {"i": i, "t": "x"})
+        assert cur.description[0].name == "i"
+        assert cur.fetchone()[0] == i
+        cur.fetchmany(2)
+
+
+def test_many_cursor_statements_keep_rss_flat(capsys):
+    from pgatomic import dbapi
+    n = max(BLOCKS // 5, 1000)
+    db = dbapi.connect(os.environ.get("DATABASE_URL") or None)
+    for i in range(WARMUP):
+        cursor_round(db, db.cursor(), i)
+    gc.collect()
+    before = rss_bytes()
+    t0 = time.monotonic()
+    for i in range(n):
+        cursor_round(db, db.cursor(), i)
+    elapsed = time.monotonic() - t0
+    gc.collect()
+    after = rss_bytes()
+    db.close()
+    growth = (after - before) / 2**20
+    with capsys.disabled():
+        print(f"\nleaks: {n} cursor statements in {elapsed:.1f} s; RSS growth "
+              f"{growth:+.2f} MiB (bound {BOUND_MIB} MiB)")
+    assert growth < BOUND_MIB

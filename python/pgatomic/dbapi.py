@@ -1,0 +1,216 @@
+"""``pgatomic.dbapi``: a PEP 249 (DB-API 2.0) driver on the pgatomic core.
+
+For the tools that speak PEP 249 (SQLAlchemy's ``postgresql+pgatomic``
+dialect, Django's backend, scripts written for psycopg)::
+
+    from pgatomic import dbapi
+    conn = dbapi.connect("postgresql:///app")          # or host=..., dbname=...
+    cur = conn.cursor()
+    cur.execute("INSERT INTO t (a, b) VALUES (%s, %s)", (1, "x"))
+    conn.commit()
+
+What differs from a plain DB-API driver is underneath: the transaction
+that the first statement opens rides on that statement's round trip (no
+BEGIN of its own), ``executemany()`` inside a transaction is one round
+trip, and a COMMIT the server answers with ROLLBACK raises instead of
+passing for success.
+
+Placeholders: psycopg's ``%s`` and ``%(name)s`` (``%%`` for a percent
+sign), rewritten into PostgreSQL's ``$1, $2, ...`` by the core and never
+interpolated; a query already written with ``$n`` is sent as it is.
+``paramstyle`` is "pyformat", which by PEP 249's convention (and
+psycopg's) also covers "format".  As with psycopg, a query run without
+parameters is sent exactly as written (no ``%`` processing).
+
+The cursor is a C type (no Python code runs per statement or per row);
+the connection is ``pgatomic.Connection`` with PEP 249's defaults (a new
+connection is not in autocommit), so ``pgatomic.atomic(using=conn)`` and
+``pgatomic.on_commit(..., using=conn)`` work on it too.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import re
+from typing import Any, Dict, FrozenSet, Iterable, Optional
+
+from . import _pgatomic
+from ._connections import Connection as _AtomicConnection
+from .errors import (
+    DatabaseError,
+    DataError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    Warning,
+)
+
+__all__ = [
+    "apilevel", "threadsafety", "paramstyle", "connect", "Connection", "Cursor",
+    "Column", "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
+    "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
+    "NotSupportedError", "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID", "Date",
+    "Time", "Timestamp", "DateFromTicks", "TimeFromTicks", "TimestampFromTicks",
+    "Binary",
+]
+
+apilevel = "2.0"
+# Threads may share the module, not a connection at the same time; a pool
+# may hand a connection from one thread to another.
+threadsafety = 1
+paramstyle = "pyformat"
+
+logger = logging.getLogger("pgatomic")
+
+Cursor = _pgatomic.Cursor
+Column = _pgatomic.Column
+
+
+class Connection(_AtomicConnection):
+    """A PEP 249 connection: ``cursor()``, ``commit()``, ``rollback()``,
+    ``close()`` and a settable ``autocommit`` (False when new)."""
+
+    __module__ = "pgatomic.dbapi"
+
+    def __init__(self, dsn: Optional[str] = None, *, autocommit: bool = False) -> None:
+        super().__init__(dsn)
+        # Connection pools (SQLAlchemy's, Django's) move a connection from
+        # thread to thread; psycopg allows that, so do we.
+        self._any_thread = True
+        if not autocommit:
+            self.set_autocommit(False)
+
+    def cursor(self) -> Cursor:
+        """A new cursor on this connection."""
+        return Cursor(self)
+
+    def execute(self, query: str, params: Any = None) -> Cursor:  # type: ignore[override]
+        """psycopg's shortcut: a new cursor, executed; returns the cursor."""
+        return Cursor(self).execute(query, params)
+
+    @property  # type: ignore[override]
+    def autocommit(self) -> bool:
+        """False: the first statement opens a transaction (BEGIN rides with
+        it) that commit() or rollback() ends.  True: each statement commits
+        on its own.  Changing it inside a transaction raises."""
+        return self.get_autocommit()
+
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        self.set_autocommit(bool(value))
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:  # type: ignore[override]
+        """psycopg's: commit on success, roll back on an exception (a failed
+        rollback is logged, never hides the exception), then close."""
+        if self.closed:
+            return
+        if exc_type is None:
+            self.commit()
+        else:
+            try:
+                self.rollback()
+            except Exception as e:
+                logger.warning("error ignored in rollback on %r: %s", self, e)
+        self.close()
+
+
+_CONNINFO_VALUE = re.compile(r"[\\']")
+
+
+def _quote(value: Any) -> str:
+    return "'" + _CONNINFO_VALUE.sub(lambda m: "\\" + m.group(0), str(value)) + "'"
+
+
+def make_conninfo(dsn: Optional[str] = None, **kwargs: Any) -> str:
+    """psycopg's ``make_conninfo``: a connection string (or URI) merged with
+    libpq keywords (``host=``, ``dbname=``, ``user=``, ...), the keywords
+    winning; a keyword set to None is left out."""
+    extra = {k: v for k, v in kwargs.items() if v is not None}
+    if not extra:
+        return dsn or ""
+    params: Dict[str, str] = {}
+    if dsn:
+        parsed, message = _pgatomic.conninfo_parse(dsn)
+        if parsed is None:
+            # libpq quotes the offending part, which may be a password.
+            raise ProgrammingError(
+                "the connection string cannot be parsed: "
+                + re.sub(r'"[^"]*"', '"..."', message or "").strip())
+        params.update(parsed)
+    params.update((k, str(v)) for k, v in extra.items())
+    return " ".join(f"{k}={_quote(v)}" for k, v in params.items())
+
+
+def connect(dsn: Optional[str] = None, *, autocommit: bool = False, **kwargs: Any) -> Connection:
+    """Open a connection.  ``dsn`` is a libpq connection string or URI
+    (None: libpq's defaults, the PG* variables); keywords are libpq's
+    (``host``, ``port``, ``dbname``, ``user``, ``password``, ...) and are
+    merged into it, as psycopg does."""
+    return Connection(make_conninfo(dsn, **kwargs) or None, autocommit=autocommit)
+
+
+# -- type objects and constructors (PEP 249) -----------------------------------
+
+class DBAPITypeObject:
+    """Compares equal to the type codes (OIDs) of ``Cursor.description``
+    that belong to it: ``description[0].type_code == NUMBER``."""
+
+    __module__ = "pgatomic.dbapi"
+
+    def __init__(self, name: str, type_codes: Iterable[int]) -> None:
+        self.name = name
+        self.values: FrozenSet[int] = frozenset(type_codes)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DBAPITypeObject):
+            return self is other
+        return other in self.values
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"<pgatomic.dbapi.{self.name}>"
+
+
+# PostgreSQL's built-in OIDs (pg_type.dat), grouped as psycopg groups them.
+STRING = DBAPITypeObject("STRING", (18, 19, 25, 1042, 1043))        # char name text bpchar varchar
+BINARY = DBAPITypeObject("BINARY", (17,))                            # bytea
+NUMBER = DBAPITypeObject("NUMBER", (20, 21, 23, 700, 701, 1700))     # int8 int2 int4 float4/8 numeric
+DATETIME = DBAPITypeObject("DATETIME", (1082, 1083, 1114, 1184, 1186, 1266))
+ROWID = DBAPITypeObject("ROWID", (26,))                              # oid
+
+Date = _dt.date
+Time = _dt.time
+Timestamp = _dt.datetime
+
+
+def TimestampFromTicks(ticks: float) -> _dt.datetime:
+    """The local time at ``ticks`` (seconds since the epoch), with its UTC
+    offset, so it is sent as timestamptz (psycopg's choice)."""
+    return _dt.datetime.fromtimestamp(ticks, _dt.timezone.utc).astimezone()
+
+
+def DateFromTicks(ticks: float) -> _dt.date:
+    return _dt.date.fromtimestamp(ticks)
+
+
+def TimeFromTicks(ticks: float) -> _dt.time:
+    return TimestampFromTicks(ticks).timetz()
+
+
+def Binary(data: Any) -> bytes:
+    """bytes travel as bytea."""
+    return bytes(data)
+
