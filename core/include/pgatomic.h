@@ -231,7 +231,9 @@ PGA_EXTERN int pga_conn_connect_start(pga_conn *conn, const char *conninfo);
 /* Open a session.  METHOD: pga_conn
  * BLOCKS: network; non-blocking twin: pga_conn_connect_start().
  * Returns PGA_OK or PGA_ECONN (pga_conn_errmsg() says why; ^it never shows
- * the password). */
+ * the password).  ^When the server refused the session (no such database,
+ * a wrong password, too many clients), pga_conn_sqlstate() gives its
+ * SQLSTATE (3D000, 28P01, 53300, ...) and pga_conn_error_kind() its kind. */
 PGA_EXTERN int pga_conn_connect(pga_conn *conn, const char *conninfo);
 
 /* End the session.  Inside atomic blocks the blocks stay on the stack:
@@ -356,6 +358,14 @@ PGA_EXTERN int pga_params_add_float64(pga_params *p, double value);
 PGA_EXTERN int pga_params_add_numeric(pga_params *p, const char *text, size_t len);
 PGA_EXTERN int pga_params_add_text(pga_params *p, const char *utf8, size_t len);
 PGA_EXTERN int pga_params_add_bytea(pga_params *p, const void *data, size_t len);
+/* Text that takes its type from where the parameter is used, as a quoted
+ * literal does (node-postgres's model for numbers, strings and dates): the
+ * server reads '5' as int4 in an int4 column and as numeric in a numeric
+ * one, so a value's type never depends on its magnitude.  ^Sent untyped at
+ * top level and inside arrays; ^an array whose elements are all untyped
+ * (or NULL) is sent untyped, and one with typed elements takes their type.
+ * The same checks as pga_params_add_text(). */
+PGA_EXTERN int pga_params_add_untyped(pga_params *p, const char *utf8, size_t len);
 /* JSON text, already serialized; sent as jsonb. */
 PGA_EXTERN int pga_params_add_json(pga_params *p, const char *utf8, size_t len);
 /* 16 raw bytes. */
@@ -379,6 +389,13 @@ PGA_EXTERN int pga_params_add_timestamp(pga_params *p, int year, int month, int 
 PGA_EXTERN int pga_params_add_timestamptz(pga_params *p, int year, int month, int day,
                                           int hour, int minute, int second,
                                           int microsecond, int utc_offset_seconds);
+/* A client's wall-clock time with its offset east of UTC, sent untyped
+ * and spelled as node-postgres spells a JS Date: ^a timestamptz column
+ * stores the instant, ^a timestamp column the wall-clock fields and ^a
+ * date column the day, whatever the server's TimeZone. */
+PGA_EXTERN int pga_params_add_local_timestamp(pga_params *p, int year, int month, int day,
+                                              int hour, int minute, int second,
+                                              int microsecond, int utc_offset_seconds);
 /* An interval of days, seconds and microseconds (any signs). */
 PGA_EXTERN int pga_params_add_interval(pga_params *p, int64_t days, int64_t seconds,
                                        int64_t microseconds);
@@ -816,6 +833,34 @@ PGA_EXTERN int pga_hook_add_at(pga_conn *conn, int depth, const pga_hook *hook);
  * hook that commits a transaction of its own makes new hooks ready.
  * BLOCKS: never */
 PGA_EXTERN int pga_hook_next(pga_conn *conn, pga_hook *out);
+
+/* ---------------------------------------------------------------------------
+ * Notifications (LISTEN / NOTIFY)
+ *
+ * What the server sends for a LISTEN is read along with results, and by
+ * pga_conn_probe() while idle, and kept, oldest first, until taken.
+ * ^At most PGA_NOTIFY_MAX wait on a connection: past that the oldest is
+ * dropped and counted, so one that nobody takes holds bounded memory.
+ * ^They outlive pga_conn_close() and are freed by pga_conn_free().
+ * ------------------------------------------------------------------------- */
+
+#define PGA_NOTIFY_MAX 10000
+
+typedef struct pga_notification {
+    const char *channel;   /* borrowed: valid until the next call on the connection */
+    const char *payload;   /* "" when NOTIFY gave none */
+    int pid;               /* process id of the notifying backend */
+} pga_notification;
+
+/* Take the oldest waiting notification: returns 1 and fills *out (if not
+ * NULL), or 0 when none waits.  It reads nothing from the socket: a caller
+ * that wants news while idle watches the socket and calls
+ * pga_conn_probe() when it turns readable.  BLOCKS: never */
+PGA_EXTERN int pga_notification_next(pga_conn *conn, pga_notification *out);
+
+/* How many notifications were dropped over the bound since the handle was
+ * made.  BLOCKS: never */
+PGA_EXTERN uint64_t pga_notifications_dropped(const pga_conn *conn);
 
 /* ---------------------------------------------------------------------------
  * Results

@@ -249,18 +249,67 @@ static void redact(char *msg, const char *conninfo)
     PQfreemem(err);
 }
 
+static int is_sqlstate_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+}
+
+/* libpq keeps no result for a refused connection, only its text, so the
+ * connect runs with verbose errors ("FATAL:  3D000: database ... does not
+ * exist" plus a LOCATION line).  Take the last such code out of msg into
+ * sqlstate, and delete every code and LOCATION line, which leaves libpq's
+ * usual wording. */
+static void take_connect_sqlstate(char *msg, char sqlstate[6])
+{
+    sqlstate[0] = '\0';
+    char *p = msg;
+    while ((p = strstr(p, ":  ")) != NULL) {
+        char *code = p + 3;
+        int n = 0;
+        while (n < 5 && is_sqlstate_char(code[n])) {
+            n++;
+        }
+        if (n == 5 && code[5] == ':' && code[6] == ' ') {
+            memcpy(sqlstate, code, 5);
+            sqlstate[5] = '\0';
+            memmove(code, code + 7, strlen(code + 7) + 1);
+        }
+        p = code;
+    }
+    while ((p = strstr(msg, "LOCATION:  ")) != NULL && (p == msg || p[-1] == '\n')) {
+        char *end = strchr(p, '\n');
+        if (end == NULL) {
+            *p = '\0';
+        }
+        else {
+            memmove(p, end + 1, strlen(end + 1) + 1);
+        }
+    }
+    size_t len = strlen(msg);
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' ')) {
+        msg[--len] = '\0';
+    }
+}
+
 static int connect_failed(pga_conn *conn)
 {
     char msg[PGA__MSG_MAX];
+    char sqlstate[6];
     copy_trimmed(msg, sizeof(msg),
                  conn->pg ? PQerrorMessage(conn->pg) : "could not allocate a connection");
+    take_connect_sqlstate(msg, sqlstate);
     redact(msg, conn->conninfo);
     if (conn->pg != NULL) {
         PQfinish(conn->pg);
         conn->pg = NULL;
     }
     conn->op = PGA__OP_NONE;
-    return pga__err_set(conn, PGA_ECONN, "%s", msg);
+    pga__err_set(conn, PGA_ECONN, "%s", msg);
+    if (sqlstate[0] != '\0') {
+        memcpy(conn->err.sqlstate, sqlstate, sizeof(sqlstate));
+        conn->err.kind = pga_sqlstate_kind(sqlstate);
+    }
+    return PGA_ECONN;
 }
 
 static void session_forget(pga_conn *conn)
@@ -344,6 +393,8 @@ int pga_conn_connect_start(pga_conn *conn, const char *conninfo)
         return connect_failed(conn);
     }
     PQsetNoticeReceiver(conn->pg, on_notice, conn);
+    /* Until the session is open: see take_connect_sqlstate(). */
+    PQsetErrorVerbosity(conn->pg, PQERRORS_VERBOSE);
     conn->op = PGA__OP_CONNECT;
     return PGA_OK;
 }
@@ -364,6 +415,7 @@ int pga__connect_step(pga_conn *conn)
     if (PQsetnonblocking(conn->pg, 1) != 0) {
         return connect_failed(conn);
     }
+    PQsetErrorVerbosity(conn->pg, PQERRORS_DEFAULT);
     conn->cancel = PQgetCancel(conn->pg);
     conn->op = PGA__OP_NONE;
     return PGA_OK;
@@ -399,6 +451,7 @@ void pga_conn_free(pga_conn *conn)
     }
     session_forget(conn);
     pga__hooks_destroy_all(conn);
+    pga__notify_free_all(conn);
     pga__err_free(&conn->err);
     pga__err_free(&conn->cause);
     free(conn->conninfo);
@@ -430,6 +483,7 @@ void pga__read_idle(pga_conn *conn)
         if (pga__poll(PQsocket(conn->pg), PGA_WANT_READ, 0) == 0 || !PQconsumeInput(conn->pg)) {
             break;
         }
+        pga__notify_collect(conn);
     }
 }
 

@@ -182,6 +182,12 @@ struct pga_conn {
     pga__ready_hook *ready;
     size_t ready_head, nready, ready_cap;
 
+    /* notifications (notify.c): a ring, oldest at notes_head */
+    PGnotify **notes;
+    size_t notes_head, nnotes, notes_cap;
+    uint64_t notes_dropped;
+    PGnotify *note_taken;  /* the one pga_notification_next() lent out */
+
     pga__error err;
     pga__error cause;     /* the error that broke the block */
     int has_cause;
@@ -278,6 +284,10 @@ void pga__hooks_settle_seq(pga_conn *conn, uint64_t seq_mark, int disposition);
 /* A block at depth > depth is gone: its hooks now belong to depth. */
 void pga__hooks_reparent(pga_conn *conn, int depth);
 void pga__hooks_destroy_all(pga_conn *conn);
+
+/* notify.c: move what libpq parsed into the bounded queue */
+void pga__notify_collect(pga_conn *conn);
+void pga__notify_free_all(pga_conn *conn);
 
 /* result.c */
 pga_result *pga__result_wrap(PGresult *res);

@@ -340,7 +340,9 @@ static int put_element(pga_params *p, unsigned elem, const char *s, size_t len)
         return rc;
     }
     char *out = p->buf + p->len;
-    if (!element_needs_quotes(s, len)) {
+    /* Untyped elements are always quoted, as node-postgres writes them, so
+     * an array stored whole in a text column reads the same. */
+    if (elem != OID_UNKNOWN && !element_needs_quotes(s, len)) {
         memcpy(out, s, len);
         out += len;
     }
@@ -734,6 +736,20 @@ int pga_params_add_text(pga_params *p, const char *utf8, size_t len)
     return put_text(p, OID_UNKNOWN, OID_TEXT, utf8 != NULL ? utf8 : "", len);
 }
 
+int pga_params_add_untyped(pga_params *p, const char *utf8, size_t len)
+{
+    if (p == NULL) {
+        return PGA_EMISUSE;
+    }
+    int rc = check_text(p, utf8, len);
+    if (rc != PGA_OK) {
+        return rc;
+    }
+    /* Unknown inside an array too: it then fits whatever type the other
+     * elements give the array, or leaves the whole array untyped. */
+    return put_text(p, OID_UNKNOWN, OID_UNKNOWN, utf8 != NULL ? utf8 : "", len);
+}
+
 int pga_params_add_json(pga_params *p, const char *utf8, size_t len)
 {
     if (p == NULL) {
@@ -895,7 +911,10 @@ int pga_params_add_infinity(pga_params *p, int kind, int sign)
                     : put_text(p, oid, oid, "infinity", 8);
 }
 
-/* offset is NULL for a timestamp without time zone. */
+/* offset is NULL for a timestamp without time zone.  An untyped one is
+ * spelled as node-postgres spells a Date ("2024-03-10T07:00:00.123+05:30"),
+ * so one stored whole in a text column reads the same; the server reads
+ * both spellings alike. */
 static int add_timestamp(pga_params *p, unsigned oid, int year, int month, int day,
                          int hour, int minute, int second, int microsecond,
                          const int *offset)
@@ -915,11 +934,25 @@ static int add_timestamp(pga_params *p, unsigned oid, int year, int month, int d
     if (offset != NULL && check_offset(p, *offset) != PGA_OK) {
         return PGA_EPARAM;
     }
+    int pg_style = oid == OID_UNKNOWN;
     int n = format_date(text, sizeof text, year, month, day, &bc);
-    text[n++] = ' ';
-    n += format_time(text + n, sizeof text - (size_t)n, hour, minute, second, microsecond);
+    text[n++] = pg_style ? 'T' : ' ';
+    if (pg_style && microsecond % 1000 == 0) {
+        n += snprintf(text + n, sizeof text - (size_t)n, "%02d:%02d:%02d.%03d", hour, minute,
+                      second, microsecond / 1000);
+    }
+    else {
+        n += format_time(text + n, sizeof text - (size_t)n, hour, minute, second, microsecond);
+    }
     if (offset != NULL) {
-        n += format_offset(text + n, sizeof text - (size_t)n, *offset);
+        if (pg_style && *offset % 60 == 0) {
+            int off = *offset < 0 ? -*offset : *offset;
+            n += snprintf(text + n, sizeof text - (size_t)n, "%c%02d:%02d", *offset < 0 ? '-' : '+',
+                          off / 3600, off / 60 % 60);
+        }
+        else {
+            n += format_offset(text + n, sizeof text - (size_t)n, *offset);
+        }
     }
     if (bc) {
         n += snprintf(text + n, sizeof text - (size_t)n, " BC");
@@ -972,6 +1005,14 @@ int pga_params_add_interval_months(pga_params *p, int64_t months, int64_t days,
         return fail(p, PGA_EPARAM, "interval out of range");
     }
     return put_interval(p, months, days, microseconds);
+}
+
+int pga_params_add_local_timestamp(pga_params *p, int year, int month, int day, int hour,
+                                   int minute, int second, int microsecond,
+                                   int utc_offset_seconds)
+{
+    return add_timestamp(p, OID_UNKNOWN, year, month, day, hour, minute, second,
+                         microsecond, &utc_offset_seconds);
 }
 
 int pga_params_add_interval(pga_params *p, int64_t days, int64_t seconds,

@@ -451,6 +451,7 @@ int pga_conn_step(pga_conn *conn, int ready)
             return pga__connect_step(conn);
         case PGA__OP_BATCH:
             rc = batch_step(conn, ready);
+            pga__notify_collect(conn);
             break;
         default:
             return PGA_OK;

@@ -905,3 +905,58 @@ TEST(params_interval_months_round_trip)
         pga_params_free(p);
     }
 }
+/* ^Sent untyped at top level and inside arrays; ^an array whose elements
+ * are all untyped (or NULL) is sent untyped, and one with typed elements
+ * takes their type. */
+TEST(params_untyped_values_take_their_type_from_context)
+{
+    WITH_PARAMS(p);
+    OK(p, pga_params_add_untyped(p, "5", 1));
+    EXPECT_TEXT(p, 0, "5");
+    OK(p, pga_params_add_untyped(p, "5000000000", 10));
+    EXPECT_TEXT(p, 0, "5000000000");
+    OK(p, pga_params_add_untyped(p, "2.5", 3));
+    EXPECT_TEXT(p, 0, "2.5");
+    /* Integers and fractions share an array: the server reads them all as
+     * the type the context asks for.  Untyped elements are always quoted. */
+    OK(p, pga_params_array_begin(p));
+    OK(p, pga_params_add_untyped(p, "1", 1));
+    OK(p, pga_params_add_null(p));
+    OK(p, pga_params_add_untyped(p, "2.5", 3));
+    OK(p, pga_params_add_untyped(p, "a b", 3));
+    OK(p, pga_params_array_end(p));
+    EXPECT_TEXT(p, 0, "{\"1\",NULL,\"2.5\",\"a b\"}");
+    OK(p, pga_params_array_begin(p));
+    OK(p, pga_params_add_untyped(p, "t", 1));
+    OK(p, pga_params_add_bool(p, 0));
+    OK(p, pga_params_array_end(p));
+    EXPECT_TEXT(p, 1000, "{\"t\",f}");
+    OK(p, pga_params_array_begin(p));
+    OK(p, pga_params_add_text(p, "x", 1));
+    OK(p, pga_params_add_untyped(p, "1", 1));
+    OK(p, pga_params_array_end(p));
+    EXPECT_TEXT(p, 1009, "{x,\"1\"}");
+    /* The text checks of pga_params_add_text() apply. */
+    EXPECT_FAIL(p, PGA_EPARAM, pga_params_add_untyped(p, "a\0b", 3));
+    EXPECT_FAIL(p, PGA_EPARAM, pga_params_add_untyped(p, "\xff", 1));
+    EXPECT_FAIL(p, PGA_EMISUSE, pga_params_add_untyped(NULL, "1", 1));
+    pga_params_free(p);
+}
+
+TEST(params_local_timestamp_is_untyped_with_its_offset)
+{
+    WITH_PARAMS(p);
+    OK(p, pga_params_add_local_timestamp(p, 2024, 3, 10, 7, 0, 0, 123000, 19800));
+    EXPECT_TEXT(p, 0, "2024-03-10T07:00:00.123+05:30");
+    OK(p, pga_params_add_local_timestamp(p, 2024, 3, 10, 7, 0, 0, 123456, 0));
+    EXPECT_TEXT(p, 0, "2024-03-10T07:00:00.123456+00:00");
+    OK(p, pga_params_add_local_timestamp(p, -43, 3, 15, 12, 0, 0, 0, -17762));
+    EXPECT_TEXT(p, 0, "0044-03-15T12:00:00.000-04:56:02 BC");
+    OK(p, pga_params_array_begin(p));
+    OK(p, pga_params_add_local_timestamp(p, 2000, 1, 1, 0, 0, 0, 0, 0));
+    OK(p, pga_params_array_end(p));
+    EXPECT_TEXT(p, 0, "{\"2000-01-01T00:00:00.000+00:00\"}");
+    EXPECT_FAIL(p, PGA_EPARAM, pga_params_add_local_timestamp(p, 2023, 2, 29, 0, 0, 0, 0, 0));
+    EXPECT_FAIL(p, PGA_EPARAM, pga_params_add_local_timestamp(p, 2023, 1, 1, 0, 0, 0, 0, 86400));
+    pga_params_free(p);
+}
