@@ -10,7 +10,8 @@
         "bindings/node/addon.cc",
         "bindings/node/connection.cc",
         "bindings/node/convert.cc",
-        "bindings/node/errors.cc"
+        "bindings/node/errors.cc",
+        "bindings/node/settle.cc"
       ],
       "include_dirs": [
         "core/include",

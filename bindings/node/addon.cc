@@ -8,8 +8,8 @@
 
 namespace {
 
-// setup({ makeError, localDate, makeDate, jsonParse, jsonStringify,
-// objectPrototype }): called by node/lib/native.js each time it is loaded
+// setup({ makeError, localDate, wallClockMs, makeDate, jsonParse,
+// jsonStringify, objectPrototype }): called by node/lib/native.js each time it is loaded
 // (jest loads it once per test file, each in a realm of its own).
 Napi::Value JsSetup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -19,8 +19,10 @@ Napi::Value JsSetup(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   Napi::Object opts = info[0].As<Napi::Object>();
-  const char* fns[] = {"makeError", "localDate", "makeDate", "jsonParse", "jsonStringify"};
-  Napi::FunctionReference* refs[] = {&addon->make_error, &addon->local_date, &addon->make_date,
+  const char* fns[] = {"makeError", "localDate", "wallClockMs", "makeDate", "jsonParse",
+                       "jsonStringify"};
+  Napi::FunctionReference* refs[] = {&addon->make_error, &addon->local_date,
+                                     &addon->wall_clock_ms, &addon->make_date,
                                      &addon->json_parse, &addon->json_stringify};
   Napi::Value proto = opts.Get("objectPrototype");
   for (const char* name : fns) {
@@ -112,6 +114,7 @@ void Cleanup(Addon* addon) {
     conn->Detach();
   }
   addon->connections.clear();
+  StopSliceJobs(addon);
   addon->torn_down = true;
 }
 

@@ -7,14 +7,17 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 extern "C" {
 #include "pgatomic.h"
 }
 
 class Connection;
+struct SliceJob;  // settle.cc
 
 // One per Node environment (main thread, each worker): node-addon-api's
 // addon.md explains why statics would be shared across workers and break.
@@ -22,16 +25,19 @@ struct Addon {
   uv_loop_t* loop = nullptr;
   Napi::FunctionReference connection_ctor;
   // Handed over by node/lib/native.js: the error factory picks the JS class
-  // (errors.js), localDate builds Dates in the process's time zone.  JSON,
+  // (errors.js), localDate builds Dates in the process's time zone and
+  // wallClockMs reads one's local fields.  JSON,
   // Date and Object.prototype come from the caller's realm too: under jest
   // (vm contexts) the main realm's TypeError or Date would fail instanceof.
   Napi::FunctionReference make_error;
   Napi::FunctionReference local_date;
+  Napi::FunctionReference wall_clock_ms;
   Napi::FunctionReference make_date;
   Napi::FunctionReference json_parse;
   Napi::FunctionReference json_stringify;
   Napi::ObjectReference object_proto;
   std::unordered_set<Connection*> connections;
+  std::unordered_set<SliceJob*> jobs;  // results being decoded (settle.cc)
   bool torn_down = false;
 };
 
@@ -48,6 +54,56 @@ bool AddParam(Napi::Env env, Addon* addon, pga_params* params, Napi::Value value
 // empty value with a JS exception pending on failure.
 Napi::Value ResultToJs(Napi::Env env, Addon* addon, const pga_result* res,
                        int int8_mode);
+
+// The same object built a slice at a time, so a big result never holds the
+// event loop for long (settle.cc drives it): Start() makes the frame with
+// an empty rows array, Step() decodes rows until done or until the
+// uv_hrtime() deadline passes, Finish() hands the object over.
+class ResultBuilder {
+ public:
+  ResultBuilder(pga_result* res, bool owns, int int8_mode);
+  ~ResultBuilder();
+  ResultBuilder(const ResultBuilder&) = delete;
+  ResultBuilder& operator=(const ResultBuilder&) = delete;
+
+  // false: a JS exception is pending.
+  bool Start(Napi::Env env);
+  // 1: every row is built; 0: the deadline came first (0 means none);
+  // -1: a JS exception is pending.
+  int Step(Napi::Env env, Addon* addon, uint64_t deadline_ns);
+  Napi::Value Finish(Napi::Env env);
+  void Detach();
+
+ private:
+  pga_result* res_;
+  bool owns_;
+  int int8_mode_;
+  int nrows_ = 0;
+  int ncols_ = 0;
+  int next_ = 0;
+  std::vector<unsigned> oids_, elem_oids_;
+  std::vector<int> kinds_;
+  Napi::ObjectReference out_;
+  Napi::Reference<Napi::Array> rows_;
+  Napi::Reference<Napi::Array> names_;
+};
+
+// settle.cc
+// One result owed to a promise: the builder, and the batch outcome object
+// whose "value" it becomes (empty: the promise resolves with it alone).
+struct PendingResult {
+  std::unique_ptr<ResultBuilder> builder;
+  Napi::ObjectReference slot;
+};
+// Settles deferred with the results once all are built: at once when they
+// take less than a slice, else over later loop turns, the reactions then
+// running in context (made here when null).  resolved is the batch's
+// outcomes array, or empty for a single result.
+void SettleResults(Napi::Env env, Addon* addon, napi_deferred deferred,
+                   std::unique_ptr<Napi::AsyncContext> context,
+                   std::vector<PendingResult> pending, Napi::Value resolved);
+// Environment teardown: drop every unfinished job without touching JS.
+void StopSliceJobs(Addon* addon);
 
 // errors.cc
 // Extra facts a caller knows about a failure that the connection does not.

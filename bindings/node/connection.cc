@@ -621,9 +621,13 @@ void Connection::Settle(Napi::Env env, int rc) {
     // first failure.  A failure no statement carries (a lost RELEASE or
     // BEGIN reported as such) still rejects the whole batch below.
     bool any_failed = false;
-    Napi::Value outcomes = BatchOutcomes(env, &any_failed);
+    std::vector<PendingResult> pending;
+    Napi::Value outcomes = BatchOutcomes(env, &any_failed, &pending);
     if (rc >= 0 || any_failed) {
-      SettleDeferred(env, deferred, true, outcomes);
+      if (deferred != nullptr) {
+        SettleResults(env, addon_, deferred, std::move(op_context_), std::move(pending),
+                      outcomes);
+      }
       return;
     }
   }
@@ -645,19 +649,20 @@ void Connection::Settle(Napi::Env env, int rc) {
       res = next;
     }
     value = env.Null();
-    if (res != nullptr) {
-      value = ResultToJs(env, addon_, res, int8_mode_);
-      pga_result_free(res);
-    }
-    if (env.IsExceptionPending()) {
-      SettleDeferred(env, deferred, false, env.GetAndClearPendingException().Value());
+    if (res != nullptr && deferred != nullptr) {
+      std::vector<PendingResult> pending(1);
+      pending[0].builder = std::make_unique<ResultBuilder>(res, true, int8_mode_);
+      SettleResults(env, addon_, deferred, std::move(op_context_), std::move(pending),
+                    Napi::Value());
       return;
     }
+    pga_result_free(res);
   }
   SettleDeferred(env, deferred, true, value);
 }
 
-Napi::Value Connection::BatchOutcomes(Napi::Env env, bool* any_failed) {
+Napi::Value Connection::BatchOutcomes(Napi::Env env, bool* any_failed,
+                                      std::vector<PendingResult>* pending) {
   int n = pga_batch_size(conn_);
   Napi::Array out = Napi::Array::New(env, static_cast<size_t>(n));
   for (int k = 0; k < n; k++) {
@@ -673,17 +678,14 @@ Napi::Value Connection::BatchOutcomes(Napi::Env env, bool* any_failed) {
       o.Set("ok", Napi::Boolean::New(env, false));
       o.Set("error", err);
     } else {
-      Napi::Value value = env.Null();
+      o.Set("ok", Napi::Boolean::New(env, true));
+      o.Set("value", env.Null());
       if (res != nullptr) {
-        value = ResultToJs(env, addon_, res, int8_mode_);
-        pga_result_free(res);
-      }
-      if (env.IsExceptionPending()) {
-        o.Set("ok", Napi::Boolean::New(env, false));
-        o.Set("error", env.GetAndClearPendingException().Value());
-      } else {
-        o.Set("ok", Napi::Boolean::New(env, true));
-        o.Set("value", value);
+        // Built by SettleResults(), which fills in "value".
+        PendingResult p;
+        p.builder = std::make_unique<ResultBuilder>(res, true, int8_mode_);
+        p.slot = Napi::Persistent(o);
+        pending->push_back(std::move(p));
       }
     }
     out.Set(static_cast<uint32_t>(k), o);

@@ -54,7 +54,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   static void OnPollClosed(uv_handle_t* handle);
   static void OnReady(uv_poll_t* poll, int status, int events);
   void Settle(Napi::Env env, int rc);
-  Napi::Value BatchOutcomes(Napi::Env env, bool* any_failed);
+  Napi::Value BatchOutcomes(Napi::Env env, bool* any_failed,
+                            std::vector<PendingResult>* pending);
   bool EncodeParams(Napi::Env env, Napi::Value list);
   void FinishCancel();
 

@@ -124,6 +124,69 @@ bool HasLoneSurrogate(Napi::Env env, Napi::Value v) {
   return false;
 }
 
+// The bytes of an ArrayBuffer or of any view on one (Buffer, every typed
+// array, DataView), as node-postgres sends them: bytea.
+bool ByteView(Napi::Env env, Napi::Value v, const void** data, size_t* len) {
+  void* ptr = nullptr;
+  if (v.IsTypedArray()) {
+    napi_typedarray_type type;
+    size_t length;
+    if (napi_get_typedarray_info(env, v, &type, &length, &ptr, nullptr, nullptr) != napi_ok) {
+      return false;
+    }
+    *len = v.As<Napi::TypedArray>().ByteLength();
+  } else if (v.IsDataView()) {
+    if (napi_get_dataview_info(env, v, len, &ptr, nullptr, nullptr) != napi_ok) {
+      return false;
+    }
+  } else if (v.IsArrayBuffer()) {
+    if (napi_get_arraybuffer_info(env, v, &ptr, len) != napi_ok) {
+      return false;
+    }
+  } else {
+    return false;
+  }
+  *data = ptr;
+  return true;
+}
+
+// A Date is written as its wall-clock time in the process's zone plus that
+// zone's offset, untyped: a timestamptz column keeps the instant, a
+// timestamp or date column the local fields, whatever the server's
+// TimeZone -- what node-postgres stores (its dateToString), except that an
+// offset with seconds (local mean time, before ~1900) stays exact where
+// pg's whole minutes shift the instant.
+bool AddDate(Napi::Env env, Addon* addon, pga_params* p, Napi::Date date, int index) {
+  double ms = date.ValueOf();
+  if (!std::isfinite(ms)) {
+    return ThrowUnsupported(env, addon, date, index, "Invalid Date");
+  }
+  Napi::Value wall = addon->wall_clock_ms.Call({date});
+  if (env.IsExceptionPending()) {
+    return false;
+  }
+  if (!wall.IsNumber() || !std::isfinite(wall.As<Napi::Number>().DoubleValue())) {
+    return ThrowUnsupported(env, addon, date, index, "Date outside the local calendar");
+  }
+  int64_t local = static_cast<int64_t>(wall.As<Napi::Number>().DoubleValue());
+  int offset = static_cast<int>((local - static_cast<int64_t>(ms)) / 1000);
+  int64_t days = local / kMsPerDay;
+  int64_t rem = local % kMsPerDay;
+  if (rem < 0) {
+    rem += kMsPerDay;
+    days -= 1;
+  }
+  int64_t year;
+  int month, day;
+  CivilFromDays(days, &year, &month, &day);
+  return Check(env, addon, p,
+               pga_params_add_local_timestamp(
+                   p, static_cast<int>(year), month, day, static_cast<int>(rem / 3600000),
+                   static_cast<int>(rem / 60000 % 60), static_cast<int>(rem / 1000 % 60),
+                   static_cast<int>(rem % 1000) * 1000, offset),
+               index);
+}
+
 bool AddValue(Napi::Env env, Addon* addon, pga_params* p, Napi::Value v, int index,
               int depth) {
   if (depth > 64) {
@@ -135,32 +198,22 @@ bool AddValue(Napi::Env env, Addon* addon, pga_params* p, Napi::Value v, int ind
       return Check(env, addon, p, pga_params_add_null(p), index);
     case napi_boolean:
       return Check(env, addon, p, pga_params_add_bool(p, v.As<Napi::Boolean>().Value()), index);
-    case napi_number: {
-      double d = v.As<Napi::Number>().DoubleValue();
-      // Safe integers travel as integers so `WHERE id = $1` compares exactly;
-      // anything else is a float8.
-      if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) <= 9007199254740991.0) {
-        return Check(env, addon, p, pga_params_add_int64(p, static_cast<int64_t>(d)), index);
-      }
-      return Check(env, addon, p, pga_params_add_float64(p, d), index);
-    }
-    case napi_bigint: {
-      bool lossless = false;
-      int64_t i = v.As<Napi::BigInt>().Int64Value(&lossless);
-      if (lossless) {
-        return Check(env, addon, p, pga_params_add_int64(p, i), index);
-      }
-      std::string text = v.ToString().Utf8Value();
-      return Check(env, addon, p, pga_params_add_numeric(p, text.data(), text.size()), index);
-    }
+    case napi_number:
+    case napi_bigint:
     case napi_string: {
-      std::string s = v.As<Napi::String>().Utf8Value();
+      // node-postgres's rule: the text travels untyped and the column (or
+      // the cast) decides, so 5 and 5e9 are typed alike and an integer
+      // column refuses 2.5 instead of rounding it.  Number#toString is the
+      // text pg sends.
+      std::string s = v.Type() == napi_string ? v.As<Napi::String>().Utf8Value()
+                                              : v.ToString().Utf8Value();
       // V8 writes a lone surrogate as U+FFFD: refuse rather than alter.
-      if (s.find("\xEF\xBF\xBD") != std::string::npos && HasLoneSurrogate(env, v)) {
+      if (v.Type() == napi_string && s.find("\xEF\xBF\xBD") != std::string::npos &&
+          HasLoneSurrogate(env, v)) {
         return ThrowUnsupported(env, addon, v, index,
                                 "string contains a lone UTF-16 surrogate (not valid Unicode)");
       }
-      return Check(env, addon, p, pga_params_add_text(p, s.data(), s.size()), index);
+      return Check(env, addon, p, pga_params_add_untyped(p, s.data(), s.size()), index);
     }
     case napi_object:
       break;
@@ -168,38 +221,13 @@ bool AddValue(Napi::Env env, Addon* addon, pga_params* p, Napi::Value v, int ind
       return ThrowUnsupported(env, addon, v, index, nullptr);
   }
 
-  if (v.IsBuffer()) {
-    auto buf = v.As<Napi::Buffer<uint8_t>>();
-    return Check(env, addon, p, pga_params_add_bytea(p, buf.Data(), buf.Length()), index);
-  }
-  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
-    auto arr = v.As<Napi::Uint8Array>();
-    return Check(env, addon, p, pga_params_add_bytea(p, arr.Data(), arr.ByteLength()), index);
+  const void* bytes = nullptr;
+  size_t nbytes = 0;
+  if (ByteView(env, v, &bytes, &nbytes)) {
+    return Check(env, addon, p, pga_params_add_bytea(p, bytes, nbytes), index);
   }
   if (v.IsDate()) {
-    double ms = v.As<Napi::Date>().ValueOf();
-    if (!std::isfinite(ms)) {
-      return ThrowUnsupported(env, addon, v, index, "Invalid Date");
-    }
-    // UTC fields with offset 0: the instant is what matters for timestamptz.
-    int64_t total = static_cast<int64_t>(ms);
-    int64_t days = total / kMsPerDay;
-    int64_t rem = total % kMsPerDay;
-    if (rem < 0) {
-      rem += kMsPerDay;
-      days -= 1;
-    }
-    int64_t year;
-    int month, day;
-    CivilFromDays(days, &year, &month, &day);
-    int hour = static_cast<int>(rem / 3600000);
-    int minute = static_cast<int>(rem / 60000 % 60);
-    int second = static_cast<int>(rem / 1000 % 60);
-    int micro = static_cast<int>(rem % 1000) * 1000;
-    return Check(env, addon, p,
-                 pga_params_add_timestamptz(p, static_cast<int>(year), month, day, hour,
-                                            minute, second, micro, 0),
-                 index);
+    return AddDate(env, addon, p, v.As<Napi::Date>(), index);
   }
   if (v.IsArray()) {
     Napi::Array arr = v.As<Napi::Array>();
@@ -222,7 +250,7 @@ bool AddValue(Napi::Env env, Addon* addon, pga_params* p, Napi::Value v, int ind
     }
     return ThrowUnsupported(env, addon, v, index,
                             "unsupported object (pass a plain object for json, a "
-                            "Buffer for bytea, a Date for timestamptz)");
+                            "Buffer or typed array for bytea, a Date for a timestamp)");
   }
   Napi::Value json = addon->json_stringify.Call({v});
   if (env.IsExceptionPending()) {
@@ -369,56 +397,120 @@ bool AddParam(Napi::Env env, Addon* addon, pga_params* params, Napi::Value value
   return AddValue(env, addon, params, value, index, 0);
 }
 
-Napi::Value ResultToJs(Napi::Env env, Addon* addon, const pga_result* res,
-                       int int8_mode) {
+ResultBuilder::ResultBuilder(pga_result* res, bool owns, int int8_mode)
+    : res_(res), owns_(owns), int8_mode_(int8_mode) {
+  nrows_ = pga_result_nrows(res);
+  ncols_ = pga_result_ncols(res);
+}
+
+ResultBuilder::~ResultBuilder() {
+  if (owns_) {
+    pga_result_free(res_);
+  }
+}
+
+bool ResultBuilder::Start(Napi::Env env) {
   Napi::Object out = Napi::Object::New(env);
-  const char* status = pga_result_status(res);
+  const char* status = pga_result_status(res_);
   std::string tag = status != nullptr ? status : "";
   std::string command = tag.substr(0, tag.find(' '));
   out.Set("command", command.empty() ? env.Null() : Napi::String::New(env, command));
-  int64_t count = pga_result_rowcount(res);
+  int64_t count = pga_result_rowcount(res_);
   out.Set("rowCount", count < 0 ? env.Null()
                                  : Napi::Number::New(env, static_cast<double>(count)));
-
-  int ncols = pga_result_ncols(res);
-  int nrows = pga_result_nrows(res);
-  std::vector<Napi::String> names;
-  std::vector<unsigned> oids, elem_oids;
-  std::vector<int> kinds;
-  Napi::Array fields = Napi::Array::New(env, ncols);
-  for (int c = 0; c < ncols; c++) {
-    unsigned oid = pga_result_coltype(res, c);
+  Napi::Array names = Napi::Array::New(env, ncols_);
+  Napi::Array fields = Napi::Array::New(env, ncols_);
+  for (int c = 0; c < ncols_; c++) {
+    unsigned oid = pga_result_coltype(res_, c);
     unsigned elem = 0;
-    names.push_back(Napi::String::New(env, pga_result_colname(res, c)));
-    oids.push_back(oid);
-    kinds.push_back(pga_type_kind(oid, &elem));
-    elem_oids.push_back(elem);
+    Napi::String name = Napi::String::New(env, pga_result_colname(res_, c));
+    names.Set(static_cast<uint32_t>(c), name);
+    oids_.push_back(oid);
+    kinds_.push_back(pga_type_kind(oid, &elem));
+    elem_oids_.push_back(elem);
     Napi::Object field = Napi::Object::New(env);
-    field.Set("name", names.back());
+    field.Set("name", name);
     field.Set("dataTypeID", Napi::Number::New(env, oid));
     fields.Set(static_cast<uint32_t>(c), field);
   }
-  Napi::Array rows = Napi::Array::New(env, nrows);
-  for (int r = 0; r < nrows; r++) {
-    Napi::HandleScope row_scope(env);  // a big result must not pile up handles
-    Napi::Object row = Napi::Object::New(env);
-    for (int c = 0; c < ncols; c++) {
-      Napi::Value value = env.Null();
-      if (!pga_result_isnull(res, r, c)) {
-        size_t len = 0;
-        const char* text = pga_result_text(res, r, c, &len);
-        value = kinds[c] == PGA_T_ARRAY
-                    ? DecodeArray(env, addon, elem_oids[c], text, len, int8_mode)
-                    : DecodeScalar(env, addon, kinds[c], oids[c], text, len, int8_mode);
-        if (env.IsExceptionPending()) {
-          return Napi::Value();
-        }
-      }
-      row.Set(names[c], value);
-    }
-    rows.Set(static_cast<uint32_t>(r), row);
-  }
+  Napi::Array rows = Napi::Array::New(env, nrows_);
   out.Set("rows", rows);
   out.Set("fields", fields);
+  if (env.IsExceptionPending()) {
+    return false;
+  }
+  out_ = Napi::Persistent(out);
+  rows_ = Napi::Persistent(rows);
+  names_ = Napi::Persistent(names);
+  return true;
+}
+
+int ResultBuilder::Step(Napi::Env env, Addon* addon, uint64_t deadline_ns) {
+  // Rows per handle scope, and between looks at the clock.
+  constexpr int kRowsPerScope = 256;
+  Napi::Array rows = rows_.Value();
+  Napi::Array names = names_.Value();
+  std::vector<napi_property_descriptor> props(static_cast<size_t>(ncols_));
+  for (int c = 0; c < ncols_; c++) {
+    napi_property_descriptor& d = props[static_cast<size_t>(c)];
+    d = napi_property_descriptor{};
+    d.name = names.Get(static_cast<uint32_t>(c));
+    // Defined, never assigned: a column named __proto__ or constructor is
+    // an own data property like any other, not the object's prototype.
+    d.attributes = napi_default_jsproperty;
+  }
+  while (next_ < nrows_) {
+    Napi::HandleScope scope(env);
+    int end = nrows_ - next_ > kRowsPerScope ? next_ + kRowsPerScope : nrows_;
+    for (; next_ < end; next_++) {
+      for (int c = 0; c < ncols_; c++) {
+        napi_value value = env.Null();
+        if (!pga_result_isnull(res_, next_, c)) {
+          size_t len = 0;
+          const char* text = pga_result_text(res_, next_, c, &len);
+          value = kinds_[c] == PGA_T_ARRAY
+                      ? DecodeArray(env, addon, elem_oids_[c], text, len, int8_mode_)
+                      : DecodeScalar(env, addon, kinds_[c], oids_[c], text, len, int8_mode_);
+          if (env.IsExceptionPending()) {
+            return -1;
+          }
+        }
+        props[static_cast<size_t>(c)].value = value;
+      }
+      napi_value row;
+      if (napi_create_object(env, &row) != napi_ok ||
+          napi_define_properties(env, row, props.size(), props.data()) != napi_ok ||
+          napi_set_element(env, rows, static_cast<uint32_t>(next_), row) != napi_ok) {
+        return -1;
+      }
+    }
+    if (deadline_ns != 0 && next_ < nrows_ && uv_hrtime() >= deadline_ns) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+Napi::Value ResultBuilder::Finish(Napi::Env env) {
+  Napi::Value out = out_.IsEmpty() ? env.Null() : out_.Value();
+  out_.Reset();
+  rows_.Reset();
+  names_.Reset();
   return out;
+}
+
+void ResultBuilder::Detach() {
+  // The environment is going away: its references must not be touched.
+  out_.SuppressDestruct();
+  rows_.SuppressDestruct();
+  names_.SuppressDestruct();
+}
+
+Napi::Value ResultToJs(Napi::Env env, Addon* addon, const pga_result* res,
+                       int int8_mode) {
+  ResultBuilder builder(const_cast<pga_result*>(res), false, int8_mode);
+  if (!builder.Start(env) || builder.Step(env, addon, 0) < 0) {
+    return Napi::Value();
+  }
+  return builder.Finish(env);
 }

@@ -31,11 +31,13 @@ Napi::Value ErrorFromCore(Napi::Env env, Addon* addon, const pga_conn* conn, int
     info.Set("expectedParams", Napi::Number::New(env, extra->expected_params));
     info.Set("givenParams", Napi::Number::New(env, extra->given_params));
   }
-  // Server facts are only meaningful after a server error, or after
-  // PGA_EBROKEN when the core kept the error that broke the block.
+  // Server facts are only meaningful after a server error, after
+  // PGA_EBROKEN when the core kept the error that broke the block, and
+  // after a connection the server refused (its SQLSTATE: 3D000, 28P01).
   bool server = conn != nullptr &&
                 (rc == PGA_ESERVER || rc == PGA_EROLLEDBACK ||
-                 (rc == PGA_EBROKEN && pga_conn_has_cause(conn)));
+                 (rc == PGA_EBROKEN && pga_conn_has_cause(conn)) ||
+                 (rc == PGA_ECONN && pga_conn_sqlstate(conn) != nullptr));
   if (rc == PGA_EBROKEN && conn != nullptr) {
     info.Set("hasCause", Napi::Boolean::New(env, pga_conn_has_cause(conn) != 0));
   }

@@ -33,6 +33,16 @@ function localDate(y, mo, d, h, mi, s, ms) {
   return t;
 }
 
+// The inverse: a Date's wall-clock time in the process's zone, as ms of
+// that time read in UTC.  Exact where getTimezoneOffset() rounds (local
+// mean time before 1900 has offsets with seconds).
+function wallClockMs(d) {
+  const t = new Date(0);
+  t.setUTCFullYear(d.getFullYear(), d.getMonth(), d.getDate());
+  t.setUTCHours(d.getHours(), d.getMinutes(), d.getSeconds(), d.getMilliseconds());
+  return t.getTime();
+}
+
 const binding = load();
 // Every value the addon creates on its own (errors, dates, parsed JSON) is
 // made by these functions, so it belongs to the realm that loaded this file
@@ -40,6 +50,7 @@ const binding = load();
 binding.setup({
   makeError,
   localDate,
+  wallClockMs,
   makeDate: (ms) => new Date(ms),
   jsonParse: JSON.parse,
   jsonStringify: JSON.stringify,

@@ -48,7 +48,9 @@ test('unsupported_values_reject_with_TypeError', async () => {
   expect(nested).toBeInstanceOf(TypeError);
   const big = await db.query('SELECT $1 AS v', [{ n: 1n }]).catch((x) => x);
   expect(big).toBeInstanceOf(TypeError);  // JSON.stringify cannot serialise a BigInt
-  const mixed = await db.query('SELECT $1 AS v', [[1, 'a']]).catch((x) => x);
+  // Numbers and strings in one array are fine (the column decides, as in
+  // pg); types that clash are not.
+  const mixed = await db.query('SELECT $1 AS v', [[true, Buffer.from('a')]]).catch((x) => x);
   expect(mixed).toBeInstanceOf(TypeError);
   const nul = await db.query('SELECT $1 AS v', ['a\u0000b']).catch((x) => x);
   expect(nul).toBeInstanceOf(TypeError);

@@ -16,7 +16,14 @@ async function count(db, table, where = 'true', params = []) {
 // Resolves after ms; used to let the loop run between steps.
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-module.exports = { pgatomic, openDb, count, sleep };
+// fast-check's run parameters: PGA_PROP_RUNS (default 100) and
+// PGA_PROP_SEED reproduce or lengthen a run.
+const propertyParams = {
+  numRuns: Number(process.env.PGA_PROP_RUNS || 100),
+  ...(process.env.PGA_PROP_SEED ? { seed: Number(process.env.PGA_PROP_SEED) } : {}),
+};
+
+module.exports = { pgatomic, openDb, count, sleep, propertyParams };
 
 // The fault-injection proxy (tests/proxy/README.md) in front of the test
 // server: { url, control(cmd) -> reply, stop() }.  Built by suite-node.sh

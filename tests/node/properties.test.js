@@ -4,10 +4,8 @@
 // sending, DatabaseError from the server); nothing crashes.
 // PGA_PROP_RUNS (default 100) and PGA_PROP_SEED reproduce or lengthen a run.
 const fc = require('fast-check');
-const { pgatomic, openDb } = require('./helpers');
+const { pgatomic, openDb, propertyParams: params } = require('./helpers');
 
-const RUNS = Number(process.env.PGA_PROP_RUNS || 100);
-const params = { numRuns: RUNS, ...(process.env.PGA_PROP_SEED ? { seed: Number(process.env.PGA_PROP_SEED) } : {}) };
 jest.setTimeout(60000);
 
 let db;

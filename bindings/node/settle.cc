@@ -1,0 +1,158 @@
+// settle.cc -- settling a promise with results that may be big.  Rows are
+// decoded on the loop thread (V8 objects can be made nowhere else) in
+// slices of a few milliseconds; between slices an idle handle gives the
+// loop back to timers and I/O, so a million rows never hold it for seconds.
+#include "addon.h"
+
+struct SliceJob {
+  napi_env env = nullptr;
+  Addon* addon = nullptr;
+  napi_deferred deferred = nullptr;
+  std::unique_ptr<Napi::AsyncContext> context;
+  std::vector<PendingResult> pending;
+  size_t next = 0;               // pending[next] is being built
+  bool started = false;          // pending[next] had its Start()
+  Napi::Reference<Napi::Value> resolved;  // the batch's outcomes, if any
+  uv_idle_t* idle = nullptr;     // heap: freed in its close callback
+};
+
+namespace {
+
+// How long one slice may hold the loop.
+constexpr uint64_t kSliceNs = 8 * 1000 * 1000;
+
+void OnIdleClosed(uv_handle_t* handle) {
+  delete reinterpret_cast<uv_idle_t*>(handle);
+}
+
+// A result that could not be built: a batch outcome says so, a single
+// result rejects the whole promise (returns false).
+bool Failed(Napi::Env env, SliceJob* job) {
+  Napi::Value err = env.GetAndClearPendingException().Value();
+  PendingResult& p = job->pending[job->next];
+  if (p.slot.IsEmpty()) {
+    napi_reject_deferred(env, job->deferred, err);
+    job->deferred = nullptr;
+    return false;
+  }
+  Napi::Object slot = p.slot.Value();
+  slot.Set("ok", Napi::Boolean::New(env, false));
+  slot.Set("error", err);
+  return true;
+}
+
+// Builds until done (true) or the slice is over (false).  A rejected
+// promise counts as done.
+bool Drive(Napi::Env env, SliceJob* job) {
+  uint64_t deadline = uv_hrtime() + kSliceNs;
+  while (job->next < job->pending.size()) {
+    PendingResult& p = job->pending[job->next];
+    int rc = 1;
+    if (!job->started) {
+      job->started = true;
+      rc = p.builder->Start(env) ? 1 : -1;
+    }
+    if (rc > 0) {
+      rc = p.builder->Step(env, job->addon, deadline);
+    }
+    if (rc == 0) {
+      return false;
+    }
+    if (rc < 0) {
+      if (!Failed(env, job)) {
+        return true;
+      }
+    } else if (!p.slot.IsEmpty()) {
+      p.slot.Value().Set("value", p.builder->Finish(env));
+      p.builder.reset();
+    }
+    // A single result's builder stays for Resolve() to take its object.
+    job->next++;
+    job->started = false;
+  }
+  return true;
+}
+
+void Resolve(Napi::Env env, SliceJob* job) {
+  if (job->deferred == nullptr) {
+    return;  // rejected already
+  }
+  Napi::Value value = env.Null();
+  if (!job->resolved.IsEmpty()) {
+    value = job->resolved.Value();
+  } else if (!job->pending.empty() && job->pending[0].builder) {
+    value = job->pending[0].builder->Finish(env);
+  }
+  napi_resolve_deferred(env, job->deferred, value);
+  job->deferred = nullptr;
+}
+
+void OnIdle(uv_idle_t* idle) {
+  auto* job = static_cast<SliceJob*>(idle->data);
+  Napi::Env env(job->env);
+  Napi::HandleScope handles(env);
+  if (!Drive(env, job)) {
+    return;  // the next slice comes with the next loop turn
+  }
+  uv_idle_stop(idle);
+  uv_close(reinterpret_cast<uv_handle_t*>(idle), OnIdleClosed);
+  job->addon->jobs.erase(job);
+  {
+    // As in Connection::OnReady: the promise's reactions run when this
+    // scope closes, in the context of the call that started the query.
+    Napi::CallbackScope scope(env, *job->context);
+    Resolve(env, job);
+  }
+  delete job;
+}
+
+}  // namespace
+
+void SettleResults(Napi::Env env, Addon* addon, napi_deferred deferred,
+                   std::unique_ptr<Napi::AsyncContext> context,
+                   std::vector<PendingResult> pending, Napi::Value resolved) {
+  auto job = std::make_unique<SliceJob>();
+  job->env = env;
+  job->addon = addon;
+  job->deferred = deferred;
+  job->pending = std::move(pending);
+  if (!resolved.IsEmpty()) {
+    job->resolved = Napi::Persistent(resolved);
+  }
+  if (Drive(env, job.get())) {
+    Resolve(env, job.get());
+    return;
+  }
+  job->idle = new uv_idle_t;
+  if (uv_idle_init(addon->loop, job->idle) != 0) {
+    delete job->idle;
+    Napi::Error::New(env, "pgatomic: cannot schedule result decoding").ThrowAsJavaScriptException();
+    napi_reject_deferred(env, deferred, env.GetAndClearPendingException().Value());
+    return;
+  }
+  job->idle->data = job.get();
+  if (!context) {
+    context = std::make_unique<Napi::AsyncContext>(env, "pgatomic.decode");
+  }
+  job->context = std::move(context);
+  uv_idle_start(job->idle, OnIdle);
+  addon->jobs.insert(job.release());
+}
+
+void StopSliceJobs(Addon* addon) {
+  for (SliceJob* job : addon->jobs) {
+    uv_idle_stop(job->idle);
+    uv_close(reinterpret_cast<uv_handle_t*>(job->idle), OnIdleClosed);
+    // As in Connection::Detach: nothing of a dying environment is touched.
+    for (PendingResult& p : job->pending) {
+      if (p.builder) {
+        p.builder->Detach();
+      }
+      p.slot.SuppressDestruct();
+    }
+    job->resolved.SuppressDestruct();
+    job->context.release();
+    delete job;
+  }
+  addon->jobs.clear();
+}
