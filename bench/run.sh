@@ -24,6 +24,8 @@
 #   BENCH_SHAPES=...       comma list of shapes (default: all)
 #   BENCH_SKIP_INSTALL=1   reuse bench/.peers as it is
 #   BENCH_MEM_BLOCKS=100000  blocks for the RSS-growth check (0 skips it)
+#   BENCH_LOOP_ROWS=1000000  rows of the SELECT whose event-loop hold is
+#   BENCH_LOOP_REPEAT=3      measured beside pg (bench/results/loop-delay.json)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -96,6 +98,9 @@ build
 export BENCH_ROOT=$ROOT
 log "starting a throwaway PostgreSQL and running the benchmark"
 scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/harness.py "$@"
+log "event-loop hold of one large SELECT, pgatomic beside pg (bench/node/loop-delay.js)"
+scripts/pgtmp run -- node bench/node/loop-delay.js --rows "${BENCH_LOOP_ROWS:-1000000}" \
+    --repeat "${BENCH_LOOP_REPEAT:-3}" || log "WARNING: bench/node/loop-delay.js failed"
 log "writing docs/benchmarks.md and docs/benchmarks.png"
 MPLBACKEND=Agg "$PEERS/venv/bin/python" bench/report.py
 log "done: bench/results/results.json, docs/benchmarks.md, docs/benchmarks.png"
