@@ -90,7 +90,7 @@ export declare class Transaction {
   static readonly ISOLATION_LEVELS: typeof ISOLATION_LEVELS;
   readonly id: number;
   readonly parent: Transaction | null;
-  readonly finished: undefined | 'commit' | 'rollback' | 'unknown';
+  readonly finished: undefined | 'commit' | 'rollback' | 'unknown' | 'prepared';
   readonly options: Readonly<{ isolationLevel?: IsolationLevel; readOnly: boolean; deferrable: boolean }>;
   readonly rootTransaction: Transaction;
   /** Protocol round trips this transaction has cost so far. */
@@ -98,6 +98,12 @@ export declare class Transaction {
   query<R = Record<string, any>>(sql: string, params?: Param[]): Promise<QueryResult<R>>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
+  /**
+   * Two-phase commit, root transactions only: PREPARE TRANSACTION under
+   * `gid` (1 to 199 bytes).  Then finished with state 'prepared'; its
+   * afterCommit hooks run after `db.commitPrepared(gid)` succeeds.
+   */
+  prepare(gid: string): Promise<void>;
   afterCommit(fn: TransactionHook): this;
   afterRollback(fn: TransactionHook): this;
   afterTransaction(fn: TransactionHook): this;
@@ -114,6 +120,12 @@ export declare class Database {
   startUnmanagedTransaction(options?: TransactionOptions): Promise<Transaction>;
   currentTransaction(): Transaction | undefined;
   close(): Promise<void>;
+  /** COMMIT PREPARED `gid`, from any session (this process's or another's). */
+  commitPrepared(gid: string): Promise<void>;
+  /** ROLLBACK PREPARED `gid`. */
+  rollbackPrepared(gid: string): Promise<void>;
+  /** The gids of this database's prepared transactions, oldest first. */
+  listPrepared(): Promise<string[]>;
   poolStats(): { total: number; idle: number; waiting: number };
   /** Managed transactions given `retries`: attempts run, and retries made. */
   stats(): { attempts: number; retries: number };

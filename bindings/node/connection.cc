@@ -105,6 +105,11 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
           InstanceMethod<&Connection::JsRollbackToSavepoint>("rollbackToSavepoint"),
           InstanceMethod<&Connection::JsSetTxnOptions>("setTxnOptions"),
           InstanceMethod<&Connection::JsSetAutocommit>("setAutocommit"),
+          InstanceMethod<&Connection::JsPrepare>("prepare"),
+          InstanceMethod<&Connection::JsCommitPrepared>("commitPrepared"),
+          InstanceMethod<&Connection::JsRollbackPrepared>("rollbackPrepared"),
+          InstanceMethod<&Connection::JsListPrepared>("listPrepared"),
+          InstanceMethod<&Connection::JsSettlePrepared>("settlePrepared"),
       });
   addon->connection_ctor = Napi::Persistent(ctor);
   return ctor;
@@ -371,6 +376,49 @@ Napi::Value Connection::JsSetAutocommit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int on = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
   Check(env, op_ != Op::kNone ? PGA_EBUSY : pga_conn_set_autocommit(conn_, on));
+  return env.Undefined();
+}
+
+// Two-phase commit (pgatomic.h "Two-phase commit").  prepare(gid) ends the
+// outermost block with PREPARE TRANSACTION; its hooks wait in the core
+// until commitPrepared(gid) on this connection, or settlePrepared(gid, d)
+// when another connection of the pool committed it.
+Napi::Value Connection::GidOp(const Napi::CallbackInfo& info,
+                              int (*start)(pga_conn*, const char*)) {
+  Napi::Env env = info.Env();
+  if (op_ != Op::kNone) {
+    return Rejected(env, PGA_EBUSY, nullptr);
+  }
+  std::string gid = info.Length() > 0 ? info[0].ToString().Utf8Value() : std::string();
+  return Begin(env, Op::kExit, start(conn_, gid.c_str()), nullptr);
+}
+
+Napi::Value Connection::JsPrepare(const Napi::CallbackInfo& info) {
+  return GidOp(info, pga_prepare_start);
+}
+
+Napi::Value Connection::JsCommitPrepared(const Napi::CallbackInfo& info) {
+  return GidOp(info, pga_commit_prepared_start);
+}
+
+Napi::Value Connection::JsRollbackPrepared(const Napi::CallbackInfo& info) {
+  return GidOp(info, pga_rollback_prepared_start);
+}
+
+// listPrepared() -> a result: gid, prepared, owner, database, oldest first.
+Napi::Value Connection::JsListPrepared(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (op_ != Op::kNone) {
+    return Rejected(env, PGA_EBUSY, nullptr);
+  }
+  return Begin(env, Op::kQuery, pga_prepared_list_start(conn_), nullptr);
+}
+
+Napi::Value Connection::JsSettlePrepared(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string gid = info.Length() > 0 ? info[0].ToString().Utf8Value() : std::string();
+  int disposition = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+  Check(env, pga_hook_settle_prepared(conn_, gid.c_str(), disposition));
   return env.Undefined();
 }
 

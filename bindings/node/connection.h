@@ -44,7 +44,13 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value JsRollbackToSavepoint(const Napi::CallbackInfo& info);
   Napi::Value JsSetTxnOptions(const Napi::CallbackInfo& info);
   Napi::Value JsSetAutocommit(const Napi::CallbackInfo& info);
+  Napi::Value JsPrepare(const Napi::CallbackInfo& info);
+  Napi::Value JsCommitPrepared(const Napi::CallbackInfo& info);
+  Napi::Value JsRollbackPrepared(const Napi::CallbackInfo& info);
+  Napi::Value JsListPrepared(const Napi::CallbackInfo& info);
+  Napi::Value JsSettlePrepared(const Napi::CallbackInfo& info);
   bool Check(Napi::Env env, int rc);
+  Napi::Value GidOp(const Napi::CallbackInfo& info, int (*start)(pga_conn*, const char*));
 
   // Driving one operation.
   Napi::Value Begin(Napi::Env env, Op op, int start_rc, const ErrorExtra* extra);

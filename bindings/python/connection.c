@@ -514,6 +514,63 @@ conn_rollback(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     return ending_finish(self, pgapy_drive(self, pga_rollback_start(self->conn)));
 }
 
+/* The gid argument of the two-phase calls, or NULL with TypeError. */
+static const char *
+gid_arg(PyObject *gid)
+{
+    if (!PyUnicode_Check(gid)) {
+        PyErr_Format(PyExc_TypeError, "a transaction id must be a str, not %.100s",
+                     Py_TYPE(gid)->tp_name);
+        return NULL;
+    }
+    return PyUnicode_AsUTF8(gid);
+}
+
+/* A two-phase call on gid: start it, drive it, hand the hooks over. */
+static PyObject *
+gid_call(pgapy_Connection *self, PyObject *gid, int (*start)(pga_conn *, const char *))
+{
+    const char *id;
+
+    if (guard(self) < 0 || (id = gid_arg(gid)) == NULL) {
+        return NULL;
+    }
+    return ending_finish(self, pgapy_drive(self, start(self->conn, id)));
+}
+
+/* _prepare(gid): PREPARE TRANSACTION the transaction in hand; its hooks
+ * wait in the core for _commit_prepared(gid) on this connection. */
+static PyObject *
+conn_prepare(pgapy_Connection *self, PyObject *gid)
+{
+    return gid_call(self, gid, pga_prepare_start);
+}
+
+/* _commit_prepared(gid), _rollback_prepared(gid): the hooks of a gid
+ * prepared here become ready (_take_hooks()) or are dropped. */
+static PyObject *
+conn_commit_prepared(pgapy_Connection *self, PyObject *gid)
+{
+    return gid_call(self, gid, pga_commit_prepared_start);
+}
+
+static PyObject *
+conn_rollback_prepared(pgapy_Connection *self, PyObject *gid)
+{
+    return gid_call(self, gid, pga_rollback_prepared_start);
+}
+
+/* _list_prepared(): a Result of gid, prepared, owner, database for the
+ * prepared transactions of this database, oldest first. */
+static PyObject *
+conn_list_prepared(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    return statement_finish(self, pgapy_drive(self, pga_prepared_list_start(self->conn)), 1);
+}
+
 static PyObject *
 conn_get_autocommit(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
 {
@@ -1005,6 +1062,10 @@ static PyMethodDef conn_methods[] = {
     {"_set_rollback", (PyCFunction)conn_set_rollback, METH_O, NULL},
     {"_savepoint", (PyCFunction)(void (*)(void))conn_savepoint, METH_FASTCALL, NULL},
     {"_set_sql_controls", (PyCFunction)conn_set_sql_controls, METH_O, NULL},
+    {"_prepare", (PyCFunction)conn_prepare, METH_O, NULL},
+    {"_commit_prepared", (PyCFunction)conn_commit_prepared, METH_O, NULL},
+    {"_rollback_prepared", (PyCFunction)conn_rollback_prepared, METH_O, NULL},
+    {"_list_prepared", (PyCFunction)conn_list_prepared, METH_NOARGS, NULL},
     {"_set_txn_options", (PyCFunction)conn_set_txn_options, METH_O, NULL},
     {"_savepoint_commit", (PyCFunction)conn_savepoint_commit, METH_O, NULL},
     {"_savepoint_rollback", (PyCFunction)conn_savepoint_rollback, METH_O, NULL},

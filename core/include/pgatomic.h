@@ -793,6 +793,55 @@ PGA_EXTERN int pga_savepoint_release(pga_conn *conn, const char *name);
 PGA_EXTERN int pga_savepoint_rollback(pga_conn *conn, const char *name);
 
 /* ---------------------------------------------------------------------------
+ * Two-phase commit
+ *
+ * PREPARE TRANSACTION keeps a transaction on the server, under a global id
+ * (gid, 1 to PGA_GID_MAX bytes of UTF-8), until COMMIT PREPARED or ROLLBACK
+ * PREPARED of that gid, from any connection to the same database, even
+ * after the client restarted.  The server needs max_prepared_transactions
+ * above 0.
+ * ------------------------------------------------------------------------- */
+
+/* Prepare the transaction in hand: the outermost block's (which then
+ * ends, as pga_atomic_exit_start() would), a manual one, or one begun as
+ * SQL.  Hooks wait under gid (pga_hook_settle_prepared()).  A transaction
+ * that sent nothing yet is prepared too (BEGIN goes first): the server
+ * keeps it, empty.  METHOD: pga_conn  BLOCKS: never; drive with
+ * pga_conn_step().
+ * Returns PGA_OK, or without sending anything and changing nothing:
+ * PGA_EMISUSE (^inside a savepoint: only the outermost transaction can be
+ * prepared; ^no transaction; ^a bad gid), PGA_EBROKEN (the block needs
+ * rollback), PGA_ECLOSED, PGA_ECONN, PGA_EBUSY.  The step ends with PGA_OK
+ * (prepared), PGA_ESERVER (^42710: the gid is in use; the server has
+ * rolled this transaction back and ^the prepared one of that gid is
+ * untouched), PGA_EROLLEDBACK (the transaction had failed: rolled back,
+ * nothing prepared), PGA_ECONN, PGA_ECOMMITUNKNOWN (lost while PREPARE was
+ * in flight: prepared or not, list them to know). */
+PGA_EXTERN int pga_prepare_start(pga_conn *conn, const char *gid);
+PGA_EXTERN int pga_prepare(pga_conn *conn, const char *gid);
+
+/* COMMIT PREPARED / ROLLBACK PREPARED gid.  They cannot run inside a
+ * transaction: ^PGA_EINATOMIC in a block and PGA_EINTRANS with a manual
+ * (BEGIN sent) or SQL transaction open, nothing sent.  In manual mode no
+ * BEGIN goes first.  METHOD: pga_conn  BLOCKS: never; drive with
+ * pga_conn_step().  The step ends with PGA_OK or PGA_ESERVER (^42704: no
+ * prepared transaction of that gid).  On success, hooks waiting under gid
+ * on this connection become ready (run / dropped). */
+PGA_EXTERN int pga_commit_prepared_start(pga_conn *conn, const char *gid);
+PGA_EXTERN int pga_rollback_prepared_start(pga_conn *conn, const char *gid);
+PGA_EXTERN int pga_commit_prepared(pga_conn *conn, const char *gid);
+PGA_EXTERN int pga_rollback_prepared(pga_conn *conn, const char *gid);
+
+/* The prepared transactions of the current database, oldest first: a
+ * result with the text columns gid, prepared (timestamptz), owner,
+ * database (pg_prepared_xacts), taken with pga_conn_take_result().  Outside
+ * a transaction it opens none, in manual mode too.
+ * METHOD: pga_conn  BLOCKS: never; drive with pga_conn_step(). */
+PGA_EXTERN int pga_prepared_list_start(pga_conn *conn);
+/* Blocking twin: on PGA_OK *out receives the result, owned by the caller. */
+PGA_EXTERN int pga_prepared_list(pga_conn *conn, pga_result **out);
+
+/* ---------------------------------------------------------------------------
  * Commit hooks
  *
  * A hook is a function, its data and a destructor.  The core never calls
@@ -833,6 +882,17 @@ PGA_EXTERN int pga_hook_add_at(pga_conn *conn, int depth, const pga_hook *hook);
  * hook that commits a transaction of its own makes new hooks ready.
  * BLOCKS: never */
 PGA_EXTERN int pga_hook_next(pga_conn *conn, pga_hook *out);
+
+/* ^The hooks of a prepared transaction wait under its gid on the
+ * connection that prepared it: ^they become ready to run (PGA_HOOK_RUN)
+ * when COMMIT PREPARED of that gid succeeds on this connection, ^and are
+ * dropped when ROLLBACK PREPARED does; never at PREPARE.  A front end that
+ * ends the gid through another of its connections (a pool) hands them
+ * over with this call: disposition PGA_HOOK_RUN or PGA_HOOK_DROP; then
+ * take them with pga_hook_next().  A gid with no hooks waiting is not an
+ * error.  Hooks still waiting are destroyed by pga_conn_free().
+ * BLOCKS: never.  Returns PGA_OK, PGA_EMISUSE, PGA_ENOMEM. */
+PGA_EXTERN int pga_hook_settle_prepared(pga_conn *conn, const char *gid, int disposition);
 
 /* ---------------------------------------------------------------------------
  * Notifications (LISTEN / NOTIFY)

@@ -6,13 +6,14 @@
 #include "internal.h"
 
 /* The server's transaction is over, however it ended: the one place that
- * resets what belongs to a transaction.  committed says whether its hooks
- * run.  Blocks still open (after a raw COMMIT or ROLLBACK, a lost or a
+ * resets what belongs to a transaction.  hooks says what becomes of its
+ * hooks: PGA_HOOK_RUN (committed), PGA_HOOK_DROP, or PGA__HOOK_PARK
+ * (prepared as conn->gid: they wait for its COMMIT PREPARED).  Blocks still open (after a raw COMMIT or ROLLBACK, a lost or a
  * closed session) have nothing left to undo: their savepoints are gone and
  * leaving them sends nothing.  broken says whether statements inside them
  * are refused meanwhile (the guard), rather than reaching whatever session
  * there is (a closed one reports PGA_ECLOSED). */
-void pga__txn_over(pga_conn *conn, int committed, int broken)
+void pga__txn_over(pga_conn *conn, int hooks, int broken)
 {
     conn->txn_begun = 0;
     conn->txn_aborted = 0;
@@ -31,7 +32,12 @@ void pga__txn_over(pga_conn *conn, int committed, int broken)
         conn->has_cause = 0;
         conn->txn_lost = 0;
     }
-    pga__hooks_settle_depth(conn, 0, committed ? PGA_HOOK_RUN : PGA_HOOK_DROP);
+    if (hooks == PGA__HOOK_PARK) {
+        pga__hooks_park(conn, conn->gid);
+    }
+    else {
+        pga__hooks_settle_depth(conn, 0, hooks);
+    }
 }
 
 int pga_atomic_enter(pga_conn *conn, unsigned flags)
@@ -84,13 +90,13 @@ int pga__txn_finish(pga_conn *conn, int how)
     int begun = conn->txn_begun;
     if (conn->txn_lost) {
         /* Already reported at the statement that lost it. */
-        pga__txn_over(conn, 0, 0);
+        pga__txn_over(conn, PGA_HOOK_DROP, 0);
         return how == PGA__END_PREPARE ? pga__fail(conn, PGA_ETXNENDED) : PGA_OK;
     }
     if (!begun && how != PGA__END_PREPARE) {
         /* Nothing reached the server: nothing to send, and the hooks of
          * an empty transaction run as if it committed. */
-        pga__txn_over(conn, how == PGA__END_COMMIT, 0);
+        pga__txn_over(conn, how == PGA__END_COMMIT ? PGA_HOOK_RUN : PGA_HOOK_DROP, 0);
         return PGA_OK;
     }
     /* A server that already closed the session (terminated backend, crash)
@@ -98,7 +104,7 @@ int pga__txn_finish(pga_conn *conn, int how)
      * unknown" COMMIT into a plain, certain "lost, rolled back". */
     pga__read_idle(conn);
     if (!pga__conn_usable(conn)) {
-        pga__txn_over(conn, 0, 0);
+        pga__txn_over(conn, PGA_HOOK_DROP, 0);
         if (how == PGA__END_ROLLBACK) {
             return PGA_OK;
         }

@@ -2,6 +2,7 @@
  * broken block, a transaction that ended, committed or vanished, and the
  * follow-up batch some completions start.  Sending is step.c's job. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -21,7 +22,7 @@ static int start_cleanup(pga_conn *conn, int rc)
     conn->saved_rc = rc;
     pga__batch_reset(conn);
     if (pga__cmds_push(conn, PGA__CMD_ROLLBACK, 0, NULL) != PGA_OK) {
-        pga__txn_over(conn, 0, 0);
+        pga__txn_over(conn, PGA_HOOK_DROP, 0);
         return rc;
     }
     return pga__batch_send(conn, PGA__P_CLEANUP, NULL, NULL);
@@ -71,22 +72,36 @@ static void fail_answers(pga_conn *conn, int rc)
     }
 }
 
+/* The command tag of the batch's last user result. */
+static int last_tag_is(const pga_conn *conn, const char *tag)
+{
+    const pga__outcome *o = conn->noutcomes > 0 ? &conn->outcomes[conn->noutcomes - 1] : NULL;
+    const PGresult *res = o == NULL ? NULL : o->nmore > 0 ? o->more[o->nmore - 1] : o->res;
+    return res != NULL && strcmp(PQcmdStatus((PGresult *)res), tag) == 0;
+}
+
 /* What the statement left the session in, for a statement of ours. */
 static int after_query(pga_conn *conn, int rc, int status)
 {
     int idle_after = status == PQTRANS_IDLE;
     if (conn->txn_begun && idle_after) {
+        /* A raw PREPARE TRANSACTION that succeeded prepared it (its hooks
+         * wait for COMMIT PREPARED); answered with ROLLBACK, it did not. */
+        int hooks = rc != PGA_OK ? PGA_HOOK_DROP
+                    : !conn->raw_prepare ? PGA_HOOK_RUN
+                    : last_tag_is(conn, "PREPARE TRANSACTION") ? PGA__HOOK_PARK
+                                                               : PGA_HOOK_DROP;
         if (conn->depth == 0) {
             /* Manual mode, or a transaction begun as SQL: a raw COMMIT
              * ends it, which is what the user asked for. */
-            pga__txn_over(conn, rc == PGA_OK, 0);
+            pga__txn_over(conn, hooks, 0);
         }
         else {
             if (rc == PGA_OK) {
                 rc = pga__fail(conn, PGA_ETXNENDED);
                 blame_last_success(conn);
             }
-            pga__txn_over(conn, 0, 1);
+            pga__txn_over(conn, hooks == PGA__HOOK_PARK ? hooks : PGA_HOOK_DROP, 1);
             conn->has_cause = 0;
             return rc;
         }
@@ -121,21 +136,27 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
     }
     switch (conn->purpose) {
     case PGA__P_QUERY:
+    case PGA__P_PREPARED_END:
         settle_outcomes(conn, lost);
         if (lost) {
             if (conn->depth > 0) {
                 mark_broken(conn);
             }
-            pga__txn_over(conn, 0, 1);
+            pga__txn_over(conn, PGA_HOOK_DROP, 1);
             return rc;
         }
-        return after_query(conn, rc, status);
+        rc = after_query(conn, rc, status);
+        if (rc == PGA_OK && conn->purpose == PGA__P_PREPARED_END) {
+            /* The prepared transaction's hooks, if it was prepared here. */
+            pga_hook_settle_prepared(conn, conn->gid, conn->prepared_end);
+        }
+        return rc;
 
     case PGA__P_COMMIT:
     case PGA__P_PREPARE:
         if (rc == PGA_OK) {
-            /* TODO(L4): a prepared transaction's hooks wait for its COMMIT PREPARED. */
-            pga__txn_over(conn, conn->purpose == PGA__P_COMMIT, 0);
+            /* A prepared transaction's hooks wait for its COMMIT PREPARED. */
+            pga__txn_over(conn, conn->purpose == PGA__P_COMMIT ? PGA_HOOK_RUN : PGA__HOOK_PARK, 0);
             return PGA_OK;
         }
         if (!lost && !idle_after) {
@@ -143,16 +164,16 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
              * the transaction is still open, aborted: roll it back. */
             return start_cleanup(conn, rc);
         }
-        pga__txn_over(conn, 0, 0);
+        pga__txn_over(conn, PGA_HOOK_DROP, 0);
         return rc;
 
     case PGA__P_CLEANUP:
         pga__err_copy(&conn->err, &conn->cause);
-        pga__txn_over(conn, 0, 0);
+        pga__txn_over(conn, PGA_HOOK_DROP, 0);
         return conn->saved_rc;
 
     case PGA__P_ROLLBACK:
-        pga__txn_over(conn, 0, 0);
+        pga__txn_over(conn, PGA_HOOK_DROP, 0);
         /* On a dead session the server has rolled back already. */
         return (rc == PGA_ECONN) ? PGA_OK : rc;
 

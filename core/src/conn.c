@@ -374,7 +374,7 @@ int pga_conn_connect_start(pga_conn *conn, const char *conninfo)
     conn->server_closing = 0;
     /* No block is open (checked above): whatever the old session owed or
      * held ends with it, and its hooks are dropped. */
-    pga__txn_over(conn, 0, 0);
+    pga__txn_over(conn, PGA_HOOK_DROP, 0);
     conn->round_trips = 0;
 
     char *options = session_options(conn->conninfo);
@@ -441,7 +441,7 @@ void pga_conn_close(pga_conn *conn)
     session_forget(conn);
     /* Closing abandons the transaction: the server rolls it back.  Blocks
      * left open are not broken: statements in them report PGA_ECLOSED. */
-    pga__txn_over(conn, 0, 0);
+    pga__txn_over(conn, PGA_HOOK_DROP, 0);
 }
 
 void pga_conn_free(pga_conn *conn)
@@ -463,6 +463,7 @@ void pga_conn_free(pga_conn *conn)
     free(conn->sps);
     free(conn->hooks);
     free(conn->ready);
+    free(conn->parked);
     free(conn);
 }
 

@@ -2,6 +2,7 @@
  * belong to, settled (run or dropped) when that block's transaction or
  * savepoint ends, and handed back to the owner.  The core never calls a
  * hook's function. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,8 +111,62 @@ int pga_hook_next(pga_conn *conn, pga_hook *out)
     return disposition;
 }
 
+/* A prepared transaction's hooks wait under its gid, not under any block:
+ * it may be committed later, even from another connection of the owner's
+ * (pga_hook_settle_prepared()). */
+void pga__hooks_park(pga_conn *conn, const char *gid)
+{
+    size_t moving = conn->nhooks;
+    pga__parked_hook *parked = pga__grow(conn->parked, &conn->parked_cap,
+                                         conn->nparked + moving, sizeof(*parked));
+    if (moving == 0 || parked == NULL) {
+        /* Out of memory: keep them registered rather than lose them. */
+        return;
+    }
+    conn->parked = parked;
+    for (size_t i = 0; i < conn->nhooks; i++) {
+        pga__parked_hook *h = &conn->parked[conn->nparked++];
+        h->hook = conn->hooks[i].hook;
+        snprintf(h->gid, sizeof(h->gid), "%s", gid);
+    }
+    conn->nhooks = 0;
+}
+
+int pga_hook_settle_prepared(pga_conn *conn, const char *gid, int disposition)
+{
+    size_t moving = 0, kept = 0;
+    if (gid == NULL || (disposition != PGA_HOOK_RUN && disposition != PGA_HOOK_DROP)) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s", "a gid and PGA_HOOK_RUN or PGA_HOOK_DROP");
+    }
+    for (size_t i = 0; i < conn->nparked; i++) {
+        moving += strcmp(conn->parked[i].gid, gid) == 0;
+    }
+    if (moving == 0) {
+        return PGA_OK;
+    }
+    if (ready_reserve(conn, moving) != PGA_OK) {
+        return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
+    }
+    for (size_t i = 0; i < conn->nparked; i++) {
+        if (strcmp(conn->parked[i].gid, gid) == 0) {
+            conn->ready[conn->nready++] = (pga__ready_hook){conn->parked[i].hook, disposition};
+        }
+        else {
+            conn->parked[kept++] = conn->parked[i];
+        }
+    }
+    conn->nparked = kept;
+    return PGA_OK;
+}
+
 void pga__hooks_destroy_all(pga_conn *conn)
 {
+    for (size_t i = 0; i < conn->nparked; i++) {
+        if (conn->parked[i].hook.destroy != NULL) {
+            conn->parked[i].hook.destroy(conn->parked[i].hook.data);
+        }
+    }
+    conn->nparked = 0;
     for (size_t i = 0; i < conn->nhooks; i++) {
         if (conn->hooks[i].hook.destroy != NULL) {
             conn->hooks[i].hook.destroy(conn->hooks[i].hook.data);

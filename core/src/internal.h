@@ -79,7 +79,9 @@ enum {
     PGA__CMD_ROLLBACK_TO,    /* arg = savepoint id, name */
     PGA__CMD_COMMIT,
     PGA__CMD_ROLLBACK,
-    PGA__CMD_PREPARE         /* PREPARE TRANSACTION conn->gid */
+    PGA__CMD_PREPARE,        /* PREPARE TRANSACTION conn->gid */
+    PGA__CMD_COMMIT_PREPARED,    /* COMMIT PREPARED conn->gid */
+    PGA__CMD_ROLLBACK_PREPARED   /* ROLLBACK PREPARED conn->gid */
 };
 
 typedef struct pga__cmd {
@@ -87,6 +89,12 @@ typedef struct pga__cmd {
     unsigned arg;
     char name[PGA_NAME_MAX + 1];
 } pga__cmd;
+
+/* A prepared transaction's hook, waiting for COMMIT / ROLLBACK PREPARED. */
+typedef struct pga__parked_hook {
+    pga_hook hook;
+    char gid[PGA_GID_MAX + 1];
+} pga__parked_hook;
 
 /* A settled hook waiting for its owner, with what became of it. */
 typedef struct pga__ready_hook {
@@ -101,7 +109,8 @@ enum {
     PGA__P_COMMIT,           /* COMMIT of the transaction (block, manual or SQL) */
     PGA__P_PREPARE,          /* PREPARE TRANSACTION of it */
     PGA__P_ROLLBACK,         /* ROLLBACK of it */
-    PGA__P_CLEANUP           /* ROLLBACK after a failed COMMIT or PREPARE batch */
+    PGA__P_CLEANUP,          /* ROLLBACK after a failed COMMIT or PREPARE batch */
+    PGA__P_PREPARED_END      /* COMMIT / ROLLBACK PREPARED conn->gid */
 };
 
 enum { PGA__OP_NONE, PGA__OP_CONNECT, PGA__OP_BATCH };
@@ -173,7 +182,10 @@ struct pga_conn {
     int txn_aborted;      /* the server's transaction failed ('E') and nothing owed undoes it */
     int needs_rollback;   /* Django's flag: connection-wide, cleared by a savepoint rollback */
     int txn_lost;         /* the transaction ended behind the engine's back */
-    char gid[PGA_GID_MAX + 1];   /* the PREPARE TRANSACTION in flight */
+    char gid[PGA_GID_MAX + 1];   /* the PREPARE TRANSACTION in flight, or the
+                                    COMMIT / ROLLBACK PREPARED */
+    int prepared_end;     /* that COMMIT / ROLLBACK PREPARED: PGA_HOOK_RUN or _DROP */
+    int raw_prepare;      /* the statement in flight is a PREPARE TRANSACTION conn->gid */
 
     /* hooks: registered (in order) and ready for the owner */
     pga__held_hook *hooks;
@@ -181,6 +193,8 @@ struct pga_conn {
     uint64_t hook_seq;
     pga__ready_hook *ready;
     size_t ready_head, nready, ready_cap;
+    pga__parked_hook *parked;
+    size_t nparked, parked_cap;
 
     /* notifications (notify.c): a ring, oldest at notes_head */
     PGnotify **notes;
@@ -274,6 +288,13 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost);
 
 /* query.c: the script of several commands, once its prelude is done */
 int pga__send_script(pga_conn *conn);
+/* What every statement needs before it may be sent: no broken block (the
+ * error is its cause), an open session. */
+int pga__statement_guard(pga_conn *conn);
+/* A statement that has passed pga_query_start()'s checks: guarded, with
+ * what is owed ahead of it, for purpose. */
+int pga__statement_start(pga_conn *conn, const char *sql, const pga_params *params,
+                         int commands, int purpose);
 
 
 /* hooks.c */
@@ -284,6 +305,9 @@ void pga__hooks_settle_seq(pga_conn *conn, uint64_t seq_mark, int disposition);
 /* A block at depth > depth is gone: its hooks now belong to depth. */
 void pga__hooks_reparent(pga_conn *conn, int depth);
 void pga__hooks_destroy_all(pga_conn *conn);
+/* The transaction's hooks wait under gid (its PREPARE TRANSACTION). */
+#define PGA__HOOK_PARK 3
+void pga__hooks_park(pga_conn *conn, const char *gid);
 
 /* notify.c: move what libpq parsed into the bounded queue */
 void pga__notify_collect(pga_conn *conn);

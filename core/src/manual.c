@@ -17,7 +17,7 @@ int pga_conn_set_autocommit(pga_conn *conn, int on)
         return pga__fail(conn, PGA_EINTRANS);
     }
     if (on && !conn->autocommit) {
-        pga__txn_over(conn, 1, 0);
+        pga__txn_over(conn, PGA_HOOK_RUN, 0);
     }
     conn->autocommit = on;
     return PGA_OK;

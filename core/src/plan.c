@@ -94,6 +94,28 @@ static int quoted(char *buf, size_t cap, const char *prefix, const char *text, c
     return (int)n;
 }
 
+/* verb 'gid', as E'...' when the gid holds a backslash, so that it means
+ * itself whatever standard_conforming_strings says. */
+static int gid_text(char *buf, size_t cap, const char *verb, const char *gid)
+{
+    char prefix[32];
+    if (strchr(gid, '\\') == NULL) {
+        snprintf(prefix, sizeof(prefix), "%s ", verb);
+        return quoted(buf, cap, prefix, gid, '\'');
+    }
+    char doubled[2 * PGA_GID_MAX + 1];
+    size_t n = 0;
+    for (const char *p = gid; *p != '\0'; p++) {
+        if (*p == '\\') {
+            doubled[n++] = '\\';
+        }
+        doubled[n++] = *p;
+    }
+    doubled[n] = '\0';
+    snprintf(prefix, sizeof(prefix), "%s E", verb);
+    return quoted(buf, cap, prefix, doubled, '\'');
+}
+
 /* The SQL of a control statement. */
 int pga__cmd_text(const pga_conn *conn, const pga__cmd *cmd, char *buf, size_t cap)
 {
@@ -111,20 +133,11 @@ int pga__cmd_text(const pga_conn *conn, const pga__cmd *cmd, char *buf, size_t c
     case PGA__CMD_ROLLBACK:
         return snprintf(buf, cap, "ROLLBACK");
     case PGA__CMD_PREPARE:
-        /* E'' so a backslash means itself whatever standard_conforming_strings says. */
-        if (strchr(conn->gid, '\\') != NULL) {
-            char doubled[2 * PGA_GID_MAX + 1];
-            size_t n = 0;
-            for (const char *p = conn->gid; *p != '\0'; p++) {
-                if (*p == '\\') {
-                    doubled[n++] = '\\';
-                }
-                doubled[n++] = *p;
-            }
-            doubled[n] = '\0';
-            return quoted(buf, cap, "PREPARE TRANSACTION E", doubled, '\'');
-        }
-        return quoted(buf, cap, "PREPARE TRANSACTION ", conn->gid, '\'');
+        return gid_text(buf, cap, "PREPARE TRANSACTION", conn->gid);
+    case PGA__CMD_COMMIT_PREPARED:
+        return gid_text(buf, cap, "COMMIT PREPARED", conn->gid);
+    case PGA__CMD_ROLLBACK_PREPARED:
+        return gid_text(buf, cap, "ROLLBACK PREPARED", conn->gid);
     default:
         return snprintf(buf, cap, "%s", "");
     }

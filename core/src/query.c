@@ -1,6 +1,7 @@
 /* query.c -- the statement starters: one statement (pga_query_start) or a
  * batch of them, each checked, guarded and preceded by what the block
  * stack owes.  What their completion means is complete.c's. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,8 +34,7 @@ int pga__send_script(pga_conn *conn)
     return rc;
 }
 
-/* What every statement needs before it may be sent. */
-static int statement_guard(pga_conn *conn)
+int pga__statement_guard(pga_conn *conn)
 {
     if (conn->depth > 0 && conn->needs_rollback) {
         /* The guard: the server would only answer "current transaction is
@@ -74,7 +74,7 @@ static int check_params(pga_conn *conn, const char *sql, const pga_params *param
  * and the control statements the block stack owes. */
 static int open_batch(pga_conn *conn)
 {
-    int rc = statement_guard(conn);
+    int rc = pga__statement_guard(conn);
     if (rc != PGA_OK) {
         return rc;
     }
@@ -82,25 +82,10 @@ static int open_batch(pga_conn *conn)
     return pga__plan_controls(conn) == PGA_OK ? PGA_OK : pga__fail(conn, PGA_ENOMEM);
 }
 
-int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
+int pga__statement_start(pga_conn *conn, const char *sql, const pga_params *params,
+                         int commands, int purpose)
 {
-    int commands = 0;
-    int rc = pga__check_idle(conn);
-    if (rc == PGA_OK) {
-        rc = check_params(conn, sql, params, &commands);
-    }
-    if (rc == PGA_OK && conn->sql_controls && commands == 1
-        && (params == NULL || pga_params_count(params) == 0)) {
-        pga_control ctl;
-        if (pga_sql_classify(sql, &ctl) != PGA_CTL_NONE
-            && (rc = pga__control_start(conn, &ctl)) != PGA__PASS) {
-            return rc;
-        }
-        rc = PGA_OK;
-    }
-    if (rc == PGA_OK) {
-        rc = open_batch(conn);
-    }
+    int rc = open_batch(conn);
     if (rc != PGA_OK) {
         return rc;
     }
@@ -116,7 +101,52 @@ int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
         conn->multi_command = 0;
         return pga__batch_send(conn, PGA__P_PRELUDE, NULL, NULL);
     }
-    return pga__batch_send(conn, PGA__P_QUERY, sql, params);
+    return pga__batch_send(conn, purpose, sql, params);
+}
+
+/* A transaction-ending statement given as SQL that the completion must
+ * know about, even outside the SQL control mode: a PREPARE TRANSACTION
+ * (its hooks wait under the gid), a COMMIT / ROLLBACK PREPARED of a gid
+ * whose hooks wait here.  Only looked for where it can matter. */
+static int purpose_of(pga_conn *conn, const pga_control *ctl)
+{
+    switch (ctl->kind) {
+    case PGA_CTL_PREPARE:
+        snprintf(conn->gid, sizeof(conn->gid), "%s", ctl->name);
+        conn->raw_prepare = 1;
+        return PGA__P_QUERY;
+    case PGA_CTL_COMMIT_PREPARED:
+    case PGA_CTL_ROLLBACK_PREPARED:
+        snprintf(conn->gid, sizeof(conn->gid), "%s", ctl->name);
+        conn->prepared_end = ctl->kind == PGA_CTL_COMMIT_PREPARED ? PGA_HOOK_RUN : PGA_HOOK_DROP;
+        return PGA__P_PREPARED_END;
+    default:
+        return PGA__P_QUERY;
+    }
+}
+
+int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
+{
+    int commands = 0, purpose = PGA__P_QUERY;
+    int rc = pga__check_idle(conn);
+    if (rc == PGA_OK) {
+        rc = check_params(conn, sql, params, &commands);
+    }
+    if (rc != PGA_OK) {
+        return rc;
+    }
+    conn->raw_prepare = 0;
+    if (commands == 1 && (params == NULL || pga_params_count(params) == 0)
+        && (conn->sql_controls || conn->txn_begun || conn->nparked > 0)) {
+        pga_control ctl;
+        if (pga_sql_classify(sql, &ctl) != PGA_CTL_NONE) {
+            if (conn->sql_controls && (rc = pga__control_start(conn, &ctl)) != PGA__PASS) {
+                return rc;
+            }
+            purpose = purpose_of(conn, &ctl);
+        }
+    }
+    return pga__statement_start(conn, sql, params, commands, purpose);
 }
 
 int pga_batch_begin(pga_conn *conn)

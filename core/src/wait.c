@@ -66,6 +66,28 @@ int pga_atomic_exit(pga_conn *conn, int failed)
     return drive(conn, pga_atomic_exit_start(conn, failed));
 }
 
+int pga_prepare(pga_conn *conn, const char *gid)
+{
+    return drive(conn, pga_prepare_start(conn, gid));
+}
+
+int pga_commit_prepared(pga_conn *conn, const char *gid)
+{
+    return drive(conn, pga_commit_prepared_start(conn, gid));
+}
+
+int pga_rollback_prepared(pga_conn *conn, const char *gid)
+{
+    return drive(conn, pga_rollback_prepared_start(conn, gid));
+}
+
+int pga_prepared_list(pga_conn *conn, pga_result **out)
+{
+    int rc = drive(conn, pga_prepared_list_start(conn));
+    *out = rc == PGA_OK ? pga_conn_take_result(conn) : NULL;
+    return rc;
+}
+
 int pga_commit(pga_conn *conn)
 {
     return drive(conn, pga_commit_start(conn));

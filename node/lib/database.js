@@ -5,7 +5,7 @@
 const { AsyncLocalStorage } = require('async_hooks');
 const { Pool } = require('./pool');
 const {
-  Transaction, normalizeOptions, runManaged, startUnmanaged,
+  Transaction, normalizeOptions, runManaged, startUnmanaged, endPrepared, listPrepared,
 } = require('./transaction');
 const { ConnectionError, TransactionError, DatabaseError } = require('./errors');
 
@@ -58,6 +58,9 @@ class Database {
     this._closed = false;
     this._closePromise = null;
     this._stats = { attempts: 0, retries: 0 };
+    // gid -> { session, t, late }: transactions prepared here, whose hooks
+    // wait for commitPrepared() / rollbackPrepared().
+    this._prepared = new Map();
   }
 
   get connectionString() {
@@ -186,6 +189,21 @@ class Database {
 
   async startUnmanagedTransaction(options) {
     return startUnmanaged(this, normalizeOptions(options));
+  }
+
+  // Two-phase commit: end a prepared transaction (t.prepare(gid)) from any
+  // session, this process's or another's; list this database's prepared
+  // gids, oldest first.
+  commitPrepared(gid) {
+    return endPrepared(this, gid, true);
+  }
+
+  rollbackPrepared(gid) {
+    return endPrepared(this, gid, false);
+  }
+
+  listPrepared() {
+    return listPrepared(this);
   }
 
   // Waits for queries and managed transactions in flight, then ends every

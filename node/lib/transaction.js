@@ -263,25 +263,48 @@ class Transaction {
     return this._finish('rollback');
   }
 
+  // Two-phase commit: PREPARE TRANSACTION this root transaction under gid
+  // (open savepoints of it are released first).  It is then finished with
+  // state 'prepared'; its afterCommit hooks wait for db.commitPrepared(gid),
+  // its afterRollback ones for db.rollbackPrepared(gid).
+  async prepare(gid) {
+    const state = this.finished || this._ending;
+    if (state) {
+      throw new TransactionError(
+        `Transaction cannot be prepared because it has been finished with state: ${state}`);
+    }
+    if (this.parent) {
+      throw new TransactionError(
+        `Transaction(${this.id}) is a savepoint: only a root transaction can be prepared`);
+    }
+    checkGid(gid);
+    return this._finish('prepare', gid);
+  }
+
   // Leave this block, and first every block opened after it on the same
   // connection (PostgreSQL's rule: RELEASE or ROLLBACK TO of a savepoint
   // also ends the savepoints made after it; COMMIT/ROLLBACK ends them all).
   // The core settles the hooks; after each exit the ready ones are taken
   // (in the core's order) and run here once the session is handed back.
-  async _finish(how) {
+  async _finish(how, gid) {
     this._ending = how;
     const conn = this._conn;
     const groups = [];  // { t, outcome, hooks } in the order blocks ended
     let error;
     const { stack } = blocksOf(conn);
+    // Preparing releases the open savepoints first, as COMMIT would.
+    const inner = how === 'prepare' ? 'commit' : how;
     await conn.run(async () => {
       const idx = stack.indexOf(this);
       while (stack.length > idx + 1) {
         const child = stack[stack.length - 1];
-        child._ending = child._ending || how;
-        groups.push(settleExit(conn, child, await exitBlock(conn, child, how)));
+        child._ending = child._ending || inner;
+        groups.push(settleExit(conn, child, await exitBlock(conn, child, inner)));
       }
-      groups.push(settleExit(conn, this, await exitBlock(conn, this, how)));
+      const outcome = how === 'prepare'
+        ? await prepareBlock(conn, this, gid)
+        : await exitBlock(conn, this, how);
+      groups.push(settleExit(conn, this, outcome));
     }).catch((err) => { error = err; });
 
     if (groups.length === 0) {
@@ -294,6 +317,11 @@ class Transaction {
     if (root) this.db._pool.release(conn);
 
     const own = groups.length > 0 ? groups[groups.length - 1].outcome : undefined;
+    if (own && own.state === 'prepared') {
+      // Its hooks wait in the core, on this session, for COMMIT PREPARED;
+      // those registered while it was ending wait here.
+      this.db._prepared.set(gid, { session: conn, t: this, late: groups[groups.length - 1].late });
+    }
     // A managed transaction that will run again: this attempt's hooks are
     // discarded, whatever their kind.
     const retrying = this._willRetry && own && own.state === 'rollback' &&
@@ -322,6 +350,7 @@ function settleExit(conn, t, outcome) {
   const hooks = takeReadyHooks(conn);
   const late = t._late.splice(0);
   if (outcome.state === 'unknown') return { t, outcome, hooks: [] };
+  if (outcome.state === 'prepared') return { t, outcome, hooks, late };
   if (outcome.state === 'commit' && t.parent) {
     // Released: hooks that arrived while it was leaving go to the parent.
     for (const h of late) h.t._addHookTo(t.parent, h);
@@ -401,6 +430,84 @@ async function exitBlock(conn, t, how) {
     return { state: 'rollback', error };
   }
   return { state: 'commit' };
+}
+
+// PREPARE TRANSACTION a root block.  Never throws: the error, if any, is
+// part of the outcome.  A block that failed is rolled back, never prepared.
+async function prepareBlock(conn, t, gid) {
+  if (conn.state().needsRollback) {
+    await exitBlock(conn, t, 'rollback');
+    const cause = t._lastError;
+    return {
+      state: 'rollback',
+      error: new TransactionError(
+        'Transaction was rolled back instead of prepared because a statement inside it failed',
+        cause ? { cause } : undefined),
+    };
+  }
+  const { stack } = blocksOf(conn);
+  const idx = stack.lastIndexOf(t);
+  if (idx >= 0) stack.splice(idx, 1);
+  try {
+    await conn[kNative].prepare(gid);
+  } catch (err) {
+    if (err.coreCode === 'ECOMMITUNKNOWN') {
+      conn.broken = true;
+      return { state: 'unknown', error: err };
+    }
+    if (err.coreCode === 'ECONN') conn.broken = true;
+    if (err.coreCode === 'EROLLEDBACK' && !err.cause && t._lastError) err.cause = t._lastError;
+    // The server rolled it back (a gid in use, a failed transaction).
+    return { state: 'rollback', error: err };
+  }
+  return { state: 'prepared' };
+}
+
+function checkGid(gid) {
+  if (typeof gid !== 'string' || gid.length === 0 || Buffer.byteLength(gid) > 199) {
+    throw new TypeError('"gid" must be a string of 1 to 199 bytes');
+  }
+}
+
+// db.commitPrepared(gid) / db.rollbackPrepared(gid): from any session of
+// the pool.  The hooks of a transaction this Database prepared wait in the
+// core on the session that prepared it: handed over and run here.
+async function endPrepared(db, gid, commit) {
+  checkGid(gid);
+  return db._track(async () => {
+    const session = await db._pool.acquire();
+    let record;
+    let hooks = [];
+    try {
+      await session.run(() => session[kNative][commit ? 'commitPrepared' : 'rollbackPrepared'](gid));
+      record = db._prepared.get(gid);
+      db._prepared.delete(gid);
+      if (record && !record.session.closed) {
+        const owner = record.session;
+        if (owner !== session) {
+          owner[kNative].settlePrepared(gid, commit ? binding.HOOK_RUN : binding.HOOK_DROP);
+        }
+        hooks = takeReadyHooks(owner);
+      }
+      if (record) for (const h of record.late) hooks.push({ hook: h, run: commit });
+    } finally {
+      db._pool.release(session);
+    }
+    if (record) await dispatch(db, { t: record.t, hooks });
+  });
+}
+
+// db.listPrepared(): the gids of this database's prepared transactions.
+function listPrepared(db) {
+  return db._track(async () => {
+    const session = await db._pool.acquire();
+    try {
+      const res = await session.run(() => session[kNative].listPrepared());
+      return res.rows.map((r) => r.gid);
+    } finally {
+      db._pool.release(session);
+    }
+  });
 }
 
 // --- Entry points (Database.transaction() and startUnmanagedTransaction()).
@@ -549,4 +656,6 @@ module.exports = {
   normalizeOptions,
   runManaged,
   startUnmanaged,
+  endPrepared,
+  listPrepared,
 };

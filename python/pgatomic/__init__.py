@@ -16,6 +16,7 @@ from ._connections import (
     connections,
 )
 from ._json import Json
+from ._tpc import Xid
 from ._values import InfiniteDate, InfiniteDatetime, Interval
 from .errors import (
     CheckViolation,
@@ -68,7 +69,7 @@ __all__ = [
     "InternalError", "Interval", "Isolation", "Json",
     "NotNullViolation", "NotSupportedError", "OperationalError",
     "ProgrammingError", "QueryCanceled", "Result", "SerializationFailure",
-    "TransactionManagementError", "UniqueViolation", "Warning", "atomic",
+    "TransactionManagementError", "UniqueViolation", "Warning", "Xid", "atomic",
     "clean_savepoints", "commit", "configure", "connect", "connection",
     "connections", "errors", "get_autocommit", "get_rollback",
     "mark_for_rollback_on_error", "on_commit", "rollback", "run_in_transaction", "savepoint",

@@ -12,6 +12,8 @@ from typing import (
 )
 
 from . import _pgatomic
+from ._tpc import TwoPhaseCommit
+from .errors import ProgrammingError
 
 __all__ = ["Connection", "connect", "configure", "connections", "connection",
            "get_connection"]
@@ -19,8 +21,9 @@ __all__ = ["Connection", "connect", "configure", "connections", "connection",
 Result = _pgatomic.Result
 
 
-class Connection(_pgatomic.Connection):
-    """A PostgreSQL session with Django-style atomic blocks.
+class Connection(TwoPhaseCommit, _pgatomic.Connection):
+    """A PostgreSQL session with Django-style atomic blocks, and the DB-API's
+    two-phase commit (``tpc_begin()`` ... ``tpc_recover()``).
 
     The C base type does the work with positional arguments; this class adds
     keywords and defaults.  A connection belongs to the thread that made it.
@@ -60,6 +63,8 @@ class Connection(_pgatomic.Connection):
     # -- manual mode ------------------------------------------------------------
     def commit(self) -> None:
         """Commit the manual transaction, then run its on_commit hooks."""
+        if self._tpc_xid is not None:
+            raise ProgrammingError("commit() cannot be used during a two-phase transaction")
         try:
             self._commit()
         finally:
@@ -68,6 +73,8 @@ class Connection(_pgatomic.Connection):
 
     def rollback(self) -> None:
         """Roll back the manual transaction (its hooks are dropped)."""
+        if self._tpc_xid is not None:
+            raise ProgrammingError("rollback() cannot be used during a two-phase transaction")
         try:
             self._rollback()
         finally:
