@@ -222,6 +222,24 @@ PGA_EXTERN void pga_conn_free(pga_conn *conn);
 /* Start opening a session.  conninfo is a libpq connection string or URI;
  * NULL reuses the one of the previous connect (or libpq's defaults, PG*
  * environment variables, when there was none).  Drive with pga_conn_step().
+ *   - ^Nothing beyond the user's own settings reaches the startup packet
+ *     (no options parameter: PgBouncer refuses it), so a connection pooler
+ *     accepts it as it accepts psql; ^the user's own options travel as
+ *     given, and if the server or pooler refuses them the connect fails
+ *     with its message.  Results are read in whatever DateStyle and
+ *     IntervalStyle the session has (see Results).
+ *   - connect_timeout (or PGCONNECT_TIMEOUT) is a deadline for each host
+ *     tried, kept by the core for the blocking and the non-blocking
+ *     connect alike (pga_conn_timeout_ms()): ^a server that accepts the
+ *     TCP connection and never answers fails the connect after it.
+ *   - ^A host list ("host=a,b port=5432,5433", with
+ *     target_session_attrs as libpq reads it) is tried in order, one host
+ *     at a time, each with its own deadline; the message names why each
+ *     failed.
+ *   - TCP keepalives are on (libpq's default) with timings of their own
+ *     unless the string sets any keepalives option: the first probe after
+ *     60 s of silence, then every 10 s, 3 probes, so a vanished peer ends
+ *     a wait after about 90 s.
  * METHOD: pga_conn  BLOCKS: never (but libpq resolves host names
  * synchronously: pass hostaddr to avoid that)
  * Returns PGA_OK, PGA_EINATOMIC if a block is active, PGA_EBUSY, PGA_ENOMEM
@@ -235,6 +253,13 @@ PGA_EXTERN int pga_conn_connect_start(pga_conn *conn, const char *conninfo);
  * a wrong password, too many clients), pga_conn_sqlstate() gives its
  * SQLSTATE (3D000, 28P01, 53300, ...) and pga_conn_error_kind() its kind. */
 PGA_EXTERN int pga_conn_connect(pga_conn *conn, const char *conninfo);
+
+/* Processes: ^a connection inherited across fork() is never used by the
+ * child.  In the child the session reads as lost (statements fail with
+ * PGA_ECONN, pga_conn_probe() says 0), and pga_conn_close(),
+ * pga_conn_free() and a new connect close the child's copy of the socket
+ * without sending anything, so the parent's session and its transaction
+ * go on.  A child reconnects to get a session of its own. */
 
 /* End the session.  Inside atomic blocks the blocks stay on the stack:
  * ^leaving them sends nothing and reports success, ^statements inside them
@@ -271,12 +296,42 @@ PGA_EXTERN int pga_conn_step(pga_conn *conn, int ready);
  * METHOD: pga_conn  BLOCKS: network */
 PGA_EXTERN int pga_conn_wait(pga_conn *conn, int interval_ms);
 
+/* How long a driver may wait before stepping again even if the socket
+ * shows nothing: the time left, in milliseconds, until the operation's
+ * next deadline (connect_timeout of the host being tried, the statement
+ * timeout, the grace a cancel request gets), 0 when it has passed, -1
+ * when there is none.  ^Stepping after it passed acts on the deadline, so
+ * a driver needs no clock of its own.  Re-read it after every step.
+ * BLOCKS: never */
+PGA_EXTERN int pga_conn_timeout_ms(const pga_conn *conn);
+
+/* A client deadline for every round trip from now on, in milliseconds (0,
+ * the default: none).  ^When a batch has not finished ms after it was
+ * sent, the engine sends a cancel request (pga_conn_cancel()); the
+ * statement then fails with the server's 57014 (PGA_KIND_QUERY_CANCELED).
+ * ^If the server does not answer that either within 1000 ms more (a hung
+ * host, a partition), the engine closes the session: the step fails with
+ * PGA_ECONN, or ^PGA_ECOMMITUNKNOWN when COMMIT was in flight, and a
+ * block in progress is broken like on any lost connection.  The worst
+ * case is ms + 1000 ms.  METHOD: pga_conn  BLOCKS: never
+ * Returns PGA_OK or PGA_EMISUSE (negative). */
+PGA_EXTERN int pga_conn_set_timeout(pga_conn *conn, int ms);
+PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
+
 /* Ask the server to cancel the statement in progress.
- * METHOD: pga_conn  BLOCKS: network (a separate short connection)
+ * METHOD: pga_conn  BLOCKS: ^never: it opens a non-blocking socket of its
+ * own to the server and writes the 16-byte cancel request when the socket
+ * connects at once (a Unix socket, loopback TCP); otherwise the
+ * connection's next steps finish it (drivers step at least every 10 ms
+ * meanwhile, through pga_conn_timeout_ms()), and give up after 2 s.  It
+ * never waits for the server's answer, so a hung server cannot hold it.
+ * (With a libpq other than 10 to 16 the request's key is out of reach and
+ * libpq's blocking PQcancel() is used instead.)
  * THREADS: ^may be called from any thread while another thread waits on
  * this connection; it reads only data fixed at connect time.
- * Returns PGA_OK (the request was delivered; the statement then fails with
- * PGA_KIND_QUERY_CANCELED, unless it had already finished) or PGA_ECONN. */
+ * Returns PGA_OK (the request is sent or on its way; the statement then
+ * fails with PGA_KIND_QUERY_CANCELED, unless it had already finished) or
+ * PGA_ECONN. */
 PGA_EXTERN int pga_conn_cancel(pga_conn *conn);
 
 /* The server's transaction status as libpq reports it: 'I' idle, 'T' in a
@@ -341,9 +396,14 @@ PGA_EXTERN void pga_params_clear(pga_params *params);
 /* How many top-level values were added. */
 PGA_EXTERN int pga_params_count(const pga_params *params);
 
+/* The protocol's limit on a statement's parameters. */
+#define PGA_PARAMS_MAX 65535
+
 /* Each adds one value: a top-level parameter, or an element when an array
  * is open.  Return PGA_OK, PGA_ENOMEM, or PGA_EPARAM with the reason in
  * pga_params_errmsg():
+ *   ^a parameter beyond PGA_PARAMS_MAX is refused here, before anything
+ *   could be sent;
  *   ^text containing a NUL byte or invalid UTF-8 is refused;
  *   ^array elements must share one type (NULLs fit any; integers widen);
  *   ^a float that is NaN or infinite is sent as 'NaN' / 'Infinity'.
@@ -928,6 +988,23 @@ PGA_EXTERN uint64_t pga_notifications_dropped(const pga_conn *conn);
  * Values arrive in PostgreSQL's text format; pga_value_decode() parses them
  * by column type into the plain values below, which bindings turn into their
  * language's objects.
+ *
+ * The session's DateStyle and IntervalStyle are not pinned (a pooler
+ * shares sessions, and the role or the user may set them).  ^Whatever they
+ * are, pga_result_text() gives date, timestamp and timestamptz values (and
+ * arrays of them) in ISO form and intervals in postgres form: values
+ * written in another style are rewritten, with the day/month order of the
+ * DateStyle the server last reported (ParameterStatus) when the result
+ * arrived.  ^pga_value_decode() reads intervals in all four IntervalStyles,
+ * so a pooled session whose IntervalStyle another client changed decodes
+ * right even unreported.  ^A timestamptz written with an alphabetic zone
+ * abbreviation (DateStyle SQL, Postgres or German with a TimeZone other
+ * than UTC: "CEST") cannot be placed in time without the zone database; it
+ * is left as it came and ^pga_value_decode() refuses it with PGA_EDECODE
+ * rather than guess.  Limit: a statement that changes DateStyle's order
+ * runs in the same batch as one reading dates in SQL or Postgres style
+ * before the server reports the change (PostgreSQL reports it when the
+ * batch ends).
  * ------------------------------------------------------------------------- */
 
 /* DESTRUCTOR: pga_result. */
@@ -949,7 +1026,8 @@ PGA_EXTERN const char *pga_result_status(const pga_result *res);
 /* Rows affected or returned, or -1 when the command reports none. */
 PGA_EXTERN int64_t pga_result_rowcount(const pga_result *res);
 PGA_EXTERN int pga_result_isnull(const pga_result *res, int row, int col);
-/* The value's text (borrowed from the result) and its length. */
+/* The value's text (borrowed from the result) and its length; dates,
+ * times and intervals in canonical form (above). */
 PGA_EXTERN const char *pga_result_text(const pga_result *res, int row, int col,
                                        size_t *len);
 

@@ -1,11 +1,21 @@
 /* conn.c -- the session: open, close, socket, status, cancel, and the
  * per-connection error state.  Blocks live in atomic.c, batches in step.c. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
+
+int64_t pga__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* libpq prints NOTICE and WARNING to stderr by default; a library must not
  * write to its host's stderr ("there is no transaction in progress" after a
@@ -29,6 +39,8 @@ int pga_conn_new(pga_conn **out)
     }
     conn->autocommit = 1;
     conn->next_sp = 1;
+    conn->canceller.fd = -1;
+    atomic_init(&conn->handed_cancel_fd, -1);
     *out = conn;
     return PGA_OK;
 }
@@ -135,7 +147,7 @@ int pga__err_lost(pga_conn *conn, int rc)
 {
     char msg[PGA__MSG_MAX];
     copy_trimmed(msg, sizeof(msg), conn->pg ? PQerrorMessage(conn->pg) : "");
-    if (conn->err.rc == PGA_ESERVER && conn->err.msg[0] != '\0') {
+    if ((conn->err.rc == PGA_ESERVER || conn->timed_out) && conn->err.msg[0] != '\0') {
         /* The server said why it closed (57P01 terminate, 57P02 shutdown):
          * keep its words and code, report the loss. */
         conn->err.rc = rc;
@@ -144,9 +156,12 @@ int pga__err_lost(pga_conn *conn, int rc)
     return pga__err_set(conn, rc, "%s", msg[0] ? msg : "connection to the server was lost");
 }
 
+/* A child of fork() shares the parent's socket: to it the session is
+ * never usable (one byte from the child would corrupt the parent's). */
 int pga__conn_usable(const pga_conn *conn)
 {
-    return conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_OK && !conn->server_closing;
+    return conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_OK && !conn->server_closing
+           && conn->pid == getpid();
 }
 
 int pga__fail(pga_conn *conn, int rc)
@@ -291,18 +306,46 @@ static void take_connect_sqlstate(char *msg, char sqlstate[6])
     }
 }
 
+/* Append why the host being tried failed; libpq's own multi-host message
+ * is one line per host, and so is ours. */
+static void note_host_failure(pga_conn *conn, const char *why)
+{
+    char msg[PGA__MSG_MAX];
+    copy_trimmed(msg, sizeof(msg), why);
+    size_t old = conn->connect_errors ? strlen(conn->connect_errors) : 0;
+    char *grown = realloc(conn->connect_errors, old + strlen(msg) + 2);
+    if (grown == NULL) {
+        return;     /* the report thins; the failure still stands */
+    }
+    snprintf(grown + old, strlen(msg) + 2, "%s%s", old ? "\n" : "", msg);
+    conn->connect_errors = grown;
+}
+
+static void forget_hosts(pga_conn *conn)
+{
+    free(conn->host_list);
+    free(conn->hostaddr_list);
+    free(conn->port_list);
+    free(conn->connect_errors);
+    conn->host_list = conn->hostaddr_list = conn->port_list = conn->connect_errors = NULL;
+    conn->host_count = conn->host_index = 0;
+}
+
 static int connect_failed(pga_conn *conn)
 {
     char msg[PGA__MSG_MAX];
     char sqlstate[6];
     copy_trimmed(msg, sizeof(msg),
-                 conn->pg ? PQerrorMessage(conn->pg) : "could not allocate a connection");
+                 conn->connect_errors ? conn->connect_errors
+                 : conn->pg ? PQerrorMessage(conn->pg) : "could not allocate a connection");
     take_connect_sqlstate(msg, sqlstate);
     redact(msg, conn->conninfo);
     if (conn->pg != NULL) {
         PQfinish(conn->pg);
         conn->pg = NULL;
     }
+    forget_hosts(conn);
+    conn->deadline = 0;
     conn->op = PGA__OP_NONE;
     pga__err_set(conn, PGA_ECONN, "%s", msg);
     if (sqlstate[0] != '\0') {
@@ -312,45 +355,205 @@ static int connect_failed(pga_conn *conn)
     return PGA_ECONN;
 }
 
+/* In a child of fork() the socket is the parent's too: PQfinish() would
+ * send Terminate (and TLS its close_notify) on the parent's session.  The
+ * child's descriptor is pointed at /dev/null first, so whatever libpq
+ * writes while closing goes nowhere and only the child's copy closes. */
+static void disown_socket(pga_conn *conn)
+{
+    int fd = PQsocket(conn->pg);
+    int null_fd = fd >= 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+    if (null_fd >= 0 && dup2(null_fd, fd) >= 0) {
+        close(null_fd);
+        PQfinish(conn->pg);
+    }
+    else if (null_fd >= 0) {
+        close(null_fd);
+    }
+    /* else: without /dev/null the PGconn is left unfreed, which is safer
+     * than writing to the parent's session. */
+    conn->pg = NULL;
+}
+
 static void session_forget(pga_conn *conn)
 {
     if (conn->cancel != NULL) {
         PQfreeCancel(conn->cancel);
         conn->cancel = NULL;
     }
+    pga__cancel_abandon(conn);
+    if (conn->pg != NULL && conn->pid != getpid()) {
+        disown_socket(conn);
+    }
     if (conn->pg != NULL) {
         PQfinish(conn->pg);
         conn->pg = NULL;
     }
     pga__batch_reset(conn);
+    memset(&conn->cancel_key, 0, sizeof(conn->cancel_key));
+    conn->deadline = 0;
+    conn->timed_out = 0;
     conn->op = PGA__OP_NONE;
 }
 
-#define PGA__PINNED_OPTIONS "-c DateStyle=ISO -c IntervalStyle=postgres"
-
-/* The user's options (from the string, else PGOPTIONS) followed by ours. */
-static char *session_options(const char *conninfo)
+/* The i-th item of a comma-separated list (libpq's host, hostaddr and
+ * port syntax); a one-item list applies to every host. */
+static void list_item(const char *list, int i, char *buf, size_t cap)
 {
-    const char *user = NULL;
+    buf[0] = '\0';
+    if (list == NULL) {
+        return;
+    }
+    int n = 0;
+    for (const char *p = list; *p != '\0'; p++) {
+        n += *p == ',';
+    }
+    if (n == 0) {
+        snprintf(buf, cap, "%s", list);
+        return;
+    }
+    const char *p = list;
+    for (int k = 0; k < i && p != NULL; k++) {
+        p = strchr(p, ',');
+        p = p ? p + 1 : NULL;
+    }
+    if (p == NULL) {
+        return;
+    }
+    size_t len = strcspn(p, ",");
+    snprintf(buf, cap, "%.*s", (int)(len < cap ? len : cap - 1), p);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? strdup(s) : NULL;
+}
+
+/* The settings a connect needs from the string (or libpq's environment
+ * defaults): the host lists, connect_timeout, and whether the user chose
+ * keepalive settings.  Returns PGA_OK or PGA_ENOMEM. */
+static int read_settings(pga_conn *conn)
+{
+    const char *host = NULL, *hostaddr = NULL, *port = NULL, *timeout = NULL;
     PQconninfoOption *opts = NULL;
-    if (conninfo != NULL && conninfo[0] != '\0') {
-        opts = PQconninfoParse(conninfo, NULL);
-        for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
-            if (strcmp(o->keyword, "options") == 0 && o->val != NULL) {
-                user = o->val;
-            }
+    int user_keepalives = 0;
+    if (conn->conninfo != NULL && conn->conninfo[0] != '\0') {
+        opts = PQconninfoParse(conn->conninfo, NULL);
+    }
+    for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
+        if (o->val == NULL) {
+            continue;
+        }
+        if (strcmp(o->keyword, "host") == 0) {
+            host = o->val;
+        }
+        else if (strcmp(o->keyword, "hostaddr") == 0) {
+            hostaddr = o->val;
+        }
+        else if (strcmp(o->keyword, "port") == 0) {
+            port = o->val;
+        }
+        else if (strcmp(o->keyword, "connect_timeout") == 0) {
+            timeout = o->val;
+        }
+        else if (strncmp(o->keyword, "keepalives", 10) == 0) {
+            user_keepalives = 1;
         }
     }
-    if (user == NULL) {
-        user = getenv("PGOPTIONS");
+    host = host ? host : getenv("PGHOST");
+    hostaddr = hostaddr ? hostaddr : getenv("PGHOSTADDR");
+    port = port ? port : getenv("PGPORT");
+    timeout = timeout ? timeout : getenv("PGCONNECT_TIMEOUT");
+    forget_hosts(conn);
+    conn->user_keepalives = user_keepalives;
+    conn->host_list = dup_or_null(host);
+    conn->hostaddr_list = dup_or_null(hostaddr);
+    conn->port_list = dup_or_null(port);
+    int ok = (host == NULL || host[0] == '\0' || conn->host_list != NULL)
+             && (hostaddr == NULL || hostaddr[0] == '\0' || conn->hostaddr_list != NULL)
+             && (port == NULL || port[0] == '\0' || conn->port_list != NULL);
+    const char *hosts = conn->host_list ? conn->host_list : conn->hostaddr_list;
+    conn->host_count = 1;
+    for (const char *p = hosts; p != NULL && *p != '\0'; p++) {
+        conn->host_count += *p == ',';
     }
-    size_t n = (user ? strlen(user) : 0) + sizeof(PGA__PINNED_OPTIONS) + 2;
-    char *merged = malloc(n);
-    if (merged != NULL) {
-        snprintf(merged, n, "%s%s%s", user ? user : "", user ? " " : "", PGA__PINNED_OPTIONS);
-    }
+    /* libpq: an integer number of seconds; 0, negative or junk: none.
+     * libpq's blocking connect raises 1 to 2; ours keeps what was asked. */
+    long secs = timeout != NULL ? strtol(timeout, NULL, 10) : 0;
+    conn->connect_timeout_ms = secs > 0 && secs < INT32_MAX / 1000 ? (int)secs * 1000 : 0;
     PQconninfoFree(opts);
-    return merged;
+    return ok ? PGA_OK : PGA_ENOMEM;
+}
+
+/* Start connecting to host number conn->host_index.  libpq walks a host
+ * list by itself only in its blocking connect, which is also the only one
+ * that honours connect_timeout; so the core hands it one host at a time
+ * and keeps the deadline itself. */
+static int start_attempt(pga_conn *conn)
+{
+    char host[256], hostaddr[256], port[64];
+    const char *keys[12], *vals[12];
+    int n = 0;
+    /* expand_dbname=1: the string may be a URI or key=value list; later
+     * keywords override the expanded string's. */
+    keys[n] = "dbname", vals[n++] = conn->conninfo ? conn->conninfo : "";
+    keys[n] = "fallback_application_name", vals[n++] = "pgatomic";
+    keys[n] = "client_encoding", vals[n++] = "UTF8";
+    if (!conn->user_keepalives) {
+        /* libpq turns keepalives on but leaves the kernel's timings (two
+         * hours of silence before the first probe): a peer that vanished
+         * is noticed after about 60 + 3 * 10 s of silence instead. */
+        keys[n] = "keepalives_idle", vals[n++] = "60";
+        keys[n] = "keepalives_interval", vals[n++] = "10";
+        keys[n] = "keepalives_count", vals[n++] = "3";
+    }
+    if (conn->host_count > 1) {
+        list_item(conn->host_list, conn->host_index, host, sizeof(host));
+        list_item(conn->hostaddr_list, conn->host_index, hostaddr, sizeof(hostaddr));
+        list_item(conn->port_list, conn->host_index, port, sizeof(port));
+        keys[n] = "host", vals[n++] = host;
+        keys[n] = "hostaddr", vals[n++] = hostaddr;
+        keys[n] = "port", vals[n++] = port;
+    }
+    keys[n] = NULL, vals[n] = NULL;
+    conn->pg = PQconnectStartParams(keys, vals, 1);
+    conn->deadline = conn->connect_timeout_ms > 0 ? pga__now_ms() + conn->connect_timeout_ms : 0;
+    if (conn->pg == NULL || PQstatus(conn->pg) == CONNECTION_BAD) {
+        return PGA_ECONN;
+    }
+    PQsetNoticeReceiver(conn->pg, on_notice, conn);
+    /* Until the session is open: see take_connect_sqlstate(). */
+    PQsetErrorVerbosity(conn->pg, PQERRORS_VERBOSE);
+    return PGA_OK;
+}
+
+/* The host being tried failed (why: libpq's message, or NULL to take it
+ * from libpq): try the next one, or report them all. */
+static int next_host(pga_conn *conn, const char *why)
+{
+    for (;;) {
+        if (conn->host_count <= 1) {
+            if (why != NULL) {
+                note_host_failure(conn, why);
+            }
+            return connect_failed(conn);
+        }
+        note_host_failure(conn, why ? why
+                                    : conn->pg ? PQerrorMessage(conn->pg)
+                                               : "could not allocate a connection");
+        why = NULL;
+        if (conn->pg != NULL) {
+            /* Not yet connected: libpq sends nothing while closing. */
+            PQfinish(conn->pg);
+            conn->pg = NULL;
+        }
+        if (++conn->host_index >= conn->host_count) {
+            return connect_failed(conn);
+        }
+        if (start_attempt(conn) == PGA_OK) {
+            return PGA_WANT_WRITE;
+        }
+    }
 }
 
 int pga_conn_connect_start(pga_conn *conn, const char *conninfo)
@@ -376,26 +579,22 @@ int pga_conn_connect_start(pga_conn *conn, const char *conninfo)
      * held ends with it, and its hooks are dropped. */
     pga__txn_over(conn, PGA_HOOK_DROP, 0);
     conn->round_trips = 0;
+    conn->pid = getpid();
 
-    char *options = session_options(conn->conninfo);
-    if (options == NULL) {
+    if (read_settings(conn) != PGA_OK) {
+        forget_hosts(conn);
         return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
     }
-    /* Values decode from the server's text output, so its formats are
-     * pinned; the user's own options come first and keep every other
-     * setting.  Later keywords override the expanded string's. */
-    const char *keys[] = {"dbname", "fallback_application_name", "client_encoding", "options", NULL};
-    const char *vals[] = {conn->conninfo ? conn->conninfo : "", "pgatomic", "UTF8", options, NULL};
-    /* expand_dbname=1: the string may be a URI or key=value list. */
-    conn->pg = PQconnectStartParams(keys, vals, 1);
-    free(options);
-    if (conn->pg == NULL || PQstatus(conn->pg) == CONNECTION_BAD) {
-        return connect_failed(conn);
-    }
-    PQsetNoticeReceiver(conn->pg, on_notice, conn);
-    /* Until the session is open: see take_connect_sqlstate(). */
-    PQsetErrorVerbosity(conn->pg, PQERRORS_VERBOSE);
+    /* Nothing beyond the user's own settings goes into the startup packet
+     * (PgBouncer refuses startup parameters it does not know, options
+     * among them): the session's DateStyle and IntervalStyle are whatever
+     * the server, the role or the user chose, and results are read in
+     * the style the server reports (canonical.c). */
     conn->op = PGA__OP_CONNECT;
+    if (start_attempt(conn) != PGA_OK) {
+        int rc = next_host(conn, NULL);
+        return rc > 0 ? PGA_OK : rc;
+    }
     return PGA_OK;
 }
 
@@ -410,15 +609,27 @@ int pga__connect_step(pga_conn *conn)
     case PGRES_POLLING_OK:
         break;
     default:
-        return connect_failed(conn);
+        return next_host(conn, NULL);
     }
     if (PQsetnonblocking(conn->pg, 1) != 0) {
-        return connect_failed(conn);
+        return next_host(conn, NULL);
     }
     PQsetErrorVerbosity(conn->pg, PQERRORS_DEFAULT);
     conn->cancel = PQgetCancel(conn->pg);
+    pga__cancel_key_capture(conn);
+    forget_hosts(conn);
+    conn->deadline = 0;
     conn->op = PGA__OP_NONE;
     return PGA_OK;
+}
+
+/* connect_timeout ran out for the host being tried. */
+int pga__connect_deadline(pga_conn *conn)
+{
+    char why[128];
+    snprintf(why, sizeof(why), "connection to server timed out after %d ms (connect_timeout)",
+             conn->connect_timeout_ms);
+    return next_host(conn, why);
 }
 
 int pga_conn_connect(pga_conn *conn, const char *conninfo)
@@ -450,6 +661,7 @@ void pga_conn_free(pga_conn *conn)
         return;
     }
     session_forget(conn);
+    forget_hosts(conn);
     pga__hooks_destroy_all(conn);
     pga__notify_free_all(conn);
     pga__err_free(&conn->err);
@@ -526,18 +738,6 @@ void *pga_conn_pgconn(const pga_conn *conn)
 uint64_t pga_conn_round_trips(const pga_conn *conn)
 {
     return conn->round_trips;
-}
-
-int pga_conn_cancel(pga_conn *conn)
-{
-    /* PQcancel only reads the PGcancel made at connect time, which is what
-     * makes calling it from another thread safe. */
-    char buf[256];
-    PGcancel *cancel = conn->cancel;
-    if (cancel == NULL || !PQcancel(cancel, buf, sizeof(buf))) {
-        return PGA_ECONN;
-    }
-    return PGA_OK;
 }
 
 const char *pga_conn_errmsg(const pga_conn *conn)

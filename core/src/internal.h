@@ -3,7 +3,10 @@
 #ifndef PGA_INTERNAL_H
 #define PGA_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #include "pgatomic.h"
 
@@ -131,6 +134,7 @@ struct pga__error {
 typedef struct pga__outcome {
     int rc;
     int aborted;          /* skipped: an earlier statement of the sync failed */
+    int day_first;        /* DateStyle's order was DMY when the result came */
     PGresult *res;        /* its result; a script's first one */
     PGresult **more;      /* a script's later results, in the order they ran */
     size_t nmore, more_cap, more_taken;
@@ -138,11 +142,41 @@ typedef struct pga__outcome {
     pga__error err;
 } pga__outcome;
 
+/* Where and how to ask the server to cancel: fixed when the session
+ * opens, read by any thread (pga_conn_cancel()). */
+typedef struct pga__cancel_key {
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    int pid, key;
+    int known;            /* 0: libpq's layout is unknown, use PQcancel() */
+} pga__cancel_key;
+
+/* A cancel request being delivered over a socket of our own. */
+typedef struct pga__canceller {
+    int fd;               /* -1: none in flight */
+    int64_t deadline;     /* pga__now_ms() after which it is abandoned */
+} pga__canceller;
+
 struct pga_conn {
     PGconn *pg;
     int server_closing;   /* a FATAL arrived while idle: the session is ending */
     PGcancel *cancel;
+    pga__cancel_key cancel_key;
+    pga__canceller canceller;
+    _Atomic int handed_cancel_fd;   /* a request another thread could not finish */
     char *conninfo;
+    pid_t pid;            /* the process that opened the session */
+
+    /* deadlines (monotonic ms; 0: none) */
+    int64_t deadline;
+    int timeout_ms;       /* pga_conn_set_timeout(); 0: none */
+    int cancel_requested; /* the batch's deadline passed once: cancel sent */
+    int timed_out;        /* the engine closed the session: keep its message */
+    int connect_timeout_ms;
+    int user_keepalives;  /* the string sets keepalive options: leave them be */
+    int host_index, host_count;   /* the host being tried, of a multi-host string */
+    char *host_list, *hostaddr_list, *port_list;
+    char *connect_errors; /* why each host tried so far failed */
 
     /* the operation in progress */
     int op;
@@ -231,7 +265,16 @@ int pga__fail(pga_conn *conn, int rc);
 int pga__check_idle(pga_conn *conn);
 int pga__check_session(pga_conn *conn);
 int pga__connect_step(pga_conn *conn);
+int pga__connect_deadline(pga_conn *conn);
 void pga__read_idle(pga_conn *conn);
+/* Monotonic milliseconds. */
+int64_t pga__now_ms(void);
+/* cancel.c: deliver cancel requests without ever waiting */
+void pga__cancel_key_capture(pga_conn *conn);
+int pga__cancel_send(pga_conn *conn);
+void pga__cancel_step(pga_conn *conn);
+void pga__cancel_abandon(pga_conn *conn);
+int pga__cancel_pending(const pga_conn *conn);
 
 /* plan.c: which control statements the next batch carries */
 /* BEGIN (if begin) and the savepoint statements owed, into conn->cmds. */
@@ -313,10 +356,21 @@ void pga__hooks_park(pga_conn *conn, const char *gid);
 void pga__notify_collect(pga_conn *conn);
 void pga__notify_free_all(pga_conn *conn);
 
-/* result.c */
-pga_result *pga__result_wrap(PGresult *res);
+/* result.c: day_first is the DMY order of the DateStyle in force when
+ * the result arrived; values in other styles are rewritten (canonical.c). */
+pga_result *pga__result_wrap(PGresult *res, int day_first);
 /* The result of a control statement the engine answered: only a tag. */
 pga_result *pga__result_tag(const char *tag);
+
+/* canonical.c: the text of one value of kind (a scalar kind, or
+ * PGA_T_ARRAY with elem_kind) in ISO DateStyle / postgres IntervalStyle.
+ * Returns 0 when text already is, 1 with *out (malloc'd, NUL-ended) set,
+ * PGA_EDECODE when it cannot be read, PGA_ENOMEM. */
+int pga__canonical_text(int kind, int elem_kind, int day_first, const char *text,
+                        size_t len, char **out);
+/* value.c: decode a date or time in any DateStyle. */
+int pga__decode_datetime_any(int kind, const char *text, size_t len, int day_first,
+                             pga_value *out);
 
 /* sqlscan.c: the lexer every reader of SQL text shares.  A token is one
  * of these kinds; literals, quoted identifiers and comments are whole

@@ -137,6 +137,11 @@ static int reserve(pga_params *p, size_t n)
  * block intact, so the ones already grown are merely roomier than needed. */
 static int ensure_slot(pga_params *p)
 {
+    if (p->count >= PGA_PARAMS_MAX) {
+        /* The protocol counts parameters in 16 bits; libpq would refuse
+         * the statement only once a batch is half sent. */
+        return fail(p, PGA_EPARAM, "too many parameters: PostgreSQL accepts at most 65535");
+    }
     if (p->count < p->slots) {
         return PGA_OK;
     }

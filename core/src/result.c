@@ -1,6 +1,7 @@
 /* result.c -- the result of one statement: rows as text, column names and
  * types, command tag and row count.  Parsing values is value.c's job. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -8,9 +9,61 @@ struct pga_result {
     PGresult *pg;
     int64_t rowcount;
     const char *tag;      /* set: the engine answered, this is the tag */
+    char **canonical;   /* nrows * ncols rewritten values, or NULL: none */
 };
 
-pga_result *pga__result_wrap(PGresult *res)
+/* Values the session wrote in another DateStyle or IntervalStyle get
+ * their canonical text (canonical.c); one that cannot be read stays as it
+ * came, so decoding it fails loudly instead of guessing. */
+static int canonicalize(pga_result *r, int day_first)
+{
+    int nrows = PQntuples(r->pg), ncols = PQnfields(r->pg);
+    for (int col = 0; col < ncols; col++) {
+        unsigned elem = 0;
+        int kind = pga_type_kind((unsigned)PQftype(r->pg, col), &elem);
+        int elem_kind = elem != 0 ? pga_type_kind(elem, NULL) : PGA_T_TEXT;
+        if (kind != PGA_T_DATE && kind != PGA_T_TIMESTAMP && kind != PGA_T_TIMESTAMPTZ
+            && kind != PGA_T_INTERVAL && kind != PGA_T_ARRAY) {
+            continue;
+        }
+        for (int row = 0; row < nrows; row++) {
+            char *text = NULL;
+            if (PQgetisnull(r->pg, row, col)) {
+                continue;
+            }
+            int rc = pga__canonical_text(kind, elem_kind, day_first, PQgetvalue(r->pg, row, col),
+                                         (size_t)PQgetlength(r->pg, row, col), &text);
+            if (rc == PGA_ENOMEM) {
+                return 0;
+            }
+            if (rc != 1) {
+                continue;
+            }
+            if (r->canonical == NULL) {
+                r->canonical = calloc((size_t)nrows * (size_t)ncols, sizeof(char *));
+                if (r->canonical == NULL) {
+                    free(text);
+                    return 0;
+                }
+            }
+            r->canonical[(size_t)row * (size_t)ncols + (size_t)col] = text;
+        }
+    }
+    return 1;
+}
+
+static void free_canonical(pga_result *r)
+{
+    if (r->canonical != NULL) {
+        size_t n = (size_t)PQntuples(r->pg) * (size_t)PQnfields(r->pg);
+        for (size_t i = 0; i < n; i++) {
+            free(r->canonical[i]);
+        }
+        free(r->canonical);
+    }
+}
+
+pga_result *pga__result_wrap(PGresult *res, int day_first)
 {
     pga_result *r = malloc(sizeof(*r));
     if (r == NULL) {
@@ -18,8 +71,14 @@ pga_result *pga__result_wrap(PGresult *res)
     }
     r->pg = res;
     r->tag = NULL;
+    r->canonical = NULL;
     const char *n = PQcmdTuples(res);
     r->rowcount = (n != NULL && n[0] != '\0') ? strtoll(n, NULL, 10) : -1;
+    if (!canonicalize(r, day_first)) {
+        free_canonical(r);
+        free(r);
+        return NULL;
+    }
     return r;
 }
 
@@ -27,7 +86,7 @@ pga_result *pga__result_tag(const char *tag)
 {
     /* An empty command result, so every accessor works as for a real one. */
     PGresult *empty = PQmakeEmptyPGresult(NULL, PGRES_COMMAND_OK);
-    pga_result *r = empty != NULL ? pga__result_wrap(empty) : NULL;
+    pga_result *r = empty != NULL ? pga__result_wrap(empty, 0) : NULL;
     if (r == NULL) {
         PQclear(empty);
         return NULL;
@@ -41,6 +100,7 @@ void pga_result_free(pga_result *res)
     if (res == NULL) {
         return;
     }
+    free_canonical(res);
     PQclear(res->pg);
     free(res);
 }
@@ -92,6 +152,14 @@ int pga_result_isnull(const pga_result *res, int row, int col)
 
 const char *pga_result_text(const pga_result *res, int row, int col, size_t *len)
 {
+    const char *fixed = res->canonical != NULL
+        ? res->canonical[(size_t)row * (size_t)PQnfields(res->pg) + (size_t)col] : NULL;
+    if (fixed != NULL) {
+        if (len != NULL) {
+            *len = strlen(fixed);
+        }
+        return fixed;
+    }
     if (len != NULL) {
         *len = (size_t)PQgetlength(res->pg, row, col);
     }

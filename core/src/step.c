@@ -2,10 +2,19 @@
  * batch (control statements plus user statements), read its results into
  * per-statement outcomes, hand the batch to atomic.c.  Waiting is the
  * driver's job. */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* How long the server gets to answer a cancel request sent at the
+ * statement deadline before the engine closes the connection. */
+#define PGA__CANCEL_GRACE_MS 1000
+
+/* While a cancel request is still connecting, drivers step this often. */
+#define PGA__CANCEL_TICK_MS 10
 
 void pga__batch_reset(pga_conn *conn)
 {
@@ -175,6 +184,8 @@ static void start_waiting(pga_conn *conn, int purpose)
     conn->op = PGA__OP_BATCH;
     conn->flushing = 1;
     conn->round_trips++;
+    conn->cancel_requested = 0;
+    conn->deadline = conn->timeout_ms > 0 ? pga__now_ms() + conn->timeout_ms : 0;
 }
 
 int pga__pipeline_close(pga_conn *conn, int purpose)
@@ -315,6 +326,10 @@ static void on_result(pga_conn *conn, PGresult *res)
     case PGRES_EMPTY_QUERY:
     case PGRES_SINGLE_TUPLE:
         if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
+            /* The order a SQL or Postgres style date was written in; the
+             * server reports DateStyle whenever it changes. */
+            const char *style = PQparameterStatus(conn->pg, "DateStyle");
+            conn->outcomes[cmd->arg].day_first = style != NULL && strstr(style, "DMY") != NULL;
             keep_result(conn, &conn->outcomes[cmd->arg], res);
             return;
         }
@@ -351,6 +366,7 @@ static int finish(pga_conn *conn)
     int rc = conn->batch_rc;
     conn->op = PGA__OP_NONE;
     conn->flushing = 0;
+    conn->deadline = 0;
     if (conn->pipeline && !lost && !PQexitPipelineMode(conn->pg)) {
         /* Results left unread would be handed to the next batch as its
          * own: refuse to go on rather than misattribute them. */
@@ -442,15 +458,47 @@ static int batch_step(pga_conn *conn, int ready)
     return read_results(conn);
 }
 
+static int deadline_passed(const pga_conn *conn)
+{
+    return conn->deadline != 0 && pga__now_ms() >= conn->deadline;
+}
+
+/* The batch's deadline passed: the first time, ask the server to cancel
+ * and give it a grace period; the second, stop waiting for a server that
+ * answers nothing and close the session, as a lost connection. */
+static int batch_deadline(pga_conn *conn)
+{
+    if (!conn->cancel_requested) {
+        conn->cancel_requested = 1;
+        conn->deadline = pga__now_ms() + PGA__CANCEL_GRACE_MS;
+        pga__cancel_send(conn);
+        return batch_step(conn, 0);
+    }
+    pga__err_set(conn, PGA_ECONN,
+                 "the server did not answer within the %d ms timeout, nor %d ms after a "
+                 "cancel request: connection closed",
+                 conn->timeout_ms, PGA__CANCEL_GRACE_MS);
+    conn->timed_out = 1;
+    PQfinish(conn->pg);
+    conn->pg = NULL;
+    return finish(conn);
+}
+
 int pga_conn_step(pga_conn *conn, int ready)
 {
+    if (conn->canceller.fd >= 0 || atomic_load(&conn->handed_cancel_fd) >= 0) {
+        pga__cancel_step(conn);
+    }
     for (;;) {
         int rc;
         switch (conn->op) {
         case PGA__OP_CONNECT:
+            if (deadline_passed(conn)) {
+                return pga__connect_deadline(conn);
+            }
             return pga__connect_step(conn);
         case PGA__OP_BATCH:
-            rc = batch_step(conn, ready);
+            rc = deadline_passed(conn) ? batch_deadline(conn) : batch_step(conn, ready);
             pga__notify_collect(conn);
             break;
         default:
@@ -464,6 +512,33 @@ int pga_conn_step(pga_conn *conn, int ready)
         }
         ready = 0;
     }
+}
+
+int pga_conn_timeout_ms(const pga_conn *conn)
+{
+    int64_t next = conn->op != PGA__OP_NONE ? conn->deadline : 0;
+    int64_t now = pga__now_ms();
+    if (conn->canceller.fd >= 0 && (next == 0 || next > now + PGA__CANCEL_TICK_MS)) {
+        next = now + PGA__CANCEL_TICK_MS;
+    }
+    if (next == 0) {
+        return -1;
+    }
+    return next <= now ? 0 : next - now > INT_MAX ? INT_MAX : (int)(next - now);
+}
+
+int pga_conn_set_timeout(pga_conn *conn, int ms)
+{
+    if (ms < 0) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s", "a timeout cannot be negative");
+    }
+    conn->timeout_ms = ms;
+    return PGA_OK;
+}
+
+int pga_conn_get_timeout(const pga_conn *conn)
+{
+    return conn->timeout_ms;
 }
 
 int pga_batch_size(const pga_conn *conn)
@@ -486,7 +561,7 @@ int pga_batch_outcome(pga_conn *conn, int index, pga_result **out)
         return o->rc;
     }
     if (out != NULL && (o->res != NULL || o->tag != NULL)) {
-        *out = o->res != NULL ? pga__result_wrap(o->res) : pga__result_tag(o->tag);
+        *out = o->res != NULL ? pga__result_wrap(o->res, o->day_first) : pga__result_tag(o->tag);
         if (*out == NULL) {
             return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
         }
@@ -507,7 +582,7 @@ pga_result *pga_conn_take_result(pga_conn *conn)
         pga_batch_outcome(conn, 0, &res);
     }
     else if (o->more_taken < o->nmore) {
-        res = pga__result_wrap(o->more[o->more_taken]);
+        res = pga__result_wrap(o->more[o->more_taken], o->day_first);
         if (res != NULL) {
             o->more[o->more_taken++] = NULL;
         }

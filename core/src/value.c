@@ -313,6 +313,145 @@ static int decode_datetime(int kind, cursor *c, pga_value *out)
     return at_end(c);
 }
 
+/* ---- dates and times in the other DateStyles ------------------------- */
+
+static int read_month_name(cursor *c, int64_t *m)
+{
+    static const char names[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    for (int i = 0; i < 12; i++) {
+        if (eat_word(c, names[i])) {
+            *m = i + 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The zone DateStyle SQL, Postgres and German print after a timestamptz:
+ * the zone database's abbreviation.  Numeric ones ("+0545", "-03") and
+ * those that always mean UTC are exact; any other ("CEST", "LMT") would
+ * need the zone database to place in time, so the value is refused rather
+ * than guessed. */
+static int read_zone_abbrev(cursor *c, pga_value *out)
+{
+    static const char *const utc[] = {"UTC", "GMT", "UCT", "UT", "Z", "Zulu"};
+    if (peek_is(c, '+') || peek_is(c, '-')) {
+        int sign = *c->p == '-' ? -1 : 1;
+        int64_t h, m = 0, s = 0;
+        c->p++;
+        if (!read_digits(c, 2, 2, &h)) {
+            return 0;
+        }
+        if (eat(c, ':')) {
+            if (!read_digits(c, 2, 2, &m) || (eat(c, ':') && !read_digits(c, 2, 2, &s))) {
+                return 0;
+            }
+        }
+        else if (c->p < c->end && is_digit(*c->p) && !read_digits(c, 2, 2, &m)) {
+            return 0;
+        }
+        if (m > 59 || s > 59) {
+            return 0;
+        }
+        out->utc_offset = sign * (int)(h * 3600 + m * 60 + s);
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof(utc) / sizeof(utc[0]); i++) {
+        size_t n = strlen(utc[i]);
+        if ((size_t)(c->end - c->p) >= n && memcmp(c->p, utc[i], n) == 0
+            && (c->p + n == c->end || c->p[n] == ' ')) {
+            c->p += n;
+            out->utc_offset = 0;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Day, month and year with sep between them, in the order given. */
+static int read_dmy(cursor *c, char sep, int day_first, pga_value *out)
+{
+    int64_t a, b, y;
+    if (!read_digits(c, 2, 2, &a) || !eat(c, sep) || !read_digits(c, 2, 2, &b) ||
+        !eat(c, sep) || !read_digits(c, 4, 9, &y)) {
+        return 0;
+    }
+    int64_t d = day_first ? a : b, m = day_first ? b : a;
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > (m == 2 ? 29 : days_in_month(y, m))) {
+        return 0;
+    }
+    out->year = (int)y, out->month = (int)m, out->day = (int)d;
+    return 1;
+}
+
+/* "Wed Jan 31 12:34:56.789 2024" or, day first, "Wed 31 Jan 12:34:56.789 2024". */
+static int read_postgres_timestamp(cursor *c, pga_value *out)
+{
+    int64_t m, d, y;
+    c->p += 3;                      /* the day of the week, implied by the date */
+    if (!eat(c, ' ')) {
+        return 0;
+    }
+    if (read_month_name(c, &m)) {
+        if (!eat(c, ' ') || !read_digits(c, 2, 2, &d)) {
+            return 0;
+        }
+    }
+    else if (!read_digits(c, 2, 2, &d) || !eat(c, ' ') || !read_month_name(c, &m)) {
+        return 0;
+    }
+    if (!eat(c, ' ') || !read_time(c, out) || !eat(c, ' ') || !read_digits(c, 4, 9, &y)) {
+        return 0;
+    }
+    if (y < 1 || d < 1 || d > (m == 2 ? 29 : days_in_month(y, m))) {
+        return 0;
+    }
+    out->year = (int)y, out->month = (int)m, out->day = (int)d;
+    return 1;
+}
+
+int pga__decode_datetime_any(int kind, const char *text, size_t len, int day_first,
+                             pga_value *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->kind = kind;
+    cursor c = {text, text + len};
+    if (kind == PGA_T_TIME || read_infinity(&c, out)) {
+        return pga_value_decode(kind, text, len, out);
+    }
+    if (len >= 4 && is_digit(text[0]) && is_digit(text[1]) && is_digit(text[2])
+        && is_digit(text[3])) {
+        return pga_value_decode(kind, text, len, out);     /* ISO */
+    }
+    int ok, has_time = kind != PGA_T_DATE;
+    if (len >= 3 && !is_digit(text[0])) {                  /* Postgres, with a time */
+        ok = has_time && read_postgres_timestamp(&c, out);
+        has_time = 0;
+    }
+    else if (len >= 3 && text[2] == '/') {                 /* SQL */
+        ok = read_dmy(&c, '/', day_first, out);
+    }
+    else if (len >= 3 && text[2] == '.') {                 /* German */
+        ok = read_dmy(&c, '.', 1, out);
+    }
+    else {                                                 /* Postgres, a date */
+        ok = kind == PGA_T_DATE && read_dmy(&c, '-', day_first, out);
+    }
+    if (ok && has_time) {
+        ok = eat(&c, ' ') && read_time(&c, out);
+    }
+    if (ok && kind == PGA_T_TIMESTAMPTZ) {
+        ok = eat(&c, ' ') && read_zone_abbrev(&c, out);
+    }
+    if (!ok || !read_era(&c, out) || !at_end(&c)) {
+        return PGA_EDECODE;
+    }
+    out->s = text;
+    out->len = len;
+    return PGA_OK;
+}
+
 /* ---- intervals ---------------------------------------------------------- */
 
 /* a * b + add without leaving int64; 0 on overflow. */
@@ -349,11 +488,50 @@ static int read_signed(cursor *c, int64_t *out)
     return 1;
 }
 
+/* The parts of an interval as its text spells them, before folding. */
+typedef struct interval_parts {
+    int64_t months, days, time_us;
+} interval_parts;
+
+/* "H:MM:SS[.ffffff]" with the hour's digits already read into h (no
+ * sign); the cursor is on the first ':'. */
+static int read_clock(cursor *c, int64_t h, int64_t *mag)
+{
+    int64_t m, s, us = 0;
+    if (!eat(c, ':') || !read_digits(c, 2, 2, &m) || !eat(c, ':') ||
+        !read_digits(c, 2, 2, &s) || m > 59 || s > 59) {
+        return 0;
+    }
+    if (eat(c, '.') && !read_fraction(c, &us)) {
+        return 0;
+    }
+    return mul_add(h, 60, m, mag) && mul_add(*mag, 60, s, mag) && mul_add(*mag, 1000000, us, mag);
+}
+
+/* Seconds with an optional fraction and sign ("-6.789", "0.5") into
+ * microseconds. */
+static int read_seconds(cursor *c, int64_t *us_out)
+{
+    int neg = peek_is(c, '-');
+    int64_t s, us = 0;
+    if (!read_signed(c, &s)) {
+        return 0;
+    }
+    if (eat(c, '.') && !read_fraction(c, &us)) {
+        return 0;
+    }
+    int64_t mag;
+    if (!mul_add(s < 0 ? -s : s, 1000000, us, &mag)) {
+        return 0;
+    }
+    *us_out = neg ? -mag : mag;
+    return 1;
+}
+
 /* IntervalStyle postgres: "1 year 2 mons 3 days 04:05:06.789",
  * "-1 days +23:59:59", "-00:00:01", "00:00:00".  Each part has its own sign. */
-static int decode_interval(cursor *c, pga_value *out)
+static int interval_postgres(cursor *c, interval_parts *v)
 {
-    int64_t months = 0, days = 0, time_us = 0;
     int parts = 0, seen_time = 0;
     while (!at_end(c)) {
         int64_t n;
@@ -364,38 +542,28 @@ static int decode_interval(cursor *c, pga_value *out)
         if (!read_signed(c, &n)) {
             return 0;
         }
-        if (eat(c, ':')) {
-            int64_t m, s, us = 0;
-            if (seen_time || !read_digits(c, 2, 2, &m) || !eat(c, ':') ||
-                !read_digits(c, 2, 2, &s) || m > 59 || s > 59) {
-                return 0;
-            }
-            if (eat(c, '.') && !read_fraction(c, &us)) {
-                return 0;
-            }
+        if (peek_is(c, ':')) {
             /* n carries the sign, and a zero hour ("-00:00:01") only has
              * it in the text. */
-            int64_t h = n < 0 ? -n : n;
             int64_t mag;
-            if (!mul_add(h, 60, m, &mag) || !mul_add(mag, 60, s, &mag) ||
-                !mul_add(mag, 1000000, us, &mag)) {
+            if (seen_time || !read_clock(c, n < 0 ? -n : n, &mag)) {
                 return 0;
             }
-            time_us = neg ? -mag : mag;
+            v->time_us = neg ? -mag : mag;
             seen_time = 1;
         }
         else if (eat_word(c, " years") || eat_word(c, " year")) {
-            if (!mul_add(n, 12, months, &months)) {
+            if (!mul_add(n, 12, v->months, &v->months)) {
                 return 0;
             }
         }
         else if (eat_word(c, " mons") || eat_word(c, " mon")) {
-            if (!mul_add(n, 1, months, &months)) {
+            if (!mul_add(n, 1, v->months, &v->months)) {
                 return 0;
             }
         }
         else if (eat_word(c, " days") || eat_word(c, " day")) {
-            if (!mul_add(n, 1, days, &days)) {
+            if (!mul_add(n, 1, v->days, &v->days)) {
                 return 0;
             }
         }
@@ -404,17 +572,214 @@ static int decode_interval(cursor *c, pga_value *out)
         }
         parts++;
     }
-    if (parts == 0) {
+    return parts > 0;
+}
+
+/* IntervalStyle postgres_verbose: "@ 1 year 2 mons -3 days 4 hours 5 mins
+ * 6.789 secs ago", "@ 0"; "ago" negates every part. */
+static int interval_verbose(cursor *c, interval_parts *v)
+{
+    int64_t hours = 0, mins = 0, secs_us = 0;
+    int parts = 0;
+    if (!eat_word(c, "@")) {
         return 0;
+    }
+    while (eat(c, ' ')) {
+        if (eat_word(c, "ago")) {
+            if (!at_end(c) || parts == 0) {
+                return 0;
+            }
+            v->months = -v->months, v->days = -v->days;
+            hours = -hours, mins = -mins, secs_us = -secs_us;
+            break;
+        }
+        cursor save = *c;
+        int64_t n;
+        if (!read_signed(c, &n)) {
+            return 0;
+        }
+        int ok;
+        if (peek_is(c, '.') || eat_word(c, " secs") || eat_word(c, " sec")) {
+            *c = save;
+            ok = read_seconds(c, &secs_us) && (eat_word(c, " secs") || eat_word(c, " sec"));
+        }
+        else if (eat_word(c, " years") || eat_word(c, " year")) {
+            ok = mul_add(n, 12, v->months, &v->months);
+        }
+        else if (eat_word(c, " mons") || eat_word(c, " mon")) {
+            ok = mul_add(n, 1, v->months, &v->months);
+        }
+        else if (eat_word(c, " days") || eat_word(c, " day")) {
+            ok = mul_add(n, 1, v->days, &v->days);
+        }
+        else if (eat_word(c, " hours") || eat_word(c, " hour")) {
+            ok = (hours = n, 1);
+        }
+        else if (eat_word(c, " mins") || eat_word(c, " min")) {
+            ok = (mins = n, 1);
+        }
+        else {
+            ok = at_end(c) && n == 0 && parts == 0;   /* "@ 0" */
+        }
+        if (!ok) {
+            return 0;
+        }
+        parts++;
+    }
+    return at_end(c) && parts > 0 && mul_add(hours, 60, mins, &v->time_us)
+           && mul_add(v->time_us, 60000000, secs_us, &v->time_us);
+}
+
+/* IntervalStyle iso_8601: "P1Y2M3DT4H5M6.789S", "P-1Y-2M3DT-4H", "PT0S". */
+static int interval_iso(cursor *c, interval_parts *v)
+{
+    int in_time = 0, parts = 0;
+    int64_t hours = 0, mins = 0, secs_us = 0;
+    if (!eat(c, 'P')) {
+        return 0;
+    }
+    while (!at_end(c)) {
+        if (eat(c, 'T')) {
+            if (in_time) {
+                return 0;
+            }
+            in_time = 1;
+            continue;
+        }
+        cursor save = *c;
+        int64_t n;
+        if (!read_signed(c, &n)) {
+            return 0;
+        }
+        int ok;
+        if (in_time && (peek_is(c, '.') || peek_is(c, 'S'))) {
+            *c = save;
+            ok = read_seconds(c, &secs_us) && eat(c, 'S');
+        }
+        else if (!in_time && eat(c, 'Y')) {
+            ok = mul_add(n, 12, v->months, &v->months);
+        }
+        else if (!in_time && eat(c, 'M')) {
+            ok = mul_add(n, 1, v->months, &v->months);
+        }
+        else if (!in_time && eat(c, 'W')) {
+            ok = mul_add(n, 7, v->days, &v->days);
+        }
+        else if (!in_time && eat(c, 'D')) {
+            ok = mul_add(n, 1, v->days, &v->days);
+        }
+        else if (in_time && eat(c, 'H')) {
+            ok = (hours = n, 1);
+        }
+        else if (in_time && eat(c, 'M')) {
+            ok = (mins = n, 1);
+        }
+        else {
+            ok = 0;
+        }
+        if (!ok) {
+            return 0;
+        }
+        parts++;
+    }
+    return parts > 0 && mul_add(hours, 60, mins, &v->time_us)
+           && mul_add(v->time_us, 60000000, secs_us, &v->time_us);
+}
+
+/* IntervalStyle sql_standard: "0", "1-2" (years-months), "3 4:05:06.7",
+ * "4:05:06", each with one leading sign for the whole value; or, when the
+ * parts' signs differ or both year-month and day-time parts exist, all
+ * three with their own signs: "+1-2 -3 +4:05:06". */
+static int interval_sql(cursor *c, interval_parts *v)
+{
+    int ntok = 0;
+    for (const char *p = c->p; p < c->end;) {
+        if (++ntok > 3) {
+            return 0;
+        }
+        while (p < c->end && *p != ' ') {
+            p++;
+        }
+        if (p < c->end) {
+            p++;
+        }
+    }
+    if (ntok == 0) {
+        return 0;
+    }
+    int global_neg = ntok < 3 && peek_is(c, '-');
+    if (global_neg) {
+        c->p++;
+    }
+    for (int i = 0; i < ntok; i++) {
+        if (i > 0 && !eat(c, ' ')) {
+            return 0;
+        }
+        int neg = 0;
+        if (ntok == 3) {
+            if (eat(c, '-')) {
+                neg = 1;
+            }
+            else if (!eat(c, '+')) {
+                return 0;
+            }
+        }
+        int64_t a, b;
+        if (!read_digits(c, 1, 18, &a)) {
+            return 0;
+        }
+        if (eat(c, '-')) {                            /* years-months */
+            if (!read_digits(c, 1, 2, &b) || b > 11 || !mul_add(a, 12, b, &a)) {
+                return 0;
+            }
+            v->months = neg ? -a : a;
+        }
+        else if (peek_is(c, ':')) {                   /* hours:minutes:seconds */
+            if (!read_clock(c, a, &b)) {
+                return 0;
+            }
+            v->time_us = neg ? -b : b;
+        }
+        else if (at_end(c) && ntok == 1) {            /* "0" */
+            if (a != 0) {
+                return 0;
+            }
+        }
+        else {                                        /* days */
+            v->days = neg ? -a : a;
+        }
+    }
+    if (!at_end(c)) {
+        return 0;
+    }
+    if (global_neg) {
+        v->months = -v->months, v->days = -v->days, v->time_us = -v->time_us;
+    }
+    return 1;
+}
+
+/* Any of PostgreSQL's four IntervalStyles, told apart by the text itself:
+ * a pooled session may have another client's IntervalStyle, and PgBouncer
+ * does not tell us (it does not track that setting). */
+static int decode_interval(cursor *c, pga_value *out)
+{
+    cursor start = *c;
+    interval_parts v = {0, 0, 0};
+    int ok = interval_postgres(c, &v);
+    if (!ok) {
+        *c = start, v = (interval_parts){0, 0, 0};
+        ok = peek_is(c, '@') ? interval_verbose(c, &v)
+             : peek_is(c, 'P') ? interval_iso(c, &v)
+             : interval_sql(c, &v);
     }
     /* Months fold in as 30 days, as PostgreSQL's own interval arithmetic
      * (justify_days, epoch) does; the months stay available apart. */
-    if (!mul_add(months, 30, days, &out->days)) {
+    if (!ok || !mul_add(v.months, 30, v.days, &out->days)) {
         return 0;
     }
-    out->months = months;
-    out->seconds = time_us / 1000000;
-    out->microseconds = time_us % 1000000;   /* same sign as seconds */
+    out->months = v.months;
+    out->seconds = v.time_us / 1000000;
+    out->microseconds = v.time_us % 1000000;   /* same sign as seconds */
     return 1;
 }
 

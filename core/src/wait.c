@@ -30,8 +30,19 @@ int pga__poll(int fd, int want, int timeout_ms)
 
 int pga_conn_wait(pga_conn *conn, int interval_ms)
 {
-    int rc = pga_conn_step(conn, 0), ready;
-    while (rc > 0 && (ready = pga__poll(pga_conn_socket(conn), rc, interval_ms)) != 0) {
+    int rc = pga_conn_step(conn, 0);
+    while (rc > 0) {
+        /* Wait for the socket, the operation's deadline, or the end of
+         * the caller's interval, whichever comes first. */
+        int deadline_ms = pga_conn_timeout_ms(conn);
+        int wait_ms = interval_ms;
+        if (deadline_ms >= 0 && (wait_ms < 0 || deadline_ms < wait_ms)) {
+            wait_ms = deadline_ms;
+        }
+        int ready = pga__poll(pga_conn_socket(conn), rc, wait_ms);
+        if (ready == 0 && (deadline_ms < 0 || wait_ms < deadline_ms)) {
+            break;          /* the interval ran out: the caller checks signals */
+        }
         rc = pga_conn_step(conn, ready);
     }
     return rc;

@@ -62,6 +62,10 @@ int test_failed(void);
 pga_conn *test_connect(void);
 int test_exec(const char *sql);
 long long test_scalar_int(const char *sql);
+/* The server pid of c's session (one round trip), and ending a session
+ * from another connection as pg_terminate_backend() does. */
+int test_backend_pid(pga_conn *c);
+int test_terminate(int pid);
 
 /* The loopback proxy (out/pgproxy, or $PGPROXY) in front of the server:
  * counts round trips and cuts connections on command. */

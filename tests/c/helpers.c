@@ -37,6 +37,24 @@ int test_exec(const char *sql)
     return rc;
 }
 
+int test_backend_pid(pga_conn *c)
+{
+    pga_result *r = NULL;
+    int pid = -1;
+    if (pga_query(c, "SELECT pg_backend_pid()", NULL, &r) == PGA_OK) {
+        pid = atoi(pga_result_text(r, 0, 0, NULL));
+    }
+    pga_result_free(r);
+    return pid;
+}
+
+int test_terminate(int pid)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d, 5000)", pid);
+    return test_exec(sql);
+}
+
 long long test_scalar_int(const char *sql)
 {
     pga_conn *conn = test_connect();

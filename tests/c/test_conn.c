@@ -76,33 +76,15 @@ TEST(cancel_stops_a_running_statement)
     pga_conn_free(c);
 }
 
-static int backend_pid(pga_conn *c)
-{
-    pga_result *r = NULL;
-    int pid = -1;
-    if (pga_query(c, "SELECT pg_backend_pid()", NULL, &r) == PGA_OK) {
-        pid = atoi(pga_result_text(r, 0, 0, NULL));
-    }
-    pga_result_free(r);
-    return pid;
-}
-
-static int terminate(int pid)
-{
-    char sql[128];
-    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d, 5000)", pid);
-    return test_exec(sql);
-}
-
 TEST(dropped_connection_inside_block)
 {
     ASSERT_EQ_INT(PGA_OK, test_exec("DROP TABLE IF EXISTS cn_drop; CREATE TABLE cn_drop (id int)"));
     pga_conn *c = test_connect();
     ASSERT(c != NULL);
-    int pid = backend_pid(c);
+    int pid = test_backend_pid(c);
     ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
     ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO cn_drop VALUES (1)", NULL, NULL));
-    ASSERT_EQ_INT(PGA_OK, terminate(pid));
+    ASSERT_EQ_INT(PGA_OK, test_terminate(pid));
     ASSERT_EQ_INT(PGA_ECONN, pga_query(c, "INSERT INTO cn_drop VALUES (2)", NULL, NULL));
     ASSERT(!pga_conn_is_open(c));
     ASSERT_EQ_INT(PGA_EBROKEN, pga_query(c, "INSERT INTO cn_drop VALUES (3)", NULL, NULL));
@@ -118,10 +100,10 @@ TEST(connection_dropped_before_commit_is_a_certain_failure)
     ASSERT_EQ_INT(PGA_OK, test_exec("DROP TABLE IF EXISTS cn_drop2; CREATE TABLE cn_drop2 (id int)"));
     pga_conn *c = test_connect();
     ASSERT(c != NULL);
-    int pid = backend_pid(c);
+    int pid = test_backend_pid(c);
     ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
     ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO cn_drop2 VALUES (1)", NULL, NULL));
-    ASSERT_EQ_INT(PGA_OK, terminate(pid));
+    ASSERT_EQ_INT(PGA_OK, test_terminate(pid));
     /* The server said goodbye before COMMIT left: not "unknown". */
     ASSERT_EQ_INT(PGA_ECONN, pga_atomic_exit(c, 0));
     ASSERT_EQ_INT(0, test_scalar_int("SELECT count(*) FROM cn_drop2"));
@@ -187,7 +169,7 @@ TEST(probe_sees_a_session_the_server_closed_while_idle)
     ASSERT(c != NULL);
     ASSERT_EQ_INT(1, pga_conn_probe(c));
     uint64_t trips = pga_conn_round_trips(c);
-    ASSERT_EQ_INT(PGA_OK, terminate(backend_pid(c)));
+    ASSERT_EQ_INT(PGA_OK, test_terminate(test_backend_pid(c)));
     int open = 1;
     for (int i = 0; i < 100 && (open = pga_conn_probe(c)) == 1; i++) {
         poll(NULL, 0, 10);   /* the FIN may trail the FATAL by a moment */

@@ -340,7 +340,7 @@ TEST(value_interval_refuses_malformed_text)
     static const char *const bad[] = {
         "",        "1",         "1 fortnight", "1 day ",       " 1 day",  "1 day  2 mons",
         "00:00",   "00:00:60",  "1 day 00:00:00 00:00:00",     "1 days2", "1:2:3",
-        "@ 1 day", "1 day ago", "00:00:00.1234567", "infinity", "99999999999999999999 days",
+        "@ 1 fortnight", "1 day ago", "00:00:00.1234567", "infinity", "99999999999999999999 days",
         "9999999999999999:00:00",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

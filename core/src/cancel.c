@@ -1,0 +1,176 @@
+/* cancel.c -- cancel requests that never wait: a socket of our own to the
+ * server, the 16-byte CancelRequest, and a bounded time to deliver it.
+ * When to cancel (a deadline, a caller) is step.c's and the bindings'. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "internal.h"
+
+/* How long a request may take to reach the server before it is dropped. */
+#define PGA__CANCEL_SEND_MS 2000
+
+/* libpq 15 offers only the blocking PQcancel(), which connects to the
+ * server and then waits for it to close: forever, when the server hangs.
+ * The key it sends is not public, but PGcancel opens with the server's
+ * address, the backend's pid and that key (libpq-int.h, unchanged from
+ * libpq 10 to 16).  The pid in it must match PQbackendPID(), or the layout
+ * is not the one we know and the core falls back to PQcancel(). */
+typedef struct pga__pgcancel_head {
+    struct {
+        struct sockaddr_storage addr;
+        socklen_t addrlen;
+    } raddr;              /* libpq's SockAddr, padded as a struct of its own */
+    int be_pid;
+    int be_key;
+} pga__pgcancel_head;
+
+void pga__cancel_key_capture(pga_conn *conn)
+{
+    pga__cancel_key *k = &conn->cancel_key;
+    memset(k, 0, sizeof(*k));
+    int version = PQlibVersion() / 10000;
+    if (conn->cancel == NULL || version < 10 || version > 16) {
+        return;
+    }
+    const pga__pgcancel_head *head = (const pga__pgcancel_head *)(const void *)conn->cancel;
+    k->addrlen = sizeof(k->addr);
+    if (head->be_pid != PQbackendPID(conn->pg) || head->be_pid == 0
+        || getpeername(PQsocket(conn->pg), (struct sockaddr *)&k->addr, &k->addrlen) != 0
+        || k->addr.ss_family != head->raddr.addr.ss_family) {
+        memset(k, 0, sizeof(*k));
+        return;
+    }
+    k->pid = head->be_pid;
+    k->key = head->be_key;
+    k->known = 1;
+}
+
+/* Open a non-blocking socket to the server; returns the descriptor (its
+ * connect may still be in progress) or -1. */
+static int open_request(const pga__cancel_key *k, int *connected)
+{
+    int fd = socket(k->addr.ss_family, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0
+        || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        close(fd);
+        return -1;
+    }
+    if (connect(fd, (const struct sockaddr *)&k->addr, k->addrlen) == 0) {
+        *connected = 1;
+        return fd;
+    }
+    if (errno == EINPROGRESS || errno == EINTR) {
+        *connected = 0;
+        return fd;
+    }
+    close(fd);
+    return -1;
+}
+
+/* Write the request on a connected socket and close it: the server reads
+ * it from its side whether or not we stay. */
+static int write_request(int fd, const pga__cancel_key *k)
+{
+    uint32_t packet[4] = {htonl(16), htonl(80877102), htonl((uint32_t)k->pid),
+                          htonl((uint32_t)k->key)};
+    ssize_t n;
+    do {
+        n = send(fd, packet, sizeof(packet), MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    close(fd);
+    return n == (ssize_t)sizeof(packet) ? PGA_OK : PGA_ECONN;
+}
+
+/* Adopt a request another thread left connecting, then advance the one in
+ * flight without waiting: done, failed, or left for the next step. */
+void pga__cancel_step(pga_conn *conn)
+{
+    int handed = atomic_exchange(&conn->handed_cancel_fd, -1);
+    if (handed >= 0) {
+        if (conn->canceller.fd >= 0) {
+            close(conn->canceller.fd);
+        }
+        conn->canceller.fd = handed;
+        conn->canceller.deadline = pga__now_ms() + PGA__CANCEL_SEND_MS;
+    }
+    int fd = conn->canceller.fd;
+    if (fd < 0) {
+        return;
+    }
+    struct pollfd p = {.fd = fd, .events = POLLOUT, .revents = 0};
+    if (poll(&p, 1, 0) > 0) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        conn->canceller.fd = -1;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+            write_request(fd, &conn->cancel_key);
+        }
+        else {
+            close(fd);
+        }
+        return;
+    }
+    if (pga__now_ms() >= conn->canceller.deadline) {
+        pga__cancel_abandon(conn);
+    }
+}
+
+void pga__cancel_abandon(pga_conn *conn)
+{
+    int handed = atomic_exchange(&conn->handed_cancel_fd, -1);
+    if (handed >= 0) {
+        close(handed);
+    }
+    if (conn->canceller.fd >= 0) {
+        close(conn->canceller.fd);
+        conn->canceller.fd = -1;
+    }
+}
+
+int pga__cancel_pending(const pga_conn *conn)
+{
+    return conn->canceller.fd >= 0;
+}
+
+/* Called by the thread that owns the connection (the deadline). */
+int pga__cancel_send(pga_conn *conn)
+{
+    int rc = pga_conn_cancel(conn);
+    pga__cancel_step(conn);
+    return rc;
+}
+
+int pga_conn_cancel(pga_conn *conn)
+{
+    /* Reads only what was fixed when the session opened, which is what
+     * makes calling it from another thread safe. */
+    const pga__cancel_key *k = &conn->cancel_key;
+    if (!k->known) {
+        char buf[256];
+        PGcancel *cancel = conn->cancel;
+        return cancel != NULL && PQcancel(cancel, buf, sizeof(buf)) ? PGA_OK : PGA_ECONN;
+    }
+    int connected = 0;
+    int fd = open_request(k, &connected);
+    if (fd < 0) {
+        return PGA_ECONN;
+    }
+    if (connected) {
+        return write_request(fd, k);
+    }
+    /* A TCP handshake still under way (a remote server): the owner's next
+     * step finishes it.  A request already waiting there is superseded. */
+    int old = atomic_exchange(&conn->handed_cancel_fd, fd);
+    if (old >= 0) {
+        close(old);
+    }
+    return PGA_OK;
+}

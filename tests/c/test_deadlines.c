@@ -1,0 +1,252 @@
+/* test_deadlines.c -- connect_timeout in both connects, the statement
+ * timeout (cancel, then close), a cancel that never waits, and a hung
+ * server (every process SIGSTOPped) ending a block in flight. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A TCP listener that accepts (the kernel does) and never answers: what a
+ * frozen server looks like to a client connecting. */
+static int silent_listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t len = sizeof(a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 8) != 0
+        || getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* Its connection string, with connect_timeout=1. */
+static void silent_dsn(char *dsn, size_t cap, int port)
+{
+    snprintf(dsn, cap, "host=127.0.0.1 port=%d connect_timeout=1 sslmode=disable", port);
+}
+
+TEST(blocking_connect_honours_connect_timeout)
+{
+    int port, fd = silent_listener(&port);
+    ASSERT(fd >= 0);
+    char dsn[128];
+    silent_dsn(dsn, sizeof dsn, port);
+    pga_conn *c = NULL;
+    pga_conn_new(&c);
+    int64_t t0 = now_ms();
+    int rc = pga_conn_connect(c, dsn);
+    int64_t took = now_ms() - t0;
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", pga_conn_errmsg(c));
+    pga_conn_free(c);
+    close(fd);
+    ASSERT_EQ_INT(PGA_ECONN, rc);
+    ASSERT(took >= 950 && took < 2500);
+    ASSERT(strstr(msg, "timed out") != NULL);
+}
+
+TEST(non_blocking_connect_honours_connect_timeout)
+{
+    int port, fd = silent_listener(&port);
+    ASSERT(fd >= 0);
+    char dsn[128];
+    silent_dsn(dsn, sizeof dsn, port);
+    pga_conn *c = NULL;
+    pga_conn_new(&c);
+    int64_t t0 = now_ms();
+    int rc = pga_conn_connect_start(c, dsn);
+    int saw_deadline = 0;
+    /* A driver of its own: wait on the socket at most pga_conn_timeout_ms(). */
+    while (rc == PGA_OK || rc > 0) {
+        rc = pga_conn_step(c, 0);
+        if (rc <= 0) {
+            break;
+        }
+        int t = pga_conn_timeout_ms(c);
+        saw_deadline |= t >= 0 && t <= 1000;
+        struct pollfd p = {pga_conn_socket(c), (short)((rc & PGA_WANT_READ ? POLLIN : 0)
+                                                       | (rc & PGA_WANT_WRITE ? POLLOUT : 0)), 0};
+        poll(&p, 1, t);
+        if (now_ms() - t0 > 5000) {
+            break;
+        }
+    }
+    int64_t took = now_ms() - t0;
+    pga_conn_free(c);
+    close(fd);
+    ASSERT(saw_deadline);
+    ASSERT_EQ_INT(PGA_ECONN, rc);
+    ASSERT(took >= 950 && took < 2500);
+}
+
+/* A host list whose first host never answers reaches the second within
+ * the first one's connect_timeout. */
+TEST(host_list_skips_a_silent_host_after_its_connect_timeout)
+{
+    int port, fd = silent_listener(&port);
+    ASSERT(fd >= 0);
+    const char *host = getenv("PGHOST"), *pgport = getenv("PGPORT");
+    char dsn[512];
+    snprintf(dsn, sizeof dsn, "host=127.0.0.1,%s port=%d,%s connect_timeout=1 sslmode=disable",
+             host ? host : "/tmp", port, pgport ? pgport : "5432");
+    pga_conn *c = NULL;
+    pga_conn_new(&c);
+    int64_t t0 = now_ms();
+    int rc = pga_conn_connect(c, dsn);
+    int64_t took = now_ms() - t0;
+    if (rc != PGA_OK) {
+        fprintf(stdout, "    %s\n", pga_conn_errmsg(c));
+    }
+    pga_conn_free(c);
+    close(fd);
+    ASSERT_EQ_INT(PGA_OK, rc);
+    ASSERT(took >= 950 && took < 2500);
+}
+
+TEST(statement_timeout_cancels_a_slow_statement_and_keeps_the_session)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_timeout(c, 200));
+    int64_t t0 = now_ms();
+    int rc = pga_query(c, "SELECT pg_sleep(5)", NULL, NULL);
+    int64_t took = now_ms() - t0;
+    int kind = pga_conn_error_kind(c);
+    int rc2 = pga_query(c, "SELECT 1", NULL, NULL);
+    pga_conn_free(c);
+    ASSERT_EQ_INT(PGA_ESERVER, rc);
+    ASSERT_EQ_INT(PGA_KIND_QUERY_CANCELED, kind);
+    ASSERT(took >= 190 && took < 1500);
+    ASSERT_EQ_INT(PGA_OK, rc2);
+}
+
+TEST(cancel_returns_at_once)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_query_start(c, "SELECT pg_sleep(5)", NULL));
+    /* A cancel only stops a statement the server is already running. */
+    ASSERT(pga_conn_wait(c, 300) > 0);
+    int64_t t0 = now_ms();
+    int crc = pga_conn_cancel(c);
+    int64_t took = now_ms() - t0;
+    int rc = pga_conn_wait(c, 5000);
+    int kind = pga_conn_error_kind(c);
+    pga_conn_free(c);
+    ASSERT_EQ_INT(PGA_OK, crc);
+    ASSERT(took < 100);
+    ASSERT_EQ_INT(PGA_ESERVER, rc);
+    ASSERT_EQ_INT(PGA_KIND_QUERY_CANCELED, kind);
+}
+
+/* ---- a server of its own, frozen --------------------------------------- */
+
+typedef struct private_server {
+    char dir[256];
+    int port;
+} private_server;
+
+static int cluster(const char *args, char *out, size_t cap)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "bash tests/servers/cluster.sh %s", args);
+    FILE *f = popen(cmd, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    if (out != NULL && (fgets(out, (int)cap, f) == NULL)) {
+        out[0] = '\0';
+    }
+    return pclose(f) == 0 ? 0 : -1;
+}
+
+static int server_start(private_server *s)
+{
+    char line[400];
+    if (cluster("primary", line, sizeof line) != 0
+        || sscanf(line, "%255s %d", s->dir, &s->port) != 2) {
+        return -1;
+    }
+    return 0;
+}
+
+static void server_do(const private_server *s, const char *what)
+{
+    char args[400];
+    snprintf(args, sizeof args, "%s %s", what, s->dir);
+    cluster(args, NULL, 0);
+}
+
+static pga_conn *server_connect(const private_server *s, int timeout_ms)
+{
+    char dsn[256];
+    pga_conn *c = NULL;
+    snprintf(dsn, sizeof dsn, "host=127.0.0.1 port=%d user=postgres dbname=postgres "
+             "connect_timeout=2 sslmode=disable", s->port);
+    pga_conn_new(&c);
+    if (pga_conn_connect(c, dsn) != PGA_OK) {
+        pga_conn_free(c);
+        return NULL;
+    }
+    pga_conn_set_timeout(c, timeout_ms);
+    return c;
+}
+
+/* The server freezes while a block is in flight: the statement ends after
+ * the timeout plus the cancel's grace, as a lost connection; leaving the
+ * block sends nothing; COMMIT in flight would be outcome-unknown. */
+TEST(hung_server_ends_a_block_in_flight_within_the_deadline)
+{
+    private_server s;
+    ASSERT_EQ_INT(0, server_start(&s));
+    pga_conn *c = server_connect(&s, 500);
+    int rc1 = -100, rc2 = -100, rc3 = -100, rc4 = -100;
+    int64_t took = -1, commit_took = -1;
+    if (c != NULL) {
+        pga_conn *d = server_connect(&s, 500);
+        pga_atomic_enter(c, 0);
+        rc1 = pga_query(c, "CREATE TABLE t(x int)", NULL, NULL);
+        server_do(&s, "freeze");
+        int64_t t0 = now_ms();
+        rc2 = pga_query(c, "INSERT INTO t VALUES (1)", NULL, NULL);
+        took = now_ms() - t0;
+        rc3 = pga_atomic_exit(c, 0);
+        /* COMMIT in flight when the server freezes: unknown, never failed. */
+        if (d != NULL) {
+            pga_atomic_enter(d, 0);
+            server_do(&s, "thaw");
+            pga_query(d, "SELECT 1", NULL, NULL);
+            server_do(&s, "freeze");
+            t0 = now_ms();
+            rc4 = pga_atomic_exit(d, 0);
+            commit_took = now_ms() - t0;
+        }
+        pga_conn_free(d);
+    }
+    server_do(&s, "thaw");
+    pga_conn_free(c);
+    server_do(&s, "stop");
+    ASSERT_EQ_INT(PGA_OK, rc1);
+    ASSERT_EQ_INT(PGA_ECONN, rc2);
+    ASSERT(took >= 1400 && took < 3000);
+    ASSERT_EQ_INT(PGA_OK, rc3);
+    ASSERT_EQ_INT(PGA_ECOMMITUNKNOWN, rc4);
+    ASSERT(commit_took >= 1400 && commit_took < 3000);
+}
