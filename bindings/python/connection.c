@@ -801,6 +801,29 @@ conn_cancel(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     return PyBool_FromLong(pgapy_cancel(self));
 }
 
+/* _set_timeout(ms) / _get_timeout(): the core's per-round-trip deadline;
+ * python/pgatomic speaks seconds. */
+static PyObject *
+conn_set_timeout(pgapy_Connection *self, PyObject *arg)
+{
+    long ms = PyLong_AsLong(arg);
+
+    if (ms == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (self->conn == NULL || ms > INT_MAX || pga_conn_set_timeout(self->conn, (int)ms) != PGA_OK) {
+        PyErr_SetString(PyExc_ValueError, "timeout must be >= 0 milliseconds");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+conn_get_timeout(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return PyLong_FromLong(self->conn != NULL ? pga_conn_get_timeout(self->conn) : 0);
+}
+
 /* _alive(): is the session still open?  The core reads what the server
  * sent while we were idle, so python/pgatomic can reopen an alias
  * connection the server closed instead of failing its next statement. */
@@ -1072,6 +1095,8 @@ static PyMethodDef conn_methods[] = {
     {"_hook_add", (PyCFunction)conn_hook_add, METH_O, NULL},
     {"_take_hooks", (PyCFunction)conn_take_hooks, METH_NOARGS, NULL},
     {"_alive", (PyCFunction)conn_alive, METH_NOARGS, NULL},
+    {"_set_timeout", (PyCFunction)conn_set_timeout, METH_O, NULL},
+    {"_get_timeout", (PyCFunction)conn_get_timeout, METH_NOARGS, NULL},
     {"cancel", (PyCFunction)conn_cancel, METH_NOARGS,
      PyDoc_STR("Ask the server to cancel the running statement (any thread).")},
     {NULL, NULL, 0, NULL},

@@ -5,6 +5,9 @@
  * (asyncio) replaces this file's loop, not the operations. */
 #include "module.h"
 
+/* How long Ctrl-C waits for the server to end a cancelled statement. */
+#define PGAPY_CANCEL_WAIT_MS 2000
+
 /* Signals are checked between intervals; on Ctrl-C (cancel set) the
  * statement is cancelled and we wait for the server to end it, so the
  * block stack stays in step with the server.  A negative rc (the start
@@ -30,10 +33,14 @@ pgapy_wait(pgapy_Connection *self, int rc, int cancel)
      * the cancelled operation is dropped in its favour. */
     Py_BEGIN_ALLOW_THREADS
     pga_conn_cancel(self->conn);
-    do {
-        rc = pga_conn_wait(self->conn, -1);
-    } while (rc > 0);
+    rc = pga_conn_wait(self->conn, PGAPY_CANCEL_WAIT_MS);
     Py_END_ALLOW_THREADS
+    if (rc > 0) {
+        /* A server that answers neither the statement nor the cancel (a
+         * hung host): Ctrl-C must not hang too.  The session is closed; a
+         * block in progress then fails as on any lost connection. */
+        pgapy_close_session(self);
+    }
     return PGAPY_RAISED;
 }
 
@@ -75,7 +82,9 @@ pgapy_close_session(pgapy_Connection *self)
 
 /* Any thread: the core reads only data fixed at connect time, and
  * cancel_lock keeps the owner from freeing it meanwhile.  The caller holds
- * a reference to self, so dealloc cannot run under us. */
+ * a reference to self, so dealloc cannot run under us.  It never waits:
+ * the core's cancel does not, and the lock is held only while the owner
+ * closes or reopens the session, when there is no statement to cancel. */
 int
 pgapy_cancel(pgapy_Connection *self)
 {
@@ -84,10 +93,10 @@ pgapy_cancel(pgapy_Connection *self)
     if (self->conn == NULL || self->cancel_lock == NULL) {
         return 0;
     }
-    Py_BEGIN_ALLOW_THREADS
-    PyThread_acquire_lock(self->cancel_lock, WAIT_LOCK);
+    if (!PyThread_acquire_lock(self->cancel_lock, NOWAIT_LOCK)) {
+        return 0;
+    }
     rc = pga_conn_cancel(self->conn);
     PyThread_release_lock(self->cancel_lock);
-    Py_END_ALLOW_THREADS
     return rc == PGA_OK;
 }

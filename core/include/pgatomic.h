@@ -323,10 +323,12 @@ PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
  * own to the server and writes the 16-byte cancel request when the socket
  * connects at once (a Unix socket, loopback TCP); otherwise the
  * connection's next steps finish it (drivers step at least every 10 ms
- * meanwhile, through pga_conn_timeout_ms()), and give up after 2 s.  It
- * never waits for the server's answer, so a hung server cannot hold it.
- * (With a libpq other than 10 to 16 the request's key is out of reach and
- * libpq's blocking PQcancel() is used instead.)
+ * meanwhile, through pga_conn_timeout_ms()).  It never waits for the
+ * server's answer, so a hung server cannot hold it.  The socket is kept
+ * until the server closes it or 2 s pass, and ^while one request is in
+ * flight another cancel sends nothing (so a caller cancelling in a loop
+ * cannot flood the server).  (With a libpq other than 10 to 16 the
+ * request's key is out of reach and libpq's blocking PQcancel() is used.)
  * THREADS: ^may be called from any thread while another thread waits on
  * this connection; it reads only data fixed at connect time.
  * Returns PGA_OK (the request is sent or on its way; the statement then

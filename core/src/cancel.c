@@ -75,8 +75,13 @@ static int open_request(const pga__cancel_key *k, int *connected)
     return -1;
 }
 
-/* Write the request on a connected socket and close it: the server reads
- * it from its side whether or not we stay. */
+/* A request in flight lives in conn->cancel_slot as fd * 2 + written, so
+ * that the thread that starts it and the owner's steps that finish it
+ * share one atomic word: -1 when none.  While one is in flight, further
+ * cancels add nothing: a caller cancelling in a loop cannot flood the
+ * server's listen queue (PQcancel() held each caller until the server had
+ * read the request; we hold the socket instead, until the server closes
+ * it or PGA__CANCEL_SEND_MS pass). */
 static int write_request(int fd, const pga__cancel_key *k)
 {
     uint32_t packet[4] = {htonl(16), htonl(80877102), htonl((uint32_t)k->pid),
@@ -85,59 +90,60 @@ static int write_request(int fd, const pga__cancel_key *k)
     do {
         n = send(fd, packet, sizeof(packet), MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
-    close(fd);
     return n == (ssize_t)sizeof(packet) ? PGA_OK : PGA_ECONN;
 }
 
-/* Adopt a request another thread left connecting, then advance the one in
- * flight without waiting: done, failed, or left for the next step. */
+static void finish_request(pga_conn *conn, int slot)
+{
+    int expected = slot;
+    if (atomic_compare_exchange_strong(&conn->cancel_slot, &expected, -1)) {
+        close(slot >> 1);
+    }
+}
+
+/* Advance the request in flight without waiting: connect, write, then
+ * wait for the server to close (it has read the request), or give up. */
 void pga__cancel_step(pga_conn *conn)
 {
-    int handed = atomic_exchange(&conn->handed_cancel_fd, -1);
-    if (handed >= 0) {
-        if (conn->canceller.fd >= 0) {
-            close(conn->canceller.fd);
-        }
-        conn->canceller.fd = handed;
-        conn->canceller.deadline = pga__now_ms() + PGA__CANCEL_SEND_MS;
-    }
-    int fd = conn->canceller.fd;
-    if (fd < 0) {
+    int slot = atomic_load(&conn->cancel_slot);
+    if (slot < 0) {
         return;
     }
-    struct pollfd p = {.fd = fd, .events = POLLOUT, .revents = 0};
+    if (slot != conn->cancel_seen) {
+        conn->cancel_seen = slot;
+        conn->cancel_deadline = pga__now_ms() + PGA__CANCEL_SEND_MS;
+    }
+    int fd = slot >> 1, written = slot & 1;
+    struct pollfd p = {.fd = fd, .events = written ? POLLIN : POLLOUT, .revents = 0};
     if (poll(&p, 1, 0) > 0) {
         int err = 0;
         socklen_t len = sizeof(err);
-        conn->canceller.fd = -1;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
-            write_request(fd, &conn->cancel_key);
+        if (written || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0
+            || write_request(fd, &conn->cancel_key) != PGA_OK) {
+            finish_request(conn, slot);
+            return;
         }
-        else {
-            close(fd);
-        }
+        int expected = slot;
+        atomic_compare_exchange_strong(&conn->cancel_slot, &expected, slot | 1);
         return;
     }
-    if (pga__now_ms() >= conn->canceller.deadline) {
-        pga__cancel_abandon(conn);
+    if (pga__now_ms() >= conn->cancel_deadline) {
+        finish_request(conn, slot);
     }
 }
 
 void pga__cancel_abandon(pga_conn *conn)
 {
-    int handed = atomic_exchange(&conn->handed_cancel_fd, -1);
-    if (handed >= 0) {
-        close(handed);
+    int slot = atomic_exchange(&conn->cancel_slot, -1);
+    if (slot >= 0) {
+        close(slot >> 1);
     }
-    if (conn->canceller.fd >= 0) {
-        close(conn->canceller.fd);
-        conn->canceller.fd = -1;
-    }
+    conn->cancel_seen = -1;
 }
 
 int pga__cancel_pending(const pga_conn *conn)
 {
-    return conn->canceller.fd >= 0;
+    return atomic_load(&((pga_conn *)conn)->cancel_slot) >= 0;
 }
 
 /* Called by the thread that owns the connection (the deadline). */
@@ -158,19 +164,21 @@ int pga_conn_cancel(pga_conn *conn)
         PGcancel *cancel = conn->cancel;
         return cancel != NULL && PQcancel(cancel, buf, sizeof(buf)) ? PGA_OK : PGA_ECONN;
     }
+    if (atomic_load(&conn->cancel_slot) >= 0) {
+        return PGA_OK;      /* one is on its way */
+    }
     int connected = 0;
     int fd = open_request(k, &connected);
     if (fd < 0) {
         return PGA_ECONN;
     }
-    if (connected) {
-        return write_request(fd, k);
+    if (connected && write_request(fd, k) != PGA_OK) {
+        close(fd);
+        return PGA_ECONN;
     }
-    /* A TCP handshake still under way (a remote server): the owner's next
-     * step finishes it.  A request already waiting there is superseded. */
-    int old = atomic_exchange(&conn->handed_cancel_fd, fd);
-    if (old >= 0) {
-        close(old);
+    int expected = -1;
+    if (!atomic_compare_exchange_strong(&conn->cancel_slot, &expected, fd * 2 + connected)) {
+        close(fd);          /* another thread's request won the slot */
     }
     return PGA_OK;
 }

@@ -39,8 +39,8 @@ int pga_conn_new(pga_conn **out)
     }
     conn->autocommit = 1;
     conn->next_sp = 1;
-    conn->canceller.fd = -1;
-    atomic_init(&conn->handed_cancel_fd, -1);
+    atomic_init(&conn->cancel_slot, -1);
+    conn->cancel_seen = -1;
     *out = conn;
     return PGA_OK;
 }

@@ -151,19 +151,14 @@ typedef struct pga__cancel_key {
     int known;            /* 0: libpq's layout is unknown, use PQcancel() */
 } pga__cancel_key;
 
-/* A cancel request being delivered over a socket of our own. */
-typedef struct pga__canceller {
-    int fd;               /* -1: none in flight */
-    int64_t deadline;     /* pga__now_ms() after which it is abandoned */
-} pga__canceller;
-
 struct pga_conn {
     PGconn *pg;
     int server_closing;   /* a FATAL arrived while idle: the session is ending */
     PGcancel *cancel;
     pga__cancel_key cancel_key;
-    pga__canceller canceller;
-    _Atomic int handed_cancel_fd;   /* a request another thread could not finish */
+    _Atomic int cancel_slot;        /* the request in flight (cancel.c), or -1 */
+    int cancel_seen;                /* the slot value cancel_deadline is for */
+    int64_t cancel_deadline;
     char *conninfo;
     pid_t pid;            /* the process that opened the session */
 

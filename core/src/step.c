@@ -486,9 +486,7 @@ static int batch_deadline(pga_conn *conn)
 
 int pga_conn_step(pga_conn *conn, int ready)
 {
-    if (conn->canceller.fd >= 0 || atomic_load(&conn->handed_cancel_fd) >= 0) {
-        pga__cancel_step(conn);
-    }
+    pga__cancel_step(conn);
     for (;;) {
         int rc;
         switch (conn->op) {
@@ -518,7 +516,8 @@ int pga_conn_timeout_ms(const pga_conn *conn)
 {
     int64_t next = conn->op != PGA__OP_NONE ? conn->deadline : 0;
     int64_t now = pga__now_ms();
-    if (conn->canceller.fd >= 0 && (next == 0 || next > now + PGA__CANCEL_TICK_MS)) {
+    if (conn->op != PGA__OP_NONE && pga__cancel_pending(conn)
+        && (next == 0 || next > now + PGA__CANCEL_TICK_MS)) {
         next = now + PGA__CANCEL_TICK_MS;
     }
     if (next == 0) {

@@ -31,9 +31,32 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
 
     __module__ = "pgatomic"
 
-    def __init__(self, dsn: Optional[str] = None, *, _connect: bool = True) -> None:
+    def __init__(self, dsn: Optional[str] = None, *, timeout: Optional[float] = None,
+                 _connect: bool = True) -> None:
+        if timeout is not None:
+            self.timeout = timeout
         if _connect:
             self._connect(dsn)
+
+    @property
+    def timeout(self) -> Optional[float]:
+        """The client deadline of every round trip, in seconds (None: none).
+        When the server has not answered by then, the statement is cancelled
+        (``QueryCanceled``); if the server does not answer the cancel either
+        within 1 s more (a hung host), the connection is closed and the
+        statement raises ``OperationalError`` (``CommitOutcomeUnknown`` for
+        a COMMIT in flight).  Kept across ``connect()``."""
+        ms = self._get_timeout()
+        return ms / 1000 if ms else None
+
+    @timeout.setter
+    def timeout(self, seconds: Optional[float]) -> None:
+        if seconds is None:
+            self._set_timeout(0)
+            return
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds or None, not {seconds!r}")
+        self._set_timeout(max(1, int(seconds * 1000)))
 
     # -- statements ---------------------------------------------------------
     def execute(self, sql: str, params: Optional[Sequence[Any]] = None) -> Result:
@@ -139,9 +162,11 @@ def _run_hooks(hooks: Sequence[Tuple[Callable[[], Any], bool]]) -> None:
             func()
 
 
-def connect(dsn: Optional[str] = None) -> Connection:
-    """Open an independent connection (``dsn`` None: libpq's defaults)."""
-    return Connection(dsn)
+def connect(dsn: Optional[str] = None, *, timeout: Optional[float] = None) -> Connection:
+    """Open an independent connection (``dsn`` None: libpq's defaults).
+    ``timeout``: see ``Connection.timeout``; connect_timeout in the string
+    bounds the connect itself."""
+    return Connection(dsn, timeout=timeout)
 
 
 # -- aliases -------------------------------------------------------------------

@@ -14,6 +14,7 @@ __all__ = [
     "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
     "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
     "NotSupportedError", "TransactionManagementError", "CommitOutcomeUnknown",
+    "SynchronousOnlyOperation",
     "UniqueViolation", "ForeignKeyViolation", "NotNullViolation",
     "CheckViolation", "ExclusionViolation", "SerializationFailure",
     "DeadlockDetected", "QueryCanceled", "Diagnostic", "lookup",
@@ -96,6 +97,14 @@ class NotSupportedError(DatabaseError):
 
 class TransactionManagementError(ProgrammingError):
     """Django's name: the transaction API was used wrongly."""
+
+    __module__ = "pgatomic"
+
+
+class SynchronousOnlyOperation(TransactionManagementError):
+    """Django's name: the synchronous API was used from a running event loop,
+    where every task of the thread would share one connection and so one
+    transaction."""
 
     __module__ = "pgatomic"
 

@@ -9,9 +9,12 @@ names and hook scoping live in the C core.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import functools
+import inspect
 import logging
+import os
 import random
 import threading
 import time
@@ -26,6 +29,7 @@ from .errors import (
     Error,
     IntegrityError,
     ProgrammingError,
+    SynchronousOnlyOperation,
     TransactionManagementError,
 )
 
@@ -97,6 +101,34 @@ RETRIES_IN_WITH = (
 
 _retry_local = threading.local()
 
+# Django's wording and escape hatch (DJANGO_ALLOW_ASYNC_UNSAFE): the
+# synchronous block belongs to the thread's connection, which every task of
+# an event loop shares, so task B's failure would roll back task A's
+# committed-looking block.
+ASYNC_UNSAFE = (
+    "You cannot use the synchronous atomic() from a running event loop: every "
+    "task of this thread would share one connection and one transaction. Use "
+    "the asyncio API instead, 'conn = await pgatomic.connect_async()' and "
+    "'async with pgatomic.atomic():' (its issue is not built yet in this "
+    "version), or run the synchronous code in a thread with "
+    "asyncio.to_thread(). Set PGATOMIC_ALLOW_ASYNC_UNSAFE=1 to allow it anyway.")
+
+ASYNC_DEF = (
+    "@atomic cannot decorate the coroutine function {name!r}: the synchronous "
+    "block would end before the coroutine runs. 'async with pgatomic.atomic():' "
+    "and @atomic on an async def come with the asyncio API (not built yet in "
+    "this version); until then, run the synchronous code in a thread with "
+    "asyncio.to_thread().")
+
+
+def _refuse_in_event_loop() -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    if not os.environ.get("PGATOMIC_ALLOW_ASYNC_UNSAFE"):
+        raise SynchronousOnlyOperation(ASYNC_UNSAFE)
+
 
 def last_attempts() -> int:
     """How many attempts the current thread's last retrying call made (1:
@@ -162,6 +194,7 @@ class Atomic:
         if self.retries is not None:
             # Raised before anything is sent or pushed: the block never opened.
             raise TransactionManagementError(RETRIES_IN_WITH)
+        _refuse_in_event_loop()
         get_connection(self.using)._atomic_enter(self._flags)
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> Literal[False]:
@@ -184,6 +217,9 @@ class Atomic:
         return False
 
     def __call__(self, func: F) -> F:
+        if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
+            raise SynchronousOnlyOperation(
+                ASYNC_DEF.format(name=getattr(func, "__qualname__", func)))
         # functools.wraps copies what a callable object has and skips the
         # rest, so instances with __call__ work as well as functions.
         if self.retries is not None:
