@@ -18,8 +18,10 @@ installed() {
 
 # --- Debian packages ---------------------------------------------------------
 # valgrind for `make valgrind`; build-essential brings gcc's libasan/libubsan
-# for `make asan`; postgresql-15 is the server scripts/pgtmp starts.
-want=(build-essential libpq-dev postgresql-15 valgrind ca-certificates)
+# for `make asan`; postgresql-15 is the server scripts/pgtmp starts;
+# pgbouncer (Debian's 1.18) is the pooler the deployment tests and the
+# pooled suites run through.
+want=(build-essential libpq-dev postgresql-15 valgrind ca-certificates pgbouncer)
 
 # Python.h of the python3 actually in use (pyenv's has its own); python3-dev
 # only helps when that python3 is Debian's.

@@ -51,37 +51,6 @@ void SettleDeferred(Napi::Env env, napi_deferred deferred, bool ok, Napi::Value 
 
 }  // namespace
 
-// Runs the blocking pga_conn_cancel() (a short second connection) on the
-// thread pool.  The core promises it reads only data fixed at connect time,
-// so the loop thread may keep stepping the connection meanwhile.
-class CancelWorker : public Napi::AsyncWorker {
- public:
-  CancelWorker(Napi::Env env, Connection* conn)
-      : Napi::AsyncWorker(env, "pgatomic.cancel"), conn_(conn) {
-    promise_ = NewPromise(env, &deferred_);
-  }
-
-  Napi::Value Promise() { return promise_; }
-
-  void Execute() override { rc_ = pga_conn_cancel(conn_->conn_); }
-
-  void OnOK() override {
-    conn_->FinishCancel();
-    SettleDeferred(Env(), deferred_, true, Napi::Boolean::New(Env(), rc_ == PGA_OK));
-  }
-
-  void OnError(const Napi::Error& e) override {
-    conn_->FinishCancel();
-    SettleDeferred(Env(), deferred_, false, e.Value());
-  }
-
- private:
-  Connection* conn_;
-  napi_deferred deferred_ = nullptr;
-  Napi::Value promise_;
-  int rc_ = PGA_OK;
-};
-
 Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
   Napi::Function ctor = DefineClass(
       env, "Connection",
@@ -92,6 +61,7 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
           InstanceMethod<&Connection::JsEnter>("enter"),
           InstanceMethod<&Connection::JsExit>("exit"),
           InstanceMethod<&Connection::JsCancel>("cancel"),
+          InstanceMethod<&Connection::JsSetTimeout>("setTimeout"),
           InstanceMethod<&Connection::JsClose>("close"),
           InstanceMethod<&Connection::JsState>("state"),
           InstanceMethod<&Connection::JsRoundTrips>("roundTrips"),
@@ -134,19 +104,15 @@ Connection::~Connection() {
   // The wrapper can be collected long after close() (object_wrap.md); by
   // then nothing is in flight, since an operation holds a reference.
   StopWatching(true);
+  StopTimer(true);
   pga_params_free(params_);
   pga_conn_free(conn_);
 }
 
 void Connection::Shutdown() {
   StopWatching(true);
+  StopTimer(true);
   closed_ = true;
-  if (cancels_ > 0) {
-    // A cancel request still reads the connection's cancel data on the
-    // thread pool: end the session once it has returned.
-    close_pending_ = true;
-    return;
-  }
   if (conn_ != nullptr) {
     pga_conn_close(conn_);
   }
@@ -432,24 +398,31 @@ Napi::Value Connection::JsExit(const Napi::CallbackInfo& info) {
   return Begin(env, Op::kExit, rc, nullptr);
 }
 
+// cancel() -> Promise<boolean>, settled at once: the core's cancel never
+// waits (its own non-blocking socket; a request still connecting is
+// finished by the connection's steps, which the timer keeps coming).
 Napi::Value Connection::JsCancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closed_ || op_ == Op::kNone || !pga_conn_is_open(conn_)) {
-    napi_deferred d;
-    Napi::Value promise = NewPromise(env, &d);
-    SettleDeferred(env, d, true, Napi::Boolean::New(env, false));
-    return promise;
+  bool sent = !closed_ && op_ != Op::kNone && pga_conn_is_open(conn_) &&
+              pga_conn_cancel(conn_) == PGA_OK;
+  if (sent) {
+    ArmTimer();
   }
-  auto* worker = new CancelWorker(env, this);
-  Napi::Value promise = worker->Promise();
-  if (promise.IsEmpty()) {
-    delete worker;
-    return promise;
-  }
-  cancels_++;
-  Ref();  // the worker reads conn_: keep the wrapper alive until it is done
-  worker->Queue();
+  napi_deferred d;
+  Napi::Value promise = NewPromise(env, &d);
+  SettleDeferred(env, d, true, Napi::Boolean::New(env, sent));
   return promise;
+}
+
+// setTimeout(ms): the core's deadline for every round trip (0: none).
+Napi::Value Connection::JsSetTimeout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int ms = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : -1;
+  if (pga_conn_set_timeout(conn_, ms) != PGA_OK) {
+    Napi::RangeError::New(env, "timeout must be a number of milliseconds >= 0")
+        .ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
 }
 
 Napi::Value Connection::JsClose(const Napi::CallbackInfo& info) {
@@ -546,7 +519,7 @@ Napi::Value Connection::Begin(Napi::Env env, Op op, int start_rc,
   op_ = op;
   int rc = pga_conn_step(conn_, 0);
   if (rc > 0) {
-    if (Watch(rc)) {
+    if (Watch(rc) && ArmTimer()) {
       // The context makes the settle look like a continuation of this call
       // (AsyncLocalStorage, async_hooks); the reference keeps the wrapper
       // alive while libuv holds a pointer to it.
@@ -637,24 +610,78 @@ void Connection::OnReady(uv_poll_t* poll, int status, int events) {
     self->StopWatching(false);  // readiness after the end: nothing to do
     return;
   }
-  int rc = pga_conn_step(self->conn_, ReadyMask(status, events));
+  self->Advance(ReadyMask(status, events));
+}
+
+// The core's deadline came: stepping acts on it (cancel, close, the next
+// host of a list), so no clock lives here.
+void Connection::OnTimer(uv_timer_t* timer) {
+  auto* self = static_cast<Connection*>(timer->data);
+  if (self == nullptr || self->op_ == Op::kNone) {
+    return;
+  }
+  self->Advance(0);
+}
+
+void Connection::OnTimerClosed(uv_handle_t* handle) {
+  delete reinterpret_cast<uv_timer_t*>(handle);
+}
+
+void Connection::Advance(int ready) {
+  int rc = pga_conn_step(conn_, ready);
   if (rc > 0) {
-    if (self->Watch(rc)) {
+    if (Watch(rc) && ArmTimer()) {
       return;  // still waiting: no JS needed
     }
-    pga_conn_close(self->conn_);
+    pga_conn_close(conn_);
     rc = PGA_ECONN;
   }
-  Napi::Env env = self->Env();
+  Napi::Env env = Env();
   Napi::HandleScope handles(env);
-  std::unique_ptr<Napi::AsyncContext> context = std::move(self->op_context_);
+  std::unique_ptr<Napi::AsyncContext> context = std::move(op_context_);
   {
     // Without a callback scope the promise's reactions (and so the rest of
     // the user's async function) would wait for some unrelated callback.
     Napi::CallbackScope scope(env, *context);
-    self->Settle(env, rc);
+    Settle(env, rc);
   }
-  self->Unref();
+  Unref();
+}
+
+// Arm (or disarm) the timer for the core's next deadline.
+bool Connection::ArmTimer() {
+  int ms = pga_conn_timeout_ms(conn_);
+  if (ms < 0) {
+    StopTimer(false);
+    return true;
+  }
+  if (addon_ == nullptr) {
+    return false;
+  }
+  if (timer_ == nullptr) {
+    timer_ = new uv_timer_t;
+    if (uv_timer_init(addon_->loop, timer_) != 0) {
+      delete timer_;
+      timer_ = nullptr;
+      return false;
+    }
+    timer_->data = this;
+    // A deadline alone never keeps the process alive: the poll does.
+    uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
+  }
+  return uv_timer_start(timer_, OnTimer, static_cast<uint64_t>(ms), 0) == 0;
+}
+
+void Connection::StopTimer(bool release) {
+  if (timer_ == nullptr) {
+    return;
+  }
+  uv_timer_stop(timer_);
+  if (release) {
+    timer_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_), OnTimerClosed);
+    timer_ = nullptr;
+  }
 }
 
 void Connection::Settle(Napi::Env env, int rc) {
@@ -664,6 +691,7 @@ void Connection::Settle(Napi::Env env, int rc) {
   napi_deferred deferred = deferred_;
   deferred_ = nullptr;
   StopWatching(false);
+  StopTimer(false);
   if (op == Op::kBatch && pga_batch_size(conn_) > 0) {
     // Each statement has its own outcome; the step's code is only the
     // first failure.  A failure no statement carries (a lost RELEASE or
@@ -754,13 +782,4 @@ bool Connection::EncodeParams(Napi::Env env, Napi::Value list) {
     }
   }
   return true;
-}
-
-void Connection::FinishCancel() {
-  cancels_--;
-  if (cancels_ == 0 && close_pending_) {
-    close_pending_ = false;
-    pga_conn_close(conn_);
-  }
-  Unref();
 }

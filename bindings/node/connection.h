@@ -31,6 +31,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value JsEnter(const Napi::CallbackInfo& info);
   Napi::Value JsExit(const Napi::CallbackInfo& info);
   Napi::Value JsCancel(const Napi::CallbackInfo& info);
+  Napi::Value JsSetTimeout(const Napi::CallbackInfo& info);
   Napi::Value JsClose(const Napi::CallbackInfo& info);
   Napi::Value JsState(const Napi::CallbackInfo& info);
   Napi::Value JsRoundTrips(const Napi::CallbackInfo& info);
@@ -59,19 +60,24 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void StopWatching(bool release);
   static void OnPollClosed(uv_handle_t* handle);
   static void OnReady(uv_poll_t* poll, int status, int events);
+  static void OnTimer(uv_timer_t* timer);
+  static void OnTimerClosed(uv_handle_t* handle);
+  void Advance(int ready);
+  bool ArmTimer();
+  void StopTimer(bool release);
   void Settle(Napi::Env env, int rc);
   Napi::Value BatchOutcomes(Napi::Env env, bool* any_failed,
                             std::vector<PendingResult>* pending);
   bool EncodeParams(Napi::Env env, Napi::Value list);
-  void FinishCancel();
-
-  friend class CancelWorker;
 
   Addon* addon_;
   pga_conn* conn_ = nullptr;
   pga_params* params_ = nullptr;
   uv_poll_t* poll_ = nullptr;  // heap: freed only in its close callback
   int poll_fd_ = -1;
+  // The core's next deadline (pga_conn_timeout_ms): connect_timeout, the
+  // statement timeout, a cancel in flight.  Heap, like poll_.
+  uv_timer_t* timer_ = nullptr;
   Op op_ = Op::kNone;
   int int8_mode_ = kInt8String;
   // Raw napi_deferred: node-addon-api's Deferred leaves its promise
@@ -79,8 +85,6 @@ class Connection : public Napi::ObjectWrap<Connection> {
   // terminated, and returning that to V8 crashes.
   napi_deferred deferred_ = nullptr;
   std::unique_ptr<Napi::AsyncContext> op_context_;
-  int cancels_ = 0;           // cancel requests running on the thread pool
-  bool close_pending_ = false;
   bool closed_ = false;
 };
 

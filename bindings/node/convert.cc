@@ -271,14 +271,37 @@ Napi::Value LocalDate(Napi::Env env, Addon* addon, const pga_value& v) {
        Napi::Number::New(env, v.microsecond / 1000)});
 }
 
+// A value the core cannot read (a timestamptz whose zone only the zone
+// database could place, malformed text) is an error, never its raw text
+// handed back as if it were the value.
+Napi::Value DecodeFailed(Napi::Env env, Addon* addon, const char* text, size_t len) {
+  std::string message = "a result value cannot be decoded: \"";
+  message.append(text, len > 200 ? 200 : len);
+  message += "\"";
+  ErrorExtra extra;
+  extra.message = message.c_str();
+  Napi::Value err = ErrorFromCore(env, addon, nullptr, PGA_EDECODE, &extra);
+  if (!env.IsExceptionPending()) {
+    napi_throw(env, err);
+  }
+  return Napi::Value();
+}
+
 Napi::Value DecodeScalar(Napi::Env env, Addon* addon, int kind, unsigned oid,
                          const char* text, size_t len, int int8_mode) {
   Napi::String raw = Napi::String::New(env, text, len);
+  pga_value v;
   switch (kind) {
+    case PGA_T_INTERVAL:
+      // Text in IntervalStyle postgres (the core rewrites other styles),
+      // checked like every other value.
+      if (pga_value_decode(kind, text, len, &v) != PGA_OK) {
+        return DecodeFailed(env, addon, text, len);
+      }
+      return raw;
     case PGA_T_TEXT:
     case PGA_T_NUMERIC:  // exact: a JS number would round it
     case PGA_T_TIME:
-    case PGA_T_INTERVAL:
     case PGA_T_UUID:
       return raw;
     case PGA_T_INT:
@@ -291,9 +314,8 @@ Napi::Value DecodeScalar(Napi::Env env, Addon* addon, int kind, unsigned oid,
     default:
       break;
   }
-  pga_value v;
   if (kind != PGA_T_BYTEA && pga_value_decode(kind, text, len, &v) != PGA_OK) {
-    return raw;  // malformed text: hand it over as it came
+    return DecodeFailed(env, addon, text, len);
   }
   switch (kind) {
     case PGA_T_BOOL:
@@ -307,11 +329,11 @@ Napi::Value DecodeScalar(Napi::Env env, Addon* addon, int kind, unsigned oid,
       return Napi::Number::New(env, v.f);
     case PGA_T_BYTEA: {
       if (pga_value_decode(PGA_T_BYTEA, text, len, &v) != PGA_OK) {
-        return raw;
+        return DecodeFailed(env, addon, text, len);
       }
       Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, v.len);
       if (v.len > 0 && pga_bytea_decode(text, len, buf.Data()) < 0) {
-        return raw;
+        return DecodeFailed(env, addon, text, len);
       }
       return buf;
     }
@@ -385,7 +407,7 @@ Napi::Value DecodeArray(Napi::Env env, Addon* addon, unsigned elem_oid, const ch
     ok = false;
   }
   if (!ok && !env.IsExceptionPending()) {
-    return Napi::String::New(env, text, len);
+    return DecodeFailed(env, addon, text, len);
   }
   return top;
 }

@@ -492,11 +492,29 @@ static int read_settings(pga_conn *conn)
 static int start_attempt(pga_conn *conn)
 {
     char host[256], hostaddr[256], port[64];
-    const char *keys[12], *vals[12];
-    int n = 0;
-    /* expand_dbname=1: the string may be a URI or key=value list; later
-     * keywords override the expanded string's. */
-    keys[n] = "dbname", vals[n++] = conn->conninfo ? conn->conninfo : "";
+    const char *keys[64], *vals[64];
+    int n = 0, expand = 1;
+    PQconninfoOption *opts = NULL;
+    if (conn->host_count > 1 && conn->conninfo != NULL && conn->conninfo[0] != '\0') {
+        opts = PQconninfoParse(conn->conninfo, NULL);
+    }
+    if (opts != NULL) {
+        /* One host of the list: the string's settings spelled out, but its
+         * host, hostaddr and port lists, which an empty override could not
+         * clear (libpq skips empty values). */
+        expand = 0;
+        for (PQconninfoOption *o = opts; o->keyword != NULL && n < 48; o++) {
+            if (o->val != NULL && o->val[0] != '\0' && strcmp(o->keyword, "host") != 0
+                && strcmp(o->keyword, "hostaddr") != 0 && strcmp(o->keyword, "port") != 0) {
+                keys[n] = o->keyword, vals[n++] = o->val;
+            }
+        }
+    }
+    else {
+        /* expand_dbname=1: the string may be a URI or key=value list;
+         * later keywords override the expanded string's. */
+        keys[n] = "dbname", vals[n++] = conn->conninfo ? conn->conninfo : "";
+    }
     keys[n] = "fallback_application_name", vals[n++] = "pgatomic";
     keys[n] = "client_encoding", vals[n++] = "UTF8";
     if (!conn->user_keepalives) {
@@ -516,7 +534,8 @@ static int start_attempt(pga_conn *conn)
         keys[n] = "port", vals[n++] = port;
     }
     keys[n] = NULL, vals[n] = NULL;
-    conn->pg = PQconnectStartParams(keys, vals, 1);
+    conn->pg = PQconnectStartParams(keys, vals, expand);
+    PQconninfoFree(opts);
     conn->deadline = conn->connect_timeout_ms > 0 ? pga__now_ms() + conn->connect_timeout_ms : 0;
     if (conn->pg == NULL || PQstatus(conn->pg) == CONNECTION_BAD) {
         return PGA_ECONN;
