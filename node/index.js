@@ -24,6 +24,7 @@ module.exports = {
   DeadlockError: errors.DeadlockError,
   QueryCanceledError: errors.QueryCanceledError,
   ConnectionError: errors.ConnectionError,
+  ConnectionAcquireTimeoutError: errors.ConnectionAcquireTimeoutError,
   CommitOutcomeUnknownError: errors.CommitOutcomeUnknownError,
   TransactionError: errors.TransactionError,
 };

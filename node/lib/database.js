@@ -7,7 +7,9 @@ const { Pool } = require('./pool');
 const {
   Transaction, normalizeOptions, runManaged, startUnmanaged, endPrepared, listPrepared,
 } = require('./transaction');
-const { ConnectionError, TransactionError, DatabaseError } = require('./errors');
+const {
+  ConnectionError, TransactionError, DatabaseError, settleOnAbort,
+} = require('./errors');
 
 const INT8_MODES = { string: 0, bigint: 1, number: 2 };
 
@@ -35,16 +37,29 @@ class Database {
     if (typeof idle !== 'number' || idle < 0) {
       throw new TypeError('options.idleTimeoutMillis must be a non-negative number');
     }
+    const queryTimeout = options.queryTimeoutMillis === undefined ? 0 : options.queryTimeoutMillis;
+    if (typeof queryTimeout !== 'number' || !(queryTimeout >= 0) || queryTimeout > 0x7fffffff) {
+      throw new TypeError('options.queryTimeoutMillis must be a non-negative number');
+    }
+    const acquireTimeout = options.acquireTimeoutMillis === undefined ? 0 : options.acquireTimeoutMillis;
+    if (typeof acquireTimeout !== 'number' || !(acquireTimeout >= 0)) {
+      throw new TypeError('options.acquireTimeoutMillis must be a non-negative number');
+    }
     const int8 = (options.types && options.types.int8) || 'string';
     if (!Object.prototype.hasOwnProperty.call(INT8_MODES, int8)) {
       throw new TypeError("options.types.int8 must be 'string', 'bigint' or 'number'");
     }
     // Without a string: DATABASE_URL, else libpq's defaults (PG* variables).
     this.#connectionString = connectionString || process.env.DATABASE_URL || null;
-    this.options = Object.freeze({ max, idleTimeoutMillis: idle, types: { int8 } });
+    this.options = Object.freeze({
+      max, idleTimeoutMillis: idle, queryTimeoutMillis: queryTimeout,
+      acquireTimeoutMillis: acquireTimeout, types: { int8 },
+    });
     this._pool = new Pool({
       max,
       idleTimeoutMillis: idle,
+      queryTimeoutMillis: Math.ceil(queryTimeout),
+      acquireTimeoutMillis: acquireTimeout,
       int8Mode: INT8_MODES[int8],
       connectionString: () => this.#connectionString,
     });
@@ -116,7 +131,8 @@ class Database {
       }
       if (t.db._closed) throw new ConnectionError('Database is closed');
       try {
-        return normalize(await t._query(sql, values, options && options.signal));
+        const signal = options ? options.signal : undefined;
+        return normalize(await settleOnAbort(t._query(sql, values, signal), signal));
       } catch (err) {
         throw withSql(err, sql, values);
       }
@@ -140,7 +156,7 @@ class Database {
       if (!signal) pool.openGroup = mine;
       let conn;
       try {
-        conn = await pool.acquire();
+        conn = await pool.acquire({ signal });
       } catch (err) {
         for (const m of mine.members) m.reject(err);
         throw err;
@@ -148,7 +164,7 @@ class Database {
         if (pool.openGroup === mine) pool.openGroup = null;
       }
       // In the order issued: this query first, then those that joined.
-      const own = conn.query(sql, values, signal);
+      const own = settleOnAbort(conn.query(sql, values, signal), signal);
       const others = mine.members.map((m) =>
         conn.query(m.sql, m.values).then(m.resolve, m.reject));
       try {

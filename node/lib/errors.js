@@ -59,6 +59,15 @@ class CommitOutcomeUnknownError extends ConnectionError {
   }
 }
 
+// No session could be had from the pool within acquireTimeoutMillis
+// (Sequelize's name for the same condition).
+class ConnectionAcquireTimeoutError extends ConnectionError {
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'ConnectionAcquireTimeoutError';
+  }
+}
+
 class TransactionError extends Error {
   constructor(message, options) {
     super(message, options);
@@ -71,6 +80,31 @@ class TransactionError extends Error {
 function canceledBeforeStart(reason) {
   return new QueryCanceledError('canceling statement due to user request',
     { code: '57014', cause: reason });
+}
+
+// work, unless signal aborts first: then a rejection at once, whatever the
+// session is doing; work goes on in the background (a cancelled statement,
+// a rollback) and its own outcome is dropped.
+function settleOnAbort(work, signal) {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(canceledBeforeStart(signal.reason));
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => {});
+      reject(canceledBeforeStart(signal.reason));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then((v) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    }, (e) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(e);
+    });
+  });
 }
 
 function parseKeyDetail(detail) {
@@ -220,4 +254,6 @@ module.exports = {
   CODE_CLASSES,
   makeError,
   canceledBeforeStart,
+  ConnectionAcquireTimeoutError,
+  settleOnAbort,
 };

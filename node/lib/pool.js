@@ -4,13 +4,19 @@
 // (statements, transactions) is its users' business; the pool only asks
 // session.reusable() when one comes back.
 const { Session } = require('./session');
-const { ConnectionError } = require('./errors');
+const {
+  ConnectionError, ConnectionAcquireTimeoutError, canceledBeforeStart,
+} = require('./errors');
 
 class Pool {
   // connectionString() is read at each connect, so the owner can keep it
   // private.
-  constructor({ max, idleTimeoutMillis, int8Mode, connectionString }) {
+  constructor({
+    max, idleTimeoutMillis, int8Mode, connectionString, queryTimeoutMillis, acquireTimeoutMillis,
+  }) {
     this.max = max;
+    this.queryTimeoutMillis = queryTimeoutMillis || 0;
+    this.acquireTimeoutMillis = acquireTimeoutMillis || 0;
     this.idleTimeoutMillis = idleTimeoutMillis;
     this.int8Mode = int8Mode;
     this.connectionString = connectionString;
@@ -28,23 +34,78 @@ class Pool {
     return this.idle.length === 0 && this.all.size >= this.max;
   }
 
-  async acquire() {
-    if (this.closed) throw new ConnectionError('Database is closed');
+  // A session for the caller: an idle one, a new one, or the next one
+  // released.  signal (an AbortSignal) and acquireTimeoutMillis reject at
+  // once, queued or connecting; a session that arrives after that goes
+  // back to the pool.
+  acquire({ signal } = {}) {
+    if (this.closed) return Promise.reject(new ConnectionError('Database is closed'));
+    if (signal && signal.aborted) return Promise.reject(canceledBeforeStart(signal.reason));
+    return new Promise((resolve, reject) => {
+      let done = false;
+      let timer = null;
+      const settle = () => {
+        done = true;
+        if (timer) clearTimeout(timer);
+        if (signal) signal.removeEventListener('abort', onAbort);
+      };
+      const waiter = {
+        resolve: (session) => {
+          if (done) {
+            this.release(session);
+            return;
+          }
+          settle();
+          resolve(session);
+        },
+        reject: (err) => {
+          if (done) return;
+          settle();
+          reject(err);
+        },
+      };
+      const giveUp = (err) => {
+        if (done) return;
+        settle();
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(err);
+      };
+      const onAbort = () => giveUp(canceledBeforeStart(signal.reason));
+      if (signal) signal.addEventListener('abort', onAbort, { once: true });
+      if (this.acquireTimeoutMillis > 0) {
+        timer = setTimeout(() => giveUp(new ConnectionAcquireTimeoutError(
+          `no session from the pool within ${this.acquireTimeoutMillis} ms ` +
+          `(acquireTimeoutMillis; ${this.all.size} of max ${this.max} in use)`)),
+        this.acquireTimeoutMillis);
+      }
+      this._serve(waiter);
+    });
+  }
+
+  _serve(waiter) {
     while (this.idle.length > 0) {
       const session = this.idle.pop();
       this._clearIdleTimer(session);
       // A session the server ended while it sat idle (restart,
       // pg_terminate_backend) is replaced.
-      if (session.probe()) return session;
+      if (session.probe()) {
+        waiter.resolve(session);
+        return;
+      }
       this._destroy(session);
     }
-    if (this.all.size < this.max) return this._create();
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.all.size < this.max) {
+      this._create().then(waiter.resolve, waiter.reject);
+      return;
+    }
+    this.waiters.push(waiter);
   }
 
   async _create() {
     const session = new Session({
       int8Mode: this.int8Mode,
+      queryTimeoutMillis: this.queryTimeoutMillis,
       closedMessage: () => (this.closed ? 'Database is closed' : 'Connection is closed'),
     });
     this.all.add(session);
@@ -61,6 +122,12 @@ class Pool {
   // A broken session (lost, or left inside a transaction) is destroyed,
   // never handed to the next user.
   release(session) {
+    if (session.busy && !session.closed) {
+      // An aborted statement still ending on the server (it was cancelled;
+      // the session closes itself if the server does not answer).
+      session.drained().then(() => this.release(session));
+      return;
+    }
     if (session.closed) {
       this.all.delete(session);
       this._serveWaiter();

@@ -11,6 +11,10 @@ const { ConnectionError, canceledBeforeStart } = require('./errors');
 
 const BREAKING = new Set(['ECONN', 'ECOMMITUNKNOWN', 'ECLOSED']);
 
+// After an abort, how long the server gets to end the cancelled statement
+// before the session is closed (a hung server answers neither).
+const ABORT_GRACE_MS = 2000;
+
 // The addon's Connection of a session, for the files of this package only
 // (better-sqlite3's lib/util.js keeps its native handle the same way).
 const kNative = Symbol('pgatomic.native');
@@ -18,8 +22,10 @@ const kNative = Symbol('pgatomic.native');
 class Session {
   // closedMessage(): the wording for an operation that finds the session
   // closed ('Database is closed' once its owner is).
-  constructor({ int8Mode, closedMessage }) {
+  // queryTimeoutMillis: the core's deadline for every round trip (0: none).
+  constructor({ int8Mode, closedMessage, queryTimeoutMillis }) {
     this[kNative] = new binding.Connection();
+    if (queryTimeoutMillis > 0) this[kNative].setTimeout(queryTimeoutMillis);
     this.int8Mode = int8Mode;
     this.closedMessage = closedMessage || (() => 'Connection is closed');
     this.broken = false;
@@ -68,30 +74,19 @@ class Session {
     for (const w of waiters) w();
   }
 
+  // connect_timeout is kept by the core (per host of a list), on the loop.
   async connect(conninfo) {
-    const { conninfo: resolved, timeoutSeconds } = await resolveHosts(conninfo);
-    // libpq's non-blocking connect leaves connect_timeout to its caller.
-    let timedOut = false;
-    let timer = null;
-    if (timeoutSeconds > 0) {
-      timer = setTimeout(() => {
-        timedOut = true;
-        this[kNative].close();
-      }, Math.max(2, timeoutSeconds) * 1000);
-    }
-    try {
-      await this.run(() => this[kNative].connect(resolved));
-    } catch (err) {
-      if (timedOut) throw new ConnectionError('timeout expired');
-      throw err;
-    } finally {
-      if (timer) clearTimeout(timer);
-    }
+    const { conninfo: resolved } = await resolveHosts(conninfo);
+    await this.run(() => this[kNative].connect(resolved));
   }
 
   // Statements queued in the same tick share one batch (one round trip).
-  // signal (an AbortSignal) cancels the statement on the server; the
-  // cancel request itself runs on the thread pool (it opens a connection).
+  // signal (an AbortSignal) cancels the statement on the server (the core's
+  // cancel never waits); each statement still settles with its own outcome
+  // (a batch's per-statement results stay exact), and if the server does
+  // not answer the cancel the session is closed ABORT_GRACE_MS later.
+  // Callers that promised to settle at once race the signal themselves
+  // (settleOnAbort in errors.js).
   query(sql, params, signal) {
     return new Promise((resolve, reject) => {
       let slot = this._openSlot;
@@ -122,7 +117,11 @@ class Session {
       return false;
     });
     const signals = new Set(items.map((it) => it.signal).filter(Boolean));
-    const onAbort = () => { this[kNative].cancel().catch(() => {}); };
+    let grace = null;
+    const onAbort = () => {
+      this[kNative].cancel().catch(() => {});
+      if (!grace) grace = setTimeout(() => this.close(), ABORT_GRACE_MS);
+    };
     for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
     try {
       while (items.length > 0) {
@@ -133,6 +132,7 @@ class Session {
         items = await this._runBatch(items);
       }
     } finally {
+      if (grace) clearTimeout(grace);
       for (const s of signals) s.removeEventListener('abort', onAbort);
     }
   }
@@ -234,8 +234,7 @@ async function resolveHosts(conninfo) {
   } catch (err) {
     throw new ConnectionError(err.message);
   }
-  const timeout = opts.connect_timeout !== undefined ? opts.connect_timeout : process.env.PGCONNECT_TIMEOUT;
-  const out = { conninfo: conninfo || null, timeoutSeconds: Number(timeout) || 0 };
+  const out = { conninfo: conninfo || null };
   if (opts.hostaddr || process.env.PGHOSTADDR) return out;
   const hostList = opts.host !== undefined ? opts.host : process.env.PGHOST;
   if (!hostList) return out;

@@ -8,7 +8,9 @@
 // Sequelize's wording.
 const binding = require('./native');
 const { kNative } = require('./session');
-const { TransactionError, ConnectionError, canceledBeforeStart } = require('./errors');
+const {
+  TransactionError, ConnectionError, canceledBeforeStart, settleOnAbort,
+} = require('./errors');
 
 const ISOLATION_LEVELS = Object.freeze({
   READ_UNCOMMITTED: 'READ UNCOMMITTED',
@@ -560,7 +562,14 @@ async function runManaged(db, opts, callback) {
   }
 }
 
+// With opts.signal, an abort rejects at once whatever the session is doing
+// (queued for a session, a statement in flight, a hung server); the
+// transaction rolls back in the background.
 function managedOnce(db, parent, opts, callback, willRetry) {
+  return settleOnAbort(managedWork(db, parent, opts, callback, willRetry), opts.signal);
+}
+
+function managedWork(db, parent, opts, callback, willRetry) {
   return db._track(async () => {
     const signal = opts.signal;
     if (signal && signal.aborted) throw canceledBeforeStart(signal.reason);
@@ -603,7 +612,7 @@ async function begin(db, parent, opts) {
     if (parent._doneState()) throw finishedParentError(parent);
     session = parent._conn;
   } else {
-    session = await db._pool.acquire();
+    session = await db._pool.acquire({ signal: opts.signal });
   }
   let depth;
   try {

@@ -23,7 +23,8 @@ test('sockets_and_addresses_are_left_alone', async () => {
   for (const s of ['host=/tmp port=5', 'host=127.0.0.1', 'postgresql:///db?host=/var/run']) {
     expect((await resolveHosts(s)).conninfo).toBe(s);
   }
-  expect((await resolveHosts('connect_timeout=7')).timeoutSeconds).toBe(7);
+  // connect_timeout stays in the string: the core keeps it (deploy.test.js).
+  expect((await resolveHosts('connect_timeout=7')).conninfo).toBe('connect_timeout=7');
 });
 
 test('unknown_host_rejects_with_ConnectionError', async () => {

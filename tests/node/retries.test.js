@@ -150,6 +150,9 @@ describe('cancellation', () => {
     }).catch((e) => e);
     expect(err).toBeInstanceOf(pgatomic.QueryCanceledError);
     expect(err.cause).toBe(reason);
+    // The abort settles the transaction() at once; its rollback finishes
+    // in the background (issue 13: "settles the promise at once").
+    for (let i = 0; i < 200 && t.finished === undefined; i++) await sleep(10);
     expect(t.finished).toBe('rollback');
     expect(await count(db, T)).toBe(0);
   });

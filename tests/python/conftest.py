@@ -85,3 +85,31 @@ def fresh_thread_connections():
             pass
     _connections._thread_connections().clear()
     pgatomic.configure()
+
+
+# -- through PgBouncer in transaction mode (scripts/suite-pgbouncer.sh) ------
+#
+# A transaction-mode pooler hands each transaction (each statement, outside
+# one) whatever server session is free.  The tests below need ONE server
+# session for their whole length, so they are marked needs_session and, when
+# PGA_VIA_PGBOUNCER is set, reported as skipped with their reason; never
+# counted as passed.  The key is the test's node id without parameters.
+NEEDS_SESSION = {}
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "needs_session(reason): needs one server session for its whole length; "
+        "skipped through a transaction-mode pooler")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        reason = NEEDS_SESSION.get(item.nodeid.split("[")[0])
+        if reason is not None:
+            item.add_marker(pytest.mark.needs_session(reason))
+        marker = item.get_closest_marker("needs_session")
+        if marker is not None and os.environ.get("PGA_VIA_PGBOUNCER"):
+            item.add_marker(pytest.mark.skip(
+                reason=f"needs one server session: {marker.args[0] if marker.args else ''}"))
