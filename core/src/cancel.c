@@ -101,10 +101,13 @@ static void finish_request(pga_conn *conn, int slot)
     }
 }
 
+static void step_draining(pga_conn *conn);
+
 /* Advance the request in flight without waiting: connect, write, then
  * wait for the server to close (it has read the request), or give up. */
 void pga__cancel_step(pga_conn *conn)
 {
+    step_draining(conn);
     int slot = atomic_load(&conn->cancel_slot);
     if (slot < 0) {
         return;
@@ -132,13 +135,68 @@ void pga__cancel_step(pga_conn *conn)
     }
 }
 
+/* The session is being left while its request is in flight.  Closing the
+ * request's socket before the server has read it is what PgBouncer 1.18
+ * does not survive (it frees the cancelling client while the cancel is
+ * still being forwarded, then crashes: "bad client state"), so a request
+ * already written is kept, in draining, until the server closes it or its
+ * 2 s pass; one still connecting has sent nothing and is closed. */
 void pga__cancel_abandon(pga_conn *conn)
 {
     int slot = atomic_exchange(&conn->cancel_slot, -1);
-    if (slot >= 0) {
-        close(slot >> 1);
-    }
     conn->cancel_seen = -1;
+    if (slot < 0) {
+        return;
+    }
+    if (!(slot & 1)) {
+        close(slot >> 1);
+        return;
+    }
+    int oldest = 0;
+    for (int i = 0; i < 4; i++) {
+        if (conn->draining[i] < 0) {
+            oldest = i;
+            break;
+        }
+        if (conn->draining_deadline[i] < conn->draining_deadline[oldest]) {
+            oldest = i;
+        }
+    }
+    if (conn->draining[oldest] >= 0) {
+        close(conn->draining[oldest]);
+    }
+    conn->draining[oldest] = slot >> 1;
+    conn->draining_deadline[oldest] = pga__now_ms() + PGA__CANCEL_SEND_MS;
+}
+
+/* Reap drained requests: the server closed them, or their time is up. */
+static void step_draining(pga_conn *conn)
+{
+    int64_t now = -1;
+    for (int i = 0; i < 4; i++) {
+        if (conn->draining[i] < 0) {
+            continue;
+        }
+        struct pollfd p = {.fd = conn->draining[i], .events = POLLIN, .revents = 0};
+        if (now < 0) {
+            now = pga__now_ms();
+        }
+        if (poll(&p, 1, 0) > 0 || now >= conn->draining_deadline[i]) {
+            close(conn->draining[i]);
+            conn->draining[i] = -1;
+        }
+    }
+}
+
+void pga__cancel_close_all(pga_conn *conn)
+{
+    pga__cancel_abandon(conn);
+    for (int i = 0; i < 4; i++) {
+        if (conn->draining[i] >= 0) {
+            close(conn->draining[i]);
+            conn->draining[i] = -1;
+        }
+    }
 }
 
 int pga__cancel_pending(const pga_conn *conn)

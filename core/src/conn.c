@@ -41,6 +41,9 @@ int pga_conn_new(pga_conn **out)
     conn->next_sp = 1;
     atomic_init(&conn->cancel_slot, -1);
     conn->cancel_seen = -1;
+    for (int i = 0; i < 4; i++) {
+        conn->draining[i] = -1;
+    }
     *out = conn;
     return PGA_OK;
 }
@@ -680,6 +683,7 @@ void pga_conn_free(pga_conn *conn)
         return;
     }
     session_forget(conn);
+    pga__cancel_close_all(conn);
     forget_hosts(conn);
     pga__hooks_destroy_all(conn);
     pga__notify_free_all(conn);

@@ -159,6 +159,10 @@ struct pga_conn {
     _Atomic int cancel_slot;        /* the request in flight (cancel.c), or -1 */
     int cancel_seen;                /* the slot value cancel_deadline is for */
     int64_t cancel_deadline;
+    /* Requests of a session already left, kept until the server closes
+     * them (cancel.c says why); stepped like the one in flight. */
+    int draining[4];
+    int64_t draining_deadline[4];
     char *conninfo;
     pid_t pid;            /* the process that opened the session */
 
@@ -269,6 +273,7 @@ void pga__cancel_key_capture(pga_conn *conn);
 int pga__cancel_send(pga_conn *conn);
 void pga__cancel_step(pga_conn *conn);
 void pga__cancel_abandon(pga_conn *conn);
+void pga__cancel_close_all(pga_conn *conn);
 int pga__cancel_pending(const pga_conn *conn);
 
 /* plan.c: which control statements the next batch carries */
