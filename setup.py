@@ -67,7 +67,7 @@ setup(
     version="0.1.0",
     description="Django's transaction.atomic for PostgreSQL, on a C core over libpq",
     package_dir={"": "python"},
-    packages=["pgatomic"],
+    packages=["pgatomic", "pgatomic.django"],
     package_data={"pgatomic": ["py.typed", "*.pyi"]},
     ext_modules=[extension],
     python_requires=">=3.9",

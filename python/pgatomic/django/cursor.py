@@ -1,0 +1,113 @@
+"""The cursor Django gets: pgatomic.dbapi's, plus what Django's PostgreSQL
+backend adds to psycopg's cursor (``callproc``) and values in the form
+Django's fields read them:
+
+- json and jsonb as their JSON text (Django's JSONField parses it itself,
+  with the field's own decoder);
+- timestamptz in the connection's time zone (``DatabaseWrapper.timezone``),
+  naive when it is None (``USE_TZ = False``), as Django's time-zone loader
+  gives them on psycopg.
+
+Only the columns that need it are touched, and only when one does: with
+``USE_TZ = True`` the engine's values already carry UTC.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+from .. import dbapi
+
+__all__ = ["Cursor"]
+
+JSON_OIDS = (114, 3802)          # json, jsonb
+TIMESTAMPTZ_OID = 1184
+
+Row = Tuple[Any, ...]
+Converter = Callable[[Any], Any]
+
+
+def _json_text(value: Any) -> Any:
+    return value if value is None else json.dumps(value)
+
+
+class Cursor(dbapi.Cursor):
+    """A pgatomic.dbapi cursor for Django's DatabaseWrapper."""
+
+    # The connection's time zone (set by the DatabaseWrapper), and the
+    # converters of the current result's columns (None: not worked out yet).
+    _timezone: Optional[datetime.tzinfo] = datetime.timezone.utc
+    _converters: Optional[List[Tuple[int, Converter]]] = None
+
+    def callproc(self, procname: str, args: Optional[Sequence[Any]] = None) -> Any:
+        """``SELECT * FROM procname(args)`` with the arguments as parameters
+        (psycopg 3 has no callproc; Django's PostgreSQL backend adds one)."""
+        name = '"%s"' % procname.replace('"', '""')
+        placeholders = ", ".join(["%s"] * len(args)) if args else ""
+        self.execute(f"SELECT * FROM {name}({placeholders})", list(args) if args else None)
+        return args
+
+    # -- values ---------------------------------------------------------------
+    def execute(self, query: Any, params: Any = None) -> "Cursor":
+        self._converters = None
+        super().execute(query, params)
+        return self
+
+    def executemany(self, query: Any, seq_of_params: Any) -> None:
+        self._converters = None
+        super().executemany(query, seq_of_params)
+
+    def _timestamptz(self) -> Optional[Converter]:
+        tz = self._timezone
+        if tz is datetime.timezone.utc:
+            return None          # the engine's values are already UTC
+        if tz is None:
+            return lambda v: v if v is None else v.replace(tzinfo=None)
+        return lambda v: v if v is None else v.astimezone(tz)
+
+    def _row_converters(self) -> List[Tuple[int, Converter]]:
+        if self._converters is None:
+            self._converters = []
+            for i, column in enumerate(self.description or ()):
+                if column.type_code in JSON_OIDS:
+                    self._converters.append((i, _json_text))
+                elif column.type_code == TIMESTAMPTZ_OID:
+                    convert = self._timestamptz()
+                    if convert is not None:
+                        self._converters.append((i, convert))
+        return self._converters
+
+    def _convert(self, row: Row) -> Row:
+        values = list(row)
+        for i, convert in self._converters or ():
+            values[i] = convert(values[i])
+        return tuple(values)
+
+    def fetchone(self) -> Optional[Row]:
+        row = super().fetchone()
+        if row is None or not self._row_converters():
+            return row
+        return self._convert(row)
+
+    def fetchmany(self, size: Optional[int] = None) -> List[Row]:
+        rows = super().fetchmany(self.arraysize if size is None else size)
+        if not rows or not self._row_converters():
+            return rows
+        return [self._convert(row) for row in rows]
+
+    def fetchall(self) -> List[Row]:
+        rows = super().fetchall()
+        if not rows or not self._row_converters():
+            return rows
+        return [self._convert(row) for row in rows]
+
+    def __iter__(self) -> "Cursor":
+        return self
+
+    def __next__(self) -> Row:
+        row = self.fetchone()
+        if row is None:
+            raise StopIteration
+        return row
