@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # demo-python.sh -- install the Python package and run the seeds' examples
-# (examples/python) against the server in PG*/DATABASE_URL (with neither set
-# it starts its own), printing what happened to the data.
+# against the server in PG*/DATABASE_URL (with neither set it starts its
+# own), printing what happened to the data: examples/python on pgatomic's
+# own API, then examples/django, the seeds' Django code on Django's ORM and
+# transaction API with ENGINE "pgatomic.django".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +15,4 @@ bash scripts/install-python-package.sh
 (cd /tmp && python3 -c 'import pgatomic._pgatomic')
 
 python3 examples/python/run_all.py
+python3 examples/django/run_all.py
