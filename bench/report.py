@@ -8,6 +8,7 @@ of the run, never typed in by hand.
 
 import json
 import os
+import re
 
 import matplotlib
 
@@ -540,9 +541,22 @@ def main():
              "`bench/.peers/bin/c-naive --shape transfer --seconds 2` (the harness makes the "
              "tables; see `bench/harness.py`).")
     L.append("")
+    L += orm_sections()
     os.makedirs(os.path.dirname(DOC), exist_ok=True)
     with open(DOC, "w") as f:
         f.write("\n".join(L))
+
+
+def orm_sections():
+    """The ORM sections `bench/run.sh <orm>` wrote (bench/orm.py), kept
+    as they are: this run did not measure them."""
+    try:
+        with open(DOC) as f:
+            doc = f.read()
+    except OSError:
+        return []
+    blocks = re.finditer(r"<!-- orm:(\S+) begin -->.*?<!-- orm:\1 end -->", doc, re.S)
+    return [b.group(0) + "\n" for b in blocks]
 
 
 if __name__ == "__main__":

@@ -26,6 +26,11 @@
 #   BENCH_MEM_BLOCKS=100000  blocks for the RSS-growth check (0 skips it)
 #   BENCH_LOOP_ROWS=1000000  rows of the SELECT whose event-loop hold is
 #   BENCH_LOOP_REPEAT=3      measured beside pg (bench/results/loop-delay.json)
+#
+# ORM modes: `bash bench/run.sh django` runs bench/orm.py instead: the
+# seeds' Django code on Django's psycopg backend and on pgatomic.django
+# (round trips, tps at BENCH_DELAY_US each way and over the socket) and
+# rewrites only that section of docs/benchmarks.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,6 +42,7 @@ cd "$ROOT"
 log() { printf 'bench: %s\n' "$*" >&2; }
 
 install_peers() {
+    local only=${1:-}
     mkdir -p "$PEERS"
     if [ ! -x "$PEERS/venv/bin/python" ]; then
         log "creating the peers' Python venv in bench/.peers/venv"
@@ -51,6 +57,7 @@ install_peers() {
     if ! "$py" -m pip install --quiet --no-build-isolation --no-deps "$ROOT"; then
         log "WARNING: pgatomic (Python) did not install; py-pgatomic will be skipped"
     fi
+    [ "$only" != python ] || return 0
 
     log "installing Node peers (pg, pg-promise, knex, sequelize, postgres) into bench/.peers/node"
     mkdir -p "$PEERS/node"
@@ -91,6 +98,17 @@ build() {
         log "proxy: tests/proxy/pgproxy.c missing or not building; using bench/proxy.py"
     fi
 }
+
+case ${1:-} in
+django)
+    [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers python
+    build
+    export BENCH_ROOT=$ROOT
+    log "starting a throwaway PostgreSQL and running the $1 ORM benchmark"
+    scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/orm.py "$1"
+    exit 0
+    ;;
+esac
 
 [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers
 build

@@ -32,9 +32,9 @@ def accounts(i):
     return 1 + i % N_ACCOUNTS, 1 + (i + 1) % N_ACCOUNTS
 
 
-def parse():
+def parse(shapes=SHAPES):
     ap = argparse.ArgumentParser()
-    ap.add_argument("--shape", required=True, choices=SHAPES)
+    ap.add_argument("--shape", required=True, choices=shapes)
     ap.add_argument("--host", default=os.environ.get("PGHOST", "/tmp"))
     ap.add_argument("--port", default=os.environ.get("PGPORT", "5432"))
     ap.add_argument("--user", default=os.environ.get("PGUSER", "postgres"))
@@ -76,8 +76,8 @@ def peak_rss_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def main(name, make):
-    opts = parse()
+def main(name, make, shapes=SHAPES):
+    opts = parse(shapes)
     txn = make(opts)[opts.shape]
     i = 0
     for _ in range(opts.warmup):
