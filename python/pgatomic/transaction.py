@@ -1,8 +1,10 @@
 """``pgatomic.transaction``: django.db.transaction on the pgatomic core.
 
-Change ``from django.db import transaction`` to ``from pgatomic import
-transaction`` and blocks, savepoints, the rollback flag and on_commit hooks
-behave as Django's do on PostgreSQL.  This module resolves arguments and
+Outside Django, ``from pgatomic import transaction`` gives Django's API on
+pgatomic's own connections: blocks, savepoints, the rollback flag and
+on_commit hooks behave as Django's do on PostgreSQL.  (Inside a Django
+project, Django's own ``transaction`` on the ``pgatomic.django`` backend is
+the way: the ORM's queries then run in the blocks.)  This module resolves arguments and
 aliases, then makes one call into the binding; the block stack, savepoint
 names and hook scoping live in the C core.
 """
