@@ -57,6 +57,13 @@ Napi::Value ErrorFromCore(Napi::Env env, Addon* addon, const pga_conn* conn, int
       SetIf(env, info, "constraint", pga_conn_diag(conn, PGA_DIAG_CONSTRAINT_NAME));
       SetIf(env, info, "severity", pga_conn_diag(conn, PGA_DIAG_SEVERITY));
       SetIf(env, info, "position", pga_conn_diag(conn, PGA_DIAG_STATEMENT_POSITION));
+      SetIf(env, info, "internalPosition", pga_conn_diag(conn, PGA_DIAG_INTERNAL_POSITION));
+      SetIf(env, info, "internalQuery", pga_conn_diag(conn, PGA_DIAG_INTERNAL_QUERY));
+      SetIf(env, info, "where", pga_conn_diag(conn, PGA_DIAG_CONTEXT));
+      SetIf(env, info, "dataType", pga_conn_diag(conn, PGA_DIAG_DATATYPE_NAME));
+      SetIf(env, info, "file", pga_conn_diag(conn, PGA_DIAG_SOURCE_FILE));
+      SetIf(env, info, "line", pga_conn_diag(conn, PGA_DIAG_SOURCE_LINE));
+      SetIf(env, info, "routine", pga_conn_diag(conn, PGA_DIAG_SOURCE_FUNCTION));
     }
   }
   if (addon != nullptr && !addon->make_error.IsEmpty()) {

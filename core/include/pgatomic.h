@@ -373,6 +373,13 @@ enum pga_diag_field {
     PGA_DIAG_CONSTRAINT_NAME,
     PGA_DIAG_SEVERITY,
     PGA_DIAG_STATEMENT_POSITION,
+    PGA_DIAG_INTERNAL_POSITION,   /* in a query the server generated itself */
+    PGA_DIAG_INTERNAL_QUERY,
+    PGA_DIAG_CONTEXT,             /* "PL/pgSQL function f() line 3 at RAISE" */
+    PGA_DIAG_DATATYPE_NAME,
+    PGA_DIAG_SOURCE_FILE,         /* where in the server's source it was raised */
+    PGA_DIAG_SOURCE_LINE,
+    PGA_DIAG_SOURCE_FUNCTION,
     PGA_DIAG__COUNT
 };
 /* A field of the last server error, or NULL when absent. */

@@ -18,6 +18,14 @@ class DatabaseError extends Error {
     this.schema = fields.schema;
     this.severity = fields.severity;
     this.position = fields.position;
+    // The rest of the server's fields, under node-postgres's names.
+    this.internalPosition = fields.internalPosition;
+    this.internalQuery = fields.internalQuery;
+    this.where = fields.where;
+    this.dataType = fields.dataType;
+    this.file = fields.file;
+    this.line = fields.line;
+    this.routine = fields.routine;
     this.sql = fields.sql;
     this.parameters = fields.parameters;
     if (fields.cause !== undefined) this.cause = fields.cause;
@@ -179,6 +187,13 @@ function serverError(info) {
     schema: info.schema,
     severity: info.severity,
     position: info.position,
+    internalPosition: info.internalPosition,
+    internalQuery: info.internalQuery,
+    where: info.where,
+    dataType: info.dataType,
+    file: info.file,
+    line: info.line,
+    routine: info.routine,
   });
 }
 

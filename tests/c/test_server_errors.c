@@ -74,6 +74,10 @@ TEST(syntax_error_fields)
     ASSERT_EQ_INT(PGA_KIND_PROGRAMMING, pga_conn_error_kind(c));
     ASSERT_EQ_STR("1", pga_conn_diag(c, PGA_DIAG_STATEMENT_POSITION));
     ASSERT_EQ_STR("ERROR", pga_conn_diag(c, PGA_DIAG_SEVERITY));
+    ASSERT_EQ_STR("scan.l", pga_conn_diag(c, PGA_DIAG_SOURCE_FILE));
+    ASSERT(pga_conn_diag(c, PGA_DIAG_SOURCE_LINE) != NULL);
+    ASSERT_EQ_STR("scanner_yyerror", pga_conn_diag(c, PGA_DIAG_SOURCE_FUNCTION));
+    ASSERT(pga_conn_diag(c, PGA_DIAG_CONTEXT) == NULL);
     /* The connection stays usable after an error outside a block. */
     ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
     pga_conn_free(c);
@@ -131,5 +135,22 @@ TEST(copy_is_refused_as_not_supported)
     ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
     ASSERT_EQ_INT('I', pga_conn_txn_status(c));
     ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
+    pga_conn_free(c);
+}
+
+TEST(error_context_and_internal_query_fields)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    /* An error inside PL/pgSQL: the server says where (context) and, for
+     * a query it built itself, that query and the position in it. */
+    ASSERT_EQ_INT(PGA_ESERVER, pga_query(c,
+        "DO $$BEGIN PERFORM nosuchcolumn FROM pg_class; END$$", NULL, NULL));
+    ASSERT_EQ_STR("42703", pga_conn_sqlstate(c));
+    ASSERT(strstr(pga_conn_diag(c, PGA_DIAG_CONTEXT), "PL/pgSQL function") != NULL);
+    ASSERT_EQ_STR("SELECT nosuchcolumn FROM pg_class", pga_conn_diag(c, PGA_DIAG_INTERNAL_QUERY));
+    ASSERT_EQ_STR("8", pga_conn_diag(c, PGA_DIAG_INTERNAL_POSITION));
+    ASSERT(pga_conn_diag(c, PGA_DIAG_STATEMENT_POSITION) == NULL);
+    ASSERT(pga_conn_diag(c, PGA_DIAG__COUNT) == NULL);
     pga_conn_free(c);
 }
