@@ -146,6 +146,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("retryDelayMs", Napi::Function::New(env, JsRetryDelayMs, "retryDelayMs"));
   exports.Set("HOOK_RUN", Napi::Number::New(env, PGA_HOOK_RUN));
   exports.Set("HOOK_DROP", Napi::Number::New(env, PGA_HOOK_DROP));
+  exports.Set("RESULT_RAW", Napi::Number::New(env, kResultRaw));
   exports.Set("codes", CoreCodes(env));
   exports.Set("kinds", CoreKinds(env));
   Napi::Object flags = Napi::Object::New(env);

@@ -43,6 +43,10 @@ struct Addon {
 
 // int8 columns as the Database's `types.int8` option says.
 enum Int8Mode { kInt8String = 0, kInt8BigInt = 1, kInt8Number = 2 };
+// Not an int8 mode: results undecoded, for pgatomic/pg, whose users' type
+// parsers decide.  ResultBuilder then builds { tag, fields: [{ name,
+// dataTypeID }], rows: [[text | null, ...]] }, the server's text as it came.
+constexpr int kResultRaw = 3;
 
 // convert.cc
 // Adds one JS value to params.  On failure returns false with a JS
@@ -75,6 +79,8 @@ class ResultBuilder {
   void Detach();
 
  private:
+  int StepRaw(Napi::Env env, uint64_t deadline_ns);
+
   pga_result* res_;
   bool owns_;
   int int8_mode_;
@@ -94,6 +100,10 @@ class ResultBuilder {
 struct PendingResult {
   std::unique_ptr<ResultBuilder> builder;
   Napi::ObjectReference slot;
+  // Where in slot the result goes when not "value": an index of an array
+  // of results (pgatomic/pg's script results).  A failure to build it then
+  // rejects the promise.
+  std::string key;
 };
 // Settles deferred with the results once all are built: at once when they
 // take less than a slice, else over later loop turns, the reactions then

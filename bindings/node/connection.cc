@@ -5,6 +5,8 @@
 #include "connection.h"
 
 
+#include <libpq-fe.h>
+
 #include <cstring>
 #include <string>
 
@@ -80,6 +82,7 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
           InstanceMethod<&Connection::JsRollbackPrepared>("rollbackPrepared"),
           InstanceMethod<&Connection::JsListPrepared>("listPrepared"),
           InstanceMethod<&Connection::JsSettlePrepared>("settlePrepared"),
+          InstanceMethod<&Connection::JsServerInfo>("serverInfo"),
       });
   addon->connection_ctor = Napi::Persistent(ctor);
   return ctor;
@@ -507,6 +510,32 @@ Napi::Value Connection::JsHookNext(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// serverInfo() -> { pid, parameters: { name: value } }: the backend's
+// process id and the settings the server reported at startup (libpq keeps
+// them; pgatomic/pg shows them as pg's processID and parameterStatus).
+Napi::Value Connection::JsServerInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  static const char* const kReported[] = {
+      "application_name",  "client_encoding",     "DateStyle",
+      "default_transaction_read_only", "in_hot_standby", "integer_datetimes",
+      "IntervalStyle",     "is_superuser",        "server_encoding",
+      "server_version",    "session_authorization", "standard_conforming_strings",
+      "TimeZone"};
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Object params = Napi::Object::New(env);
+  const PGconn* pg = static_cast<const PGconn*>(pga_conn_pgconn(conn_));
+  int pid = pg != nullptr && !closed_ ? PQbackendPID(pg) : 0;
+  out.Set("pid", pid > 0 ? Napi::Number::New(env, pid) : env.Null());
+  for (const char* name : kReported) {
+    const char* value = pg != nullptr && !closed_ ? PQparameterStatus(pg, name) : nullptr;
+    if (value != nullptr) {
+      params.Set(name, Napi::String::New(env, value));
+    }
+  }
+  out.Set("parameters", params);
+  return out;
+}
+
 Napi::Value Connection::Begin(Napi::Env env, Op op, int start_rc,
                               const ErrorExtra* extra) {
   if (start_rc < 0) {
@@ -716,7 +745,23 @@ void Connection::Settle(Napi::Env env, int rc) {
     return;
   }
   Napi::Value value = env.Undefined();
-  if (op == Op::kQuery) {
+  if (op == Op::kQuery && int8_mode_ == kResultRaw) {
+    // pgatomic/pg: every result of a script, in order (pg's array of
+    // results), each built into its place in the array.
+    Napi::Array results = Napi::Array::New(env);
+    std::vector<PendingResult> pending;
+    for (pga_result* res; (res = pga_conn_take_result(conn_)) != nullptr;) {
+      PendingResult p;
+      p.builder = std::make_unique<ResultBuilder>(res, true, kResultRaw);
+      p.slot = Napi::Persistent(static_cast<Napi::Object>(results));
+      p.key = std::to_string(pending.size());
+      pending.push_back(std::move(p));
+    }
+    if (deferred != nullptr) {
+      SettleResults(env, addon_, deferred, std::move(op_context_), std::move(pending), results);
+    }
+    return;
+  } else if (op == Op::kQuery) {
     // A script of several commands answers with its last result, as psql
     // does; pgatomic/pg returns them all (pga_conn_take_result's loop).
     pga_result* res = pga_conn_take_result(conn_);
@@ -753,6 +798,18 @@ Napi::Value Connection::BatchOutcomes(Napi::Env env, bool* any_failed,
       }
       o.Set("ok", Napi::Boolean::New(env, false));
       o.Set("error", err);
+    } else if (int8_mode_ == kResultRaw) {
+      // pgatomic/pg: a statement's results as a query's, an array.
+      Napi::Array results = Napi::Array::New(env);
+      o.Set("ok", Napi::Boolean::New(env, true));
+      o.Set("value", results);
+      if (res != nullptr) {
+        PendingResult p;
+        p.builder = std::make_unique<ResultBuilder>(res, true, kResultRaw);
+        p.slot = Napi::Persistent(static_cast<Napi::Object>(results));
+        p.key = "0";
+        pending->push_back(std::move(p));
+      }
     } else {
       o.Set("ok", Napi::Boolean::New(env, true));
       o.Set("value", env.Null());

@@ -52,6 +52,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value JsSettlePrepared(const Napi::CallbackInfo& info);
   bool Check(Napi::Env env, int rc);
   Napi::Value GidOp(const Napi::CallbackInfo& info, int (*start)(pga_conn*, const char*));
+  Napi::Value JsServerInfo(const Napi::CallbackInfo& info);
 
   // Driving one operation.
   Napi::Value Begin(Napi::Env env, Op op, int start_rc, const ErrorExtra* extra);

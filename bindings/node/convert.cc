@@ -435,11 +435,16 @@ bool ResultBuilder::Start(Napi::Env env) {
   Napi::Object out = Napi::Object::New(env);
   const char* status = pga_result_status(res_);
   std::string tag = status != nullptr ? status : "";
-  std::string command = tag.substr(0, tag.find(' '));
-  out.Set("command", command.empty() ? env.Null() : Napi::String::New(env, command));
-  int64_t count = pga_result_rowcount(res_);
-  out.Set("rowCount", count < 0 ? env.Null()
-                                 : Napi::Number::New(env, static_cast<double>(count)));
+  if (int8_mode_ == kResultRaw) {
+    // The whole tag ("INSERT 0 1"): pg's oid and rowCount are read from it.
+    out.Set("tag", Napi::String::New(env, tag));
+  } else {
+    std::string command = tag.substr(0, tag.find(' '));
+    out.Set("command", command.empty() ? env.Null() : Napi::String::New(env, command));
+    int64_t count = pga_result_rowcount(res_);
+    out.Set("rowCount", count < 0 ? env.Null()
+                                   : Napi::Number::New(env, static_cast<double>(count)));
+  }
   Napi::Array names = Napi::Array::New(env, ncols_);
   Napi::Array fields = Napi::Array::New(env, ncols_);
   for (int c = 0; c < ncols_; c++) {
@@ -467,9 +472,13 @@ bool ResultBuilder::Start(Napi::Env env) {
   return true;
 }
 
+// Rows per handle scope, and between looks at the clock.
+constexpr int kRowsPerScope = 256;
+
 int ResultBuilder::Step(Napi::Env env, Addon* addon, uint64_t deadline_ns) {
-  // Rows per handle scope, and between looks at the clock.
-  constexpr int kRowsPerScope = 256;
+  if (int8_mode_ == kResultRaw) {
+    return StepRaw(env, deadline_ns);
+  }
   Napi::Array rows = rows_.Value();
   Napi::Array names = names_.Value();
   std::vector<napi_property_descriptor> props(static_cast<size_t>(ncols_));
@@ -503,6 +512,45 @@ int ResultBuilder::Step(Napi::Env env, Addon* addon, uint64_t deadline_ns) {
       if (napi_create_object(env, &row) != napi_ok ||
           napi_define_properties(env, row, props.size(), props.data()) != napi_ok ||
           napi_set_element(env, rows, static_cast<uint32_t>(next_), row) != napi_ok) {
+        return -1;
+      }
+    }
+    if (deadline_ns != 0 && next_ < nrows_ && uv_hrtime() >= deadline_ns) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+// Raw mode: each row an array of the cells' text, null for NULL.
+int ResultBuilder::StepRaw(Napi::Env env, uint64_t deadline_ns) {
+  Napi::Array rows = rows_.Value();
+  std::vector<napi_value> cells(static_cast<size_t>(ncols_));
+  while (next_ < nrows_) {
+    Napi::HandleScope scope(env);
+    int end = nrows_ - next_ > kRowsPerScope ? next_ + kRowsPerScope : nrows_;
+    for (; next_ < end; next_++) {
+      for (int c = 0; c < ncols_; c++) {
+        napi_value value = env.Null();
+        if (!pga_result_isnull(res_, next_, c)) {
+          size_t len = 0;
+          const char* text = pga_result_text(res_, next_, c, &len);
+          if (napi_create_string_utf8(env, text, len, &value) != napi_ok) {
+            return -1;
+          }
+        }
+        cells[static_cast<size_t>(c)] = value;
+      }
+      napi_value row;
+      if (napi_create_array_with_length(env, cells.size(), &row) != napi_ok) {
+        return -1;
+      }
+      for (size_t c = 0; c < cells.size(); c++) {
+        if (napi_set_element(env, row, static_cast<uint32_t>(c), cells[c]) != napi_ok) {
+          return -1;
+        }
+      }
+      if (napi_set_element(env, rows, static_cast<uint32_t>(next_), row) != napi_ok) {
         return -1;
       }
     }

@@ -30,7 +30,7 @@ void OnIdleClosed(uv_handle_t* handle) {
 bool Failed(Napi::Env env, SliceJob* job) {
   Napi::Value err = env.GetAndClearPendingException().Value();
   PendingResult& p = job->pending[job->next];
-  if (p.slot.IsEmpty()) {
+  if (p.slot.IsEmpty() || !p.key.empty()) {
     napi_reject_deferred(env, job->deferred, err);
     job->deferred = nullptr;
     return false;
@@ -63,7 +63,7 @@ bool Drive(Napi::Env env, SliceJob* job) {
         return true;
       }
     } else if (!p.slot.IsEmpty()) {
-      p.slot.Value().Set("value", p.builder->Finish(env));
+      p.slot.Value().Set(p.key.empty() ? "value" : p.key, p.builder->Finish(env));
       p.builder.reset();
     }
     // A single result's builder stays for Resolve() to take its object.

@@ -104,7 +104,7 @@ class Pool {
 
   async _create() {
     const session = new Session({
-      int8Mode: this.int8Mode,
+      resultMode: this.int8Mode,
       queryTimeoutMillis: this.queryTimeoutMillis,
       closedMessage: () => (this.closed ? 'Database is closed' : 'Connection is closed'),
     });

@@ -20,13 +20,15 @@ const ABORT_GRACE_MS = 2000;
 const kNative = Symbol('pgatomic.native');
 
 class Session {
+  // resultMode: how the addon hands results over (an int8 mode of
+  // Database's `types.int8`, or binding.RESULT_RAW for pgatomic/pg);
   // closedMessage(): the wording for an operation that finds the session
   // closed ('Database is closed' once its owner is).
   // queryTimeoutMillis: the core's deadline for every round trip (0: none).
-  constructor({ int8Mode, closedMessage, queryTimeoutMillis }) {
+  constructor({ resultMode, closedMessage, queryTimeoutMillis }) {
     this[kNative] = new binding.Connection();
     if (queryTimeoutMillis > 0) this[kNative].setTimeout(queryTimeoutMillis);
-    this.int8Mode = int8Mode;
+    this.resultMode = resultMode;
     this.closedMessage = closedMessage || (() => 'Connection is closed');
     this.broken = false;
     this.closed = false;
@@ -141,7 +143,7 @@ class Session {
   // of several commands, which runs alone in its place).
   async _runBatch(items) {
     const { consumed, refused, promise } =
-      this[kNative].batch(items.map((it) => [it.sql, it.params]), this.int8Mode);
+      this[kNative].batch(items.map((it) => [it.sql, it.params]), this.resultMode);
     let outcomes;
     let whole;
     try {
@@ -182,7 +184,7 @@ class Session {
 
   async _runOne(it) {
     try {
-      it.resolve(await this[kNative].query(it.sql, it.params, this.int8Mode));
+      it.resolve(await this[kNative].query(it.sql, it.params, this.resultMode));
     } catch (err) {
       this._noteError(err);
       it.reject(err);
