@@ -1,0 +1,389 @@
+'use strict';
+// pg's Client on a pgatomic session.  The surface and behaviour are
+// node-postgres's (its documentation and tests are the specification);
+// underneath, the statements go through the same Session as
+// pgatomic.connect()'s, so the core decides what travels and when.
+const { EventEmitter } = require('events');
+const os = require('os');
+const binding = require('../native');
+const { Session, kNative } = require('../session');
+const defaults = require('./defaults');
+const { ConnectionParameters } = require('./config');
+const { Result, TypeOverrides } = require('./result');
+const { prepare, escapeIdentifier, escapeLiteral } = require('./values');
+const { fromCore, serverError, terminated } = require('./errors');
+
+const kSession = Symbol('pgatomic.pg.session');
+
+// What the server reports at startup (ParameterStatus), in the order
+// PostgreSQL 15 sends it; Sequelize reads server_version and
+// standard_conforming_strings from the `parameterStatus` events.
+const REPORTED = ['application_name', 'client_encoding', 'DateStyle',
+  'default_transaction_read_only', 'in_hot_standby', 'integer_datetimes', 'IntervalStyle',
+  'is_superuser', 'server_encoding', 'server_version', 'session_authorization',
+  'standard_conforming_strings', 'TimeZone'];
+
+// Client.connection: the object pg's users reach into.  Sequelize listens
+// for `parameterStatus` on it while connecting; pg-pool ends a connect that
+// takes too long with connection.stream.destroy().
+class Connection extends EventEmitter {
+  constructor(client) {
+    super();
+    this.stream = { destroy: (err) => client._abortConnect(err) };
+  }
+}
+
+class Client extends EventEmitter {
+  constructor(config) {
+    super();
+    const params = new ConnectionParameters(config);
+    this.connectionParameters = params;
+    this.user = params.user;
+    this.database = params.database;
+    this.port = params.port;
+    this.host = params.host;
+    Object.defineProperty(this, 'password', {
+      configurable: true, enumerable: false, writable: true, value: params.password,
+    });
+    this.replication = params.replication;
+    const c = (config && typeof config === 'object') ? config : {};
+    this._types = new TypeOverrides(c.types);
+    this._ending = false;
+    this._ended = false;
+    this._connecting = false;
+    this._connected = false;
+    this._connectionError = false;
+    this._queryable = true;
+    this.connection = new Connection(this);
+    this.binary = c.binary || defaults.binary;
+    this.processID = null;
+    this.secretKey = null;
+    this.ssl = params.ssl || false;
+    this._connectionTimeoutMillis = c.connectionTimeoutMillis || 0;
+    this._connectPromise = null;
+    this._abort = null;
+    this._named = new Map();
+    Object.defineProperty(this, kSession, { value: null, writable: true });
+  }
+
+  connect(callback) {
+    if (typeof callback === 'function') {
+      this._connect().then(() => callback(null, this), (err) => callback(err));
+      return undefined;
+    }
+    return this._connect().then(() => this);
+  }
+
+  _connect() {
+    if (this._connecting || this._connected || this._ended) {
+      return new Promise((resolve, reject) => process.nextTick(() => reject(
+        new Error('Client has already been connected. You cannot reuse a client.'))));
+    }
+    this._connecting = true;
+    this._connectPromise = this._open();
+    return this._connectPromise;
+  }
+
+  async _open() {
+    const session = new Session({
+      resultMode: binding.RESULT_RAW,
+      closedMessage: () => (this._ending ? 'Connection terminated' : 'Connection terminated unexpectedly'),
+    });
+    this[kSession] = session;
+    let timer = null;
+    let cleanup = () => {};
+    const aborted = new Promise((resolve, reject) => {
+      this._abort = (err) => {
+        session.close();
+        reject(err || new Error('Connection terminated unexpectedly'));
+      };
+    });
+    aborted.catch(() => {});
+    if (this._connectionTimeoutMillis > 0) {
+      timer = setTimeout(() => this._abortConnect(new Error('timeout expired')),
+        this._connectionTimeoutMillis);
+      if (timer.unref) timer.unref();
+    }
+    try {
+      const password = await this._password();
+      const info = this.connectionParameters.toConninfo(password);
+      cleanup = info.cleanup;
+      await Promise.race([session.connect(info.conninfo).catch((err) => {
+        throw connectError(err);
+      }), aborted]);
+    } catch (err) {
+      this._connecting = false;
+      this._connectionError = true;
+      this._queryable = false;
+      session.close();
+      process.nextTick(() => this.emit('end'));
+      throw err;
+    } finally {
+      if (timer) clearTimeout(timer);
+      this._abort = null;
+      cleanup();
+    }
+    const facts = session[kNative].serverInfo();
+    this.processID = facts.pid;
+    for (const name of REPORTED) {
+      if (facts.parameters[name] !== undefined) {
+        this.connection.emit('parameterStatus',
+          { name: 'parameterStatus', parameterName: name, parameterValue: facts.parameters[name] });
+      }
+    }
+    this._connecting = false;
+    this._connected = true;
+    this.emit('connect');
+  }
+
+  // pg-pool's connect timeout, and end() while connecting.
+  _abortConnect(err) {
+    if (this._abort) this._abort(err);
+  }
+
+  // pg accepts a password function (sync or async) called at connect.
+  async _password() {
+    const pw = this.password;
+    if (typeof pw !== 'function') return pw;
+    const value = await pw(this.connectionParameters);
+    if (value !== undefined && typeof value !== 'string') {
+      throw new TypeError('Password must be a string');
+    }
+    this.connectionParameters.password = value === undefined ? null : value;
+    this.password = this.connectionParameters.password;
+    return this.password;
+  }
+
+  // query(text[, values][, callback]), query({ text, values, rowMode,
+  // types, name, query_timeout }[, values][, callback]): a promise unless
+  // a callback is given, as in pg.
+  query(config, values, callback) {
+    if (config === null || config === undefined) {
+      throw new TypeError('Client was passed a null or undefined query');
+    }
+    if (typeof config.submit === 'function') return this._refuseSubmittable(config, values, callback);
+    const q = typeof config === 'string' ? { text: config } : { ...config };
+    if (typeof values === 'function') {
+      q.callback = values;
+    } else {
+      if (values) q.values = values;
+      if (callback) q.callback = callback;
+    }
+    let promise;
+    let done;
+    if (q.callback === undefined) {
+      promise = new Promise((resolve, reject) => {
+        done = (err, res) => (err ? reject(err) : resolve(res));
+      });
+    } else if (typeof q.callback !== 'function') {
+      throw new TypeError('callback is not a function');
+    } else {
+      done = q.callback;
+    }
+    // A client-side read timeout: the statement may still run on the
+    // server, its late answer is dropped (pg's query_timeout).
+    const timeout = q.query_timeout || this.connectionParameters.query_timeout;
+    if (timeout) {
+      const inner = done;
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        inner(new Error('Query read timeout'));
+      }, timeout);
+      done = (err, res) => {
+        clearTimeout(timer);
+        if (!settled) inner(err, res);
+      };
+    }
+    this._run(q).then((res) => done(null, res), (err) => done(err));
+    return promise;
+  }
+
+  async _run(q) {
+    // pg settles every query asynchronously, errors included.
+    await null;
+    if (!this._queryable) {
+      throw new Error('Client has encountered a connection error and is not queryable');
+    }
+    if (this._ending) throw new Error('Client was closed and is not queryable');
+    if (!this._connected) {
+      // Queued before connect(), as pg allows: sent once it is open.
+      if (!this._connectPromise) await new Promise((resolve) => this.once('connect', resolve));
+      else await this._connectPromise.catch(() => {});
+      if (!this._connected) throw new Error('Client has encountered a connection error and is not queryable');
+    }
+    if (typeof q.text !== 'string') {
+      throw new TypeError(`Client was passed a query without text: ${typeof q.text}`);
+    }
+    if (q.name) {
+      const known = this._named.get(q.name);
+      if (known !== undefined && known !== q.text) {
+        throw new Error(`Prepared statements must be unique - '${q.name}' was used for a different statement`);
+      }
+    }
+    const params = q.values === undefined || q.values === null
+      ? [] : Array.from(q.values, (v) => prepare(v, defaults));
+    const session = this[kSession];
+    let raws;
+    try {
+      raws = await session.query(q.text, params);
+    } catch (err) {
+      throw this._failed(err);
+    }
+    if (q.name) this._named.set(q.name, q.text);
+    const types = q.types || this._types;
+    const results = raws.map((raw) => new Result(q.rowMode, types)._fill(raw));
+    if (results.length === 0) return new Result(q.rowMode, types);
+    return results.length === 1 ? results[0] : results;
+  }
+
+  // The pg error for a failed statement; a session that ended under it
+  // makes the client unusable and says so with 'error' and 'end' events.
+  _failed(err) {
+    const session = this[kSession];
+    const lost = session.closed || !session.state().open;
+    const out = this._ending && lost && err && err.coreCode === 'ECLOSED' ? terminated(true) : fromCore(err);
+    if (lost && this._queryable && !this._ending) {
+      this._queryable = false;
+      const event = terminated(false);
+      process.nextTick(() => {
+        this.emit('error', event);
+        this._emitEnd();
+      });
+    }
+    return out;
+  }
+
+  _refuseSubmittable(query, values, callback) {
+    if (!query.callback) {
+      if (typeof values === 'function') query.callback = values;
+      else if (callback) query.callback = callback;
+    }
+    const err = new Error('pgatomic/pg does not support submittable queries (pg-cursor, pg-query-stream)');
+    process.nextTick(() => {
+      if (typeof query.handleError === 'function') query.handleError(err, this.connection);
+      else if (typeof query.callback === 'function') query.callback(err);
+    });
+    return query;
+  }
+
+  _emitEnd() {
+    if (this._ended) return;
+    this._ended = true;
+    this.emit('end');
+  }
+
+  end(callback) {
+    this._ending = true;
+    const session = this[kSession];
+    let finished;
+    if (!session || this._ended) {
+      finished = Promise.resolve();
+    } else {
+      if (this._connecting) this._abortConnect(terminated(true));
+      session.close();
+      finished = new Promise((resolve) => process.nextTick(() => {
+        this._emitEnd();
+        resolve();
+      }));
+    }
+    if (typeof callback === 'function') {
+      finished.then(() => callback());
+      return undefined;
+    }
+    return finished;
+  }
+
+  // The libpq socket is watched only while a statement runs, so an idle
+  // client never keeps the process alive: nothing to (un)reference.
+  ref() {}
+
+  unref() {}
+
+  getTransactionStatus() {
+    const session = this[kSession];
+    if (!session || !this._connected) return null;
+    return session.state().txnStatus;
+  }
+
+  setTypeParser(oid, format, parseFn) {
+    return this._types.setTypeParser(oid, format, parseFn);
+  }
+
+  getTypeParser(oid, format) {
+    return this._types.getTypeParser(oid, format);
+  }
+
+  escapeIdentifier(str) {
+    return escapeIdentifier(str);
+  }
+
+  escapeLiteral(str) {
+    return escapeLiteral(str);
+  }
+}
+
+// libpq's connect failures as pg reports them.  A failure of the socket
+// is worded as Node's net module words it, since that is what pg passes on
+// ("connect ECONNREFUSED 127.0.0.1:5432", code, errno, syscall, address,
+// port); a FATAL from the server during startup becomes a DatabaseError
+// with its SQLSTATE (libpq keeps only the text: the code comes from it).
+const SOCKET_ERRORS = [
+  [/Connection refused/, 'ECONNREFUSED', 'connect'],
+  [/No such file or directory/, 'ENOENT', 'connect'],
+  [/No route to host/, 'EHOSTUNREACH', 'connect'],
+  [/Network is unreachable/, 'ENETUNREACH', 'connect'],
+  [/Connection timed out/, 'ETIMEDOUT', 'connect'],
+  [/Connection reset by peer/, 'ECONNRESET', 'read'],
+];
+const CONNECT_STATES = [
+  [/password authentication failed/, '28P01'],
+  [/database "[^"]*" does not exist/, '3D000'],
+  [/role "[^"]*" does not exist/, '28000'],
+  [/no pg_hba\.conf entry/, '28000'],
+  [/too many clients already|remaining connection slots are reserved/, '53300'],
+  [/the database system is (starting up|shutting down|in recovery mode)/, '57P03'],
+];
+
+function connectError(err) {
+  if (!err || typeof err.message !== 'string') return err;
+  if (err.message === 'timeout expired') return new Error('timeout expired');
+  const msg = err.message.trim();
+  const fatal = /(?:^|\n|: )FATAL:\s+(.*)$/m.exec(msg);
+  if (fatal) {
+    const state = CONNECT_STATES.find(([re]) => re.test(fatal[1]));
+    if (state) return serverError({ severity: 'FATAL', code: state[1] }, fatal[1].trim());
+  }
+  // libpq: 'connection to server at "127.0.0.1", port 5432 failed: ...' or
+  // 'connection to server on socket "/run/x/.s.PGSQL.5432" failed: ...'.
+  const at = /connection to server (?:at "([^"]*)", port (\d+)|on socket "([^"]*)") failed: ([^\n]*)/.exec(msg);
+  const sock = at && SOCKET_ERRORS.find(([re]) => re.test(at[4]));
+  if (sock) {
+    const [, code, syscall] = sock;
+    const where = at[3] !== undefined ? at[3] : `${at[1]}:${at[2]}`;
+    const out = new Error(`${syscall} ${code} ${where}`);
+    out.errno = -(os.constants.errno[code] || 0);
+    out.code = code;
+    out.syscall = syscall;
+    if (at[3] !== undefined) {
+      out.address = at[3];
+    } else {
+      out.address = at[1];
+      out.port = Number(at[2]);
+    }
+    out.cause = err;
+    return out;
+  }
+  const lookup = /could not translate host name "([^"]*)"/.exec(msg);
+  if (lookup) {
+    const out = new Error(`getaddrinfo ENOTFOUND ${lookup[1]}`);
+    Object.assign(out, { errno: -3008, code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: lookup[1] });
+    out.cause = err;
+    return out;
+  }
+  const out = new Error(msg);
+  out.cause = err;
+  return out;
+}
+
+module.exports = { Client, kSession };

@@ -1,0 +1,3 @@
+'use strict';
+// require('pgatomic/pg'): see node/lib/pg/index.js.
+module.exports = require('./lib/pg');
