@@ -455,6 +455,8 @@ Napi::Value Connection::JsState(const Napi::CallbackInfo& info) {
   int rollback = depth > 0 ? pga_atomic_get_rollback(conn_) : 0;
   state.Set("open", Napi::Boolean::New(env, !closed_ && pga_conn_is_open(conn_)));
   state.Set("txnStatus", Napi::String::New(env, &status, 1));
+  char engine = pga_conn_txn_state(conn_);
+  state.Set("txnState", Napi::String::New(env, &engine, 1));
   state.Set("depth", Napi::Number::New(env, depth));
   state.Set("needsRollback", Napi::Boolean::New(env, rollback == 1));
   state.Set("busy", Napi::Boolean::New(env, op_ != Op::kNone));

@@ -341,6 +341,15 @@ PGA_EXTERN int pga_conn_cancel(pga_conn *conn);
  * session.  BLOCKS: never */
 PGA_EXTERN char pga_conn_txn_status(const pga_conn *conn);
 
+/* The transaction as the engine holds it, in the same letters: ^'T' while
+ * one is open (a block, a manual transaction, or BEGIN given as SQL) even
+ * if its BEGIN still rides with the next statement; ^'E' when it failed and
+ * only a rollback can go on; otherwise what pga_conn_txn_status() says.
+ * What a driver reports as the server's status when BEGIN was deferred
+ * (pg's getTransactionStatus(), psycopg's transaction_status).
+ * BLOCKS: never */
+PGA_EXTERN char pga_conn_txn_state(const pga_conn *conn);
+
 /* The libpq connection, for diagnostics only (server version, parameters).
  * Issuing statements on it bypasses the engine.  BLOCKS: never */
 PGA_EXTERN void *pga_conn_pgconn(const pga_conn *conn);

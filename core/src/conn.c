@@ -760,6 +760,21 @@ char pga_conn_txn_status(const pga_conn *conn)
     }
 }
 
+char pga_conn_txn_state(const pga_conn *conn)
+{
+    char server = pga_conn_txn_status(conn);
+    int open = conn->depth > 0 || conn->sql_txn || (!conn->autocommit && conn->txn_begun);
+    if (!open || server == 'U' || server == 'A') {
+        return server;  /* 'T' or 'E' here: a transaction the engine did not open */
+    }
+    /* The server may still say 'E' while the ROLLBACK TO that mends it is
+     * owed, or 'I' while the BEGIN is: the engine knows what it will be. */
+    if (conn->txn_aborted || (conn->depth > 0 && pga_atomic_get_rollback(conn) == 1)) {
+        return 'E';
+    }
+    return 'T';
+}
+
 void *pga_conn_pgconn(const pga_conn *conn)
 {
     return conn->pg;

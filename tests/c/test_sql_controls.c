@@ -657,3 +657,28 @@ TEST(named_savepoints_deferred)
     pga_conn_free(c);
     ASSERT_EQ_INT(6, test_scalar_int("SELECT sum(id) FROM sc_t"));
 }
+
+/* pga_conn_txn_state(): the engine's view, 'T' from the BEGIN on even
+ * while it is owed, 'E' once the transaction failed. */
+TEST(sql_controls_txn_state_counts_an_owed_begin)
+{
+    pga_conn *c = engine_connect(0);
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT('I', pga_conn_txn_state(c));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "BEGIN", NULL, NULL));
+    ASSERT_EQ_INT('I', pga_conn_txn_status(c));
+    ASSERT_EQ_INT('T', pga_conn_txn_state(c));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SAVEPOINT a", NULL, NULL));
+    ASSERT_EQ_INT(PGA_ESERVER, pga_query(c, "SELECT 1/0", NULL, NULL));
+    ASSERT_EQ_INT('E', pga_conn_txn_state(c));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "ROLLBACK TO a", NULL, NULL));
+    ASSERT_EQ_INT('T', pga_conn_txn_state(c));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "ROLLBACK", NULL, NULL));
+    ASSERT_EQ_INT('I', pga_conn_txn_state(c));
+    /* An atomic block is a transaction before anything is sent. */
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT('T', pga_conn_txn_state(c));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT('I', pga_conn_txn_state(c));
+    pga_conn_free(c);
+}
