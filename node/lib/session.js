@@ -23,13 +23,16 @@ class Session {
   // resultMode: how the addon hands results over (an int8 mode of
   // Database's `types.int8`, or binding.RESULT_RAW for pgatomic/pg);
   // closedMessage(): the wording for an operation that finds the session
-  // closed ('Database is closed' once its owner is).
+  // closed ('Database is closed' once its owner is); runsAlone(sql): true
+  // for a statement that must not share a batch (the SQL control mode
+  // recognises control statements only when they travel alone);
   // queryTimeoutMillis: the core's deadline for every round trip (0: none).
-  constructor({ resultMode, closedMessage, queryTimeoutMillis }) {
+  constructor({ resultMode, closedMessage, runsAlone, queryTimeoutMillis }) {
     this[kNative] = new binding.Connection();
     if (queryTimeoutMillis > 0) this[kNative].setTimeout(queryTimeoutMillis);
     this.resultMode = resultMode;
     this.closedMessage = closedMessage || (() => 'Connection is closed');
+    this.runsAlone = runsAlone || null;
     this.broken = false;
     this.closed = false;
     this._queue = [];
@@ -127,11 +130,19 @@ class Session {
     for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
     try {
       while (items.length > 0) {
-        if (items.length === 1) {
+        // A statement that must run alone splits the batch in its place.
+        const alone = this.runsAlone ? items.findIndex((it) => this.runsAlone(it.sql)) : -1;
+        if (items.length === 1 || alone === 0) {
           await this._runOne(items[0]);
-          return;
+          items = items.slice(1);
+          continue;
         }
-        items = await this._runBatch(items);
+        const group = alone > 0 ? items.slice(0, alone) : items;
+        const later = alone > 0 ? items.slice(alone) : [];
+        let rest = [];
+        if (group.length === 1) await this._runOne(group[0]);
+        else rest = await this._runBatch(group);
+        items = rest.concat(later);
       }
     } finally {
       if (grace) clearTimeout(grace);

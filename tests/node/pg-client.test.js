@@ -303,3 +303,20 @@ test('pg_submittable_queries_are_refused_clearly', async () => {
   });
   expect(err.message).toMatch(/does not support submittable queries/);
 });
+
+test('pg_bad_parameters_fail_as_in_pg', async () => {
+  // A NUL inside text: the server's refusal, as pg gets it.
+  const nul = await client.query('SELECT $1::text AS v', ['a\u0000b']).catch((x) => x);
+  expect(nul).toBeInstanceOf(pg.DatabaseError);
+  expect([nul.code, nul.message]).toEqual(['22021', 'invalid byte sequence for encoding "UTF8": 0x00']);
+  // A lone surrogate becomes U+FFFD, as pg's UTF-8 encoding makes it.
+  expect((await client.query('SELECT $1::text AS v', ['x\ud800'])).rows[0].v).toBe('x\ufffd');
+  // Text the server cannot read as the type: its own error.
+  const notInt = await client.query('SELECT $1::int AS v', ['x']).catch((x) => x);
+  expect([notInt.code, notInt.message]).toEqual(['22P02', 'invalid input syntax for type integer: "x"']);
+  const badDate = await client.query('SELECT $1::timestamptz AS v', [new Date(NaN)]).catch((x) => x);
+  expect(badDate.code).toBe('22007');
+  // The client goes on.
+  expect((await client.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+});
+

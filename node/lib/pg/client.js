@@ -60,9 +60,13 @@ class Client extends EventEmitter {
     this.secretKey = null;
     this.ssl = params.ssl || false;
     this._connectionTimeoutMillis = c.connectionTimeoutMillis || 0;
+    // pgatomic's own option: false sends control statements as they come,
+    // one round trip each, as pg does.
+    this._sqlControls = c.sqlControls !== false;
     this._connectPromise = null;
     this._abort = null;
     this._named = new Map();
+    this._txnError = undefined;
     Object.defineProperty(this, kSession, { value: null, writable: true });
   }
 
@@ -88,6 +92,7 @@ class Client extends EventEmitter {
     const session = new Session({
       resultMode: binding.RESULT_RAW,
       closedMessage: () => (this._ending ? 'Connection terminated' : 'Connection terminated unexpectedly'),
+      runsAlone: mayBeControl,
     });
     this[kSession] = session;
     let timer = null;
@@ -123,6 +128,11 @@ class Client extends EventEmitter {
       this._abort = null;
       cleanup();
     }
+    // The engine's SQL control mode: BEGIN, SAVEPOINT, RELEASE, ROLLBACK
+    // TO, SET TRANSACTION travel with the next statement instead of alone,
+    // and a COMMIT the server answers with ROLLBACK is an error
+    // (pgatomic.h "The SQL control mode").
+    if (this._sqlControls) session[kNative].setSqlControls(true);
     const facts = session[kNative].serverInfo();
     this.processID = facts.pid;
     for (const name of REPORTED) {
@@ -223,6 +233,12 @@ class Client extends EventEmitter {
     }
     const params = q.values === undefined || q.values === null
       ? [] : Array.from(q.values, (v) => prepare(v, defaults));
+    // pg sends a NUL inside text and the server refuses it; the engine
+    // refuses it before sending, so the server's error is given here.
+    if (params.some((v) => typeof v === 'string' && v.includes('\u0000'))) {
+      throw serverError({ severity: 'ERROR', code: '22021', routine: 'report_invalid_encoding' },
+        'invalid byte sequence for encoding "UTF8": 0x00');
+    }
     const session = this[kSession];
     let raws;
     try {
@@ -230,6 +246,7 @@ class Client extends EventEmitter {
     } catch (err) {
       throw this._failed(err);
     }
+    if (this._txnError && session.state().txnState === 'I') this._txnError = undefined;
     if (q.name) this._named.set(q.name, q.text);
     const types = q.types || this._types;
     const results = raws.map((raw) => new Result(q.rowMode, types)._fill(raw));
@@ -243,6 +260,14 @@ class Client extends EventEmitter {
     const session = this[kSession];
     const lost = session.closed || !session.state().open;
     const out = this._ending && lost && err && err.coreCode === 'ECLOSED' ? terminated(true) : fromCore(err);
+    // The first error inside a transaction is the cause of a later "COMMIT
+    // answered with ROLLBACK".
+    if (err && err.coreCode === 'EROLLEDBACK') {
+      if (out.cause === undefined && this._txnError) out.cause = this._txnError;
+      this._txnError = undefined;
+    } else if (!lost && !this._txnError && session.state().txnState !== 'I') {
+      this._txnError = out;
+    }
     if (lost && this._queryable && !this._ending) {
       this._queryable = false;
       const event = terminated(false);
@@ -300,10 +325,13 @@ class Client extends EventEmitter {
 
   unref() {}
 
+  // pg's status letter from the last ReadyForQuery, as the engine holds
+  // it (pga_conn_txn_state): a BEGIN still owed counts as begun, what the
+  // server would say had BEGIN gone out alone.
   getTransactionStatus() {
     const session = this[kSession];
     if (!session || !this._connected) return null;
-    return session.state().txnStatus;
+    return session.state().txnState;
   }
 
   setTypeParser(oid, format, parseFn) {
@@ -321,6 +349,14 @@ class Client extends EventEmitter {
   escapeLiteral(str) {
     return escapeLiteral(str);
   }
+}
+
+// Statements that may be control statements (their first word), which the
+// SQL control mode recognises only alone: never batched with others.
+const CONTROL_WORD = /^(?:\s|--[^\n]*\n?|\/\*[\s\S]*?\*\/)*(?:begin|start|set|savepoint|release|rollback|commit|end|abort|prepare)\b/i;
+
+function mayBeControl(sql) {
+  return CONTROL_WORD.test(sql);
 }
 
 // libpq's connect failures as pg reports them.  A failure of the socket

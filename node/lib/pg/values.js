@@ -48,7 +48,7 @@ function arrayLiteral(list, defaults) {
     if (Array.isArray(item)) return arrayLiteral(item, defaults);
     if (ArrayBuffer.isView(item)) return `\\\\x${asBuffer(item).toString('hex')}`;
     const text = prepare(item, defaults, undefined);
-    return `"${String(text).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    return `"${wellFormed(String(text)).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
   });
   return `{${parts.join(',')}}`;
 }
@@ -57,7 +57,7 @@ function arrayLiteral(list, defaults) {
 // what toPostgres() or JSON.stringify() throws; the query then rejects.
 function prepare(value, defaults, seen) {
   if (value === null || value === undefined) return null;
-  if (typeof value !== 'object') return value.toString();
+  if (typeof value !== 'object') return wellFormed(value.toString());
   if (ArrayBuffer.isView(value)) return asBuffer(value);
   if (isDate(value)) return dateText(value, Boolean(defaults && defaults.parseInputDatesAsUTC));
   if (Array.isArray(value)) return arrayLiteral(value, defaults);
@@ -69,7 +69,13 @@ function prepare(value, defaults, seen) {
     chain.push(value);
     return prepare(value.toPostgres((v) => prepare(v, defaults, undefined)), defaults, chain);
   }
-  return JSON.stringify(value);
+  return wellFormed(JSON.stringify(value));
+}
+
+// pg writes strings as UTF-8 with Buffer, which turns a lone surrogate
+// into U+FFFD; the same here (the addon would refuse it).
+function wellFormed(text) {
+  return typeof text === 'string' && !text.isWellFormed() ? text.toWellFormed() : text;
 }
 
 // The SQL a value may be written as where no parameter can go (DDL):
