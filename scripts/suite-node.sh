@@ -13,7 +13,14 @@ if [ -z "${PGHOST:-}" ] && [ -z "${DATABASE_URL:-}" ]; then
     exec scripts/pgtmp run -- bash "$0" "$@"
 fi
 export npm_config_nodedir=/usr
-if [ ! -d node_modules/jest ] || [ ! -d node_modules/node-addon-api ] || [ ! -d node_modules/fast-check ]; then
+# A dependency added to package.json since the last install (pgatomic/pg's,
+# the ORMs its tests run) is installed the same way.
+missing=$(node -e '
+const p = require("./package.json");
+const fs = require("fs");
+const all = Object.keys({ ...p.dependencies, ...p.devDependencies });
+console.log(all.filter((d) => !fs.existsSync(`node_modules/${d}/package.json`)).join(" "));')
+if [ -n "$missing" ]; then
     npm install --no-audit --no-fund || { echo "0 passed, 1 failed"; exit 1; }
 elif [ ! -f build/Release/pgatomic.node ] || [ -n "$(find bindings/node core/src core/include binding.gyp -newer build/Release/pgatomic.node -print -quit 2>/dev/null)" ]; then
     # Sources changed since the last build: rebuild the addon in place.
