@@ -144,6 +144,11 @@ class Proxy:
             self.proc.kill()
 
 
+def make_tables(db):
+    db.execute("CREATE TABLE IF NOT EXISTS bench_accounts (id int PRIMARY KEY, b bigint NOT NULL)")
+    db.execute("CREATE TABLE IF NOT EXISTS bench_items (id bigserial PRIMARY KEY, v int)")
+
+
 def reset_tables(db):
     db.execute("TRUNCATE bench_items, bench_accounts RESTART IDENTITY")
     db.execute("INSERT INTO bench_accounts SELECT g, 1000000 FROM generate_series(1, 1000) g")
@@ -211,18 +216,21 @@ def machine(db):
     }
 
 
+def chosen(variable, names):
+    """names, narrowed to the comma list in the environment variable if set."""
+    only = [n for n in os.environ.get(variable, "").split(",") if n]
+    return [n for n in names if not only or n in only]
+
+
 def main():
-    only_clients = [c for c in os.environ.get("BENCH_CLIENTS", "").split(",") if c]
-    only_shapes = [s for s in os.environ.get("BENCH_SHAPES", "").split(",") if s]
-    clients = [c for c in CLIENTS if not only_clients or c in only_clients]
-    shapes = [s for s in SHAPES if not only_shapes or s in only_shapes]
+    clients = chosen("BENCH_CLIENTS", CLIENTS)
+    shapes = chosen("BENCH_SHAPES", SHAPES)
     host, port = os.environ["PGHOST"], os.environ.get("PGPORT", "5432")
     upstream = "unix:%s/.s.PGSQL.%s" % (host, port)
     os.makedirs(RESULTS, exist_ok=True)
 
     db = psycopg.connect("host=%s port=%s" % (host, port), autocommit=True)
-    db.execute("CREATE TABLE IF NOT EXISTS bench_accounts (id int PRIMARY KEY, b bigint NOT NULL)")
-    db.execute("CREATE TABLE IF NOT EXISTS bench_items (id bigserial PRIMARY KEY, v int)")
+    make_tables(db)
     info = machine(db)
 
     skipped = {}

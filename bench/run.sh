@@ -30,7 +30,11 @@
 # ORM modes: `bash bench/run.sh django` runs bench/orm.py instead: the
 # seeds' Django code on Django's psycopg backend and on pgatomic.django
 # (round trips, tps at BENCH_DELAY_US each way and over the socket) and
-# rewrites only that section of docs/benchmarks.md.
+# rewrites only that section of docs/benchmarks.md.  `bash bench/run.sh
+# node-orms` runs bench/orm_node.py: Sequelize, knex, Kysely, drizzle,
+# TypeORM and Prisma on the stock pg and on pgatomic/pg (round trips, tps
+# at BENCH_DELAY_US each way; BENCH_ORMS, BENCH_SHAPES narrow it) and
+# rewrites the section "orm:node".
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,10 +63,11 @@ install_peers() {
     fi
     [ "$only" != python ] || return 0
 
-    log "installing Node peers (pg, pg-promise, knex, sequelize, postgres) into bench/.peers/node"
+    log "installing Node peers (pg, pg-promise, knex, sequelize, postgres, kysely, drizzle, typeorm, prisma) into bench/.peers/node"
     mkdir -p "$PEERS/node"
     [ -f "$PEERS/node/package.json" ] || echo '{"name":"pgatomic-bench-peers","private":true}' >"$PEERS/node/package.json"
-    npm install --silent --no-audit --no-fund --prefix "$PEERS/node" pg pg-promise knex sequelize postgres >/dev/null
+    npm install --silent --no-audit --no-fund --prefix "$PEERS/node" pg pg-promise knex sequelize postgres \
+        kysely drizzle-orm typeorm reflect-metadata @prisma/adapter-pg @prisma/client-engine-runtime >/dev/null
     log "building the pgatomic Node addon (npm install at the repo root)"
     if ! npm_config_nodedir=/usr npm install --silent --no-audit --no-fund >/dev/null; then
         log "WARNING: the pgatomic Node addon did not build; node-pgatomic will be skipped"
@@ -106,6 +111,14 @@ django)
     export BENCH_ROOT=$ROOT
     log "starting a throwaway PostgreSQL and running the $1 ORM benchmark"
     scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/orm.py "$1"
+    exit 0
+    ;;
+node-orms)
+    [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers
+    build
+    export BENCH_ROOT=$ROOT
+    log "starting a throwaway PostgreSQL and running the Node ORM table"
+    scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/orm_node.py
     exit 0
     ;;
 esac

@@ -17,7 +17,9 @@ function peer(name) {
   return require(path.join(PEERS, name));
 }
 
-const SHAPES = ['insert', 'transfer', 'nested', 'empty', 'ten', 'select'];
+const SHAPES = ['insert', 'transfer', 'nested', 'empty', 'ten', 'select',
+  // The ORM table's (bench/orm.py, node-orm.js): research/orm-integration.md section 2.
+  'serializable', 'nestedfail', 'emptynested'];
 const N_ACCOUNTS = 1000;
 const SQL_INSERT = 'INSERT INTO bench_items (v) VALUES ($1)';
 const SQL_DEBIT = 'UPDATE bench_accounts SET b = b - $1 WHERE id = $2';
