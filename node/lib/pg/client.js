@@ -387,8 +387,11 @@ function connectError(err) {
   const msg = err.message.trim();
   const fatal = /(?:^|\n|: )FATAL:\s+(.*)$/m.exec(msg);
   if (fatal) {
-    const state = CONNECT_STATES.find(([re]) => re.test(fatal[1]));
-    if (state) return serverError({ severity: 'FATAL', code: state[1] }, fatal[1].trim());
+    // The core's SQLSTATE of a refused session when it has one, else the
+    // code read from the text.
+    const known = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : null;
+    const state = known || (CONNECT_STATES.find(([re]) => re.test(fatal[1])) || [])[1];
+    if (state) return serverError({ severity: 'FATAL', code: state }, fatal[1].trim());
   }
   // libpq: 'connection to server at "127.0.0.1", port 5432 failed: ...' or
   // 'connection to server on socket "/run/x/.s.PGSQL.5432" failed: ...'.
