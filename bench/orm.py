@@ -5,6 +5,7 @@ pgatomic, with nothing but the backend setting different.  Started by
     orm.py django     the seeds' Django code (bench/python/orm-django.py),
                       Django's postgresql backend on psycopg 3 vs
                       ENGINE "pgatomic.django"
+    orm.py django --report   only rewrite the section from the last results
 
 Per (client, shape), each a fresh client process: round trips per
 transaction through the counting proxy (BENCH_RT_TXNS transactions after
@@ -111,6 +112,14 @@ def num(cell, mode, key):
     return v if isinstance(v, (int, float)) else None
 
 
+def spread(runs):
+    """(fastest - slowest) / median of a cell's runs, or None."""
+    ok = sorted(v for v in runs or () if isinstance(v, (int, float)))
+    if len(ok) < 2 or ok[len(ok) // 2] == 0:
+        return None
+    return (ok[-1] - ok[0]) / ok[len(ok) // 2]
+
+
 def fmt(v, pattern="{:,.0f}"):
     return "n/a" if v is None else pattern.format(v)
 
@@ -119,7 +128,8 @@ def section(name, suite, results):
     """The markdown of this ORM's section of docs/benchmarks.md."""
     cells = {(c["client"], c["shape"]): c for c in results["cells"]}
     base, cand = suite["baseline"], suite["candidate"]
-    m = results["machine"]
+    m, cfg = results["machine"], results["config"]
+    delay_us = cfg["delay_us"]
     L = ["<!-- orm:%s begin -->" % name, "## %s" % suite["title"], "",
          "Written by `bash bench/run.sh %s` (`bench/orm.py`) on %s: %s; Django %s, psycopg %s. "
          "The same code (`examples/django`, the seeds' Django code) runs on both; only "
@@ -129,10 +139,11 @@ def section(name, suite, results):
          "(%.1f s per run), the median of %d runs with the two backends taking turns. "
          "The machine is shared (load average %s at the start, %s at the end)."
          % (name, m["date"], m["cpu"] or "unknown CPU", m["python_peers"].get("django", "?"),
-            m["python_peers"].get("psycopg", "?"), RT_TXNS, DELAY_US, DELAY_SECONDS, SECONDS, REPEAT,
+            m["python_peers"].get("psycopg", "?"), cfg["rt_txns"], delay_us,
+            cfg["delay_seconds"], cfg["seconds"], cfg["repeat"],
             m["loadavg_start"].split()[0], m["loadavg_end"].split()[0]), "",
          "| shape | ORM statements k | round trips: psycopg | pgatomic | tps @ %d µs: psycopg "
-         "| pgatomic | × | tps (socket): psycopg | pgatomic | × |" % DELAY_US,
+         "| pgatomic | × | tps (socket): psycopg | pgatomic | × |" % delay_us,
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     verdicts = []
     for shape, (text, k) in suite["shapes"].items():
@@ -152,8 +163,17 @@ def section(name, suite, results):
         if shape in suite["ratio_shapes"]:
             ok = rd is not None and rd >= suite["target_ratio"]
             verdicts.append("- %s at %d µs each way: %s psycopg (target ≥ %.1f×): %s."
-                            % (shape, DELAY_US, fmt(rd, "{:.2f}×"), suite["target_ratio"],
+                            % (shape, delay_us, fmt(rd, "{:.2f}×"), suite["target_ratio"],
                                "**met**" if ok else "**NOT met**"))
+    spreads = sorted(spread(c[mode].get("tps_runs")) for c in results["cells"]
+                     for mode in ("delay", "socket") if spread(c[mode].get("tps_runs")) is not None)
+    if spreads:
+        L += ["", "How much to trust the tps figures: across the %d runs of each cell, the "
+              "spread (fastest − slowest) / median was %.0f%% for the median cell and %.0f%% "
+              "at worst; client, proxy and server share the machine's cores with whatever "
+              "else runs, so a verdict within that margin of its threshold could go either "
+              "way on another run. The round-trip counts are exact." % (
+                  cfg["repeat"], 100 * spreads[len(spreads) // 2], 100 * spreads[-1])]
     errors = ["- %s %s %s: %s" % (c["client"], c["shape"], mode, c[mode]["error"])
               for c in results["cells"] for mode in ("rt", "delay", "socket")
               if "error" in c[mode]]
@@ -178,8 +198,13 @@ def write_section(name, text):
         f.write(doc)
 
 
-def main(name):
+def main(name, report_only=False):
     suite = SUITES[name]
+    path = os.path.join(RESULTS, "orm-%s.json" % name)
+    if report_only:
+        with open(path) as f:
+            write_section(name, section(name, suite, json.load(f)))
+        return
     db = psycopg.connect("host=%s port=%s" % (os.environ["PGHOST"],
                                               os.environ.get("PGPORT", "5432")), autocommit=True)
     info = machine(db)
@@ -192,7 +217,6 @@ def main(name):
                           "delay_us": DELAY_US, "rt_txns": RT_TXNS,
                           "elapsed_s": round(time.time() - started, 1)}}
     os.makedirs(RESULTS, exist_ok=True)
-    path = os.path.join(RESULTS, "orm-%s.json" % name)
     with open(path, "w") as f:
         json.dump(results, f, indent=1)
     write_section(name, section(name, suite, results))
@@ -201,4 +225,5 @@ def main(name):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "django")
+    args = sys.argv[1:]
+    main(next((a for a in args if not a.startswith("-")), "django"), "--report" in args)
