@@ -70,6 +70,12 @@ setup(
     packages=["pgatomic", "pgatomic.django"],
     package_data={"pgatomic": ["py.typed", "*.pyi"]},
     ext_modules=[extension],
+    # create_engine("postgresql+pgatomic://...") finds the dialect here.
+    entry_points={
+        "sqlalchemy.dialects": [
+            "postgresql.pgatomic = pgatomic.sqlalchemy:PGDialect_pgatomic",
+        ],
+    },
     python_requires=">=3.9",
     zip_safe=False,
     options={"build": {"build_base": "out/python"}},   # beside make's out/

@@ -168,7 +168,7 @@ statement_finish(pgapy_Connection *self, int rc, int want)
         return pgapy_raise(self->state, self, rc, NULL);
     }
     if (want) {
-        return pgapy_result_take(self->state, self->conn);
+        return pgapy_result_take(self->state, self->conn, self->json_loads);
     }
     drop_results(self);
     Py_RETURN_NONE;
@@ -912,6 +912,26 @@ conn_get_txn_status(pgapy_Connection *self, void *Py_UNUSED(closure))
     return PyUnicode_FromStringAndSize(&s, 1);
 }
 
+/* json_loads: what reads the text of json and jsonb columns (None:
+ * json.loads).  SQLAlchemy's json_deserializer, or a function returning the
+ * text itself for code that parses JSON on its own (Django's JSONField). */
+static PyObject *
+conn_get_json_loads(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(self->json_loads != NULL ? self->json_loads : Py_None);
+}
+
+static int
+conn_set_json_loads(pgapy_Connection *self, PyObject *value, void *Py_UNUSED(closure))
+{
+    if (value != NULL && value != Py_None && !PyCallable_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "json_loads must be a callable or None");
+        return -1;
+    }
+    Py_XSETREF(self->json_loads, value != NULL && value != Py_None ? Py_NewRef(value) : NULL);
+    return 0;
+}
+
 /* _any_thread: a DB-API connection may be used from any thread, one at a
  * time, as connection pools hand it around (psycopg's rule); the others
  * belong to the thread that made them, as Django's do. */
@@ -1010,6 +1030,7 @@ conn_traverse(pgapy_Connection *self, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->hooks);
     Py_VISIT(self->last_error);
+    Py_VISIT(self->json_loads);
     return 0;
 }
 
@@ -1018,6 +1039,7 @@ conn_clear(pgapy_Connection *self)
 {
     Py_CLEAR(self->hooks);
     Py_CLEAR(self->last_error);
+    Py_CLEAR(self->json_loads);
     return 0;
 }
 
@@ -1122,6 +1144,8 @@ static PyGetSetDef conn_getset[] = {
     {"txn_options", (getter)conn_get_txn_options, NULL,
      PyDoc_STR("The modes of manual mode's implicit BEGIN (_set_txn_options)."), NULL},
     {"_any_thread", (getter)conn_get_any_thread, (setter)conn_set_any_thread, NULL, NULL},
+    {"json_loads", (getter)conn_get_json_loads, (setter)conn_set_json_loads,
+     PyDoc_STR("Reads the text of json and jsonb columns (None: json.loads)."), NULL},
     {"atomic_depth", (getter)conn_get_atomic_depth, NULL,
      PyDoc_STR("The number of active atomic blocks."), NULL},
     {NULL, NULL, NULL, NULL, NULL},

@@ -65,6 +65,7 @@ typedef struct {
     int any_thread;               /* DB-API: pools hand it from thread to thread */
     PyObject *hooks;              /* runnable hook data, taken by Python */
     PyObject *last_error;         /* last server error raised here, or NULL */
+    PyObject *json_loads;         /* reads json/jsonb text, or NULL: json.loads */
     /* Held by cancel() (any thread) while the core reads the cancel key,
      * and by the owner while the core may free it (close, reconnect,
      * dealloc): without it a cancel racing a close reads freed memory. */
@@ -92,8 +93,9 @@ int pgapy_connection_setup_types(PyObject *module, pgapy_state *st);
 int pgapy_result_setup_types(PyObject *module, pgapy_state *st);
 int pgapy_cursor_setup_types(PyObject *module, pgapy_state *st);
 /* Take every result of the finished statement from conn: a Result on the
- * first, the others reached with its nextset() (psycopg's model). */
-PyObject *pgapy_result_take(pgapy_state *st, pga_conn *conn);
+ * first, the others reached with its nextset() (psycopg's model).
+ * json_loads, if not NULL, reads the text of json and jsonb columns. */
+PyObject *pgapy_result_take(pgapy_state *st, pga_conn *conn, PyObject *json_loads);
 
 /* connection.c: what a cursor needs of its connection. */
 /* The check every method opens with: open, and the owner's thread (unless

@@ -24,7 +24,7 @@ typedef struct {
  * ---------------------------------------------------------------------- */
 
 static PyObject *
-result_from_core(pgapy_state *st, pga_result *res)
+result_from_core(pgapy_state *st, pga_result *res, PyObject *json_loads)
 {
     pgapy_Result *self;
     int nrows = pga_result_nrows(res), ncols = pga_result_ncols(res);
@@ -90,7 +90,15 @@ result_from_core(pgapy_state *st, pga_result *res)
                 size_t len;
                 const char *text = pga_result_text(res, r, c, &len);
 
-                v = pgapy_value_to_python(st, kinds[c], elems[c], text, len);
+                if (kinds[c] == PGA_T_JSON && json_loads != NULL) {
+                    PyObject *s = PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "strict");
+
+                    v = s != NULL ? PyObject_CallOneArg(json_loads, s) : NULL;
+                    Py_XDECREF(s);
+                }
+                else {
+                    v = pgapy_value_to_python(st, kinds[c], elems[c], text, len);
+                }
                 if (v == NULL) {
                     goto fail;
                 }
@@ -110,7 +118,7 @@ fail:
 }
 
 PyObject *
-pgapy_result_take(pgapy_state *st, pga_conn *conn)
+pgapy_result_take(pgapy_state *st, pga_conn *conn, PyObject *json_loads)
 {
     pga_result *res = pga_conn_take_result(conn);
     pgapy_Result *first;
@@ -119,10 +127,10 @@ pgapy_result_take(pgapy_state *st, pga_conn *conn)
         PyErr_SetString(PyExc_SystemError, "the core finished a statement without a result");
         return NULL;
     }
-    first = (pgapy_Result *)result_from_core(st, res);
+    first = (pgapy_Result *)result_from_core(st, res, json_loads);
     pga_result_free(res);
     while (first != NULL && (res = pga_conn_take_result(conn)) != NULL) {
-        PyObject *set = result_from_core(st, res);
+        PyObject *set = result_from_core(st, res, json_loads);
 
         pga_result_free(res);
         if (set == NULL) {

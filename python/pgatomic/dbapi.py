@@ -82,6 +82,10 @@ class Connection(_AtomicConnection):
         # Connection pools (SQLAlchemy's, Django's) move a connection from
         # thread to thread; psycopg allows that, so do we.
         self._any_thread = True
+        # BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO and COMMIT given as SQL (as
+        # ORMs give them) join the core's round-trip plan instead of each
+        # costing a round trip; they answer with the server's command tag.
+        self._set_sql_controls(True)
         if not autocommit:
             self.set_autocommit(False)
 
@@ -92,6 +96,61 @@ class Connection(_AtomicConnection):
     def execute(self, query: str, params: Any = None) -> Cursor:  # type: ignore[override]
         """psycopg's shortcut: a new cursor, executed; returns the cursor."""
         return Cursor(self).execute(query, params)
+
+    # -- the next transaction's options (psycopg's attributes) -----------------
+    # The core keeps them (pga_conn_set_txn_options) and folds them into the
+    # BEGIN that rides with the next transaction's first statement.
+    @property
+    def isolation_level(self) -> Optional[str]:
+        """The isolation level the next transaction begins with, in SQL's
+        words ("SERIALIZABLE"), or None for the server's default.  Accepts
+        a str in any case, a pgatomic.Isolation, psycopg's IsolationLevel
+        (1-4) or None."""
+        return _ISO_WORDS.get(self.txn_options & _ISO_MASK)
+
+    @isolation_level.setter
+    def isolation_level(self, value: Any) -> None:
+        self._set_txn_options((self.txn_options & ~_ISO_MASK) | _isolation_flag(value))
+
+    @property
+    def read_only(self) -> Optional[bool]:
+        """True: the next transaction is READ ONLY; False: READ WRITE; None:
+        the server's default."""
+        return _tristate(self.txn_options, _pgatomic.READ_ONLY, _pgatomic.READ_WRITE)
+
+    @read_only.setter
+    def read_only(self, value: Optional[bool]) -> None:
+        self._set_txn_options(_with_tristate(self.txn_options, value, _pgatomic.READ_ONLY,
+                                             _pgatomic.READ_WRITE))
+
+    @property
+    def deferrable(self) -> Optional[bool]:
+        """True: DEFERRABLE; False: NOT DEFERRABLE; None: the server's
+        default."""
+        return _tristate(self.txn_options, _pgatomic.DEFERRABLE, _pgatomic.NOT_DEFERRABLE)
+
+    @deferrable.setter
+    def deferrable(self, value: Optional[bool]) -> None:
+        self._set_txn_options(_with_tristate(self.txn_options, value, _pgatomic.DEFERRABLE,
+                                             _pgatomic.NOT_DEFERRABLE))
+
+    # -- savepoints by name, without SQL (SQLAlchemy's and Django's hooks) ------
+    # Deferred like the core's blocks: SAVEPOINT rides with the next
+    # statement, RELEASE and ROLLBACK TO with the one after or with COMMIT;
+    # PostgreSQL's rules hold (ROLLBACK TO keeps the savepoint, a repeated
+    # name shadows the older one).  Outside a transaction they do nothing.
+    def savepoint(self, name: Optional[str] = None) -> Optional[str]:  # type: ignore[override]
+        """Create a savepoint called ``name`` (or one the core names, as
+        Django's API does); returns its name, None outside a transaction."""
+        return self._savepoint(name)
+
+    def release_savepoint(self, name: str) -> None:
+        """RELEASE the newest savepoint called ``name`` (and any newer)."""
+        self._savepoint_commit(name)
+
+    def rollback_to_savepoint(self, name: str) -> None:
+        """ROLLBACK TO the newest savepoint called ``name``; it stays."""
+        self._savepoint_rollback(name)
 
     @property  # type: ignore[override]
     def autocommit(self) -> bool:
@@ -120,6 +179,46 @@ class Connection(_AtomicConnection):
             except Exception as e:
                 logger.warning("error ignored in rollback on %r: %s", self, e)
         self.close()
+
+
+_ISO_MASK = (_pgatomic.ISO_READ_COMMITTED | _pgatomic.ISO_REPEATABLE_READ
+             | _pgatomic.ISO_SERIALIZABLE | _pgatomic.ISO_READ_UNCOMMITTED)
+_ISO_WORDS = {
+    _pgatomic.ISO_READ_UNCOMMITTED: "READ UNCOMMITTED",
+    _pgatomic.ISO_READ_COMMITTED: "READ COMMITTED",
+    _pgatomic.ISO_REPEATABLE_READ: "REPEATABLE READ",
+    _pgatomic.ISO_SERIALIZABLE: "SERIALIZABLE",
+}
+_ISO_BY_WORDS = {words: flag for flag, words in _ISO_WORDS.items()}
+# psycopg.IsolationLevel's values.
+_ISO_BY_NUMBER = {1: _pgatomic.ISO_READ_UNCOMMITTED, 2: _pgatomic.ISO_READ_COMMITTED,
+                  3: _pgatomic.ISO_REPEATABLE_READ, 4: _pgatomic.ISO_SERIALIZABLE}
+
+
+def _isolation_flag(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool) and value in _ISO_BY_NUMBER:
+        return _ISO_BY_NUMBER[value]
+    words = getattr(value, "value", value)      # pgatomic.Isolation
+    if isinstance(words, str):
+        flag = _ISO_BY_WORDS.get(" ".join(words.upper().replace("_", " ").split()))
+        if flag is not None:
+            return flag
+    raise ValueError(
+        "isolation_level must be None, 'READ UNCOMMITTED', 'READ COMMITTED', "
+        f"'REPEATABLE READ', 'SERIALIZABLE' or a pgatomic.Isolation, not {value!r}")
+
+
+def _tristate(modes: int, yes: int, no: int) -> Optional[bool]:
+    return True if modes & yes else False if modes & no else None
+
+
+def _with_tristate(modes: int, value: Optional[bool], yes: int, no: int) -> int:
+    modes &= ~(yes | no)
+    if value is None:
+        return modes
+    return modes | (yes if value else no)
 
 
 _CONNINFO_VALUE = re.compile(r"[\\']")

@@ -433,3 +433,91 @@ def test_server_error_keeps_its_class_and_sqlstate(db, table):
         cur.execute(f"INSERT INTO {table} VALUES (%s, %s)", (1, "b"))
     assert info.value.sqlstate == "23505"
     db.rollback()
+
+
+def test_json_loads_reads_json_columns(db):
+    db.json_loads = lambda text: ("text", text)
+    row = db.cursor().execute("""SELECT '{"a": 1}'::json, '[1]'::jsonb, 1""").fetchone()
+    assert row == (("text", '{"a": 1}'), ("text", "[1]"), 1)
+    db.json_loads = None
+    assert db.cursor().execute("SELECT '{\"a\": 1}'::jsonb").fetchone() == ({"a": 1},)
+    with pytest.raises(TypeError):
+        db.json_loads = "not callable"
+
+
+# -- control statements as SQL, savepoints, transaction options -----------------
+
+def test_control_statements_as_sql_cost_no_round_trip(db, table, rows):
+    cur = db.cursor()
+    cur.execute("SELECT 1")
+    db.commit()
+
+    def body():
+        cur.execute("SAVEPOINT sa_savepoint_1")                         # deferred
+        assert cur.statusmessage == "SAVEPOINT"
+        cur.execute(f"INSERT INTO {table} VALUES (%s, 'a')", (1,))      # BEGIN + SAVEPOINT + INSERT
+        cur.execute("RELEASE SAVEPOINT sa_savepoint_1")                 # deferred
+        cur.execute("SAVEPOINT sa_savepoint_2")
+        with pytest.raises(pgatomic.UniqueViolation):
+            cur.execute(f"INSERT INTO {table} VALUES (%s, 'dup')", (1,))  # RELEASE + SAVEPOINT + INSERT
+        cur.execute("ROLLBACK TO SAVEPOINT sa_savepoint_2")              # deferred
+        db.commit()                                                      # ROLLBACK TO + COMMIT
+    assert trips(db, body) == 3
+    assert rows(table) == [(1, "a")]
+
+
+def test_named_savepoints_without_sql(db, table, rows):
+    cur = db.cursor()
+    cur.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    assert db.savepoint("s1") == "s1"
+    cur.execute(f"INSERT INTO {table} VALUES (2, 'b')")
+    db.rollback_to_savepoint("s1")           # the savepoint stays, as on the server
+    cur.execute(f"INSERT INTO {table} VALUES (3, 'c')")
+    db.release_savepoint("s1")
+    with pytest.raises(pgatomic.ProgrammingError):
+        db.release_savepoint("s1")
+    db.commit()
+    assert rows(table) == [(1, "a"), (3, "c")]
+
+
+def test_isolation_level_applies_to_the_next_begin(db):
+    assert db.isolation_level is None and db.read_only is None and db.deferrable is None
+    db.isolation_level = "serializable"
+    db.read_only = True
+    assert db.isolation_level == "SERIALIZABLE" and db.read_only is True
+    cur = db.cursor()
+
+    def body():
+        cur.execute("SELECT current_setting('transaction_isolation'),"
+                    " current_setting('transaction_read_only')")
+    assert trips(db, body) == 1                  # the BEGIN with its modes rode along
+    assert cur.fetchone() == ("serializable", "on")
+    with pytest.raises(pgatomic.ProgrammingError):
+        db.isolation_level = "read committed"    # BEGIN was sent
+    db.rollback()
+    for value, words in ((1, "READ UNCOMMITTED"), (3, "REPEATABLE READ"),
+                         (pgatomic.Isolation.READ_COMMITTED, "READ COMMITTED"), (None, None)):
+        db.isolation_level = value
+        assert db.isolation_level == words
+    db.read_only = None
+    db.deferrable = False
+    assert db.deferrable is False
+    with pytest.raises(ValueError):
+        db.isolation_level = "chaotic"
+    assert cur.execute("SHOW transaction_isolation").fetchone() == ("read committed",)
+
+
+def test_two_phase_commit_through_the_dbapi(db, table, rows):
+    xid = db.xid(1, "dbapi-gtrid", "bqual")
+    db.tpc_begin(xid)
+    db.cursor().execute(f"INSERT INTO {table} VALUES (%s, %s)", (1, "a"))
+    db.tpc_prepare()
+    db.close()                  # the prepared transaction outlives its connection
+    assert rows(table) == []
+    other = dbapi.connect(_dsn())
+    try:
+        assert xid in other.tpc_recover()
+        other.tpc_commit(xid)
+    finally:
+        other.close()
+    assert rows(table) == [(1, "a")]
