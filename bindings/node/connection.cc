@@ -83,6 +83,8 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
           InstanceMethod<&Connection::JsListPrepared>("listPrepared"),
           InstanceMethod<&Connection::JsSettlePrepared>("settlePrepared"),
           InstanceMethod<&Connection::JsServerInfo>("serverInfo"),
+          InstanceMethod<&Connection::JsOnNotify>("onNotify"),
+          InstanceMethod<&Connection::JsNotificationsDropped>("notificationsDropped"),
       });
   addon->connection_ctor = Napi::Persistent(ctor);
   return ctor;
@@ -128,6 +130,8 @@ void Connection::Detach() {
   // two small objects at teardown is the lesser evil.
   deferred_ = nullptr;
   op_context_.release();
+  notify_context_.release();
+  notify_.SuppressDestruct();
   op_ = Op::kNone;
 }
 
@@ -538,6 +542,63 @@ Napi::Value Connection::JsServerInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// onNotify(fn): fn(channel, payload, pid) for each NOTIFY this session
+// reads, after each operation and, between operations, as it arrives.
+Napi::Value Connection::JsOnNotify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    Napi::TypeError::New(env, "onNotify(fn) needs a function").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  notify_ = Napi::Persistent(info[0].As<Napi::Function>());
+  // The context of the caller (the Database's creator) is the one the
+  // listeners run in, as for an EventEmitter fed by a socket.
+  notify_context_ = std::make_unique<Napi::AsyncContext>(env, "pgatomic.notification");
+  if (op_ == Op::kNone) {
+    WatchIdle();
+  }
+  return env.Undefined();
+}
+
+Napi::Value Connection::JsNotificationsDropped(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(pga_notifications_dropped(conn_)));
+}
+
+void Connection::DeliverNotifications(Napi::Env env) {
+  if (notify_.IsEmpty()) {
+    return;  // the core's queue keeps them, bounded
+  }
+  pga_notification n;
+  while (pga_notification_next(conn_, &n) == 1) {
+    // Copied before the callback runs: it may use the connection, which
+    // ends the loan of n's strings.
+    Napi::String channel = Napi::String::New(env, n.channel);
+    Napi::String payload = Napi::String::New(env, n.payload);
+    notify_.Call({channel, payload, Napi::Number::New(env, n.pid)});
+    if (env.IsExceptionPending()) {
+      // node/lib's callback does not throw; if one did, it is uncaught.
+      napi_fatal_exception(env, env.GetAndClearPendingException().Value());
+    }
+  }
+}
+
+void Connection::WatchIdle() {
+  if (notify_.IsEmpty() || closed_ || !pga_conn_is_open(conn_)) {
+    StopWatching(false);
+    return;
+  }
+  if (Watch(PGA_WANT_READ)) {
+    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  }
+}
+
+void Connection::AfterOperation(Napi::Env env) {
+  DeliverNotifications(env);
+  if (op_ == Op::kNone) {
+    WatchIdle();
+  }
+}
+
 Napi::Value Connection::Begin(Napi::Env env, Op op, int start_rc,
                               const ErrorExtra* extra) {
   if (start_rc < 0) {
@@ -562,6 +623,7 @@ Napi::Value Connection::Begin(Napi::Env env, Op op, int start_rc,
     rc = PGA_ECONN;
   }
   Settle(env, rc);  // finished without waiting: we are still in JS
+  AfterOperation(env);
   return promise;
 }
 
@@ -610,7 +672,12 @@ bool Connection::Watch(int want) {
   if (want & PGA_WANT_WRITE) {
     events |= UV_WRITABLE;
   }
-  return uv_poll_start(poll_, events, OnReady) == 0;
+  if (uv_poll_start(poll_, events, OnReady) != 0) {
+    return false;
+  }
+  // An operation waiting here keeps the process alive (WatchIdle undoes it).
+  uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+  return true;
 }
 
 void Connection::StopWatching(bool release) {
@@ -638,7 +705,22 @@ void Connection::OnReady(uv_poll_t* poll, int status, int events) {
     return;
   }
   if (self->op_ == Op::kNone) {
-    self->StopWatching(false);  // readiness after the end: nothing to do
+    if (self->notify_.IsEmpty() || self->closed_) {
+      self->StopWatching(false);  // readiness after the end: nothing to do
+      return;
+    }
+    // Idle with a LISTEN callback: read what came (NOTIFYs, or the FATAL
+    // of a session the server ends) and hand the notifications over.
+    Napi::Env env = self->Env();
+    Napi::HandleScope handles(env);
+    bool open = pga_conn_probe(self->conn_) == 1;
+    {
+      Napi::CallbackScope scope(env, *self->notify_context_);
+      self->DeliverNotifications(env);
+    }
+    if (!open && self->op_ == Op::kNone && self->poll_ != nullptr) {
+      self->StopWatching(false);  // the pool's next probe finds it closed
+    }
     return;
   }
   self->Advance(ReadyMask(status, events));
@@ -675,6 +757,7 @@ void Connection::Advance(int ready) {
     // the user's async function) would wait for some unrelated callback.
     Napi::CallbackScope scope(env, *context);
     Settle(env, rc);
+    AfterOperation(env);
   }
   Unref();
 }
@@ -721,7 +804,9 @@ void Connection::Settle(Napi::Env env, int rc) {
   op_ = Op::kNone;
   napi_deferred deferred = deferred_;
   deferred_ = nullptr;
-  StopWatching(false);
+  if (notify_.IsEmpty()) {
+    StopWatching(false);  // else AfterOperation() turns it into the idle watch
+  }
   StopTimer(false);
   if (op == Op::kBatch && pga_batch_size(conn_) > 0) {
     // Each statement has its own outcome; the step's code is only the

@@ -53,6 +53,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   bool Check(Napi::Env env, int rc);
   Napi::Value GidOp(const Napi::CallbackInfo& info, int (*start)(pga_conn*, const char*));
   Napi::Value JsServerInfo(const Napi::CallbackInfo& info);
+  Napi::Value JsOnNotify(const Napi::CallbackInfo& info);
+  Napi::Value JsNotificationsDropped(const Napi::CallbackInfo& info);
 
   // Driving one operation.
   Napi::Value Begin(Napi::Env env, Op op, int start_rc, const ErrorExtra* extra);
@@ -70,6 +72,11 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value BatchOutcomes(Napi::Env env, bool* any_failed,
                             std::vector<PendingResult>* pending);
   bool EncodeParams(Napi::Env env, Napi::Value list);
+  // LISTEN: hand what the core queued to the JS callback; between
+  // operations watch the socket for more, without holding the loop open.
+  void AfterOperation(Napi::Env env);
+  void DeliverNotifications(Napi::Env env);
+  void WatchIdle();
 
   Addon* addon_;
   pga_conn* conn_ = nullptr;
@@ -86,6 +93,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   // terminated, and returning that to V8 crashes.
   napi_deferred deferred_ = nullptr;
   std::unique_ptr<Napi::AsyncContext> op_context_;
+  Napi::FunctionReference notify_;  // onNotify(fn): (channel, payload, pid)
+  std::unique_ptr<Napi::AsyncContext> notify_context_;
   bool closed_ = false;
 };
 

@@ -3,34 +3,64 @@
 // transaction() signature (the transactions themselves are transaction.js's)
 // with an AsyncLocalStorage ambient transaction per Database.
 const { AsyncLocalStorage } = require('async_hooks');
+const { EventEmitter } = require('events');
 const { Pool } = require('./pool');
 const {
   Transaction, normalizeOptions, runManaged, startUnmanaged, endPrepared, listPrepared,
 } = require('./transaction');
 const {
-  ConnectionError, TransactionError, DatabaseError, settleOnAbort,
+  ConnectionError, TransactionError, DatabaseError, settleOnAbort, withCallerStack,
 } = require('./errors');
+const { connectionFromOptions, CONNECTION_KEYS } = require('./conninfo');
 
 const INT8_MODES = { string: 0, bigint: 1, number: 2 };
+const OPTION_KEYS = new Set(['max', 'idleTimeoutMillis', 'queryTimeoutMillis', 'acquireTimeoutMillis',
+  'types', 'nestMode', ...CONNECTION_KEYS]);
 
 let databaseSeq = 0;
 
-class Database {
+// new Database(connectionString?, options?) or new Database(options), as
+// node-postgres's Pool takes them.  A key nobody reads is refused, never
+// ignored: a misspelt `hots` must not connect to the default server.
+function connectionArguments(connectionString, options) {
+  if (connectionString !== undefined && connectionString !== null &&
+      typeof connectionString === 'object' && options === undefined) {
+    options = connectionString;
+    connectionString = undefined;
+  }
+  if (connectionString !== undefined && connectionString !== null &&
+      typeof connectionString !== 'string') {
+    throw new TypeError('connectionString must be a string');
+  }
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError('options must be an object');
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new TypeError(`Unknown option '${key}' (known: ${[...OPTION_KEYS].join(', ')})`);
+    }
+  }
+  if (options.connectionString !== undefined) {
+    if (connectionString !== undefined && connectionString !== null) {
+      throw new TypeError('Give the connection string once: as the first argument or as options.connectionString');
+    }
+    connectionString = options.connectionString;
+    if (connectionString !== null && typeof connectionString !== 'string') {
+      throw new TypeError('options.connectionString must be a string');
+    }
+  }
+  return { connectionString, options };
+}
+
+class Database extends EventEmitter {
   // A private field, so console.log(db) and util.inspect never print the
   // password the string may hold.
   #connectionString;
 
-  constructor(connectionString, options) {
-    if (connectionString !== undefined && connectionString !== null &&
-        typeof connectionString === 'object' && options === undefined) {
-      options = connectionString;
-      connectionString = options.connectionString;
-    }
-    if (connectionString !== undefined && connectionString !== null &&
-        typeof connectionString !== 'string') {
-      throw new TypeError('connectionString must be a string');
-    }
-    options = options || {};
+  constructor(connectionStringArg, optionsArg) {
+    super();
+    const { connectionString, options } = connectionArguments(connectionStringArg, optionsArg);
     const max = options.max === undefined ? 10 : options.max;
     if (!Number.isInteger(max) || max < 1) throw new TypeError('options.max must be a positive integer');
     const idle = options.idleTimeoutMillis === undefined ? 10000 : options.idleTimeoutMillis;
@@ -45,12 +75,22 @@ class Database {
     if (typeof acquireTimeout !== 'number' || !(acquireTimeout >= 0)) {
       throw new TypeError('options.acquireTimeoutMillis must be a non-negative number');
     }
+    if (options.types !== undefined) {
+      if (options.types === null || typeof options.types !== 'object') {
+        throw new TypeError('options.types must be an object');
+      }
+      for (const key of Object.keys(options.types)) {
+        if (key !== 'int8') throw new TypeError(`Unknown option 'types.${key}' (known: types.int8)`);
+      }
+    }
     const int8 = (options.types && options.types.int8) || 'string';
     if (!Object.prototype.hasOwnProperty.call(INT8_MODES, int8)) {
       throw new TypeError("options.types.int8 must be 'string', 'bigint' or 'number'");
     }
-    // Without a string: DATABASE_URL, else libpq's defaults (PG* variables).
-    this.#connectionString = connectionString || process.env.DATABASE_URL || null;
+    // Without a string: DATABASE_URL, else libpq's defaults (PG* variables);
+    // host, port, user, password, database and ssl given as options win.
+    this.#connectionString = connectionFromOptions(
+      connectionString || process.env.DATABASE_URL || null, options);
     this.options = Object.freeze({
       max, idleTimeoutMillis: idle, queryTimeoutMillis: queryTimeout,
       acquireTimeoutMillis: acquireTimeout, types: { int8 },
@@ -62,6 +102,7 @@ class Database {
       acquireTimeoutMillis: acquireTimeout,
       int8Mode: INT8_MODES[int8],
       connectionString: () => this.#connectionString,
+      onNotification: (n) => this._notify(n),
     });
     this._als = new AsyncLocalStorage();
     this._nestMode = options.nestMode || 'savepoint';
@@ -95,6 +136,16 @@ class Database {
     return this._als.getStore();
   }
 
+  // A NOTIFY read by one of the sessions.  A listener that throws is an
+  // uncaught exception, as in any event handler, never the session's.
+  _notify(n) {
+    try {
+      this.emit('notification', n);
+    } catch (err) {
+      process.nextTick(() => { throw err; });
+    }
+  }
+
   // Work that close() waits for.
   async _track(fn) {
     if (this._closing) throw new ConnectionError('Database is closed');
@@ -110,6 +161,14 @@ class Database {
   }
 
   async query(sql, params, options) {
+    try {
+      return await this._query(sql, params, options);
+    } catch (err) {
+      throw withCallerStack(err);
+    }
+  }
+
+  async _query(sql, params, options) {
     if (typeof sql !== 'string') {
       throw new TypeError(`The "sql" argument must be a string, received ${describe(sql)}`);
     }
@@ -199,27 +258,47 @@ class Database {
     if (callback === undefined && opts.retries !== undefined) {
       throw new TransactionError('retries needs a callback: an unmanaged transaction cannot be re-run');
     }
-    if (callback === undefined) return startUnmanaged(this, opts);
-    return runManaged(this, opts, callback);
+    try {
+      if (callback === undefined) return await startUnmanaged(this, opts);
+      return await runManaged(this, opts, callback);
+    } catch (err) {
+      throw withCallerStack(err);
+    }
   }
 
   async startUnmanagedTransaction(options) {
-    return startUnmanaged(this, normalizeOptions(options));
+    try {
+      return await startUnmanaged(this, normalizeOptions(options));
+    } catch (err) {
+      throw withCallerStack(err);
+    }
   }
 
   // Two-phase commit: end a prepared transaction (t.prepare(gid)) from any
   // session, this process's or another's; list this database's prepared
   // gids, oldest first.
-  commitPrepared(gid) {
-    return endPrepared(this, gid, true);
+  async commitPrepared(gid) {
+    try {
+      return await endPrepared(this, gid, true);
+    } catch (err) {
+      throw withCallerStack(err);
+    }
   }
 
-  rollbackPrepared(gid) {
-    return endPrepared(this, gid, false);
+  async rollbackPrepared(gid) {
+    try {
+      return await endPrepared(this, gid, false);
+    } catch (err) {
+      throw withCallerStack(err);
+    }
   }
 
-  listPrepared() {
-    return listPrepared(this);
+  async listPrepared() {
+    try {
+      return await listPrepared(this);
+    } catch (err) {
+      throw withCallerStack(err);
+    }
   }
 
   // Waits for queries and managed transactions in flight, then ends every
@@ -237,9 +316,10 @@ class Database {
     return this._closePromise;
   }
 
-  // Managed transactions given options.retries: attempts run, retries made.
+  // Managed transactions given options.retries: attempts run, retries
+  // made; notifications dropped over the core's bound (PGA_NOTIFY_MAX).
   stats() {
-    return { ...this._stats };
+    return { ...this._stats, notificationsDropped: this._pool.notificationsDropped() };
   }
 
   // Pool facts, for tests and monitoring.

@@ -52,11 +52,13 @@ class CheckConstraintError extends DatabaseError {}
 class SerializationError extends DatabaseError {}
 class DeadlockError extends DatabaseError {}
 class QueryCanceledError extends DatabaseError {}
+// SQLSTATE 0A000: what the engine (COPY) or the server does not support.
+class NotSupportedError extends DatabaseError {}
 
 class ConnectionError extends Error {
   constructor(message, options) {
     super(message, options);
-    this.name = 'ConnectionError';
+    this.name = new.target.name;
   }
 }
 
@@ -138,7 +140,7 @@ const KIND_CLASSES = {
   integrity: DatabaseError,
   internal: DatabaseError,
   programming: DatabaseError,
-  not_supported: DatabaseError,
+  not_supported: NotSupportedError,
   unique_violation: UniqueConstraintError,
   foreign_key_violation: ForeignKeyConstraintError,
   not_null_violation: NotNullConstraintError,
@@ -172,8 +174,21 @@ const CODE_CLASSES = {
   EINTRANS: TransactionError,
   ESAVEPOINT: TransactionError,
   EDECODE: DatabaseError,
-  ENOTSUPPORTED: DatabaseError,
+  ENOTSUPPORTED: NotSupportedError,
 };
+
+// Errors made in a libuv callback have no JS caller on their stack; each
+// public entry point gives them the stack of the await that receives them
+// (withCallerStack), whose async frames lead back to the user's code.
+const kNeedsStack = Symbol('pgatomic.needsStack');
+
+function withCallerStack(err) {
+  if (err !== null && typeof err === 'object' && err[kNeedsStack]) {
+    err[kNeedsStack] = false;
+    Error.captureStackTrace(err, withCallerStack);
+  }
+  return err;
+}
 
 function serverError(info) {
   const Cls = KIND_CLASSES[info.kind] || DatabaseError;
@@ -240,6 +255,20 @@ function makeError(info) {
       err = new CommitOutcomeUnknownError(
         `Connection lost while COMMIT was in flight; the transaction may or may not have been committed (${info.message})`);
       break;
+    case 'ECONN':
+      err = new ConnectionError(info.message);
+      if (info.sqlstate) {
+        // The server refused the session: its SQLSTATE as node-postgres
+        // gives it (3D000 no such database, 28P01 wrong password, ...).
+        err.code = info.sqlstate;
+        err.severity = info.severity;
+        err.detail = info.detail;
+        err.hint = info.hint;
+      }
+      break;
+    case 'ENOTSUPPORTED':
+      err = new NotSupportedError(info.message, { code: '0A000' });
+      break;
     default: {
       const Cls = CODE_CLASSES[info.code] || Error;
       err = new Cls(info.message);
@@ -249,6 +278,7 @@ function makeError(info) {
   // The core's code name ("ECONN"), for the pool and for tests; not
   // enumerable so it stays out of printed errors.
   Object.defineProperty(err, 'coreCode', { value: info.code, enumerable: false });
+  Object.defineProperty(err, kNeedsStack, { value: true, writable: true, enumerable: false });
   return err;
 }
 
@@ -262,6 +292,7 @@ module.exports = {
   SerializationError,
   DeadlockError,
   QueryCanceledError,
+  NotSupportedError,
   ConnectionError,
   CommitOutcomeUnknownError,
   TransactionError,
@@ -271,4 +302,5 @@ module.exports = {
   canceledBeforeStart,
   ConnectionAcquireTimeoutError,
   settleOnAbort,
+  withCallerStack,
 };

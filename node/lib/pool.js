@@ -11,12 +11,16 @@ const {
 class Pool {
   // connectionString() is read at each connect, so the owner can keep it
   // private.
+  // onNotification(n) receives the NOTIFYs any session reads.
   constructor({
     max, idleTimeoutMillis, int8Mode, connectionString, queryTimeoutMillis, acquireTimeoutMillis,
+    onNotification,
   }) {
     this.max = max;
     this.queryTimeoutMillis = queryTimeoutMillis || 0;
     this.acquireTimeoutMillis = acquireTimeoutMillis || 0;
+    this.onNotification = onNotification;
+    this.droppedByClosed = 0;
     this.idleTimeoutMillis = idleTimeoutMillis;
     this.int8Mode = int8Mode;
     this.connectionString = connectionString;
@@ -107,6 +111,7 @@ class Pool {
       resultMode: this.int8Mode,
       queryTimeoutMillis: this.queryTimeoutMillis,
       closedMessage: () => (this.closed ? 'Database is closed' : 'Connection is closed'),
+      onNotification: this.onNotification,
     });
     this.all.add(session);
     try {
@@ -175,7 +180,14 @@ class Pool {
   _destroy(session) {
     this._clearIdleTimer(session);
     session.close();
-    this.all.delete(session);
+    if (this.all.delete(session)) this.droppedByClosed += session.notificationsDropped();
+  }
+
+  // Notifications the sessions dropped over the core's bound.
+  notificationsDropped() {
+    let n = this.droppedByClosed;
+    for (const s of this.all) n += s.notificationsDropped();
+    return n;
   }
 
   async close() {

@@ -8,6 +8,7 @@ const dns = require('dns');
 const net = require('net');
 const binding = require('./native');
 const { ConnectionError, canceledBeforeStart } = require('./errors');
+const { parse, quote } = require('./conninfo');
 
 const BREAKING = new Set(['ECONN', 'ECOMMITUNKNOWN', 'ECLOSED']);
 
@@ -26,10 +27,17 @@ class Session {
   // closed ('Database is closed' once its owner is); runsAlone(sql): true
   // for a statement that must not share a batch (the SQL control mode
   // recognises control statements only when they travel alone);
-  // queryTimeoutMillis: the core's deadline for every round trip (0: none).
-  constructor({ resultMode, closedMessage, runsAlone, queryTimeoutMillis }) {
+  // queryTimeoutMillis: the core's deadline for every round trip (0: none);
+  // onNotification({ channel, payload, processId }) gets each NOTIFY this
+  // session reads: after each operation, and while it idles (the addon
+  // watches the socket then, without keeping the process alive).
+  constructor({ resultMode, closedMessage, runsAlone, queryTimeoutMillis, onNotification }) {
     this[kNative] = new binding.Connection();
     if (queryTimeoutMillis > 0) this[kNative].setTimeout(queryTimeoutMillis);
+    if (onNotification) {
+      this[kNative].onNotify((channel, payload, processId) =>
+        onNotification({ channel, payload, processId }));
+    }
     this.resultMode = resultMode;
     this.closedMessage = closedMessage || (() => 'Connection is closed');
     this.runsAlone = runsAlone || null;
@@ -91,8 +99,9 @@ class Session {
   // (a batch's per-statement results stay exact), and if the server does
   // not answer the cancel the session is closed ABORT_GRACE_MS later.
   // Callers that promised to settle at once race the signal themselves
-  // (settleOnAbort in errors.js).
-  query(sql, params, signal) {
+  // (settleOnAbort in errors.js).  guard(), if given, is asked when the
+  // statement's turn comes: an error it returns rejects the statement unsent.
+  query(sql, params, signal, guard) {
     return new Promise((resolve, reject) => {
       let slot = this._openSlot;
       if (!slot) {
@@ -104,7 +113,7 @@ class Session {
           for (const it of slot.items) it.reject(err);
         });
       }
-      slot.items.push({ sql, params, signal, resolve, reject });
+      slot.items.push({ sql, params, signal, guard, resolve, reject });
     });
   }
 
@@ -117,8 +126,10 @@ class Session {
     await new Promise((resolve) => process.nextTick(resolve));
     if (this._openSlot === slot) this._openSlot = null;
     let items = slot.items.filter((it) => {
-      if (!it.signal || !it.signal.aborted) return true;
-      it.reject(canceledBeforeStart(it.signal.reason));
+      const refused = it.signal && it.signal.aborted ? canceledBeforeStart(it.signal.reason)
+        : it.guard && it.guard();
+      if (!refused) return true;
+      it.reject(refused);
       return false;
     });
     const signals = new Set(items.map((it) => it.signal).filter(Boolean));
@@ -230,6 +241,10 @@ class Session {
     return this[kNative].roundTrips();
   }
 
+  notificationsDropped() {
+    return this[kNative].notificationsDropped();
+  }
+
   close() {
     if (this.closed) return;
     this.closed = true;
@@ -241,12 +256,7 @@ class Session {
 // connect (PQconnectStartParams docs); resolve them here, on the thread
 // pool, and pass the addresses as hostaddr (host stays for TLS and auth).
 async function resolveHosts(conninfo) {
-  let opts;
-  try {
-    opts = binding.parseConninfo(conninfo || '');
-  } catch (err) {
-    throw new ConnectionError(err.message);
-  }
+  const opts = parse(conninfo);
   const out = { conninfo: conninfo || null };
   if (opts.hostaddr || process.env.PGHOSTADDR) return out;
   const hostList = opts.host !== undefined ? opts.host : process.env.PGHOST;
@@ -289,8 +299,5 @@ async function resolveHosts(conninfo) {
   return out;
 }
 
-function quote(v) {
-  return `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
 
 module.exports = { Session, kNative, resolveHosts };

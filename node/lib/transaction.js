@@ -9,7 +9,7 @@
 const binding = require('./native');
 const { kNative } = require('./session');
 const {
-  TransactionError, ConnectionError, canceledBeforeStart, settleOnAbort,
+  TransactionError, ConnectionError, canceledBeforeStart, settleOnAbort, withCallerStack,
 } = require('./errors');
 
 const ISOLATION_LEVELS = Object.freeze({
@@ -189,14 +189,36 @@ class Transaction {
     return undefined;
   }
 
+  // The error for work asked of this transaction while a savepoint opened
+  // after it is still open (null when it is the innermost block): the
+  // savepoint's rollback would undo that work although it was reported
+  // done, so it is refused rather than run there.
+  _innermostError() {
+    if (this._conn[kNative].depth() <= this._depth) return null;
+    const { stack } = blocksOf(this._conn);
+    const inner = stack.length > 0 ? stack[stack.length - 1] : this;
+    const which = inner !== this ? `transaction ${inner.id}` : 'a savepoint';
+    return new TransactionError(
+      `Transaction ${this.id} cannot run a statement while its savepoint (${which}) is open: ` +
+      `a rollback of that savepoint would undo it. Use ${which} (db.query() follows ` +
+      'the ambient one), or wait until it ends.');
+  }
+
   async _query(sql, params, signal) {
     if (this._doneState()) throw this._rejectFinished(sql);
     if (this.db._closed) throw new ConnectionError('Database is closed');
     const own = this._abortSignal();
     if (own && own.aborted) throw canceledBeforeStart(own.reason);
     if (!signal) signal = own;
+    // Checked when the statement's turn on the session comes, since what
+    // is open then, not when it was issued, decides what it belongs to.
+    const guard = () => {
+      const err = this._innermostError();
+      if (err) err.sql = sql;
+      return err;
+    };
     try {
-      return await this._conn.query(sql, params, signal);
+      return await this._conn.query(sql, params, signal, guard);
     } catch (err) {
       // Kept as the cause of a later "COMMIT answered with ROLLBACK".
       if (err && (err.coreCode === 'ESERVER' || err.coreCode === 'ECONN')) {
@@ -253,7 +275,11 @@ class Transaction {
       throw new TransactionError(
         `Transaction cannot be committed because it has been finished with state: ${state}`);
     }
-    return this._finish('commit');
+    try {
+      return await this._finish('commit');
+    } catch (err) {
+      throw withCallerStack(err);
+    }
   }
 
   async rollback() {
@@ -262,7 +288,11 @@ class Transaction {
       throw new TransactionError(
         `Transaction cannot be rolled back because it has been finished with state: ${state}`);
     }
-    return this._finish('rollback');
+    try {
+      return await this._finish('rollback');
+    } catch (err) {
+      throw withCallerStack(err);
+    }
   }
 
   // Two-phase commit: PREPARE TRANSACTION this root transaction under gid
@@ -280,7 +310,11 @@ class Transaction {
         `Transaction(${this.id}) is a savepoint: only a root transaction can be prepared`);
     }
     checkGid(gid);
-    return this._finish('prepare', gid);
+    try {
+      return await this._finish('prepare', gid);
+    } catch (err) {
+      throw withCallerStack(err);
+    }
   }
 
   // Leave this block, and first every block opened after it on the same
