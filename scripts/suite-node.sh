@@ -13,6 +13,8 @@ if [ -z "${PGHOST:-}" ] && [ -z "${DATABASE_URL:-}" ]; then
     exec scripts/pgtmp run -- bash "$0" "$@"
 fi
 export npm_config_nodedir=/usr
+# pgatomic/jest (used by some of the tests) makes each file's database here.
+export PGATOMIC_TEST_DSN=${PGATOMIC_TEST_DSN:-${DATABASE_URL:-host=$PGHOST port=${PGPORT:-5432}}}
 # A dependency added to package.json since the last install (pgatomic/pg's,
 # the ORMs its tests run) is installed the same way.
 missing=$(node -e '

@@ -7,6 +7,7 @@ const { EventEmitter } = require('events');
 const { Pool } = require('./pool');
 const {
   Transaction, normalizeOptions, runManaged, startUnmanaged, endPrepared, listPrepared,
+  kTestTransaction,
 } = require('./transaction');
 const {
   ConnectionError, TransactionError, DatabaseError, settleOnAbort, withCallerStack,
@@ -131,9 +132,11 @@ class Database extends EventEmitter {
     return this._closed;
   }
 
-  // The ambient transaction of this Database in the current async context.
+  // The ambient transaction of this Database in the current async context
+  // (under pgatomic/jest, the running test's when no other is ambient).
   currentTransaction() {
-    return this._als.getStore();
+    const t = this._als.getStore();
+    return t !== undefined ? t : this[kTestTransaction];
   }
 
   // A NOTIFY read by one of the sessions.  A listener that throws is an

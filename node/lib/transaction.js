@@ -12,6 +12,11 @@ const {
   TransactionError, ConnectionError, canceledBeforeStart, settleOnAbort, withCallerStack,
 } = require('./errors');
 
+// Set by pgatomic/jest on a Database: the running test's transaction, the
+// ambient one when no other is, and the parent of every transaction begun
+// without one, so that nothing a test writes outlives its rollback.
+const kTestTransaction = Symbol('pgatomic.testTransaction');
+
 const ISOLATION_LEVELS = Object.freeze({
   READ_UNCOMMITTED: 'READ UNCOMMITTED',
   READ_COMMITTED: 'READ COMMITTED',
@@ -549,16 +554,17 @@ function listPrepared(db) {
 // --- Entry points (Database.transaction() and startUnmanagedTransaction()).
 
 // Unmanaged transactions ignore the ambient one: only an explicit
-// { transaction: parent } makes a savepoint (as Sequelize does).
+// { transaction: parent } makes a savepoint (as Sequelize does), or the
+// test's transaction under pgatomic/jest.
 function startUnmanaged(db, opts) {
-  const parent = opts.transaction || null;
-  return db._track(() => begin(db, parent, opts));
+  const parent = opts.transaction !== undefined ? opts.transaction : db[kTestTransaction] || null;
+  return db._track(() => begin(db, parent || null, opts));
 }
 
 async function runManaged(db, opts, callback) {
   let parent = opts.transaction !== undefined ? opts.transaction : db.currentTransaction();
   const mode = opts.nestMode || db._nestMode;
-  if (parent && mode === 'separate') parent = null;
+  if (parent && mode === 'separate') parent = db[kTestTransaction] || null;
   if (parent && mode === 'reuse') {
     assertCompatible(parent, opts);
     if (parent._doneState()) throw finishedParentError(parent);
@@ -701,4 +707,5 @@ module.exports = {
   startUnmanaged,
   endPrepared,
   listPrepared,
+  kTestTransaction,
 };

@@ -4,12 +4,12 @@
 // byteOffset and byteLength respected); what is not bytes is refused with
 // a TypeError naming the parameter.
 const fc = require('fast-check');
-const { openDb, propertyParams: params } = require('./helpers');
+const { useDatabase } = require('../../jest');
+const { propertyParams: params } = require('./helpers');
 
 
-let db;
-beforeAll(() => { db = openDb({ max: 1 }); });
-afterAll(() => db.close());
+// A database of this file's own; each test in a transaction rolled back.
+const db = useDatabase();
 
 const VIEWS = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array,
   Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];

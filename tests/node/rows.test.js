@@ -3,12 +3,12 @@
 // names are: __proto__, constructor and the other special keys of JS are
 // ordinary own data properties, never a prototype or a method.
 const fc = require('fast-check');
-const { openDb, propertyParams: params } = require('./helpers');
+const { useDatabase } = require('../../jest');
+const { propertyParams: params } = require('./helpers');
 
 
-let db;
-beforeAll(() => { db = openDb({ max: 1 }); });
-afterAll(() => db.close());
+// A database of this file's own; each test in a transaction rolled back.
+const db = useDatabase();
 
 // The addon makes rows in the realm that loaded it, which under jest is not
 // the test file's own: compare with that realm's Object.prototype.
