@@ -16,7 +16,7 @@
       "include_dirs": [
         "core/include",
         "core/src",
-        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!(node bindings/node/build.js --include-dir)",
         "<!(pg_config --includedir)"
       ],
       "libraries": [

@@ -15,30 +15,64 @@ export declare const ISOLATION_LEVELS: Readonly<{
 
 export type NestMode = 'savepoint' | 'reuse' | 'separate';
 
-export interface DatabaseOptions {
+/** TLS as node-postgres spells it: `true` verifies the server's certificate and host name
+ * (libpq `sslmode=verify-full`, against `sslrootcert` or the system's CA bundle);
+ * `{ rejectUnauthorized: false }` encrypts without verifying (`sslmode=require`); `false`
+ * never uses TLS.  Certificates given as PEM text are refused: name files with
+ * `sslrootcert`, `sslcert` and `sslkey` in the connection string. */
+export type SslOption = boolean | { readonly rejectUnauthorized?: boolean };
+
+/** Where to connect, as node-postgres's options name it.  Each key given overrides the same
+ * part of `connectionString`; what neither gives comes from libpq's defaults (PG*). */
+export interface ConnectionOptions {
+  connectionString?: string;
+  host?: string;
+  port?: number | string;
+  user?: string;
+  password?: string;
+  database?: string;
+  ssl?: SslOption;
+  application_name?: string;
+}
+
+/** Unknown keys are refused with a TypeError, never ignored. */
+export interface DatabaseOptions extends ConnectionOptions {
   /** Most sessions open at once (default 10). */
   max?: number;
   /** Close a session idle this long (default 10000; 0 keeps it). */
   idleTimeoutMillis?: number;
   /** int8 results as strings (default, like node-postgres), bigints or numbers. */
-  types?: { int8?: 'string' | 'bigint' | 'number' };
+  types?: { readonly int8?: 'string' | 'bigint' | 'number' };
   /** Default nestMode of nested managed transactions (default 'savepoint'). */
   nestMode?: NestMode;
-  connectionString?: string;
 }
 
-export type Param =
+/** Values sent untyped, as node-postgres sends them (the column or a cast decides their
+ * type), or typed by their JS type alone (boolean, bytes). */
+export type ScalarParam =
   | null
   | undefined
   | boolean
   | number
   | bigint
   | string
-  | Buffer
-  | Uint8Array
   | Date
-  | { [key: string]: unknown }
-  | Param[];
+  | ArrayBufferView
+  | ArrayBuffer;
+
+/** A JSON value (jsonb): a plain object, an interface-typed one, or one with toJSON.
+ * Functions, Map, Set, Promise and symbols are refused here as at run time.  Two gaps:
+ * other class instances without toJSON type-check but are refused at run time
+ * (TypeError), and an interface-typed value with a `length` field must be spread into a
+ * literal (`{ ...v }`), because that key is how arrays are told apart. */
+export type JsonParam =
+  | { readonly [key: string]: unknown }
+  | (object & {
+      length?: never; apply?: never; call?: never; bind?: never; size?: never; then?: never;
+      description?: never;
+    });
+
+export type Param = ScalarParam | JsonParam | readonly Param[];
 
 export interface FieldInfo {
   name: string;
@@ -95,7 +129,7 @@ export declare class Transaction {
   readonly rootTransaction: Transaction;
   /** Protocol round trips this transaction has cost so far. */
   readonly roundTrips: number;
-  query<R = Record<string, any>>(sql: string, params?: Param[]): Promise<QueryResult<R>>;
+  query<R = Record<string, any>>(sql: string, params?: readonly Param[] | null): Promise<QueryResult<R>>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
   /**
@@ -109,10 +143,20 @@ export declare class Transaction {
   afterTransaction(fn: TransactionHook): this;
 }
 
+/** A NOTIFY received by a session that ran LISTEN (node-postgres's shape). */
+export interface Notification {
+  channel: string;
+  /** '' when NOTIFY gave none. */
+  payload: string;
+  /** The notifying backend's process id. */
+  processId: number;
+}
+
 export declare class Database {
+  constructor(options?: DatabaseOptions);
   constructor(connectionString?: string | null, options?: DatabaseOptions);
   readonly closed: boolean;
-  query<R = Record<string, any>>(sql: string, params?: Param[] | null,
+  query<R = Record<string, any>>(sql: string, params?: readonly Param[] | null,
     options?: QueryOptions): Promise<QueryResult<R>>;
   transaction<T>(callback: (t: Transaction) => Promise<T> | T): Promise<T>;
   transaction<T>(options: TransactionOptions, callback: (t: Transaction) => Promise<T> | T): Promise<T>;
@@ -127,10 +171,17 @@ export declare class Database {
   /** The gids of this database's prepared transactions, oldest first. */
   listPrepared(): Promise<string[]>;
   poolStats(): { total: number; idle: number; waiting: number };
-  /** Managed transactions given `retries`: attempts run, and retries made. */
-  stats(): { attempts: number; retries: number };
+  /** Managed transactions given `retries`: attempts run, and retries made; notifications
+   * dropped over the bound of a session nobody read (10,000 each). */
+  stats(): { attempts: number; retries: number; notificationsDropped: number };
+  /** Notifications received by any of this Database's sessions, in arrival order. */
+  on(event: 'notification', listener: (n: Notification) => void): this;
+  once(event: 'notification', listener: (n: Notification) => void): this;
+  off(event: 'notification', listener: (n: Notification) => void): this;
+  removeListener(event: 'notification', listener: (n: Notification) => void): this;
 }
 
+export declare function connect(options?: DatabaseOptions): Database;
 export declare function connect(connectionString?: string | null, options?: DatabaseOptions): Database;
 
 export declare class DatabaseError extends Error {
@@ -160,7 +211,13 @@ export declare class CheckConstraintError extends DatabaseError {}
 export declare class SerializationError extends DatabaseError {}
 export declare class DeadlockError extends DatabaseError {}
 export declare class QueryCanceledError extends DatabaseError {}
-export declare class ConnectionError extends Error {}
+/** SQLSTATE 0A000: COPY, and what else the engine or the server does not support. */
+export declare class NotSupportedError extends DatabaseError {}
+export declare class ConnectionError extends Error {
+  /** The server's SQLSTATE when it refused the session (3D000, 28P01, 53300, ...). */
+  code?: string;
+  cause?: unknown;
+}
 export declare class CommitOutcomeUnknownError extends ConnectionError {}
 export declare class TransactionError extends Error {
   sql?: string;
@@ -177,6 +234,7 @@ export declare const errors: {
   SerializationError: typeof SerializationError;
   DeadlockError: typeof DeadlockError;
   QueryCanceledError: typeof QueryCanceledError;
+  NotSupportedError: typeof NotSupportedError;
   ConnectionError: typeof ConnectionError;
   CommitOutcomeUnknownError: typeof CommitOutcomeUnknownError;
   TransactionError: typeof TransactionError;

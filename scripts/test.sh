@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SUITES=(c python node django sqlalchemy)
+SUITES=(c python node node-package django sqlalchemy)
 SUMMARY_RE='^([A-Za-z][A-Za-z0-9_-]*: )?([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$'
 
 export npm_config_nodedir=${npm_config_nodedir:-/usr}

@@ -19,8 +19,14 @@ function load() {
       if (err.code !== 'MODULE_NOT_FOUND') throw err;
     }
   }
+  // Usually npm skipped the package's install script (npm 11 asks for
+  // approval of dependencies' scripts), or the build failed for lack of a
+  // compiler, python3 or libpq-dev (pg_config).
   const err = new Error(
-    'pgatomic: the native addon is not built; run `npm install` (or `npx node-gyp rebuild`) in the package root');
+    'pgatomic: the native addon is not built. If npm skipped its install script, approve and ' +
+    'rebuild it: `npm install-scripts approve pgatomic && npm rebuild pgatomic` (in a checkout: ' +
+    '`npm install`). The build needs a C/C++ compiler, python3, libpq-dev (pg_config) and ' +
+    'npm_config_nodedir pointing at the Node headers (/usr with Debian\'s libnode-dev).');
   err.cause = lastError;
   throw err;
 }
