@@ -70,18 +70,26 @@ async function startServer() {
   fs.chmodSync(dir, 0o755);
   if (process.getuid && process.getuid() === 0) await run('chown', ['postgres:', dir]);
   const data = path.join(dir, 'data');
-  await asOwner(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8',
-    '--locale=C.UTF-8', '--no-sync']);
-  await asOwner(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60',
-    '-o', `-c listen_addresses='' -k ${dir} -p 5432 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
-    'start']);
+  try {
+    await asOwner(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8',
+      '--locale=C.UTF-8', '--no-sync']);
+    await asOwner(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-t', '60',
+      '-o', `-c listen_addresses='' -k ${dir} -p 5432 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+      'start']);
+  } catch (err) {
+    // Nothing of a server that never started is left behind.
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   let stopped = false;
   const stopNow = () => {
-    // Best effort on exit: the postmaster's pid is the first line of its file.
+    // Best effort on exit: the postmaster's pid is the first line of its
+    // file; SIGQUIT is an immediate shutdown.
     if (stopped) return;
     try {
       const pid = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
       if (pid > 0) process.kill(pid, 'SIGQUIT');
+      fs.rmSync(dir, { recursive: true, force: true });
     } catch (e) { /* already gone */ }
   };
   process.once('exit', stopNow);

@@ -7,7 +7,8 @@
 const path = require('path');
 const fs = require('fs');
 const { execFile } = require('child_process');
-const { useDatabase } = require('../../jest');
+const os = require('os');
+const { useDatabase, startServer } = require('../../jest');
 const { pgatomic } = require('./helpers');
 
 jest.setTimeout(180000);
@@ -82,4 +83,25 @@ test('without_a_server_it_starts_and_removes_a_throwaway_one', async () => {
   const socketDir = /host='?([^' ]+)/.exec(/url=(.*)/.exec(r.out)[1])[1];
   expect(socketDir).toMatch(/pgatomic-jest-/);
   expect(fs.existsSync(socketDir)).toBe(false);
+});
+
+test('a_server_that_cannot_start_leaves_nothing_behind', async () => {
+  // initdb and pg_ctl that fail, as a broken installation would.
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'pga-fake-bin-'));
+  fs.chmodSync(bin, 0o755);
+  for (const name of ['initdb', 'pg_ctl']) {
+    fs.writeFileSync(path.join(bin, name), '#!/bin/sh\necho "cannot" >&2\nexit 1\n', { mode: 0o755 });
+  }
+  const ours = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('pgatomic-jest-')).sort();
+  const before = ours();
+  const saved = process.env.PGBIN;
+  process.env.PGBIN = bin;
+  try {
+    await expect(startServer()).rejects.toThrow(/cannot/);
+  } finally {
+    if (saved === undefined) delete process.env.PGBIN;
+    else process.env.PGBIN = saved;
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
+  expect(ours()).toEqual(before);
 });
