@@ -912,6 +912,47 @@ conn_get_txn_status(pgapy_Connection *self, void *Py_UNUSED(closure))
     return PyUnicode_FromStringAndSize(&s, 1);
 }
 
+/* A parameter the server reports (ParameterStatus: TimeZone,
+ * server_version, standard_conforming_strings, ...), as libpq last heard
+ * it: no round trip.  None when it was not reported or no session is open. */
+static PyObject *
+conn_parameter_status(pgapy_Connection *self, PyObject *name)
+{
+    const char *key;
+    const char *value = NULL;
+    PGconn *pg;
+
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    if (!PyUnicode_Check(name)) {
+        PyErr_SetString(PyExc_TypeError, "parameter_status() takes the parameter's name, a str");
+        return NULL;
+    }
+    key = PyUnicode_AsUTF8(name);
+    if (key == NULL) {
+        return NULL;
+    }
+    pg = pga_conn_is_open(self->conn) ? (PGconn *)pga_conn_pgconn(self->conn) : NULL;
+    if (pg != NULL) {
+        value = PQparameterStatus(pg, key);
+    }
+    if (value == NULL) {
+        Py_RETURN_NONE;
+    }
+    return PyUnicode_DecodeUTF8(value, (Py_ssize_t)strlen(value), "replace");
+}
+
+/* PostgreSQL's version as one number (150018 for 15.18), 0 without a
+ * session; libpq learns it at connect. */
+static PyObject *
+conn_get_server_version(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    PGconn *pg = self->conn != NULL && pga_conn_is_open(self->conn)
+                 ? (PGconn *)pga_conn_pgconn(self->conn) : NULL;
+    return PyLong_FromLong(pg != NULL ? PQserverVersion(pg) : 0);
+}
+
 /* json_loads: what reads the text of json and jsonb columns (None:
  * json.loads).  SQLAlchemy's json_deserializer, or a function returning the
  * text itself for code that parses JSON on its own (Django's JSONField). */
@@ -1117,6 +1158,8 @@ static PyMethodDef conn_methods[] = {
     {"_hook_add", (PyCFunction)conn_hook_add, METH_O, NULL},
     {"_take_hooks", (PyCFunction)conn_take_hooks, METH_NOARGS, NULL},
     {"_alive", (PyCFunction)conn_alive, METH_NOARGS, NULL},
+    {"parameter_status", (PyCFunction)conn_parameter_status, METH_O,
+     PyDoc_STR("A parameter the server reported (TimeZone, ...), without a round trip.")},
     {"_set_timeout", (PyCFunction)conn_set_timeout, METH_O, NULL},
     {"_get_timeout", (PyCFunction)conn_get_timeout, METH_NOARGS, NULL},
     {"cancel", (PyCFunction)conn_cancel, METH_NOARGS,
@@ -1139,6 +1182,8 @@ static PyGetSetDef conn_getset[] = {
      PyDoc_STR("Protocol round trips since the session opened."), NULL},
     {"transaction_status", (getter)conn_get_txn_status, NULL,
      PyDoc_STR("libpq's transaction status: I, T, E, A or U."), NULL},
+    {"server_version", (getter)conn_get_server_version, NULL,
+     PyDoc_STR("PostgreSQL's version as a number (150018), 0 without a session."), NULL},
     {"sql_controls", (getter)conn_get_sql_controls, NULL,
      PyDoc_STR("True in the SQL control mode (_set_sql_controls)."), NULL},
     {"txn_options", (getter)conn_get_txn_options, NULL,

@@ -52,7 +52,7 @@ from .errors import (
 
 __all__ = [
     "apilevel", "threadsafety", "paramstyle", "connect", "Connection", "Cursor",
-    "Column", "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
+    "Column", "ConnectionInfo", "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
     "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
     "NotSupportedError", "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID", "Date",
     "Time", "Timestamp", "DateFromTicks", "TimeFromTicks", "TimestampFromTicks",
@@ -92,6 +92,11 @@ class Connection(_AtomicConnection):
     def cursor(self) -> Cursor:
         """A new cursor on this connection."""
         return Cursor(self)
+
+    @property
+    def info(self) -> "ConnectionInfo":
+        """psycopg's ``connection.info``, for the parts that apply."""
+        return ConnectionInfo(self)
 
     def execute(self, query: str, params: Any = None) -> Cursor:  # type: ignore[override]
         """psycopg's shortcut: a new cursor, executed; returns the cursor."""
@@ -219,6 +224,32 @@ def _with_tristate(modes: int, value: Optional[bool], yes: int, no: int) -> int:
     if value is None:
         return modes
     return modes | (yes if value else no)
+
+
+class ConnectionInfo:
+    """The part of psycopg's ``ConnectionInfo`` code written for psycopg
+    reads (Django's PostgreSQL backend does): what the server reported,
+    read from libpq without a round trip."""
+
+    __module__ = "pgatomic.dbapi"
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def parameter_status(self, name: str) -> Optional[str]:
+        """A parameter the server reported (TimeZone, DateStyle, ...)."""
+        return self._conn.parameter_status(name)
+
+    @property
+    def server_version(self) -> int:
+        """PostgreSQL's version as one number (150018 for 15.18)."""
+        return self._conn.server_version
+
+    @property
+    def encoding(self) -> str:
+        """The Python codec of the client encoding: the core always uses UTF8."""
+        return "utf-8"
 
 
 _CONNINFO_VALUE = re.compile(r"[\\']")

@@ -159,3 +159,19 @@ def test_garbage_collected_connection_closes_its_session(observer):
         import time
         time.sleep(0.05)
     assert alive == 0
+
+
+def test_parameter_status_and_server_version_without_a_round_trip(conn):
+    """What the server reported at connect and after a SET (ParameterStatus),
+    read from libpq: Django's backend compares TimeZone with its own."""
+    before = conn.round_trips
+    assert conn.server_version >= 150000
+    assert conn.parameter_status("server_version").split(".")[0] == str(conn.server_version // 10000)
+    assert conn.parameter_status("no_such_parameter") is None
+    assert conn.round_trips == before
+    conn.execute("SET TIME ZONE 'Europe/Paris'")
+    assert conn.parameter_status("TimeZone") == "Europe/Paris"
+    with pytest.raises(TypeError):
+        conn.parameter_status(b"TimeZone")
+    conn.close()
+    assert conn.server_version == 0

@@ -521,3 +521,14 @@ def test_two_phase_commit_through_the_dbapi(db, table, rows):
     finally:
         other.close()
     assert rows(table) == [(1, "a")]
+
+
+def test_info_reads_what_the_server_reported(db):
+    """psycopg's connection.info for the parts code written for psycopg reads
+    (Django's PostgreSQL backend): no round trip."""
+    before = db.round_trips
+    info = db.info
+    assert info.server_version == db.server_version >= 150000
+    assert info.parameter_status("client_encoding") == "UTF8"
+    assert info.encoding == "utf-8"
+    assert db.round_trips == before
