@@ -314,7 +314,8 @@ def test_django_savepoints_and_on_commit(shop, db, proxy):
         with transaction.atomic():
             shop.Note.objects.create(title="kept")
             transaction.on_commit(lambda: ran.append("kept"))
-            sid = transaction.savepoint()
+            # Django 6.1 renamed savepoint() (now deprecated) savepoint_create().
+            sid = getattr(transaction, "savepoint_create", transaction.savepoint)()
             shop.Note.objects.create(title="undone")
             transaction.savepoint_rollback(sid)
             with pytest.raises(IntegrityError):

@@ -36,7 +36,6 @@ from django.db.backends.utils import CursorDebugWrapper, debug_transaction
 from django.utils.asyncio import async_unsafe
 from django.utils.functional import cached_property
 
-from .. import _pgatomic
 from .. import dbapi as Database
 from .creation import DatabaseCreation
 from .cursor import Cursor
@@ -52,12 +51,6 @@ __all__ = ["DatabaseWrapper"]
 # documentation shows them) or PostgreSQL's words.
 _ISOLATION_LEVELS = {
     1: "read uncommitted", 2: "read committed", 3: "repeatable read", 4: "serializable",
-}
-_ISOLATION_FLAGS = {
-    "read uncommitted": _pgatomic.ISO_READ_UNCOMMITTED,
-    "read committed": _pgatomic.ISO_READ_COMMITTED,
-    "repeatable read": _pgatomic.ISO_REPEATABLE_READ,
-    "serializable": _pgatomic.ISO_SERIALIZABLE,
 }
 # The keys of OPTIONS that are psycopg's rather than libpq's: refused, or
 # accepted with nothing to do.  Every other key goes to libpq.
@@ -143,14 +136,16 @@ class DatabaseWrapper(postgresql_base.DatabaseWrapper):
         # The driver's default is PEP 249's (autocommit off); Django sets the
         # mode it wants right after this.
         connection = Database.connect(**conn_params)
+        # JSONField parses the text itself, with the field's own decoder.
+        connection.json_loads = str
         if level is not None:
             # Applied to every BEGIN, which travels with the first statement.
-            connection._set_txn_options(_ISOLATION_FLAGS[_isolation_level(level)])
+            connection.isolation_level = level
         return connection
 
     def _configure_timezone(self, connection: Any) -> bool:
         timezone_name = self.timezone_name
-        if timezone_name and _setting(connection, "TimeZone") != timezone_name:
+        if timezone_name and connection.parameter_status("TimeZone") != timezone_name:
             with connection.cursor() as cursor:
                 cursor.execute(self.ops.set_time_zone_sql(), [timezone_name])
             return True
@@ -159,7 +154,7 @@ class DatabaseWrapper(postgresql_base.DatabaseWrapper):
     @cached_property
     def pg_version(self) -> int:
         with self.temporary_connection():
-            return int(_setting(self.connection, "server_version_num"))
+            return self.connection.server_version
 
     def is_usable(self) -> bool:
         if self.connection is None:
@@ -202,21 +197,15 @@ class DatabaseWrapper(postgresql_base.DatabaseWrapper):
     def _savepoint(self, sid: str) -> None:
         with debug_transaction(self, self.ops.savepoint_create_sql(sid)), \
                 self.wrap_database_errors:
-            self.connection._savepoint(sid)
+            self.connection.savepoint(sid)
 
     def _savepoint_rollback(self, sid: str) -> None:
         with debug_transaction(self, self.ops.savepoint_rollback_sql(sid)), \
                 self.wrap_database_errors:
-            self.connection._savepoint_rollback(sid)
+            self.connection.rollback_to_savepoint(sid)
 
     def _savepoint_commit(self, sid: str) -> None:
         with debug_transaction(self, self.ops.savepoint_commit_sql(sid)), \
                 self.wrap_database_errors:
-            self.connection._savepoint_commit(sid)
+            self.connection.release_savepoint(sid)
 
-
-def _setting(connection: Any, name: str) -> str:
-    """A run-time setting of the session (one round trip)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting(%s)", [name])
-        return cursor.fetchone()[0]

@@ -1,36 +1,25 @@
 """The cursor Django gets: pgatomic.dbapi's, plus what Django's PostgreSQL
-backend adds to psycopg's cursor (``callproc``) and values in the form
-Django's fields read them:
-
-- json and jsonb as their JSON text (Django's JSONField parses it itself,
-  with the field's own decoder);
-- timestamptz in the connection's time zone (``DatabaseWrapper.timezone``),
-  naive when it is None (``USE_TZ = False``), as Django's time-zone loader
-  gives them on psycopg.
-
-Only the columns that need it are touched, and only when one does: with
-``USE_TZ = True`` the engine's values already carry UTC.
+backend adds to psycopg's cursor (``callproc``), and timestamptz values in
+the connection's time zone (``DatabaseWrapper.timezone``), naive when it is
+None (``USE_TZ = False``), as Django's time-zone loader gives them on
+psycopg.  Only those columns are touched, and only when needed: with
+``USE_TZ = True`` the engine's values already carry UTC.  (json and jsonb
+come back as text through the connection's ``json_loads``.)
 """
 
 from __future__ import annotations
 
 import datetime
-import json
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from .. import dbapi
 
 __all__ = ["Cursor"]
 
-JSON_OIDS = (114, 3802)          # json, jsonb
 TIMESTAMPTZ_OID = 1184
 
 Row = Tuple[Any, ...]
 Converter = Callable[[Any], Any]
-
-
-def _json_text(value: Any) -> Any:
-    return value if value is None else json.dumps(value)
 
 
 class Cursor(dbapi.Cursor):
@@ -70,13 +59,10 @@ class Cursor(dbapi.Cursor):
     def _row_converters(self) -> List[Tuple[int, Converter]]:
         if self._converters is None:
             self._converters = []
-            for i, column in enumerate(self.description or ()):
-                if column.type_code in JSON_OIDS:
-                    self._converters.append((i, _json_text))
-                elif column.type_code == TIMESTAMPTZ_OID:
-                    convert = self._timestamptz()
-                    if convert is not None:
-                        self._converters.append((i, convert))
+            convert = self._timestamptz()
+            if convert is not None:
+                self._converters = [(i, convert) for i, column in enumerate(self.description or ())
+                                    if column.type_code == TIMESTAMPTZ_OID]
         return self._converters
 
     def _convert(self, row: Row) -> Row:

@@ -42,16 +42,10 @@ _SKIPS: Dict[str, Set[str]] = {
     "It expects psycopg's class psycopg.errors.InvalidParameterValue; pgatomic.django "
     "raises pgatomic.errors.InvalidParameterValue, same SQLSTATE and message.": {
         _PG_TESTS + "test_connect_role"},
-    "These read psycopg's connection.info (ConnectionInfo), which pgatomic.dbapi's "
-    "connection does not have.": {
-        _PG_TESTS + "test_bypass_role_configuration",
-        _PG_TESTS + "test_bypass_timezone_configuration",
-        _PG_TESTS + "test_client_encoding_utf8_enforce"},
-    "These read psycopg's connection.isolation_level, which pgatomic.dbapi's connection "
-    "does not have yet (the level is applied; tests/python/test_django_seeds.py checks "
-    "it on the server).": {
-        _PG_TESTS + "test_connect_isolation_level",
-        _PG_TESTS + "test_connect_invalid_isolation_level"},
+    "It compares the driver connection's isolation_level with psycopg's IsolationLevel "
+    "enum; pgatomic.dbapi reports the level in SQL's words ('SERIALIZABLE'). The level "
+    "reaches the server (tests/python/test_django_seeds.py checks it there).": {
+        _PG_TESTS + "test_connect_isolation_level"},
 }
 if django.VERSION >= (6, 0):
     _SKIPS["OPTIONS['pool'] is psycopg_pool's; pgatomic.django refuses it (use CONN_MAX_AGE "
