@@ -85,6 +85,8 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
           InstanceMethod<&Connection::JsServerInfo>("serverInfo"),
           InstanceMethod<&Connection::JsOnNotify>("onNotify"),
           InstanceMethod<&Connection::JsNotificationsDropped>("notificationsDropped"),
+          InstanceMethod<&Connection::JsOnIdleEnd>("onIdleEnd"),
+          InstanceMethod<&Connection::JsRefIdle>("refIdle"),
       });
   addon->connection_ctor = Napi::Persistent(ctor);
   return ctor;
@@ -132,6 +134,8 @@ void Connection::Detach() {
   op_context_.release();
   notify_context_.release();
   notify_.SuppressDestruct();
+  end_context_.release();
+  end_.SuppressDestruct();
   op_ = Op::kNone;
 }
 
@@ -435,6 +439,7 @@ Napi::Value Connection::JsSetTimeout(const Napi::CallbackInfo& info) {
 Napi::Value Connection::JsClose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool had_op = op_ != Op::kNone;
+  StopEndWatch();
   Shutdown();
   if (had_op) {
     // The operation will never finish now: settle it here, since no poll
@@ -564,6 +569,49 @@ Napi::Value Connection::JsNotificationsDropped(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(pga_notifications_dropped(conn_)));
 }
 
+// onIdleEnd(fn | null): fn() once, when the server ends the session while
+// no operation runs (a restart, pg_terminate_backend), as pg's socket
+// notices it.  While set, the wrapper is kept alive by the watch.
+Napi::Value Connection::JsOnIdleEnd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StopEndWatch();
+  if (info.Length() > 0 && info[0].IsFunction()) {
+    end_ = Napi::Persistent(info[0].As<Napi::Function>());
+    end_context_ = std::make_unique<Napi::AsyncContext>(env, "pgatomic.idle");
+    Ref();
+    if (op_ == Op::kNone) {
+      WatchIdle();
+    }
+  }
+  return env.Undefined();
+}
+
+// refIdle(bool): pg's ref()/unref(): whether the idle watch keeps the
+// process alive (it does not unless asked).
+Napi::Value Connection::JsRefIdle(const Napi::CallbackInfo& info) {
+  idle_ref_ = info.Length() > 0 && info[0].ToBoolean().Value();
+  if (poll_ != nullptr && op_ == Op::kNone) {
+    if (idle_ref_) {
+      uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    } else {
+      uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    }
+  }
+  return info.Env().Undefined();
+}
+
+void Connection::StopEndWatch() {
+  if (end_.IsEmpty()) {
+    return;
+  }
+  end_.Reset();
+  end_context_.reset();
+  if (op_ == Op::kNone && notify_.IsEmpty()) {
+    StopWatching(false);
+  }
+  Unref();  // the watch's hold on the wrapper
+}
+
 void Connection::DeliverNotifications(Napi::Env env) {
   if (notify_.IsEmpty()) {
     return;  // the core's queue keeps them, bounded
@@ -582,12 +630,16 @@ void Connection::DeliverNotifications(Napi::Env env) {
   }
 }
 
+bool Connection::Idling() const {
+  return !notify_.IsEmpty() || !end_.IsEmpty();
+}
+
 void Connection::WatchIdle() {
-  if (notify_.IsEmpty() || closed_ || !pga_conn_is_open(conn_)) {
+  if (!Idling() || closed_ || !pga_conn_is_open(conn_)) {
     StopWatching(false);
     return;
   }
-  if (Watch(PGA_WANT_READ)) {
+  if (Watch(PGA_WANT_READ) && !idle_ref_) {
     uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
   }
 }
@@ -705,25 +757,45 @@ void Connection::OnReady(uv_poll_t* poll, int status, int events) {
     return;
   }
   if (self->op_ == Op::kNone) {
-    if (self->notify_.IsEmpty() || self->closed_) {
+    if (!self->Idling() || self->closed_) {
       self->StopWatching(false);  // readiness after the end: nothing to do
       return;
     }
-    // Idle with a LISTEN callback: read what came (NOTIFYs, or the FATAL
-    // of a session the server ends) and hand the notifications over.
-    Napi::Env env = self->Env();
-    Napi::HandleScope handles(env);
-    bool open = pga_conn_probe(self->conn_) == 1;
-    {
-      Napi::CallbackScope scope(env, *self->notify_context_);
-      self->DeliverNotifications(env);
-    }
-    if (!open && self->op_ == Op::kNone && self->poll_ != nullptr) {
-      self->StopWatching(false);  // the pool's next probe finds it closed
-    }
+    self->OnIdleReadable(status);
     return;
   }
   self->Advance(ReadyMask(status, events));
+}
+
+// Idle with a LISTEN or end callback: read what came (NOTIFYs, or the FATAL
+// of a session the server ends) without waiting, and tell the callbacks.
+void Connection::OnIdleReadable(int status) {
+  Napi::Env env = Env();
+  Napi::HandleScope handles(env);
+  bool open = status >= 0 && pga_conn_probe(conn_) == 1;
+  if (!notify_.IsEmpty()) {
+    Napi::CallbackScope scope(env, *notify_context_);
+    DeliverNotifications(env);
+  }
+  if (open || op_ != Op::kNone) {
+    return;  // a listener may have started an operation
+  }
+  if (poll_ != nullptr) {
+    StopWatching(false);  // the pool's next probe finds it closed
+  }
+  if (end_.IsEmpty()) {
+    return;
+  }
+  // Once: the watch is over before fn runs (it may close the connection).
+  Napi::Function fn = end_.Value();
+  std::unique_ptr<Napi::AsyncContext> context = std::move(end_context_);
+  end_.Reset();
+  fn.MakeCallback(env.Global(), {}, *context);
+  if (env.IsExceptionPending()) {
+    // As any callback's exception: the process's uncaughtException.
+    napi_fatal_exception(env, env.GetAndClearPendingException().Value());
+  }
+  Unref();  // the watch's hold, kept while fn ran
 }
 
 // The core's deadline came: stepping acts on it (cancel, close, the next
@@ -804,7 +876,7 @@ void Connection::Settle(Napi::Env env, int rc) {
   op_ = Op::kNone;
   napi_deferred deferred = deferred_;
   deferred_ = nullptr;
-  if (notify_.IsEmpty()) {
+  if (!Idling()) {
     StopWatching(false);  // else AfterOperation() turns it into the idle watch
   }
   StopTimer(false);

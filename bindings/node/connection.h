@@ -55,6 +55,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value JsServerInfo(const Napi::CallbackInfo& info);
   Napi::Value JsOnNotify(const Napi::CallbackInfo& info);
   Napi::Value JsNotificationsDropped(const Napi::CallbackInfo& info);
+  Napi::Value JsOnIdleEnd(const Napi::CallbackInfo& info);
+  Napi::Value JsRefIdle(const Napi::CallbackInfo& info);
 
   // Driving one operation.
   Napi::Value Begin(Napi::Env env, Op op, int start_rc, const ErrorExtra* extra);
@@ -77,6 +79,9 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void AfterOperation(Napi::Env env);
   void DeliverNotifications(Napi::Env env);
   void WatchIdle();
+  bool Idling() const;
+  void OnIdleReadable(int status);
+  void StopEndWatch();
 
   Addon* addon_;
   pga_conn* conn_ = nullptr;
@@ -95,6 +100,12 @@ class Connection : public Napi::ObjectWrap<Connection> {
   std::unique_ptr<Napi::AsyncContext> op_context_;
   Napi::FunctionReference notify_;  // onNotify(fn): (channel, payload, pid)
   std::unique_ptr<Napi::AsyncContext> notify_context_;
+  // onIdleEnd(fn): fn() when the server ends the session between
+  // operations (pgatomic/pg's 'error' and 'end', as pg's socket).
+  // idle_ref_ is pg's ref()/unref() for the idle watch.
+  Napi::FunctionReference end_;
+  std::unique_ptr<Napi::AsyncContext> end_context_;
+  bool idle_ref_ = false;
   bool closed_ = false;
 };
 

@@ -320,3 +320,56 @@ test('pg_bad_parameters_fail_as_in_pg', async () => {
   expect((await client.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
 });
 
+function once(emitter, event, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no '${event}' within ${ms} ms`)), ms);
+    emitter.once(event, (v) => {
+      clearTimeout(timer);
+      resolve(v);
+    });
+  });
+}
+
+test('pg_idle_client_notices_a_terminated_backend', async () => {
+  const c = new pg.Client();
+  await c.connect();
+  const errors = [];
+  c.on('error', (e) => errors.push(e.message));
+  const ended = once(c, 'end');
+  // No query on c: the server's FATAL and the closed socket are noticed
+  // while it is idle, as pg notices them.
+  await client.query('SELECT pg_terminate_backend($1)', [c.processID]);
+  await ended;
+  expect(errors).toEqual(['Connection terminated unexpectedly']);
+  await expect(c.query('SELECT 1')).rejects.toThrow('Client has encountered a connection error and is not queryable');
+});
+
+test('pg_listen_notifications_arrive_as_events', async () => {
+  const listener = new pg.Client();
+  await listener.connect();
+  await listener.query('LISTEN pgc_channel');
+  // From another session, while the listener is idle.
+  const got = once(listener, 'notification');
+  await client.query("SELECT pg_notify('pgc_channel', 'hello')");
+  expect(await got).toEqual({ name: 'notification', processId: client.processID, channel: 'pgc_channel', payload: 'hello' });
+  // Its own NOTIFY, read with the statement's results: the event comes
+  // before the statement settles.
+  const seen = [];
+  listener.on('notification', (n) => seen.push(n.payload));
+  await listener.query("NOTIFY pgc_channel, 'self'");
+  expect(seen).toEqual(['self']);
+  await listener.end();
+});
+
+test('pg_unref_lets_the_process_exit_with_an_idle_client', () => {
+  const root = path.join(__dirname, '..', '..');
+  const run = (body) => execFileSync(process.execPath, ['-e', `
+    const pg = require('./node/pg');
+    (async () => { const c = new pg.Client(); await c.connect(); ${body} console.log('idle'); })();`],
+  { cwd: root, encoding: 'utf8', timeout: 5000, env: process.env });
+  expect(run('c.unref();').trim()).toBe('idle');
+  // Without unref() an idle connected client keeps the process alive, as
+  // pg's socket does: the run is cut by the timeout.
+  expect(() => run('')).toThrow(/ETIMEDOUT|timed out|SIGTERM/);
+});
+

@@ -82,22 +82,22 @@ test('pg_pool_connection_timeout_and_idle_error_events', async () => {
   const slow = new pg.Client({ host: '127.0.0.1', port: silent.address().port, connectionTimeoutMillis: 200 });
   await expect(slow.connect()).rejects.toThrow('timeout expired');
   silent.close();
-  // A pooled idle client whose backend dies reports it on the pool.
+  // A pooled idle client whose backend dies is noticed while idle: the
+  // pool reports it and drops it, and the next caller gets a fresh one.
   const p2 = new pg.Pool({ max: 1 });
-  const errors = [];
-  p2.on('error', (err) => errors.push(err));
   const c = await p2.connect();
   const pid = c.processID;
   c.release();
+  const reported = new Promise((resolve) => p2.on('error', (err, client) => resolve([err, client])));
   const killer = new pg.Client();
   await killer.connect();
   await killer.query('SELECT pg_terminate_backend($1)', [pid]);
   await killer.end();
-  // The next query finds out (libpq learns it only when asked), and the
-  // pool then gives a fresh client.
-  const first = await p2.query('SELECT 1 AS ok').catch((x) => x);
-  const second = await p2.query('SELECT 1 AS ok');
-  expect(second.rows).toEqual([{ ok: 1 }]);
-  expect(first instanceof Error || first.rows[0].ok === 1).toBe(true);
+  const [err, dead] = await reported;
+  expect(err.message).toBe('Connection terminated unexpectedly');
+  expect(dead.processID).toBe(pid);
+  expect(p2.totalCount).toBe(0);
+  const fresh = await p2.query('SELECT pg_backend_pid() AS pid');
+  expect(fresh.rows[0].pid).not.toBe(pid);
   await p2.end();
 });

@@ -67,6 +67,7 @@ class Client extends EventEmitter {
     this._abort = null;
     this._named = new Map();
     this._txnError = undefined;
+    this._unref = false;
     Object.defineProperty(this, kSession, { value: null, writable: true });
   }
 
@@ -93,6 +94,10 @@ class Client extends EventEmitter {
       resultMode: binding.RESULT_RAW,
       closedMessage: () => (this._ending ? 'Connection terminated' : 'Connection terminated unexpectedly'),
       runsAlone: mayBeControl,
+      // LISTEN: while idle, and those read along with a statement's
+      // results before that statement settles (pg's order).
+      onNotification: ({ channel, payload, processId }) =>
+        this.emit('notification', { name: 'notification', processId, channel, payload }),
     });
     this[kSession] = session;
     let timer = null;
@@ -143,7 +148,20 @@ class Client extends EventEmitter {
     }
     this._connecting = false;
     this._connected = true;
+    // Between statements the socket is watched, as pg's is: a session the
+    // server ends (restart, pg_terminate_backend) is noticed at once, and
+    // the idle client keeps the process alive until end() or unref().
+    session[kNative].onIdleEnd(() => this._onIdleEnd());
+    session[kNative].refIdle(!this._unref);
     this.emit('connect');
+  }
+
+  _onIdleEnd() {
+    if (!this._ending && this._queryable) {
+      this._queryable = false;
+      this.emit('error', terminated(false));
+      this._emitEnd();
+    }
   }
 
   // pg-pool's connect timeout, and end() while connecting.
@@ -319,11 +337,18 @@ class Client extends EventEmitter {
     return finished;
   }
 
-  // The libpq socket is watched only while a statement runs, so an idle
-  // client never keeps the process alive: nothing to (un)reference.
-  ref() {}
+  // pg's ref()/unref(): whether an idle client keeps the process alive.
+  ref() {
+    this._unref = false;
+    const session = this[kSession];
+    if (session && !session.closed) session[kNative].refIdle(true);
+  }
 
-  unref() {}
+  unref() {
+    this._unref = true;
+    const session = this[kSession];
+    if (session && !session.closed) session[kNative].refIdle(false);
+  }
 
   // pg's status letter from the last ReadyForQuery, as the engine holds
   // it (pga_conn_txn_state): a BEGIN still owed counts as begun, what the
