@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# knex-suite.sh -- knex's own integration suite for PostgreSQL, unmodified,
+# on the stock pg and on pgatomic/pg (every require('pg') answered by it
+# through scripts/orm/pg-preload.js), against one throwaway server.  Prints
+# both counts and every test whose outcome differs.
+#
+#   bash scripts/orm/knex-suite.sh /path/to/knex-checkout [mocha spec...]
+#
+# The checkout is knex's git repository (e.g. `git archive` of its release
+# tag); its dev dependencies are installed with npm install --ignore-scripts
+# when missing.  knex's tests read the connection from the file KNEX_TEST
+# names (test/knexfile.js); DB=postgres selects PostgreSQL.  Default spec:
+# knex's test:db config (test/mocha-integration-config-test.js).  Not part
+# of scripts/test.sh: CI has no GitHub access to fetch knex.
+# SUITE_ONLY=stock|pgatomic runs one side; results go to $SUITE_OUT.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+KNEX=${1:?usage: knex-suite.sh KNEX_CHECKOUT [mocha spec...]}
+KNEX=$(cd "$KNEX" && pwd)
+shift
+if [ "$(node -p "require('$KNEX/package.json').name" 2>/dev/null)" != knex ] \
+    || [ ! -f "$KNEX/test/knexfile.js" ]; then
+    echo "not a knex checkout: $KNEX" >&2
+    exit 1
+fi
+OUT=${SUITE_OUT:-$(mktemp -d /tmp/knex-suite.XXXXXX)}
+mkdir -p "$OUT"
+[ -d "$KNEX/node_modules/mocha" ] || (cd "$KNEX" && npm install --ignore-scripts --no-audit --no-fund)
+orm_prepare
+orm_start_server
+psql -q -v ON_ERROR_STOP=1 -c "CREATE ROLE testuser LOGIN SUPERUSER PASSWORD 'knextest'"
+cat >"$OUT/knex-test-config.js" <<JS
+module.exports = { postgres: { adapter: 'postgresql', host: '127.0.0.1', port: $PGTMP_TCP_PORT,
+  database: 'knex_test', user: 'testuser', password: 'knextest' } };
+JS
+args=("$@")
+[ ${#args[@]} -gt 0 ] || args=(--exit -t 10000 --config test/mocha-integration-config-test.js)
+
+run() {
+    psql -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+        -c "DROP DATABASE IF EXISTS knex_test WITH (FORCE)" -c "CREATE DATABASE knex_test OWNER testuser"
+    orm_run_mocha "$1" "$KNEX" DB=postgres KNEX_TEST="$OUT/knex-test-config.js" -- "${args[@]}"
+}
+case ${SUITE_ONLY:-both} in
+    stock) run stock ;;
+    pgatomic) run pgatomic ;;
+    *) run stock; run pgatomic ;;
+esac
+orm_compare
