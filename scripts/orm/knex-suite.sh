@@ -11,7 +11,8 @@
 # when missing.  knex's tests read the connection from the file KNEX_TEST
 # names (test/knexfile.js); DB=postgres selects PostgreSQL.  Default spec:
 # knex's test:db config (test/mocha-integration-config-test.js).  Not part
-# of scripts/test.sh: CI has no GitHub access to fetch knex.
+# of scripts/test.sh: CI has no GitHub access to fetch knex.  About a
+# minute per run.
 # SUITE_ONLY=stock|pgatomic runs one side; results go to $SUITE_OUT.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,6 +27,11 @@ fi
 OUT=${SUITE_OUT:-$(mktemp -d /tmp/knex-suite.XXXXXX)}
 mkdir -p "$OUT"
 [ -d "$KNEX/node_modules/mocha" ] || (cd "$KNEX" && npm install --ignore-scripts --no-audit --no-fund)
+# knex's test files load the sqlite3 addon even for PostgreSQL: built from
+# source against the installed headers (no download).
+if [ ! -f "$KNEX/node_modules/sqlite3/build/Release/node_sqlite3.node" ]; then
+    (cd "$KNEX" && npm_config_nodedir=/usr npm_config_build_from_source=true npm rebuild sqlite3)
+fi
 orm_prepare
 orm_start_server
 psql -q -v ON_ERROR_STOP=1 -c "CREATE ROLE testuser LOGIN SUPERUSER PASSWORD 'knextest'"
