@@ -297,11 +297,61 @@ test('pg_statement_timeout_and_query_timeout', async () => {
   await d.end();
 });
 
-test('pg_submittable_queries_are_refused_clearly', async () => {
-  const err = await new Promise((resolve) => {
-    client.query({ submit() {}, handleError: (e) => resolve(e) });
-  });
-  expect(err.message).toMatch(/does not support submittable queries/);
+test('pg_cursor_reads_in_chunks_and_later_queries_wait', async () => {
+  const Cursor = require('pg-cursor');
+  const c = new pg.Client();
+  await c.connect();
+  const cursor = c.query(new Cursor('SELECT g AS n, g::text AS t FROM generate_series(1, $1::int) g', [7]));
+  // Issued after the cursor: waits until it is read to the end, as in pg.
+  let after = null;
+  const later = c.query('SELECT 42 AS v').then((r) => { after = r.rows[0].v; });
+  expect((await cursor.read(3)).map((r) => r.n)).toEqual([1, 2, 3]);
+  expect(after).toBe(null);
+  expect((await cursor.read(3)).map((r) => r.t)).toEqual(['4', '5', '6']);
+  expect(await cursor.read(3)).toEqual([{ n: 7, t: '7' }]);
+  expect(await cursor.read(3)).toEqual([]);
+  await cursor.close();
+  await later;
+  expect(after).toBe(42);
+  // Closed early, then the client goes on; a failing cursor reports the
+  // server's error.
+  const early = c.query(new Cursor('SELECT g FROM generate_series(1, 100) g'));
+  expect((await early.read(2)).length).toBe(2);
+  await early.close();
+  const bad = c.query(new Cursor('SELECT 1/0'));
+  await expect(bad.read(1)).rejects.toMatchObject({ code: '22012' });
+  expect((await c.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+  await c.end();
+});
+
+test('pg_query_stream_streams_rows', async () => {
+  const QueryStream = require('pg-query-stream');
+  const pool = new pg.Pool({ max: 1 });
+  const c = await pool.connect();
+  const rows = [];
+  const stream = c.query(new QueryStream('SELECT g AS n FROM generate_series(1, 250) g', [], { batchSize: 100 }));
+  for await (const row of stream) rows.push(row.n);
+  expect(rows.length).toBe(250);
+  expect(rows[249]).toBe(250);
+  c.release();
+  // An INSERT ... RETURNING streamed, and a stream stopped early.
+  await pool.query('CREATE TEMP TABLE IF NOT EXISTS pgc_stream (v int)');
+  const c2 = await pool.connect();
+  const ins = c2.query(new QueryStream('INSERT INTO pgc_stream SELECT g FROM generate_series(1, 5) g RETURNING v'));
+  const got = [];
+  for await (const row of ins) got.push(row.v);
+  expect(got).toEqual([1, 2, 3, 4, 5]);
+  const partial = c2.query(new QueryStream('SELECT g FROM generate_series(1, 1000) g', [], { batchSize: 10 }));
+  for await (const row of partial) { if (row.g === 3) break; }
+  expect((await c2.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+  // A stream whose statement fails emits the server's error and leaves
+  // the client usable.
+  const failing = c2.query(new QueryStream('SELECT nope FROM pgc_nowhere'));
+  const err = await new Promise((resolve) => failing.on('error', resolve).resume());
+  expect(err.code).toBe('42P01');
+  expect((await c2.query('SELECT 2 AS ok')).rows).toEqual([{ ok: 2 }]);
+  c2.release();
+  await pool.end();
 });
 
 test('pg_bad_parameters_fail_as_in_pg', async () => {

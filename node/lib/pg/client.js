@@ -12,6 +12,7 @@ const { ConnectionParameters } = require('./config');
 const { Result, TypeOverrides } = require('./result');
 const { prepare, escapeIdentifier, escapeLiteral } = require('./values');
 const { fromCore, serverError, terminated } = require('./errors');
+const { PortalConnection } = require('./submittable');
 
 const kSession = Symbol('pgatomic.pg.session');
 
@@ -68,6 +69,7 @@ class Client extends EventEmitter {
     this._named = new Map();
     this._txnError = undefined;
     this._unref = false;
+    this._submittables = undefined;
     Object.defineProperty(this, kSession, { value: null, writable: true });
   }
 
@@ -189,7 +191,7 @@ class Client extends EventEmitter {
     if (config === null || config === undefined) {
       throw new TypeError('Client was passed a null or undefined query');
     }
-    if (typeof config.submit === 'function') return this._refuseSubmittable(config, values, callback);
+    if (typeof config.submit === 'function') return this._submit(config, values, callback);
     const q = typeof config === 'string' ? { text: config } : { ...config };
     if (typeof values === 'function') {
       q.callback = values;
@@ -227,19 +229,26 @@ class Client extends EventEmitter {
     return promise;
   }
 
-  async _run(q) {
+  // What every statement waits for: connect() (queries issued before it
+  // wait, as pg allows), and a submittable query still being read (pg runs
+  // one query at a time).
+  async _ready(behindSubmittables) {
     // pg settles every query asynchronously, errors included.
     await null;
+    if (behindSubmittables) await this._submittables;
     if (!this._queryable) {
       throw new Error('Client has encountered a connection error and is not queryable');
     }
     if (this._ending) throw new Error('Client was closed and is not queryable');
     if (!this._connected) {
-      // Queued before connect(), as pg allows: sent once it is open.
       if (!this._connectPromise) await new Promise((resolve) => this.once('connect', resolve));
       else await this._connectPromise.catch(() => {});
       if (!this._connected) throw new Error('Client has encountered a connection error and is not queryable');
     }
+  }
+
+  async _run(q) {
+    await this._ready(true);
     if (typeof q.text !== 'string') {
       throw new TypeError(`Client was passed a query without text: ${typeof q.text}`);
     }
@@ -251,6 +260,17 @@ class Client extends EventEmitter {
     }
     const params = q.values === undefined || q.values === null
       ? [] : Array.from(q.values, (v) => prepare(v, defaults));
+    const raws = await this._execute(q.text, params);
+    if (q.name) this._named.set(q.name, q.text);
+    const types = q.types || this._types;
+    const results = raws.map((raw) => new Result(q.rowMode, types)._fill(raw));
+    if (results.length === 0) return new Result(q.rowMode, types);
+    return results.length === 1 ? results[0] : results;
+  }
+
+  // One statement on the session: its raw results, or its pg error.
+  // params are prepared already (strings, Buffers, null).
+  async _execute(text, params) {
     // pg sends a NUL inside text and the server refuses it; the engine
     // refuses it before sending, so the server's error is given here.
     if (params.some((v) => typeof v === 'string' && v.includes('\u0000'))) {
@@ -260,16 +280,12 @@ class Client extends EventEmitter {
     const session = this[kSession];
     let raws;
     try {
-      raws = await session.query(q.text, params);
+      raws = await session.query(text, params);
     } catch (err) {
       throw this._failed(err);
     }
     if (this._txnError && session.state().txnState === 'I') this._txnError = undefined;
-    if (q.name) this._named.set(q.name, q.text);
-    const types = q.types || this._types;
-    const results = raws.map((raw) => new Result(q.rowMode, types)._fill(raw));
-    if (results.length === 0) return new Result(q.rowMode, types);
-    return results.length === 1 ? results[0] : results;
+    return raws;
   }
 
   // The pg error for a failed statement; a session that ended under it
@@ -297,16 +313,30 @@ class Client extends EventEmitter {
     return out;
   }
 
-  _refuseSubmittable(query, values, callback) {
+  // A submittable query (pg-cursor, pg-query-stream): see submittable.js.
+  // Returned as it was given, as pg returns it; later queries wait until it
+  // has been read or closed.
+  _submit(query, values, callback) {
     if (!query.callback) {
       if (typeof values === 'function') query.callback = values;
       else if (callback) query.callback = callback;
     }
-    const err = new Error('pgatomic/pg does not support submittable queries (pg-cursor, pg-query-stream)');
-    process.nextTick(() => {
-      if (typeof query.handleError === 'function') query.handleError(err, this.connection);
-      else if (typeof query.callback === 'function') query.callback(err);
-    });
+    const portal = new PortalConnection(query, async (text, params) => {
+      const raws = await this._execute(text, params);
+      return raws[raws.length - 1] || { tag: '', fields: [], rows: [] };
+    }, () => this.end());
+    const previous = this._submittables;
+    this._submittables = (async () => {
+      await previous;
+      try {
+        await this._ready(false);
+      } catch (err) {
+        query.handleError(err, portal);
+        return;
+      }
+      query.submit(portal);
+      await portal.finished;
+    })();
     return query;
   }
 
