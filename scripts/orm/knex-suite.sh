@@ -16,17 +16,9 @@
 # SUITE_ONLY=stock|pgatomic runs one side; results go to $SUITE_OUT.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-KNEX=${1:?usage: knex-suite.sh KNEX_CHECKOUT [mocha spec...]}
-KNEX=$(cd "$KNEX" && pwd)
+KNEX=$(orm_checkout "${1:?usage: knex-suite.sh KNEX_CHECKOUT [mocha spec...]}" knex test/knexfile.js)
 shift
-if [ "$(node -p "require('$KNEX/package.json').name" 2>/dev/null)" != knex ] \
-    || [ ! -f "$KNEX/test/knexfile.js" ]; then
-    echo "not a knex checkout: $KNEX" >&2
-    exit 1
-fi
-OUT=${SUITE_OUT:-$(mktemp -d /tmp/knex-suite.XXXXXX)}
-mkdir -p "$OUT"
-[ -d "$KNEX/node_modules/mocha" ] || (cd "$KNEX" && npm install --ignore-scripts --no-audit --no-fund)
+orm_output knex
 # knex's test files load the sqlite3 addon even for PostgreSQL: built from
 # source against the installed headers (no download).
 if [ ! -f "$KNEX/node_modules/sqlite3/build/Release/node_sqlite3.node" ]; then

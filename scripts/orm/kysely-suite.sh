@@ -18,17 +18,9 @@
 # SUITE_ONLY=stock|pgatomic runs one side; results go to $SUITE_OUT.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-KYSELY=${1:?usage: kysely-suite.sh KYSELY_CHECKOUT [mocha spec...]}
-KYSELY=$(cd "$KYSELY" && pwd)
+KYSELY=$(orm_checkout "${1:?usage: kysely-suite.sh KYSELY_CHECKOUT [mocha spec...]}" kysely test/node/src/test-setup.ts)
 shift
-if [ "$(node -p "require('$KYSELY/package.json').name" 2>/dev/null)" != kysely ] \
-    || [ ! -f "$KYSELY/test/node/src/test-setup.ts" ]; then
-    echo "not a Kysely checkout: $KYSELY" >&2
-    exit 1
-fi
-OUT=${SUITE_OUT:-$(mktemp -d /tmp/kysely-suite.XXXXXX)}
-mkdir -p "$OUT"
-[ -d "$KYSELY/node_modules/mocha" ] || (cd "$KYSELY" && npm install --ignore-scripts --no-audit --no-fund)
+orm_output kysely
 if [ ! -f "$KYSELY/dist/index.js" ]; then
     (cd "$KYSELY" && npx tsc && node scripts/add-deno-type-references.cjs \
         && node scripts/copy-interface-documentation.cjs)

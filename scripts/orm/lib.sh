@@ -4,6 +4,28 @@
 # and the comparison of the two runs.
 ORM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
+# orm_checkout DIR PACKAGE MARKER: DIR's absolute path, once DIR is a
+# checkout of the npm package PACKAGE holding the file MARKER; its dev
+# dependencies installed (npm install --ignore-scripts) when missing.
+orm_checkout() {
+    local dir
+    dir=$(cd "$1" && pwd)
+    if [ "$(node -p "require('$dir/package.json').name" 2>/dev/null)" != "$2" ] \
+        || [ ! -f "$dir/$3" ]; then
+        echo "not a $2 checkout: $dir" >&2
+        return 1
+    fi
+    [ -d "$dir/node_modules/mocha" ] || (cd "$dir" && npm install --ignore-scripts --no-audit --no-fund >&2)
+    echo "$dir"
+}
+
+# orm_output NAME: makes $OUT, the results directory ($SUITE_OUT, else a
+# temp dir named after NAME).
+orm_output() {
+    OUT=${SUITE_OUT:-$(mktemp -d "/tmp/$1-suite.XXXXXX")}
+    mkdir -p "$OUT"
+}
+
 # orm_prepare: the pgatomic addon and pgatomic/pg's dependencies.
 orm_prepare() {
     if [ ! -f "$ORM_ROOT/build/Release/pgatomic.node" ] || [ ! -d "$ORM_ROOT/node_modules/pg-pool" ]; then

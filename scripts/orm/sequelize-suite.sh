@@ -16,20 +16,13 @@
 # two runs on a loaded 2-core machine.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-SEQ=${1:?usage: sequelize-suite.sh SEQUELIZE_V6_CHECKOUT [mocha spec...]}
-SEQ=$(cd "$SEQ" && pwd)
+# v6's source tree (src/dialects/...); v7 is a monorepo (packages/core).
+SEQ=$(orm_checkout "${1:?usage: sequelize-suite.sh SEQUELIZE_V6_CHECKOUT [mocha spec...]}" \
+    sequelize src/dialects/postgres/connection-manager.js)
 shift
 SPECS=("$@")
 [ ${#SPECS[@]} -gt 0 ] || SPECS=('test/integration/**/*.test.[tj]s')
-OUT=${SUITE_OUT:-$(mktemp -d /tmp/sequelize-suite.XXXXXX)}
-mkdir -p "$OUT"
-# v6's source tree (src/dialects/...); v7 is a monorepo (packages/core).
-if [ "$(node -p "require('$SEQ/package.json').name" 2>/dev/null)" != sequelize ] \
-    || [ ! -f "$SEQ/src/dialects/postgres/connection-manager.js" ]; then
-    echo "not a Sequelize v6 checkout: $SEQ" >&2
-    exit 1
-fi
-[ -d "$SEQ/node_modules/mocha" ] || (cd "$SEQ" && npm install --ignore-scripts --no-audit --no-fund)
+orm_output sequelize
 [ -f "$SEQ/lib/index.js" ] || (cd "$SEQ" && node build.js)
 orm_prepare
 # Sequelize's test config: SEQ_PG_HOST/PORT, user/password/db sequelize_test.
