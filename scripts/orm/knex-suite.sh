@@ -19,8 +19,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KNEX=$(orm_checkout "${1:?usage: knex-suite.sh KNEX_CHECKOUT [mocha spec...]}" knex test/knexfile.js)
 shift
 orm_output knex
-# knex's test files load the sqlite3 addon even for PostgreSQL: built from
-# source against the installed headers (no download).
+# knex's test files load the sqlite3 addon even for PostgreSQL.  The
+# install above skipped its build script, so it is built here: npm's
+# sqlite3 package (the registry's, as knex's devDependencies name it, with
+# the SQLite source it ships) compiled against the installed Node headers,
+# no prebuilt binary downloaded.  Fine for this hand-run script; CI never
+# builds fetched code.
 if [ ! -f "$KNEX/node_modules/sqlite3/build/Release/node_sqlite3.node" ]; then
     (cd "$KNEX" && npm_config_nodedir=/usr npm_config_build_from_source=true npm rebuild sqlite3)
 fi
