@@ -362,7 +362,9 @@ PGA_EXTERN uint64_t pga_conn_round_trips(const pga_conn *conn);
  * The last failure on a connection
  *
  * Valid until the next call on the connection.  After PGA_EBROKEN they
- * describe the error that broke the block (the cause), when there was one.
+ * describe the error that broke the block (the cause), when there was one;
+ * after PGA_EROLLEDBACK the error that aborted the transaction, when the
+ * engine saw it.  pga_conn_error_facts() says which, for every code.
  * ------------------------------------------------------------------------- */
 
 /* The message ("" when none).  ^Never contains the connection password. */
@@ -395,6 +397,27 @@ enum pga_diag_field {
 PGA_EXTERN const char *pga_conn_diag(const pga_conn *conn, int field);
 /* 1 when the last PGA_EBROKEN has a cause (an error, not set_rollback). */
 PGA_EXTERN int pga_conn_has_cause(const pga_conn *conn);
+
+/* Which error this is: a number the connection gives each error it
+ * reports, kept when the error is reported again (the cause of a later
+ * PGA_EBROKEN, the reason of a PGA_EROLLEDBACK, a block's outcome, a batch
+ * outcome), so a binding can hand back the very object it raised then.
+ * 0 when there is no error.  BLOCKS: never */
+PGA_EXTERN uint64_t pga_conn_error_seq(const pga_conn *conn);
+
+#define PGA_FACTS_NONE 0    /* a condition of the client: no server facts */
+#define PGA_FACTS_OWN 1     /* the server's error, reported by this failure */
+#define PGA_FACTS_CAUSE 2   /* the error this failure is the result of */
+/* What the error state holds after a call failed with rc: the decision,
+ * for every front end, of which failures carry the server's facts
+ * (SQLSTATE, diag fields) as their own and which describe their cause.
+ * ^PGA_FACTS_OWN after PGA_ESERVER, and after PGA_ECONN or
+ * PGA_ECOMMITUNKNOWN when the server said why (57P01, a refused login);
+ * ^PGA_FACTS_CAUSE after PGA_EBROKEN with a cause (a server error, or a
+ * lost session's error without a SQLSTATE) and after PGA_EROLLEDBACK when
+ * the engine saw the error that aborted the transaction; ^PGA_FACTS_NONE
+ * otherwise, and when rc is not the last failure.  BLOCKS: never */
+PGA_EXTERN int pga_conn_error_facts(const pga_conn *conn, int rc);
 
 /* ---------------------------------------------------------------------------
  * Parameters
@@ -796,6 +819,39 @@ PGA_EXTERN int pga_atomic_depth(const pga_conn *conn);
  * BLOCKS: never */
 PGA_EXTERN int pga_atomic_get_rollback(const pga_conn *conn);
 PGA_EXTERN int pga_atomic_set_rollback(pga_conn *conn, int rollback);
+
+/* How the last block left with pga_atomic_exit_start() ended (or the last
+ * transaction ended by pga_commit_start(), pga_rollback_start(),
+ * pga_prepare_start() or their SQL), psycopg's Status: read it once the
+ * step finished, so no front end infers it.  state is one of: */
+enum pga_outcome_state {
+    PGA_OUTCOME_NONE,          /* nothing has ended yet */
+    PGA_OUTCOME_NOTHING_SENT,  /* ended as asked; nothing of it had reached the
+                                  server, so nothing was sent (an empty block) */
+    PGA_OUTCOME_COMMITTED,     /* COMMIT succeeded */
+    PGA_OUTCOME_RELEASED,      /* a savepoint released (or a block without one
+                                  ended well): its work now the enclosing one's */
+    PGA_OUTCOME_ROLLED_BACK,   /* ROLLBACK or ROLLBACK TO, asked or not (see unasked) */
+    PGA_OUTCOME_UNKNOWN,       /* lost with COMMIT or PREPARE in flight */
+    PGA_OUTCOME_PREPARED       /* PREPARE TRANSACTION succeeded, as asked or as SQL
+                                  inside the block */
+};
+typedef struct pga_outcome {
+    int state;                 /* PGA_OUTCOME_* */
+    int unasked;               /* ROLLED_BACK although the exit asked to commit,
+                                  release or prepare: the block needed rollback (a
+                                  failed statement, set_rollback), its COMMIT failed
+                                  or was answered ROLLBACK, the session was lost or
+                                  closed, or the transaction ended behind it */
+    uint64_t cause;            /* pga_conn_error_seq() of the error that broke it
+                                  (pga_atomic_outcome_cause()), 0 when none */
+} pga_outcome;
+/* ^Fills *out with the last outcome.  BLOCKS: never */
+PGA_EXTERN void pga_atomic_outcome(const pga_conn *conn, pga_outcome *out);
+/* Load the error that broke the last block into the error state (errmsg,
+ * SQLSTATE, diag, pga_conn_error_seq() == outcome.cause) and return its
+ * code, or PGA_OK when there is none.  BLOCKS: never */
+PGA_EXTERN int pga_atomic_outcome_cause(pga_conn *conn);
 
 /* The savepoint name of the block at depth (1-based), or NULL when that
  * block has none (the outermost, or a merged block).  ^Names are made by

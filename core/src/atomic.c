@@ -17,10 +17,13 @@ void pga__txn_over(pga_conn *conn, int hooks, int broken)
 {
     conn->txn_begun = 0;
     conn->txn_aborted = 0;
+    conn->has_abort_cause = 0;
     conn->npending = 0;
     conn->nsps = 0;
     conn->begin_modes = 0;
     if (conn->depth > 0) {
+        /* What the blocks still open will report when they are left. */
+        conn->vanished = hooks == PGA__HOOK_PARK ? PGA_OUTCOME_PREPARED : PGA_OUTCOME_ROLLED_BACK;
         conn->txn_lost = 1;
         if (broken) {
             conn->needs_rollback = 1;
@@ -81,21 +84,53 @@ int pga_atomic_enter(pga_conn *conn, unsigned flags)
     return PGA_OK;
 }
 
-/* End the transaction the engine holds: COMMIT (with any RELEASE still
- * owed), ROLLBACK, or nothing at all when nothing reached the server; or
- * PREPARE TRANSACTION conn->gid, which is sent even then, since the server
- * keeps an empty prepared transaction too. */
-int pga__txn_finish(pga_conn *conn, int how)
+/* Record how the block or transaction that is ending ended; cause is the
+ * error that broke it (NULL: none, or the one already in outcome_cause). */
+void pga__outcome_set(pga_conn *conn, int state, const pga__error *cause)
+{
+    conn->outcome.state = state;
+    conn->outcome.unasked = state == PGA_OUTCOME_ROLLED_BACK && conn->end_asked != PGA__END_ROLLBACK;
+    if (cause != &conn->outcome_cause) {
+        pga__err_free(&conn->outcome_cause);
+        conn->outcome_cause.rc = PGA_OK;
+        conn->outcome_cause.seq = 0;
+        if (cause != NULL && cause->rc != PGA_OK) {
+            pga__err_copy(&conn->outcome_cause, cause);
+        }
+    }
+    conn->outcome.cause = conn->outcome_cause.seq;
+}
+
+/* The cause a rollback the exit did not ask for has: the error that broke
+ * the block, when there was one. */
+static const pga__error *block_cause(const pga_conn *conn, int how)
+{
+    return (how == PGA__END_ROLLBACK && conn->end_asked != PGA__END_ROLLBACK && conn->has_cause)
+               ? &conn->cause : NULL;
+}
+
+/* End the transaction the engine holds, as how says (asked: what the
+ * caller asked for; a broken block rolls back though asked to commit):
+ * COMMIT (with any RELEASE still owed), ROLLBACK, or nothing at all when
+ * nothing reached the server; or PREPARE TRANSACTION conn->gid, which is
+ * sent even then, since the server keeps an empty prepared transaction too.
+ * The completion records the outcome of what was sent. */
+int pga__txn_finish(pga_conn *conn, int how, int asked)
 {
     int begun = conn->txn_begun;
+    conn->end_asked = asked;
+    pga__outcome_set(conn, PGA_OUTCOME_NONE, block_cause(conn, how));
     if (conn->txn_lost) {
         /* Already reported at the statement that lost it. */
+        pga__outcome_set(conn, conn->vanished, conn->has_cause ? &conn->cause : NULL);
         pga__txn_over(conn, PGA_HOOK_DROP, 0);
         return how == PGA__END_PREPARE ? pga__fail(conn, PGA_ETXNENDED) : PGA_OK;
     }
     if (!begun && how != PGA__END_PREPARE) {
         /* Nothing reached the server: nothing to send, and the hooks of
          * an empty transaction run as if it committed. */
+        pga__outcome_set(conn, how == asked ? PGA_OUTCOME_NOTHING_SENT : PGA_OUTCOME_ROLLED_BACK,
+                         &conn->outcome_cause);
         pga__txn_over(conn, how == PGA__END_COMMIT ? PGA_HOOK_RUN : PGA_HOOK_DROP, 0);
         return PGA_OK;
     }
@@ -106,9 +141,12 @@ int pga__txn_finish(pga_conn *conn, int how)
     if (!pga__conn_usable(conn)) {
         pga__txn_over(conn, PGA_HOOK_DROP, 0);
         if (how == PGA__END_ROLLBACK) {
+            pga__outcome_set(conn, PGA_OUTCOME_ROLLED_BACK, &conn->outcome_cause);
             return PGA_OK;
         }
-        return pga__err_lost(conn, PGA_ECONN);
+        int rc = pga__err_lost(conn, PGA_ECONN);
+        pga__outcome_set(conn, PGA_OUTCOME_ROLLED_BACK, &conn->err);
+        return rc;
     }
     pga__batch_reset(conn);
     if (how == PGA__END_ROLLBACK) {
@@ -127,15 +165,20 @@ int pga__txn_finish(pga_conn *conn, int how)
                            NULL);
 }
 
-static int exit_savepoint(pga_conn *conn, const pga__block *b, int rollback)
+/* Leave a savepoint block: RELEASE, or ROLLBACK TO + RELEASE; returns the
+ * outcome's state. */
+static int exit_savepoint(pga_conn *conn, const pga__block *b, int rollback, int *rc)
 {
     int i = pga__sp_find_id(conn, b->sp_id);
+    int sent = i >= 0 && conn->sps[i].sent;
+    *rc = PGA_OK;
     if (!rollback) {
         if (i >= 0 && pga__sp_release(conn, i) != PGA_OK) {
             conn->needs_rollback = 1;
-            return pga__fail(conn, PGA_ENOMEM);
+            *rc = pga__fail(conn, PGA_ENOMEM);
         }
-        return PGA_OK;
+        /* Gone already: an older savepoint's RELEASE took it along. */
+        return (i < 0 || sent) ? PGA_OUTCOME_RELEASED : PGA_OUTCOME_NOTHING_SENT;
     }
     pga__hooks_settle_depth(conn, conn->depth + 1, PGA_HOOK_DROP);
     if (i < 0) {
@@ -143,34 +186,41 @@ static int exit_savepoint(pga_conn *conn, const pga__block *b, int rollback)
          * ended it), so there is nothing to roll back to: the flag goes up
          * to the next block that can undo. */
         conn->needs_rollback = 1;
-        return PGA_OK;
+        return PGA_OUTCOME_ROLLED_BACK;
     }
     if (pga__sp_rollback(conn, i) != PGA_OK || pga__sp_release(conn, i) != PGA_OK) {
         conn->needs_rollback = 1;
-        return pga__fail(conn, PGA_ENOMEM);
+        *rc = pga__fail(conn, PGA_ENOMEM);
     }
-    conn->needs_rollback = 0;
-    conn->has_cause = 0;
-    return PGA_OK;
+    else {
+        conn->needs_rollback = 0;
+        conn->has_cause = 0;
+    }
+    return (sent || conn->end_asked != PGA__END_ROLLBACK) ? PGA_OUTCOME_ROLLED_BACK
+                                                           : PGA_OUTCOME_NOTHING_SENT;
 }
 
-static int exit_nested(pga_conn *conn, const pga__block *b, int failed, int rollback)
+/* Leave a block below the transaction; returns the outcome's state. */
+static int exit_nested(pga_conn *conn, const pga__block *b, int failed, int rollback, int *rc)
 {
+    *rc = PGA_OK;
     if (conn->txn_lost) {
         if (conn->depth == 0) {
             /* Manual mode: the last block is gone; the session is usable. */
             conn->txn_lost = 0;
             conn->needs_rollback = 0;
         }
-        return PGA_OK;
+        return conn->vanished;
     }
     if (b->sp_id == 0) {
+        /* Merged: its work goes with the enclosing block's, and a failure
+         * makes that one roll back. */
         if (failed) {
             conn->needs_rollback = 1;
         }
-        return PGA_OK;
+        return rollback ? PGA_OUTCOME_ROLLED_BACK : PGA_OUTCOME_RELEASED;
     }
-    return exit_savepoint(conn, b, rollback);
+    return exit_savepoint(conn, b, rollback, rc);
 }
 
 int pga_atomic_exit_start(pga_conn *conn, int failed)
@@ -184,10 +234,17 @@ int pga_atomic_exit_start(pga_conn *conn, int failed)
     }
     pga__block b = conn->blocks[--conn->depth];
     int rollback = failed || conn->needs_rollback;
+    int how = rollback ? PGA__END_ROLLBACK : PGA__END_COMMIT;
     if (b.is_txn) {
-        return pga__txn_finish(conn, rollback ? PGA__END_ROLLBACK : PGA__END_COMMIT);
+        return pga__txn_finish(conn, how, failed ? PGA__END_ROLLBACK : PGA__END_COMMIT);
     }
-    rc = exit_nested(conn, &b, failed, rollback);
+    conn->end_asked = failed ? PGA__END_ROLLBACK : PGA__END_COMMIT;
+    /* The cause, before leaving clears it. */
+    pga__outcome_set(conn, PGA_OUTCOME_NONE,
+                     !conn->txn_lost ? block_cause(conn, how)
+                     : conn->has_cause ? &conn->cause : NULL);
+    int state = exit_nested(conn, &b, failed, rollback, &rc);
+    pga__outcome_set(conn, state, &conn->outcome_cause);
     /* Released, merged or rolled back (its own hooks already dropped): what
      * the block still holds now waits on the enclosing one. */
     pga__hooks_reparent(conn, conn->depth);
@@ -197,6 +254,21 @@ int pga_atomic_exit_start(pga_conn *conn, int failed)
 int pga_atomic_depth(const pga_conn *conn)
 {
     return conn->depth;
+}
+
+void pga_atomic_outcome(const pga_conn *conn, pga_outcome *out)
+{
+    *out = conn->outcome;
+}
+
+int pga_atomic_outcome_cause(pga_conn *conn)
+{
+    pga__err_clear(conn);
+    if (conn->outcome_cause.rc == PGA_OK) {
+        return PGA_OK;
+    }
+    pga__err_copy(&conn->err, &conn->outcome_cause);
+    return conn->err.rc;
 }
 
 int pga_atomic_get_rollback(const pga_conn *conn)

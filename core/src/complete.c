@@ -94,6 +94,12 @@ static int after_query(pga_conn *conn, int rc, int status)
         if (conn->depth == 0) {
             /* Manual mode, or a transaction begun as SQL: a raw COMMIT
              * ends it, which is what the user asked for. */
+            conn->end_asked = PGA__END_ROLLBACK;   /* whatever it was, as asked */
+            pga__outcome_set(conn, hooks == PGA__HOOK_PARK ? PGA_OUTCOME_PREPARED
+                                   : hooks == PGA_HOOK_RUN && last_tag_is(conn, "COMMIT")
+                                       ? PGA_OUTCOME_COMMITTED
+                                       : PGA_OUTCOME_ROLLED_BACK,
+                             NULL);
             pga__txn_over(conn, hooks, 0);
         }
         else {
@@ -114,7 +120,15 @@ static int after_query(pga_conn *conn, int rc, int status)
     }
     /* Savepoints whose SAVEPOINT a failure skipped do not exist. */
     pga__sp_settle(conn);
+    if (status == PQTRANS_INERROR && !conn->has_abort_cause && rc == PGA_ESERVER) {
+        /* What a COMMIT answered with ROLLBACK will name as its reason. */
+        pga__err_copy(&conn->abort_cause, &conn->err);
+        conn->has_abort_cause = 1;
+    }
     conn->txn_aborted = status == PQTRANS_INERROR;
+    if (!conn->txn_aborted) {
+        conn->has_abort_cause = 0;
+    }
     if (rc != PGA_OK && conn->depth > 0) {
         mark_broken(conn);
     }
@@ -156,7 +170,9 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
     case PGA__P_PREPARE:
         if (rc == PGA_OK) {
             /* A prepared transaction's hooks wait for its COMMIT PREPARED. */
-            pga__txn_over(conn, conn->purpose == PGA__P_COMMIT ? PGA_HOOK_RUN : PGA__HOOK_PARK, 0);
+            int commit = conn->purpose == PGA__P_COMMIT;
+            pga__outcome_set(conn, commit ? PGA_OUTCOME_COMMITTED : PGA_OUTCOME_PREPARED, NULL);
+            pga__txn_over(conn, commit ? PGA_HOOK_RUN : PGA__HOOK_PARK, 0);
             return PGA_OK;
         }
         if (!lost && !idle_after) {
@@ -164,15 +180,19 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
              * the transaction is still open, aborted: roll it back. */
             return start_cleanup(conn, rc);
         }
+        pga__outcome_set(conn, rc == PGA_ECOMMITUNKNOWN ? PGA_OUTCOME_UNKNOWN
+                                                         : PGA_OUTCOME_ROLLED_BACK, &conn->err);
         pga__txn_over(conn, PGA_HOOK_DROP, 0);
         return rc;
 
     case PGA__P_CLEANUP:
         pga__err_copy(&conn->err, &conn->cause);
+        pga__outcome_set(conn, PGA_OUTCOME_ROLLED_BACK, &conn->err);
         pga__txn_over(conn, PGA_HOOK_DROP, 0);
         return conn->saved_rc;
 
     case PGA__P_ROLLBACK:
+        pga__outcome_set(conn, PGA_OUTCOME_ROLLED_BACK, &conn->outcome_cause);
         pga__txn_over(conn, PGA_HOOK_DROP, 0);
         /* On a dead session the server has rolled back already. */
         return (rc == PGA_ECONN) ? PGA_OK : rc;

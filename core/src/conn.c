@@ -60,6 +60,7 @@ void pga__err_clear(pga_conn *conn)
 {
     pga__err_free(&conn->err);
     conn->err.rc = PGA_OK;
+    conn->err.seq = 0;
     conn->err.msg[0] = '\0';
     conn->err.sqlstate[0] = '\0';
     conn->err.kind = PGA_KIND_DATABASE;
@@ -69,6 +70,7 @@ void pga__err_copy(pga__error *dst, const pga__error *src)
 {
     pga__err_free(dst);
     dst->rc = src->rc;
+    dst->seq = src->seq;
     memcpy(dst->msg, src->msg, sizeof(dst->msg));
     memcpy(dst->sqlstate, src->sqlstate, sizeof(dst->sqlstate));
     dst->kind = src->kind;
@@ -83,6 +85,7 @@ int pga__err_set(pga_conn *conn, int rc, const char *fmt, ...)
     va_list ap;
     pga__err_clear(conn);
     conn->err.rc = rc;
+    conn->err.seq = ++conn->err_seq;
     va_start(ap, fmt);
     vsnprintf(conn->err.msg, sizeof(conn->err.msg), fmt, ap);
     va_end(ap);
@@ -138,6 +141,7 @@ void pga__err_fill(pga__error *e, const PGresult *res)
 int pga__err_server(pga_conn *conn, const PGresult *res)
 {
     pga__err_fill(&conn->err, res);
+    conn->err.seq = ++conn->err_seq;
     return PGA_ESERVER;
 }
 
@@ -706,6 +710,8 @@ void pga_conn_free(pga_conn *conn)
     free(conn->hooks);
     free(conn->ready);
     free(conn->parked);
+    pga__err_free(&conn->abort_cause);
+    pga__err_free(&conn->outcome_cause);
     free(conn);
 }
 
@@ -811,4 +817,26 @@ const char *pga_conn_diag(const pga_conn *conn, int field)
 int pga_conn_has_cause(const pga_conn *conn)
 {
     return conn->err.rc == PGA_EBROKEN && conn->has_cause;
+}
+
+uint64_t pga_conn_error_seq(const pga_conn *conn)
+{
+    return conn->err.seq;
+}
+
+int pga_conn_error_facts(const pga_conn *conn, int rc)
+{
+    if (rc >= 0 || conn->err.rc != rc) {
+        return PGA_FACTS_NONE;
+    }
+    /* These report a failure of their own whose reason is another error:
+     * the one that broke the block (a lost session's too), or the one that
+     * aborted the transaction. */
+    if (rc == PGA_EBROKEN) {
+        return conn->has_cause ? PGA_FACTS_CAUSE : PGA_FACTS_NONE;
+    }
+    if (conn->err.sqlstate[0] == '\0') {
+        return PGA_FACTS_NONE;
+    }
+    return rc == PGA_EROLLEDBACK ? PGA_FACTS_CAUSE : PGA_FACTS_OWN;
 }

@@ -39,7 +39,7 @@ static int end_transaction(pga_conn *conn, const pga_control *ctl, int how)
     if (how == PGA__END_PREPARE) {
         snprintf(conn->gid, sizeof(conn->gid), "%s", ctl->name);
     }
-    int rc = pga__txn_finish(conn, how);
+    int rc = pga__txn_finish(conn, how, how);
     return rc == PGA_OK ? pga__answer(conn, ctl->tag) : rc;
 }
 

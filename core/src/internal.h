@@ -125,6 +125,7 @@ typedef struct pga__error pga__error;
 
 struct pga__error {
     int rc;
+    uint64_t seq;         /* which error this is (pga_conn_error_seq()); 0: none */
     char msg[PGA__MSG_MAX];
     char sqlstate[6];
     int kind;
@@ -236,8 +237,18 @@ struct pga_conn {
     PGnotify *note_taken;  /* the one pga_notification_next() lent out */
 
     pga__error err;
+    uint64_t err_seq;     /* the last error's number */
     pga__error cause;     /* the error that broke the block */
     int has_cause;
+    pga__error abort_cause;  /* the error that aborted the transaction ('E') */
+    int has_abort_cause;
+
+    /* how the last block (or transaction) ended, pga_atomic_outcome() */
+    int end_asked;        /* PGA__END_* the exit asked for */
+    int vanished;         /* PGA_OUTCOME_* blocks left after their transaction ended
+                             behind them report (txn_lost) */
+    pga_outcome outcome;
+    pga__error outcome_cause;
     uint64_t round_trips;
     char name_buf[PGA_NAME_MAX + 1];
 };
@@ -303,7 +314,10 @@ int pga__answer(pga_conn *conn, const char *tag);
 void pga__txn_over(pga_conn *conn, int committed, int broken);
 /* End the transaction: COMMIT, ROLLBACK or PREPARE TRANSACTION (gid). */
 enum { PGA__END_COMMIT, PGA__END_ROLLBACK, PGA__END_PREPARE };
-int pga__txn_finish(pga_conn *conn, int how);
+int pga__txn_finish(pga_conn *conn, int how, int asked);
+/* How the ending block or transaction ended (pga_atomic_outcome()); cause:
+ * the error that broke it, or NULL. */
+void pga__outcome_set(pga_conn *conn, int state, const pga__error *cause);
 
 /* savepoint.c: the savepoint stack and the statements it owes */
 int pga__sp_create(pga_conn *conn, const char *name, unsigned *id);

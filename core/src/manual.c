@@ -71,7 +71,7 @@ static int end_txn(pga_conn *conn, int how)
     if (!pga__txn_needed(conn)) {
         return PGA_OK;
     }
-    return pga__txn_finish(conn, how);
+    return pga__txn_finish(conn, how, how);
 }
 
 int pga_commit_start(pga_conn *conn)

@@ -121,6 +121,7 @@ int pga__sp_rollback(pga_conn *conn, int i)
     }
     /* ROLLBACK TO leaves an aborted transaction usable again. */
     conn->txn_aborted = 0;
+    conn->has_abort_cause = 0;
     return PGA_OK;
 }
 

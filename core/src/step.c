@@ -249,10 +249,18 @@ static void control_succeeded(pga_conn *conn, const pga__cmd *cmd, const PGresul
     case PGA__CMD_COMMIT:
     case PGA__CMD_PREPARE:
         /* A COMMIT (or PREPARE) of an aborted transaction succeeds with the
-         * tag ROLLBACK: that is a failure, never a commit. */
+         * tag ROLLBACK: that is a failure, never a commit.  Its reason is
+         * the error that aborted the transaction, when the engine saw it. */
         if (strcmp(PQcmdStatus((PGresult *)res), "ROLLBACK") == 0 && conn->batch_rc == PGA_OK) {
-            conn->batch_rc = pga__err_set(conn, PGA_EROLLEDBACK, "%s",
-                                          pga_strerror(PGA_EROLLEDBACK));
+            if (conn->has_abort_cause) {
+                pga__err_copy(&conn->err, &conn->abort_cause);
+                conn->err.rc = PGA_EROLLEDBACK;
+                conn->batch_rc = PGA_EROLLEDBACK;
+            }
+            else {
+                conn->batch_rc = pga__err_set(conn, PGA_EROLLEDBACK, "%s",
+                                              pga_strerror(PGA_EROLLEDBACK));
+            }
         }
         break;
     default:
@@ -268,6 +276,7 @@ static void statement_failed(pga_conn *conn, const pga__cmd *cmd, const PGresult
             return;     /* the refused COPY is the news, not what followed */
         }
         pga__err_fill(&o->err, res);
+        o->err.seq = ++conn->err_seq;
         o->rc = PGA_ESERVER;
         if (conn->batch_rc == PGA_OK) {
             pga__err_copy(&conn->err, &o->err);

@@ -46,7 +46,7 @@ int pga_prepare_start(pga_conn *conn, const char *gid)
         /* The block ends with its transaction, prepared or not. */
         conn->depth = 0;
     }
-    return pga__txn_finish(conn, PGA__END_PREPARE);
+    return pga__txn_finish(conn, PGA__END_PREPARE, PGA__END_PREPARE);
 }
 
 static int end_prepared(pga_conn *conn, const char *gid, int disposition)

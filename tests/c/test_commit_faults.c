@@ -22,9 +22,13 @@ static void commit_cut(const char *arm, int expect_rc, long long expect_rows)
     }
     int rc = pga_atomic_exit(c, 0);
     int open_after = pga_conn_is_open(c);
+    pga_outcome o;
+    pga_atomic_outcome(c, &o);
     pga_conn_free(c);
     test_proxy_stop(&px);
     ASSERT_EQ_INT(expect_rc, rc);
+    /* The outcome says so too: unknown, never rolled back or committed. */
+    ASSERT_EQ_INT(PGA_OUTCOME_UNKNOWN, o.state);
     ASSERT(!open_after);
     ASSERT_EQ_INT(expect_rows, test_scalar_int("SELECT count(*) FROM cf_rows"));
 }
