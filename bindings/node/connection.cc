@@ -87,6 +87,7 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
           InstanceMethod<&Connection::JsNotificationsDropped>("notificationsDropped"),
           InstanceMethod<&Connection::JsOnIdleEnd>("onIdleEnd"),
           InstanceMethod<&Connection::JsRefIdle>("refIdle"),
+          InstanceMethod<&Connection::JsOutcome>("outcome"),
       });
   addon->connection_ctor = Napi::Persistent(ctor);
   return ctor;
@@ -397,6 +398,33 @@ Napi::Value Connection::JsSettlePrepared(const Napi::CallbackInfo& info) {
   int disposition = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
   Check(env, pga_hook_settle_prepared(conn_, gid.c_str(), disposition));
   return env.Undefined();
+}
+
+// outcome() -> { state, unasked, cause }: how the last block (or
+// transaction) ended, as the core reports it (pga_atomic_outcome), so
+// lib/transaction.js never infers it.  cause is the error that broke it,
+// built like any other core error.
+Napi::Value Connection::JsOutcome(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  static const char* const kStates[] = {"none",        "nothing sent", "committed", "released",
+                                        "rolled back", "unknown",      "prepared"};
+  pga_outcome o;
+  pga_atomic_outcome(conn_, &o);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("state", Napi::String::New(env, kStates[o.state]));
+  out.Set("unasked", Napi::Boolean::New(env, o.unasked != 0));
+  out.Set("causeSeq", Napi::Number::New(env, static_cast<double>(o.cause)));
+  if (o.cause != 0 && op_ == Op::kNone) {
+    int rc = pga_atomic_outcome_cause(conn_);
+    if (rc < 0) {
+      Napi::Value err = ErrorFromCore(env, addon_, conn_, rc);
+      if (env.IsExceptionPending()) {
+        return Napi::Value();
+      }
+      out.Set("cause", err);
+    }
+  }
+  return out;
 }
 
 Napi::Value Connection::JsExit(const Napi::CallbackInfo& info) {

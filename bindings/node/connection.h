@@ -50,6 +50,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value JsRollbackPrepared(const Napi::CallbackInfo& info);
   Napi::Value JsListPrepared(const Napi::CallbackInfo& info);
   Napi::Value JsSettlePrepared(const Napi::CallbackInfo& info);
+  Napi::Value JsOutcome(const Napi::CallbackInfo& info);
   bool Check(Napi::Env env, int rc);
   Napi::Value GidOp(const Napi::CallbackInfo& info, int (*start)(pga_conn*, const char*));
   Napi::Value JsServerInfo(const Napi::CallbackInfo& info);

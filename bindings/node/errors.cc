@@ -31,13 +31,20 @@ Napi::Value ErrorFromCore(Napi::Env env, Addon* addon, const pga_conn* conn, int
     info.Set("expectedParams", Napi::Number::New(env, extra->expected_params));
     info.Set("givenParams", Napi::Number::New(env, extra->given_params));
   }
-  // Server facts are only meaningful after a server error, after
-  // PGA_EBROKEN when the core kept the error that broke the block, and
-  // after a connection the server refused (its SQLSTATE: 3D000, 28P01).
-  bool server = conn != nullptr &&
-                (rc == PGA_ESERVER || rc == PGA_EROLLEDBACK ||
-                 (rc == PGA_EBROKEN && pga_conn_has_cause(conn)) ||
-                 (rc == PGA_ECONN && pga_conn_sqlstate(conn) != nullptr));
+  // Whether the error state holds server facts, the error's own or its
+  // cause's, is the core's decision (pga_conn_error_facts); lib/errors.js
+  // puts a cause's on the cause.
+  int facts = conn != nullptr ? pga_conn_error_facts(conn, rc) : PGA_FACTS_NONE;
+  bool server = facts != PGA_FACTS_NONE;
+  if (server) {
+    info.Set("facts", Napi::String::New(env, facts == PGA_FACTS_OWN ? "own" : "cause"));
+  }
+  // The core's number for the error (pga_conn_error_seq): a later failure
+  // whose cause it is names the same number, so JS can hand back this very
+  // object.
+  if (conn != nullptr && pga_conn_error_seq(conn) != 0) {
+    info.Set("seq", Napi::Number::New(env, static_cast<double>(pga_conn_error_seq(conn))));
+  }
   if (rc == PGA_EBROKEN && conn != nullptr) {
     info.Set("hasCause", Napi::Boolean::New(env, pga_conn_has_cause(conn) != 0));
   }

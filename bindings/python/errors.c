@@ -39,8 +39,12 @@ set_str(PyObject *dict, const char *key, const char *value)
     return rc;
 }
 
+static const char *const facts_names[] = {"none", "own", "cause"};
+
+/* The facts of one failure for pgatomic.errors; facts says whose the
+ * server's fields are (PGA_FACTS_*: the core's decision). */
 static PyObject *
-build_info(pga_conn *conn, int rc)
+build_info(pga_conn *conn, int rc, int facts)
 {
     PyObject *info = PyDict_New(), *diag = NULL;
     const char *sqlstate;
@@ -78,8 +82,7 @@ build_info(pga_conn *conn, int rc)
                 ? pga_kind_name(pga_conn_error_kind(conn)) : NULL) < 0) {
         goto fail;
     }
-    if (PyDict_SetItemString(info, "has_cause",
-                             pga_conn_has_cause(conn) ? Py_True : Py_False) < 0) {
+    if (set_str(info, "facts", facts_names[facts]) < 0) {
         goto fail;
     }
     diag = PyDict_New();
@@ -128,9 +131,9 @@ call_factory(pgapy_state *st, const char *condition, PyObject *info)
 /* Build (not raise) the exception for rc; NULL with an exception set if
  * building failed. */
 static PyObject *
-make_error(pgapy_state *st, pga_conn *conn, int rc, PyObject *extra)
+make_error(pgapy_state *st, pga_conn *conn, int rc, int facts, PyObject *extra)
 {
-    PyObject *info = build_info(conn, rc), *exc;
+    PyObject *info = build_info(conn, rc, facts), *exc;
 
     if (info == NULL) {
         return NULL;
@@ -157,19 +160,23 @@ set_raised(PyObject *exc)
     return NULL;
 }
 
-/* The exception that broke the block, for TransactionManagementError's
- * __cause__: the very object raised earlier when we still have it (it is
- * what Django chains), else one built from the core's description. */
+/* The exception a failure is the result of (the core says which error:
+ * pga_conn_error_seq()), for __cause__: the very object raised earlier
+ * when it was raised here (it is what Django chains), else one built from
+ * the core's description of it. */
 static PyObject *
-broken_cause(pgapy_state *st, pgapy_Connection *owner)
+cause_of(pgapy_state *st, pgapy_Connection *owner)
 {
-    if (owner == NULL || owner->conn == NULL || !pga_conn_has_cause(owner->conn)) {
-        return NULL;
-    }
-    if (owner->last_error != NULL) {
+    pga_conn *conn = owner->conn;
+
+    if (owner->last_error != NULL && owner->last_error_seq == pga_conn_error_seq(conn)) {
         return Py_NewRef(owner->last_error);
     }
-    return make_error(st, owner->conn, PGA_ESERVER, NULL);
+    if (pga_conn_sqlstate(conn) != NULL) {
+        return make_error(st, conn, PGA_ESERVER, PGA_FACTS_OWN, NULL);
+    }
+    /* A lost session's error, raised elsewhere (a batch's outcome). */
+    return make_error(st, conn, PGA_ECONN, PGA_FACTS_NONE, NULL);
 }
 
 PyObject *
@@ -177,6 +184,7 @@ pgapy_raise(pgapy_state *st, pgapy_Connection *owner, int rc, PyObject *extra)
 {
     pga_conn *conn = owner != NULL ? owner->conn : NULL;
     PyObject *exc, *cause = NULL;
+    int facts;
 
     if (rc == PGAPY_RAISED) {
         return NULL;
@@ -184,13 +192,14 @@ pgapy_raise(pgapy_state *st, pgapy_Connection *owner, int rc, PyObject *extra)
     if (rc == PGA_ENOMEM) {
         return PyErr_NoMemory();
     }
-    if (rc == PGA_EBROKEN) {
-        cause = broken_cause(st, owner);
-        if (cause == NULL && PyErr_Occurred()) {
+    facts = conn != NULL ? pga_conn_error_facts(conn, rc) : PGA_FACTS_NONE;
+    if (facts == PGA_FACTS_CAUSE) {
+        cause = cause_of(st, owner);
+        if (cause == NULL) {
             return NULL;
         }
     }
-    exc = make_error(st, conn, rc, extra);
+    exc = make_error(st, conn, rc, facts, extra);
     if (exc == NULL) {
         Py_XDECREF(cause);
         return NULL;
@@ -200,10 +209,11 @@ pgapy_raise(pgapy_state *st, pgapy_Connection *owner, int rc, PyObject *extra)
          * cause` does. */
         PyException_SetCause(exc, cause);
     }
-    /* The failures of a step that break the block around them. */
-    if ((rc == PGA_ESERVER || rc == PGA_ECONN || rc == PGA_ENOTSUPPORTED) && conn != NULL
-        && pga_atomic_depth(conn) > 0) {
+    /* Kept, with the core's number for it, so that a later failure whose
+     * cause it is (pga_conn_error_seq()) chains this very object. */
+    if (conn != NULL && facts != PGA_FACTS_CAUSE && pga_conn_error_seq(conn) != 0) {
         Py_XSETREF(owner->last_error, Py_NewRef(exc));
+        owner->last_error_seq = pga_conn_error_seq(conn);
     }
     return set_raised(exc);
 }

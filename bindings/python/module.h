@@ -64,7 +64,8 @@ typedef struct {
     unsigned long thread_ident;   /* the creating thread: the only user */
     int any_thread;               /* DB-API: pools hand it from thread to thread */
     PyObject *hooks;              /* runnable hook data, taken by Python */
-    PyObject *last_error;         /* last server error raised here, or NULL */
+    PyObject *last_error;         /* the last core error raised here, or NULL */
+    uint64_t last_error_seq;      /* its pga_conn_error_seq() */
     PyObject *json_loads;         /* reads json/jsonb text, or NULL: json.loads */
     /* Held by cancel() (any thread) while the core reads the cancel key,
      * and by the owner while the core may free it (close, reconnect,

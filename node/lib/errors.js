@@ -279,6 +279,11 @@ function makeError(info) {
   // enumerable so it stays out of printed errors.
   Object.defineProperty(err, 'coreCode', { value: info.code, enumerable: false });
   Object.defineProperty(err, kNeedsStack, { value: true, writable: true, enumerable: false });
+  // The core's number for this very error (not for a failure it is the
+  // cause of), so an outcome naming it can hand back this object.
+  if (info.seq !== undefined && info.facts !== 'cause') {
+    Object.defineProperty(err, 'errorSeq', { value: info.seq, enumerable: false });
+  }
   return err;
 }
 

@@ -42,6 +42,7 @@ class Session {
     this.closedMessage = closedMessage || (() => 'Connection is closed');
     this.runsAlone = runsAlone || null;
     this.broken = false;
+    this.lastError = undefined;
     this.closed = false;
     this._queue = [];
     this._running = false;
@@ -78,7 +79,7 @@ class Session {
         }
         item.resolve(await item.fn());
       } catch (err) {
-        if (err && BREAKING.has(err.coreCode)) this.broken = true;
+        this._noteError(err);
         item.reject(err);
       }
     }
@@ -215,6 +216,9 @@ class Session {
 
   _noteError(err) {
     if (err && BREAKING.has(err.coreCode)) this.broken = true;
+    // The last core error raised here: a block's outcome that names it as
+    // its cause (by the core's number) gets this very object.
+    if (err && err.errorSeq !== undefined) this.lastError = err;
   }
 
   // Fit to hand to the next user: open, not broken, idle, outside any

@@ -136,7 +136,6 @@ class Transaction {
     this._ending = undefined;
     this._startTrips = conn.roundTrips();
     this._endTrips = undefined;
-    this._lastError = undefined;
     // The core's depth of this block: hooks registered here belong to it
     // (pga_hook_add_at), and the core decides when they run or drop.
     this._depth = depth;
@@ -222,15 +221,7 @@ class Transaction {
       if (err) err.sql = sql;
       return err;
     };
-    try {
-      return await this._conn.query(sql, params, signal, guard);
-    } catch (err) {
-      // Kept as the cause of a later "COMMIT answered with ROLLBACK".
-      if (err && (err.coreCode === 'ESERVER' || err.coreCode === 'ECONN')) {
-        this.rootTransaction._lastError = err;
-      }
-      throw err;
-    }
+    return this._conn.query(sql, params, signal, guard);
   }
 
   afterCommit(fn) {
@@ -421,87 +412,88 @@ async function dispatch(db, group) {
   }
 }
 
-// Exit one block through the core and say what became of it.  Never
+// Exit one block through the core and say what became of it: the core
+// reports the outcome (pga_atomic_outcome), this only words it.  Never
 // throws: the error, if any, is part of the outcome.
 async function exitBlock(conn, t, how) {
-  const before = conn.state();
   const { stack } = blocksOf(conn);
   const idx = stack.lastIndexOf(t);
   if (idx >= 0) stack.splice(idx, 1);
   const failed = how === 'rollback';
+  let error;
   try {
     await conn[kNative].exit(failed);
   } catch (err) {
-    switch (err.coreCode) {
-      case 'ECOMMITUNKNOWN':
-        conn.broken = true;
-        return { state: 'unknown', error: err };
-      case 'EROLLEDBACK':
-        if (!err.cause && t.rootTransaction._lastError) err.cause = t.rootTransaction._lastError;
-        return { state: 'rollback', error: err };
-      case 'ECONN':
-        conn.broken = true;
-        return { state: 'rollback', error: failed ? undefined : err };
-      default:
-        // A failed COMMIT (deferred constraint, serialization failure):
-        // the core has rolled the transaction back.
-        return { state: 'rollback', error: err };
-    }
+    error = err;
   }
-  if (failed) return { state: 'rollback' };
-  if (!before.open) {
-    // The session ended inside the block: the core leaves it quietly, but
-    // nothing was committed.
-    conn.broken = true;
-    const msg = t.db._closed ? 'Database is closed' : 'Connection lost before COMMIT; the transaction was rolled back';
-    return { state: 'rollback', error: new ConnectionError(msg) };
-  }
-  if (before.needsRollback) {
-    // The block had failed (an error the caller caught): the core sent
-    // ROLLBACK (TO) instead of COMMIT/RELEASE.  Never report that as success.
-    const cause = t.rootTransaction._lastError;
-    const error = new TransactionError(
-      t.parent
-        ? 'Savepoint was rolled back instead of released because a statement inside it failed'
-        : 'Transaction was rolled back instead of committed because a statement inside it failed',
-      cause ? { cause } : undefined);
-    // The core's condition, so retries can ask pga_retryable() about it.
-    Object.defineProperty(error, 'coreCode', { value: 'EBROKEN', enumerable: false });
-    error.errno = binding.codes.EBROKEN;
-    return { state: 'rollback', error };
-  }
-  return { state: 'commit' };
+  return outcomeOf(conn, t, conn[kNative].outcome(), error, 'committed');
 }
 
-// PREPARE TRANSACTION a root block.  Never throws: the error, if any, is
-// part of the outcome.  A block that failed is rolled back, never prepared.
-async function prepareBlock(conn, t, gid) {
-  if (conn.state().needsRollback) {
-    await exitBlock(conn, t, 'rollback');
-    const cause = t._lastError;
-    return {
-      state: 'rollback',
-      error: new TransactionError(
-        'Transaction was rolled back instead of prepared because a statement inside it failed',
-        cause ? { cause } : undefined),
-    };
+// The core's outcome of an exit (or a prepare), as { state, error }:
+// state is Sequelize's 'commit' | 'rollback' | 'unknown' (or 'prepared').
+function outcomeOf(conn, t, o, error, insteadOf) {
+  if (error && (error.coreCode === 'ECONN' || error.coreCode === 'ECOMMITUNKNOWN')) {
+    conn.broken = true;
   }
+  // The error that broke it: the very object raised then, if raised here.
+  const last = conn.lastError;
+  if (o.cause && last && last.errorSeq === o.causeSeq) o.cause = last;
+  switch (o.state) {
+    case 'unknown':
+      return { state: 'unknown', error };
+    case 'committed':
+    case 'released':
+      return { state: 'commit' };
+    case 'prepared':
+      return { state: 'prepared' };
+    case 'nothing sent':
+      return { state: t._ending === 'rollback' ? 'rollback' : 'commit' };
+    default:
+      break;
+  }
+  // Rolled back.  A failed COMMIT (deferred constraint, serialization
+  // failure) or one the server answered with ROLLBACK reports its error.
+  if (error) return { state: 'rollback', error };
+  if (!o.unasked) return { state: 'rollback' };
+  if (!conn[kNative].state().open) {
+    // The session ended inside the block: nothing was committed.
+    conn.broken = true;
+    const msg = t.db._closed ? 'Database is closed' : 'Connection lost before COMMIT; the transaction was rolled back';
+    return { state: 'rollback', error: new ConnectionError(msg, o.cause ? { cause: o.cause } : undefined) };
+  }
+  // The block had failed (an error the caller caught, or the transaction
+  // ended behind it): never report that as success.
+  const err = new TransactionError(
+    `${t.parent ? 'Savepoint' : 'Transaction'} was rolled back instead of ${t.parent ? 'released' : insteadOf} because a statement inside it failed`,
+    o.cause ? { cause: o.cause } : undefined);
+  // The core's condition, so retries can ask pga_retryable() about it.
+  Object.defineProperty(err, 'coreCode', { value: 'EBROKEN', enumerable: false });
+  err.errno = binding.codes.EBROKEN;
+  return { state: 'rollback', error: err };
+}
+
+// PREPARE TRANSACTION a root block.  A block that failed is rolled back
+// (the core refuses to prepare it), never prepared.
+async function prepareBlock(conn, t, gid) {
+  const native = conn[kNative];
   const { stack } = blocksOf(conn);
+  let error;
+  try {
+    await native.prepare(gid);
+  } catch (err) {
+    error = err;
+  }
   const idx = stack.lastIndexOf(t);
   if (idx >= 0) stack.splice(idx, 1);
-  try {
-    await conn[kNative].prepare(gid);
-  } catch (err) {
-    if (err.coreCode === 'ECOMMITUNKNOWN') {
-      conn.broken = true;
-      return { state: 'unknown', error: err };
-    }
-    if (err.coreCode === 'ECONN') conn.broken = true;
-    if (err.coreCode === 'EROLLEDBACK' && !err.cause && t._lastError) err.cause = t._lastError;
-    // The server rolled it back (a gid in use, a failed transaction).
-    return { state: 'rollback', error: err };
+  if (native.depth() === t._depth) {
+    // Refused before anything was sent: the block must roll back (it
+    // failed: EBROKEN), or the session is gone.  Leave it so.
+    const broken = error && error.coreCode === 'EBROKEN';
+    await native.exit(!broken).catch(() => {});
+    const out = outcomeOf(conn, t, native.outcome(), undefined, 'prepared');
+    return broken || out.error ? out : { state: out.state, error };
   }
-  return { state: 'prepared' };
+  return outcomeOf(conn, t, native.outcome(), error, 'prepared');
 }
 
 function checkGid(gid) {

@@ -334,8 +334,9 @@ def _core_error(condition: str, info: Dict[str, Any]) -> BaseException:
         message = info.get("core_message") or condition
     if issubclass(cls, Error):
         diag = info.get("diag")
-        sqlstate = info.get("sqlstate") if condition in (
-            "ESERVER", "ECOMMITUNKNOWN", "ECONN", "EROLLEDBACK") else None
+        # Whether the server's facts are this error's own is the core's
+        # decision (pga_conn_error_facts); a cause's go on the cause.
+        sqlstate = info.get("sqlstate") if info.get("facts") == "own" else None
         exc = cls(message, sqlstate=sqlstate,
                   diag=Diagnostic(diag) if diag and sqlstate else None)
         # The core's result code, for the retry decision (pga_retryable).

@@ -115,3 +115,21 @@ test('sql_controls_late_transaction_options', async () => {
     c.close();
   }
 });
+
+test('outcome_commit_answered_rollback_names_its_reason', async () => {
+  const c = await open();
+  try {
+    c.setSqlControls(true);
+    await c.query('BEGIN');
+    await c.query('SELECT 1');
+    const first = await c.query('SELECT 1/0').catch((x) => x);
+    expect(first.code).toBe('22012');
+    const err = await c.query('COMMIT').catch((x) => x);
+    expect(err.coreCode).toBe('EROLLEDBACK');
+    expect(err.cause).toBeDefined();
+    expect(err.cause.code).toBe('22012');
+    expect(c.outcome()).toMatchObject({ state: 'rolled back', unasked: true });
+  } finally {
+    c.close();
+  }
+});

@@ -107,3 +107,18 @@ def test_sql_controls_late_transaction_options(conn):
         conn._set_txn_options(_pgatomic.READ_ONLY | _pgatomic.READ_WRITE)
     conn._set_txn_options(0)
     conn.set_autocommit(True)
+
+
+def test_outcome_commit_answered_rollback_names_its_reason(conn):
+    """COMMIT answered with ROLLBACK is an error whose __cause__ is the very
+    error that aborted the transaction (the core names it)."""
+    conn.set_autocommit(False)
+    conn.execute("SELECT 1")
+    with pytest.raises(pgatomic.DataError) as first:
+        conn.execute("SELECT 1/0")
+    with pytest.raises(pgatomic.InternalError, match="answered COMMIT with ROLLBACK") as info:
+        conn.commit()
+    assert info.value.__cause__ is first.value
+    assert info.value.sqlstate is None          # the facts are the cause's
+    assert first.value.sqlstate == "22012"
+    conn.set_autocommit(True)
