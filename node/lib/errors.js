@@ -212,6 +212,16 @@ function serverError(info) {
   });
 }
 
+// The error a failure is the result of (the facts are its, info.seq its
+// number), so a front end holding the object raised then can tell.
+function causeError(info) {
+  const cause = serverError(info);
+  if (info.seq !== undefined) {
+    Object.defineProperty(cause, 'errorSeq', { value: info.seq, enumerable: false });
+  }
+  return cause;
+}
+
 // Called from C++ (bindings/node/errors.cc) with the facts of one failure.
 function makeError(info) {
   let err;
@@ -223,7 +233,7 @@ function makeError(info) {
       // The core refused to send: the transaction (or savepoint) already
       // failed.  Word it as PostgreSQL would have, with the first error as
       // the cause, so Sequelize users see the message they know.
-      const cause = info.sqlstate ? serverError(info) : undefined;
+      const cause = info.sqlstate ? causeError(info) : undefined;
       err = new DatabaseError(
         'current transaction is aborted, commands ignored until end of transaction block',
         { code: '25P02', cause });
@@ -237,7 +247,7 @@ function makeError(info) {
         { code: '08P01' });
       break;
     case 'EROLLEDBACK': {
-      const cause = info.sqlstate ? serverError(info) : undefined;
+      const cause = info.sqlstate ? causeError(info) : undefined;
       err = new TransactionError(
         'Transaction was rolled back by the server: COMMIT was answered with ROLLBACK because an earlier statement failed',
         cause ? { cause } : undefined);

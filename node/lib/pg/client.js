@@ -294,13 +294,18 @@ class Client extends EventEmitter {
     const session = this[kSession];
     const lost = session.closed || !session.state().open;
     const out = this._ending && lost && err && err.coreCode === 'ECLOSED' ? terminated(true) : fromCore(err);
-    // The first error inside a transaction is the cause of a later "COMMIT
-    // answered with ROLLBACK".
+    // The core names the error that aborted the transaction as the cause
+    // of a later "COMMIT answered with ROLLBACK"; when this client raised
+    // it, the cause is that very object.
     if (err && err.coreCode === 'EROLLEDBACK') {
-      if (out.cause === undefined && this._txnError) out.cause = this._txnError;
+      const named = err.cause && err.cause.errorSeq;
+      if (this._txnError && (named === undefined || named === this._txnErrorSeq)) {
+        out.cause = this._txnError;
+      }
       this._txnError = undefined;
     } else if (!lost && !this._txnError && session.state().txnState !== 'I') {
       this._txnError = out;
+      this._txnErrorSeq = err && err.errorSeq;
     }
     if (lost && this._queryable && !this._ending) {
       this._queryable = false;
