@@ -695,7 +695,14 @@ savepoint_end(pgapy_Connection *self, PyObject *sid, int rollback)
         return NULL;
     }
     if (rc < 0) {
-        return pgapy_raise(self->state, self, rc, NULL);
+        /* The message names the savepoint it is about. */
+        PyObject *extra = Py_BuildValue("{s:O}", "savepoint", sid);
+
+        if (extra != NULL) {
+            pgapy_raise(self->state, self, rc, extra);
+            Py_DECREF(extra);
+        }
+        return NULL;
     }
     Py_RETURN_NONE;
 }

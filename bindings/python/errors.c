@@ -128,14 +128,43 @@ call_factory(pgapy_state *st, const char *condition, PyObject *info)
     return exc;
 }
 
+/* The alias python/pgatomic opened owner under (its _alias), so a message
+ * about a connection can name it; nothing for an independent one. */
+static int
+add_alias(PyObject *info, pgapy_Connection *owner)
+{
+    PyObject *alias;
+    int rc;
+
+    if (owner == NULL) {
+        return 0;
+    }
+    alias = PyObject_GetAttrString((PyObject *)owner, "_alias");
+    if (alias == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return -1;
+        }
+        PyErr_Clear();
+        return 0;
+    }
+    rc = PyDict_SetItemString(info, "alias", alias);
+    Py_DECREF(alias);
+    return rc;
+}
+
 /* Build (not raise) the exception for rc; NULL with an exception set if
  * building failed. */
 static PyObject *
-make_error(pgapy_state *st, pga_conn *conn, int rc, int facts, PyObject *extra)
+make_error(pgapy_state *st, pgapy_Connection *owner, pga_conn *conn, int rc, int facts,
+           PyObject *extra)
 {
     PyObject *info = build_info(conn, rc, facts), *exc;
 
     if (info == NULL) {
+        return NULL;
+    }
+    if (add_alias(info, owner) < 0) {
+        Py_DECREF(info);
         return NULL;
     }
     if (extra != NULL && PyDict_Update(info, extra) < 0) {
@@ -173,10 +202,10 @@ cause_of(pgapy_state *st, pgapy_Connection *owner)
         return Py_NewRef(owner->last_error);
     }
     if (pga_conn_sqlstate(conn) != NULL) {
-        return make_error(st, conn, PGA_ESERVER, PGA_FACTS_OWN, NULL);
+        return make_error(st, owner, conn, PGA_ESERVER, PGA_FACTS_OWN, NULL);
     }
     /* A lost session's error, raised elsewhere (a batch's outcome). */
-    return make_error(st, conn, PGA_ECONN, PGA_FACTS_NONE, NULL);
+    return make_error(st, owner, conn, PGA_ECONN, PGA_FACTS_NONE, NULL);
 }
 
 PyObject *
@@ -199,7 +228,7 @@ pgapy_raise(pgapy_state *st, pgapy_Connection *owner, int rc, PyObject *extra)
             return NULL;
         }
     }
-    exc = make_error(st, conn, rc, facts, extra);
+    exc = make_error(st, owner, conn, rc, facts, extra);
     if (exc == NULL) {
         Py_XDECREF(cause);
         return NULL;

@@ -203,81 +203,6 @@ int pga__check_session(pga_conn *conn)
     return PGA_OK;
 }
 
-/* ---------------------------------------------------------------------
- * Secrets: libpq quotes pieces of a malformed connection string in its
- * messages, which may include the password.  Every candidate secret is
- * masked before a message is kept.
- * ------------------------------------------------------------------- */
-
-static void mask_all(char *msg, const char *secret, size_t len)
-{
-    if (len == 0) {
-        return;
-    }
-    char *p = msg;
-    while ((p = strstr(p, secret)) != NULL) {
-        /* Only whole values are masked, so a one-letter password does not
-         * turn every such letter into stars. */
-        memset(p, '*', len);
-        p += len;
-    }
-}
-
-static void mask_after(char *msg, const char *conninfo, const char *key,
-                       const char *stops)
-{
-    const char *p = conninfo;
-    size_t klen = strlen(key);
-    while ((p = strstr(p, key)) != NULL) {
-        p += klen;
-        while (*p == ' ') {
-            p++;
-        }
-        if (*p == '=' && key[klen - 1] != '=') {
-            p++;
-        }
-        size_t n = strcspn(p, stops);
-        if (n > 0 && n < 256) {
-            char secret[256];
-            memcpy(secret, p, n);
-            secret[n] = '\0';
-            mask_all(msg, secret, n);
-        }
-    }
-}
-
-static void redact(char *msg, const char *conninfo)
-{
-    if (conninfo == NULL) {
-        return;
-    }
-    mask_after(msg, conninfo, "password", " &'\t\n");
-    /* URI userinfo: scheme://user:secret@host */
-    const char *scheme = strstr(conninfo, "://");
-    if (scheme != NULL) {
-        const char *at = strchr(scheme + 3, '@');
-        const char *colon = strchr(scheme + 3, ':');
-        if (at != NULL && colon != NULL && colon < at && at - colon - 1 < 256) {
-            char secret[256];
-            size_t n = (size_t)(at - colon - 1);
-            memcpy(secret, colon + 1, n);
-            secret[n] = '\0';
-            mask_all(msg, secret, n);
-        }
-    }
-    char *err = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
-    if (opts != NULL) {
-        for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-            if (strcmp(o->keyword, "password") == 0 && o->val != NULL) {
-                mask_all(msg, o->val, strlen(o->val));
-            }
-        }
-        PQconninfoFree(opts);
-    }
-    PQfreemem(err);
-}
-
 static int is_sqlstate_char(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
@@ -353,7 +278,7 @@ static int connect_failed(pga_conn *conn)
                  conn->connect_errors ? conn->connect_errors
                  : conn->pg ? PQerrorMessage(conn->pg) : "could not allocate a connection");
     take_connect_sqlstate(msg, sqlstate);
-    redact(msg, conn->conninfo);
+    pga__redact(msg, conn->conninfo);
     if (conn->pg != NULL) {
         PQfinish(conn->pg);
         conn->pg = NULL;

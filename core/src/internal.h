@@ -373,6 +373,10 @@ void pga__notify_free_all(pga_conn *conn);
 /* result.c: day_first is the DMY order of the DateStyle in force when
  * the result arrived; values in other styles are rewritten (canonical.c). */
 pga_result *pga__result_wrap(PGresult *res, int day_first);
+
+/* redact.c: star every part of a password (from conninfo, or PGPASSWORD)
+ * that msg shows. */
+void pga__redact(char *msg, const char *conninfo);
 /* The result of a control statement the engine answered: only a tag. */
 pga_result *pga__result_tag(const char *tag);
 

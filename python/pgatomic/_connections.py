@@ -31,6 +31,10 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
 
     __module__ = "pgatomic"
 
+    # The alias this thread's connection serves (errors name it); None for
+    # an independent connection.
+    _alias: Optional[str] = None
+
     def __init__(self, dsn: Optional[str] = None, *, timeout: Optional[float] = None,
                  _connect: bool = True) -> None:
         if timeout is not None:
@@ -235,6 +239,7 @@ def get_connection(using: Any = None, *, reopen: bool = True) -> Connection:
         conn.close()        # configure() changed the aliases: retire it
         del conns[alias]
     conn = Connection(_dsn_for(alias))
+    conn._alias = alias
     conns[alias] = (conn, _generation)
     return conn
 

@@ -270,15 +270,16 @@ _CONDITIONS: Dict[str, Tuple[Type[BaseException], str]] = {
         "the query has {placeholders} placeholder{placeholders_s} but "
         "{params} parameter{params_s} {params_verb} passed"),
     "EPARAM": (DataError, "{message}"),
-    "ECLOSED": (InterfaceError, "the connection is closed"),
-    "EBUSY": (InterfaceError, "another operation is in progress on this connection"),
+    "ECLOSED": (InterfaceError, "the connection{alias_q} is closed"),
+    "EBUSY": (InterfaceError, "another operation is in progress on {this_connection}"),
     "EROLLEDBACK": (
         InternalError,
         "the server answered COMMIT with ROLLBACK: the transaction was rolled back"),
     "EINTRANS": (
         TransactionManagementError,
         "a transaction is open: call commit() or rollback() first"),
-    "ESAVEPOINT": (ProgrammingError, "no such savepoint: {message}"),
+    "ESAVEPOINT": (ProgrammingError,
+                   "no such savepoint in this transaction: {savepoint_q}"),
     "EDECODE": (DataError, "a result value cannot be decoded: {text!r}"),
     "ENOTSUPPORTED": (NotSupportedError, "{message}"),
     # Conditions of the binding itself.
@@ -323,6 +324,10 @@ def _core_error(condition: str, info: Dict[str, Any]) -> BaseException:
         facts["placeholders_s"] = "" if facts["placeholders"] == 1 else "s"
         facts["params_s"] = "" if facts["params"] == 1 else "s"
         facts["params_verb"] = "was" if facts["params"] == 1 else "were"
+    alias = info.get("alias")
+    facts["alias_q"] = f" {alias!r}" if alias else ""
+    facts["this_connection"] = f"the connection {alias!r}" if alias else "this connection"
+    facts["savepoint_q"] = repr(info["savepoint"]) if "savepoint" in info else facts["message"]
     cls: Type[BaseException]
     if condition == "ESERVER" and info.get("sqlstate"):
         cls = lookup(info["sqlstate"])
@@ -332,6 +337,13 @@ def _core_error(condition: str, info: Dict[str, Any]) -> BaseException:
     message = template.format_map(facts).strip()
     if not message:
         message = info.get("core_message") or condition
+    diag = info.get("diag") or {}
+    if condition in ("ESERVER", "ECONN") and info.get("sqlstate"):
+        # The server's own words, as psycopg shows them (libpq's layout).
+        if diag.get("detail"):
+            message += f"\nDETAIL:  {diag['detail']}"
+        if diag.get("hint"):
+            message += f"\nHINT:  {diag['hint']}"
     if issubclass(cls, Error):
         diag = info.get("diag")
         # Whether the server's facts are this error's own is the core's

@@ -296,3 +296,48 @@ def test_query_canceled_by_statement_timeout(conn, table, rows):
         assert info.value.sqlstate == "57014"
         conn.execute(f"INSERT INTO {table} VALUES (2, 'y')")
     assert rows(table) == [(1, "x"), (2, "y")]
+
+
+def test_error_text_carries_detail_and_hint(conn, table):
+    """str(exc) shows the server's DETAIL and HINT as psycopg's does."""
+    conn.execute(f"INSERT INTO {table} VALUES (1, 'x')")
+    with pytest.raises(pgatomic.UniqueViolation) as info:
+        conn.execute(f"INSERT INTO {table} VALUES (1, 'y')")
+    e = info.value
+    assert str(e) == (f"{e.diag.message_primary}\nDETAIL:  {e.diag.detail}")
+    assert e.diag.detail == "Key (id)=(1) already exists."
+    with pytest.raises(pgatomic.DatabaseError) as info:
+        conn.execute("DO $$BEGIN RAISE EXCEPTION 'primary' USING DETAIL = 'the detail',"
+                     " HINT = 'the hint'; END$$")
+    assert str(info.value) == "primary\nDETAIL:  the detail\nHINT:  the hint"
+    with pytest.raises(pgatomic.ProgrammingError) as info:
+        conn.execute("SELECT no_such_column FROM pg_class")
+    assert str(info.value) == info.value.diag.message_primary     # nothing to add
+
+
+def test_savepoint_errors_name_the_savepoint(conn):
+    with conn.atomic():
+        sid = conn.savepoint()
+        conn.savepoint_commit(sid)
+        for call in (conn.savepoint_commit, conn.savepoint_rollback):
+            with pytest.raises(pgatomic.ProgrammingError) as info:
+                call(sid)
+            assert repr(sid) in str(info.value), str(info.value)
+            with pytest.raises(pgatomic.ProgrammingError) as info:
+                call("pga_no_such")
+            assert "'pga_no_such'" in str(info.value)
+
+
+def test_connection_errors_name_the_alias():
+    other = pgatomic.connections["default"]
+    other.close()
+    with pytest.raises(pgatomic.InterfaceError) as info:
+        with pgatomic.atomic():
+            other.close()
+            other.execute("SELECT 1")
+    assert str(info.value) == "the connection 'default' is closed"
+    c = pgatomic.connect()
+    c.close()
+    with pytest.raises(pgatomic.InterfaceError) as info:
+        c.execute("SELECT 1")
+    assert str(info.value) == "the connection is closed"

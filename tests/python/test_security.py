@@ -209,3 +209,67 @@ def test_verify_full_with_a_wrong_ca_fails(secure):
     c = pgatomic.connect(kv_dsn(secure, SECRET, host="localhost", sslmode="require",
                                 sslrootcert="/nonexistent/root.crt"))
     c.close()
+
+
+# -- every shape of connection string ------------------------------------------------
+
+def assert_no_fragment(secret, *texts):
+    """No run of 3 characters of the secret, anywhere."""
+    for text in texts:
+        for i in range(len(secret) - 2):
+            assert secret[i:i + 3] not in text, (secret[i:i + 3], text)
+
+
+FRAGILE = "Qz7xKv9wMpL4"          # no 3-character run in common with libpq's words
+SHAPES = {
+    "keyword": "host=/nonexistent port=1 password={pw}",
+    "keyword_quoted": "host=/nonexistent port=1 password='{pw} with space'",
+    "keyword_spaced_equals": "host=/nonexistent port=1 password = {pw}",
+    "keyword_unquoted_space": "host=/nonexistent port=1 password={a} {b}",
+    "keyword_unterminated_quote": "host=/nonexistent port=1 password='{pw}",
+    "keyword_bad_option_after": "host=/nonexistent password={pw} bogus_option=1",
+    "keyword_bad_port_after": "password={pw} host=/nonexistent port=x",
+    "uri": "postgresql://u:{pw}@/db?host=/nonexistent&port=1",
+    "uri_percent_encoded": "postgresql://u:{enc}@/db?host=/nonexistent&port=1",
+    "uri_bad_percent": "postgresql://u:{a}%zz{b}@/nonexistent/db",
+    "uri_unencoded_at": "postgresql://u:{a}@{b}@localhost:1/db",
+    "uri_query_password": "postgresql:///db?host=/nonexistent&port=1&password={pw}",
+    "uri_query_bad_percent": "postgresql:///db?host=/nonexistent&password={a}%0{b}",
+    "uri_bad_ipv6": "postgresql://u:{pw}@[::1/db",
+    "uri_bad_port": "postgresql://u:{pw}@localhost:notaport/db",
+}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_every_dsn_shape_keeps_the_password_out(shape, caplog):
+    dsn = SHAPES[shape].format(pw=FRAGILE, a=FRAGILE[:5], b=FRAGILE[5:],
+                               enc=urllib.parse.quote(FRAGILE + "@/:%"))
+    with caplog.at_level(logging.DEBUG):
+        with deadline(20):
+            with pytest.raises(pgatomic.OperationalError) as info:
+                pgatomic.connect(dsn)
+    assert str(info.value)
+    assert_no_fragment(FRAGILE, *everything_about(info.value),
+                       *(r.getMessage() for r in caplog.records))
+
+
+def test_pgpassword_and_passfile_keep_the_password_out(secure, tmp_path, monkeypatch):
+    dsn = (f"host=127.0.0.1 port={secure['PGTMP_TCP_PORT']} user={ROLE} dbname=postgres"
+           " sslmode=disable connect_timeout=5")
+    monkeypatch.setenv("PGPASSWORD", WRONG)
+    with pytest.raises(pgatomic.OperationalError) as info:
+        pgatomic.connect(dsn)
+    assert "password authentication failed" in str(info.value)
+    assert_no_fragment(WRONG, *everything_about(info.value))
+    monkeypatch.setenv("PGPASSWORD", SECRET)
+    c = pgatomic.connect(dsn)
+    assert_no_fragment(SECRET, repr(c))
+    c.close()
+    monkeypatch.delenv("PGPASSWORD")
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"127.0.0.1:{secure['PGTMP_TCP_PORT']}:*:{ROLE}:{WRONG}\n")
+    passfile.chmod(0o600)
+    with pytest.raises(pgatomic.OperationalError) as info:
+        pgatomic.connect(dsn + f" passfile={passfile}")
+    assert "password authentication failed" in str(info.value)
+    assert_no_fragment(WRONG, *everything_about(info.value))
