@@ -1070,15 +1070,34 @@ conn_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwds
     return (PyObject *)self;
 }
 
+struct hook_visit {
+    visitproc visit;
+    void *arg;
+};
+
+static int
+visit_hook(void *data, void *arg)
+{
+    struct hook_visit *v = arg;
+
+    return data != NULL ? v->visit((PyObject *)data, v->arg) : 0;
+}
+
 static int
 conn_traverse(pgapy_Connection *self, visitproc visit, void *arg)
 {
-    /* Hook data held inside the core cannot be visited: a cycle through a
-     * pending on_commit callable lives until the transaction ends. */
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->hooks);
     Py_VISIT(self->last_error);
     Py_VISIT(self->json_loads);
+    /* The core holds our on_commit data: a callable referring to this
+     * connection makes a cycle the collector must see, or a connection
+     * dropped inside a block would keep its session (and locks) forever.
+     * Its finaliser then closes the session, dropping the hooks. */
+    if (self->conn != NULL) {
+        struct hook_visit v = {visit, arg};
+        return pga_hook_visit(self->conn, visit_hook, &v);
+    }
     return 0;
 }
 

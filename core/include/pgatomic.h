@@ -782,8 +782,10 @@ PGA_EXTERN int pga_batch_outcome(pga_conn *conn, int index, pga_result **out);
                          PGA_DEFERRABLE | PGA_NOT_DEFERRABLE)
 
 /* Open an atomic block: the transaction at depth 0 (or a savepoint when a
- * manual transaction is open), a savepoint below it when PGA_SAVEPOINT is
- * set, a merged block otherwise.  ^Sends nothing.
+ * manual transaction is open, or ^one a BEGIN sent as SQL outside any
+ * block opened: a failing block then never rolls back the work done before
+ * it, as in psycopg), a savepoint below it when PGA_SAVEPOINT is set, a
+ * merged block otherwise.  ^Sends nothing.
  * METHOD: pga_conn  BLOCKS: never
  * Returns PGA_OK, PGA_EDURABLE (^durable inside a block),
  * PGA_EOPTIONS (^transaction options on a nested block), PGA_ECLOSED,
@@ -1005,6 +1007,16 @@ PGA_EXTERN int pga_hook_add(pga_conn *conn, const pga_hook *hook);
  * savepoint of it is open.  BLOCKS: never
  * Returns PGA_OK, PGA_EMISUSE (^depth not an open block), PGA_ENOMEM. */
 PGA_EXTERN int pga_hook_add_at(pga_conn *conn, int depth, const pga_hook *hook);
+
+/* Call visit(data, arg) on the data of every hook the core still holds
+ * (registered, ready, or waiting for a prepared transaction), for a binding
+ * whose garbage collector must see what a connection keeps alive: ^a cycle
+ * through a hook's data (an on_commit callable that refers to its own
+ * connection) is then found and freed.  Stops at, and returns, the first
+ * nonzero visit() result; 0 otherwise.  The core keeps owning the data.
+ * METHOD: pga_conn  BLOCKS: never */
+PGA_EXTERN int pga_hook_visit(const pga_conn *conn, int (*visit)(void *data, void *arg),
+                              void *arg);
 
 #define PGA_HOOK_RUN 1
 #define PGA_HOOK_DROP 2

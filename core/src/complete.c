@@ -112,9 +112,12 @@ static int after_query(pga_conn *conn, int rc, int status)
             return rc;
         }
     }
-    else if (!idle_after && !conn->txn_begun && !pga__txn_needed(conn) && conn->sql_controls) {
-        /* A BEGIN the classifier left alone (in a script, say) opened a
-         * transaction: from now on it is the connection's own. */
+    else if (!idle_after && !conn->txn_begun && !pga__txn_needed(conn)) {
+        /* A BEGIN sent as SQL outside any block (the classifier left it
+         * alone, or the SQL control mode is off) opened a transaction: from
+         * now on it is the connection's own, so a block entered now is a
+         * savepoint of it (as in psycopg) and its failure cannot roll back
+         * the work done before it; the caller's COMMIT or ROLLBACK ends it. */
         conn->sql_txn = 1;
         conn->txn_begun = 1;
     }

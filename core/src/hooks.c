@@ -159,6 +159,27 @@ int pga_hook_settle_prepared(pga_conn *conn, const char *gid, int disposition)
     return PGA_OK;
 }
 
+int pga_hook_visit(const pga_conn *conn, int (*visit)(void *data, void *arg), void *arg)
+{
+    int rc;
+    for (size_t i = 0; i < conn->nparked; i++) {
+        if ((rc = visit(conn->parked[i].hook.data, arg)) != 0) {
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < conn->nhooks; i++) {
+        if ((rc = visit(conn->hooks[i].hook.data, arg)) != 0) {
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < conn->nready; i++) {
+        if ((rc = visit(conn->ready[conn->ready_head + i].hook.data, arg)) != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 void pga__hooks_destroy_all(pga_conn *conn)
 {
     for (size_t i = 0; i < conn->nparked; i++) {

@@ -362,3 +362,32 @@ TEST(params_statement_failing_inside_nested_block)
     pga_params_free(p);
     pga_conn_free(c);
 }
+
+/* "^one a BEGIN sent as SQL outside any block opened: a failing block then
+ * never rolls back the work done before it" */
+TEST(raw_begin_then_failing_block_keeps_earlier_work)
+{
+    pga_conn *c = fresh_table("ta_rawbegin");
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "BEGIN", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, insert(c, "ta_rawbegin", 1));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));
+    ASSERT_EQ_INT(PGA_OK, insert(c, "ta_rawbegin", 2));
+    ASSERT_EQ_INT(PGA_ESERVER, insert(c, "ta_rawbegin", 2));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 1));  /* ROLLBACK TO rides with the next */
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));
+    ASSERT_EQ_INT(PGA_OK, insert(c, "ta_rawbegin", 3));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT('T', pga_conn_txn_status(c));   /* released, not committed */
+    ASSERT_EQ_INT(0, count("ta_rawbegin"));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "COMMIT", NULL, NULL));
+    ASSERT_EQ_INT('I', pga_conn_txn_status(c));
+    ASSERT_EQ_INT(2, count("ta_rawbegin"));       /* 1 and 3; 2 rolled back alone */
+    /* The transaction is over: the next block is a transaction again. */
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, insert(c, "ta_rawbegin", 4));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 1));
+    ASSERT_EQ_INT('I', pga_conn_txn_status(c));
+    ASSERT_EQ_INT(2, count("ta_rawbegin"));
+    pga_conn_free(c);
+}

@@ -358,3 +358,27 @@ def test_wrong_password_message_never_shows_it():
     with pytest.raises(pgatomic.OperationalError) as info:
         pgatomic.connect(f"host=/nonexistent/dir port=1 user=x password={secret}")
     assert secret not in str(info.value)
+
+
+def test_raw_begin_then_failing_block_keeps_earlier_work(conn, table, rows):
+    """A BEGIN sent as SQL outside any block opens the caller's transaction;
+    a block entered then is a savepoint of it (psycopg's choice), so its
+    failure never rolls back the work done before it."""
+    conn.execute("BEGIN")
+    conn.execute(f"INSERT INTO {table} VALUES (1, 'before')")
+    with pytest.raises(ZeroDivisionError):
+        with conn.atomic():
+            conn.execute(f"INSERT INTO {table} VALUES (2, 'failed')")
+            1 / 0
+    with conn.atomic():
+        conn.execute(f"INSERT INTO {table} VALUES (3, 'released')")
+    assert conn.transaction_status == "T"
+    assert rows(table) == []                     # nothing committed yet
+    conn.execute("COMMIT")
+    assert rows(table) == [(1, "before"), (3, "released")]
+    with pytest.raises(ZeroDivisionError):       # a transaction of its own again
+        with conn.atomic():
+            conn.execute(f"INSERT INTO {table} VALUES (4, 'x')")
+            1 / 0
+    assert rows(table) == [(1, "before"), (3, "released")]
+    assert conn.transaction_status == "I"

@@ -175,3 +175,46 @@ def test_parameter_status_and_server_version_without_a_round_trip(conn):
         conn.parameter_status(b"TimeZone")
     conn.close()
     assert conn.server_version == 0
+
+
+@pytest.mark.parametrize("hold", ["on_commit_lambda", "on_commit_bound_method", "savepoint_hook"])
+def test_connection_dropped_inside_block_with_hooks_is_closed_by_gc(observer, table, hold):
+    """A connection the program drops inside an open block, with on_commit
+    hooks that refer to it (a cycle through the core), is freed by the
+    collector: its session ends and its locks are released."""
+    import gc
+    import time
+    import weakref
+
+    def open_and_drop():
+        c = pgatomic.connect()
+        block = c.atomic()
+        block.__enter__()
+        c.execute(f"INSERT INTO {table} VALUES (1, 'x')")
+        c.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        if hold == "on_commit_lambda":
+            c.on_commit(lambda: c.execute("SELECT 1"))
+        elif hold == "on_commit_bound_method":
+            c.on_commit(c.close)
+        else:
+            inner = c.atomic()
+            inner.__enter__()
+            c.execute("SELECT 1")
+            c.on_commit(lambda: c.execute("SELECT 2"))
+        return c.execute("SELECT pg_backend_pid()").scalar(), weakref.ref(c)
+
+    pid, ref = open_and_drop()
+    gc.collect()
+    leaked = ref()
+    if leaked is not None:
+        leaked.close()              # let the table be dropped, then fail
+        pytest.fail("the dropped connection was never freed")
+    deadline = time.monotonic() + 10
+    while observer.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                           [pid]).scalar():
+        assert time.monotonic() < deadline, "the dropped connection's session lives on"
+        time.sleep(0.05)
+    with observer.atomic():
+        observer.execute("SET LOCAL lock_timeout = '5s'")
+        observer.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+    assert observer.execute(f"SELECT count(*) FROM {table}").scalar() == 0
