@@ -687,7 +687,13 @@ PGA_EXTERN const char *pga_placeholders_errmsg(const pga_placeholders *ph);
  *   PGA_ECLOSED  no session;
  *   PGA_EBROKEN  ^the innermost block needs rollback: nothing reaches the
  *                server until the block that can undo it exits;
- *   PGA_EPARAMCOUNT ^the SQL uses a different number of placeholders;
+ *   PGA_EPARAMCOUNT ^the SQL uses a different number of placeholders
+ *                (read as the server reads it: ^'...' with backslash
+ *                escapes while standard_conforming_strings is off); ^never
+ *                where the count is only a guess, a command that may use
+ *                $n of its own (CREATE FUNCTION or PROCEDURE, whose SQL
+ *                body may say RETURN $1 or BEGIN ATOMIC ... END, and
+ *                PREPARE name AS ...): the server counts those;
  *   PGA_EBUSY, PGA_ENOMEM, PGA_EMISUSE (sql is NULL).
  * The step then ends with PGA_OK, or
  *   PGA_ESERVER  a statement failed (the user's, or a control statement

@@ -420,6 +420,11 @@ const char *pga__sql_token(const char *s, pga__token *tok);
 /* The highest $n, and (if commands is not NULL) how many top-level
  * commands the text holds. */
 int pga__sql_scan(const char *sql, int *commands);
+/* The same, reading '...' with backslash escapes when backslash_strings
+ * (standard_conforming_strings off), and setting *unsure (if not NULL)
+ * when a command may use $n of its own (a function body, PREPARE), so the
+ * count is only the client's guess. */
+int pga__sql_scan_opts(const char *sql, int backslash_strings, int *commands, int *unsure);
 
 /* sqlclass.c: transaction modes, each kind given in over replacing
  * base's (PGA_ISO_*, PGA_READ_*, PGA_[NOT_]DEFERRABLE). */

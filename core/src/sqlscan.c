@@ -132,7 +132,9 @@ static const char *closed_or_end(pga__token *tok, const char *after)
     return after;
 }
 
-const char *pga__sql_token(const char *s, pga__token *tok)
+/* backslash_strings: standard_conforming_strings is off, so a backslash
+ * escapes in '...' as it always does in E'...'. */
+static const char *lex(const char *s, pga__token *tok, int backslash_strings)
 {
     unsigned char c = (unsigned char)*s;
     tok->start = s;
@@ -153,7 +155,7 @@ const char *pga__sql_token(const char *s, pga__token *tok)
     }
     else if (c == '\'') {
         tok->kind = PGA__TOK_STRING;
-        s = closed_or_end(tok, skip_quoted(s, '\'', 0));
+        s = closed_or_end(tok, skip_quoted(s, '\'', backslash_strings));
     }
     else if (c == '"') {
         tok->kind = PGA__TOK_QIDENT;
@@ -212,20 +214,76 @@ const char *pga__sql_token(const char *s, pga__token *tok)
     return s;
 }
 
-int pga__sql_scan(const char *sql, int *commands)
+const char *pga__sql_token(const char *s, pga__token *tok)
 {
-    int highest = 0, ncommands = 0, in_command = 0;
+    return lex(s, tok, 0);
+}
+
+static int word_is(const pga__token *tok, const char *word)
+{
+    size_t n = (size_t)(tok->end - tok->start);
+    if (strlen(word) != n) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = tok->start[i];
+        if ((c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) != word[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Where a command's opening words say its $n may be the command's own,
+ * not the client's: a function or procedure body written in SQL
+ * (RETURN $1, BEGIN ATOMIC ... END) and PREPARE name AS ...  */
+enum { OPENING_WORD0, OPENING_CREATE, OPENING_OR, OPENING_REPLACE, OPENING_PREPARE,
+       OPENING_DONE };
+
+static int opening_step(int state, const pga__token *tok, int *unsure)
+{
+    if (tok->kind != PGA__TOK_WORD) {
+        return OPENING_DONE;
+    }
+    switch (state) {
+    case OPENING_WORD0:
+        return word_is(tok, "create") ? OPENING_CREATE
+               : word_is(tok, "prepare") ? OPENING_PREPARE : OPENING_DONE;
+    case OPENING_CREATE:
+    case OPENING_REPLACE:
+        if (state == OPENING_CREATE && word_is(tok, "or")) {
+            return OPENING_OR;
+        }
+        *unsure |= word_is(tok, "function") || word_is(tok, "procedure");
+        return OPENING_DONE;
+    case OPENING_OR:
+        return word_is(tok, "replace") ? OPENING_REPLACE : OPENING_DONE;
+    case OPENING_PREPARE:
+        *unsure |= !word_is(tok, "transaction");
+        return OPENING_DONE;
+    default:
+        return OPENING_DONE;
+    }
+}
+
+int pga__sql_scan_opts(const char *sql, int backslash_strings, int *commands, int *unsure)
+{
+    int highest = 0, ncommands = 0, in_command = 0, opening = OPENING_WORD0, maybe = 0;
     pga__token tok;
     const char *s = sql != NULL ? sql : "";
-    while ((s = pga__sql_token(s, &tok)), tok.kind != PGA__TOK_END) {
+    while ((s = lex(s, &tok, backslash_strings)), tok.kind != PGA__TOK_END) {
         /* A command is a ';'-separated piece holding more than blanks and
          * comments; counting them tells a script from one statement. */
         if (tok.kind == PGA__TOK_SEMICOLON) {
             ncommands += in_command;
             in_command = 0;
+            opening = OPENING_WORD0;
         }
         else if (tok.kind != PGA__TOK_SPACE && tok.kind != PGA__TOK_COMMENT) {
             in_command = 1;
+            if (opening != OPENING_DONE) {
+                opening = opening_step(opening, &tok, &maybe);
+            }
         }
         if (tok.kind == PGA__TOK_PARAM && tok.param > highest) {
             highest = tok.param;
@@ -234,7 +292,15 @@ int pga__sql_scan(const char *sql, int *commands)
     if (commands != NULL) {
         *commands = ncommands + in_command;
     }
+    if (unsure != NULL) {
+        *unsure = maybe;
+    }
     return highest;
+}
+
+int pga__sql_scan(const char *sql, int *commands)
+{
+    return pga__sql_scan_opts(sql, 0, commands, NULL);
 }
 
 int pga_sql_count_params(const char *sql)

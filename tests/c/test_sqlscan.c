@@ -2,6 +2,7 @@
 #include <limits.h>
 
 #include "harness.h"
+#include "internal.h"
 
 #define ASSERT_COUNT(expected, sql) ASSERT_EQ_INT((expected), pga_sql_count_params(sql))
 
@@ -122,4 +123,59 @@ TEST(sqlscan_numbers_before_placeholders)
 {
     ASSERT_COUNT(1, "SELECT 1.5e3+$1");
     ASSERT_COUNT(1, "SELECT 10,$1");
+}
+
+/* The count the engine refuses on: backslash strings, and the commands
+ * whose $n may be their own. */
+
+static int scan(const char *sql, int backslash, int *unsure)
+{
+    int commands = 0;
+    return pga__sql_scan_opts(sql, backslash, &commands, unsure);
+}
+
+/* "^'...' with backslash escapes while standard_conforming_strings is off" */
+TEST(placeholder_count_reads_backslash_strings_as_the_server_does)
+{
+    int unsure = -1;
+    ASSERT_EQ_INT(1, scan("SELECT 'it\\'s $1'", 0, &unsure));   /* on: 'it\' ends there */
+    ASSERT_EQ_INT(0, unsure);
+    ASSERT_EQ_INT(0, scan("SELECT 'it\\'s $1'", 1, &unsure));   /* off: one literal */
+    ASSERT_EQ_INT(1, scan("SELECT 'a\\'$1', $1::int", 1, &unsure));
+    ASSERT_EQ_INT(2, scan("SELECT 'a\\', $1, $2", 0, &unsure));
+    ASSERT_EQ_INT(0, scan("SELECT 'a\\', $1, $2", 1, &unsure));   /* unterminated: hidden */
+}
+
+/* "^never where the count is only a guess" */
+TEST(placeholder_count_defers_to_server_in_function_bodies)
+{
+    static const char *const guesses[] = {
+        "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql RETURN $1 + 1",
+        "create or replace function f(a int) returns int language sql begin atomic select $1; end",
+        "CREATE PROCEDURE p(a int) LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES ($1); END",
+        "  /* c */ CREATE  OR  REPLACE PROCEDURE p(int) AS 'x' LANGUAGE sql",
+        "PREPARE q(int) AS SELECT $1",
+        "SELECT 1; PREPARE q AS SELECT $1",
+    };
+    static const char *const sure[] = {
+        "SELECT $1", "PREPARE TRANSACTION 'x'", "CREATE TABLE t (a int)",
+        "CREATE OR REPLACE VIEW v AS SELECT $1", "SELECT 'CREATE FUNCTION', $1",
+        "EXECUTE q($1)", "\"create\" function", "CREATE OR FUNCTION",
+    };
+    for (size_t i = 0; i < sizeof guesses / sizeof guesses[0]; i++) {
+        int unsure = 0;
+        scan(guesses[i], 0, &unsure);
+        if (unsure != 1) {
+            test_fail(__FILE__, __LINE__, "not a guess: %s", guesses[i]);
+            return;
+        }
+    }
+    for (size_t i = 0; i < sizeof sure / sizeof sure[0]; i++) {
+        int unsure = 1;
+        scan(sure[i], 0, &unsure);
+        if (unsure != 0) {
+            test_fail(__FILE__, __LINE__, "a guess: %s", sure[i]);
+            return;
+        }
+    }
 }
