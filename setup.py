@@ -2,20 +2,30 @@
 (bindings/python) compiled into one extension, pgatomic._pgatomic, linked
 against libpq found with pg_config.
 
-    python3 -m pip install --no-build-isolation .      (or -e .)
+    python3 -m pip install .            (PEP 517, pyproject.toml)
+    python3 -m build --outdir DIR       (sdist and wheel)
 
-There is no pyproject.toml on purpose: pip then builds with the setuptools
-already installed, without fetching a build environment from the network.
+pyproject.toml names the build backend, so both work in a fresh venv with
+build isolation; scripts/install-python-package.sh passes
+--no-build-isolation to build offline with the setuptools installed.
+Nothing is written into the source tree: build files (objects, the
+egg-info) go to PGATOMIC_BUILD_DIR, by default a directory of this checkout's
+own under the system's temporary directory, kept between builds so an
+unchanged tree is not compiled again.
 """
 
 import glob
+import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 
 from setuptools import Extension, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD_DIR = os.environ.get("PGATOMIC_BUILD_DIR") or os.path.join(
+    tempfile.gettempdir(), "pgatomic-build-" + hashlib.sha256(HERE.encode()).hexdigest()[:12])
 
 
 def pg_config(flag, fallback):
@@ -62,6 +72,12 @@ extension = Extension(
                         "-Wno-missing-field-initializers"],
 )
 
+def _egg_base():
+    os.makedirs(BUILD_DIR, exist_ok=True)
+    # setuptools wants egg_base relative to the project directory.
+    return os.path.relpath(BUILD_DIR, HERE)
+
+
 setup(
     name="pgatomic",
     version="0.1.0",
@@ -70,13 +86,16 @@ setup(
     packages=["pgatomic", "pgatomic.django"],
     package_data={"pgatomic": ["py.typed", "*.pyi"]},
     ext_modules=[extension],
-    # create_engine("postgresql+pgatomic://...") finds the dialect here.
     entry_points={
+        # create_engine("postgresql+pgatomic://...") finds the dialect here.
         "sqlalchemy.dialects": [
             "postgresql.pgatomic = pgatomic.sqlalchemy:PGDialect_pgatomic",
         ],
+        # The test database fixtures (pgatomic_dsn, pgatomic_db), loaded by
+        # pytest wherever pgatomic is installed.
+        "pytest11": ["pgatomic = pgatomic.pytest_plugin"],
     },
     python_requires=">=3.9",
     zip_safe=False,
-    options={"build": {"build_base": "out/python"}},   # beside make's out/
+    options={"build": {"build_base": BUILD_DIR}, "egg_info": {"egg_base": _egg_base()}},
 )

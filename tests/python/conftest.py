@@ -1,6 +1,10 @@
-"""Shared fixtures: the server comes from PG* / DATABASE_URL (the test
-command starts a throwaway one and exports them).  Each test gets its own
-tables, dropped afterwards, and leaves no per-thread connection behind."""
+"""Shared fixtures on pgatomic's own pytest plugin (pgatomic.pytest_plugin):
+its pgatomic_dsn names the database, the one in PG* / DATABASE_URL that the
+test command starts and exports (a throwaway server of the plugin's when
+none is given), and pgatomic_db runs a test in a transaction rolled back
+afterwards.  Tests that need committed data see it from a second
+connection: they get their own tables, dropped afterwards.  Every test
+leaves no per-thread connection behind."""
 
 import os
 import uuid
@@ -11,22 +15,18 @@ import pgatomic
 from pgatomic import _connections
 
 
-def _dsn():
-    return os.environ.get("DATABASE_URL") or None
-
-
 @pytest.fixture
-def observer():
+def observer(pgatomic_dsn):
     """A separate connection that sees only committed data."""
-    conn = pgatomic.connect(_dsn())
+    conn = pgatomic.connect(pgatomic_dsn)
     yield conn
     conn.close()
 
 
 @pytest.fixture
-def conn():
+def conn(pgatomic_dsn):
     """An independent connection for the test."""
-    c = pgatomic.connect(_dsn())
+    c = pgatomic.connect(pgatomic_dsn)
     yield c
     c.close()
 
@@ -50,8 +50,8 @@ class Tables:
 
 
 @pytest.fixture
-def tables():
-    admin = pgatomic.connect(_dsn())
+def tables(pgatomic_dsn):
+    admin = pgatomic.connect(pgatomic_dsn)
     t = Tables(admin)
     yield t
     t.drop_all()

@@ -70,10 +70,13 @@ def check_python_type(pgtype, v):
 
 
 @pytest.mark.parametrize("pgtype", list(TYPES))
-def test_every_type_read_then_written_back_is_unchanged(conn, tables, pgtype):
+def test_every_type_read_then_written_back_is_unchanged(pgatomic_db, pgtype):
+    """In a transaction of pgatomic's pytest plugin, rolled back after."""
+    conn = pgatomic_db
     lits = TYPES[pgtype]
-    t = tables.make(f"id int PRIMARY KEY, v0 {pgtype}, a0 {pgtype}[], m0 {pgtype}[],"
-                    f" v {pgtype}, a {pgtype}[], m {pgtype}[]")
+    t = "round_trip"
+    conn.execute(f"CREATE TABLE {t} (id int PRIMARY KEY, v0 {pgtype}, a0 {pgtype}[],"
+                 f" m0 {pgtype}[], v {pgtype}, a {pgtype}[], m {pgtype}[])")
     for i, lit in enumerate(lits):
         conn.execute(f"INSERT INTO {t} (id, v0, a0, m0) VALUES ($1, $2::text::{pgtype},"
                      f" ARRAY[$2::text::{pgtype}, NULL],"
@@ -98,7 +101,8 @@ def test_every_type_read_then_written_back_is_unchanged(conn, tables, pgtype):
     assert changed == []
 
 
-def test_infinity_reads_as_max_and_min_and_writes_back_as_infinity(conn):
+def test_infinity_reads_as_max_and_min_and_writes_back_as_infinity(pgatomic_db):
+    conn = pgatomic_db
     r = conn.execute("SELECT 'infinity'::date, '-infinity'::date, 'infinity'::timestamp,"
                      " '-infinity'::timestamptz").rows[0]
     assert r[0] == dt.date.max and r[1] == dt.date.min
@@ -112,7 +116,8 @@ def test_infinity_reads_as_max_and_min_and_writes_back_as_infinity(conn):
     assert finite == ("9999-12-31", "9999-12-30")
 
 
-def test_time_with_time_zone_both_ways(conn):
+def test_time_with_time_zone_both_ways(pgatomic_db):
+    conn = pgatomic_db
     t = conn.execute("SELECT '12:34:56.5+02:30'::timetz").scalar()
     assert t == dt.time(12, 34, 56, 500000, tzinfo=dt.timezone(dt.timedelta(hours=2.5)))
     got = conn.execute("SELECT $1::timetz::text",
@@ -122,7 +127,8 @@ def test_time_with_time_zone_both_ways(conn):
                         [dt.time(1, tzinfo=dt.timezone.utc)]).scalar() == "time with time zone"
 
 
-def test_time_in_a_zone_whose_offset_depends_on_the_date_is_refused(conn):
+def test_time_in_a_zone_whose_offset_depends_on_the_date_is_refused(pgatomic_db):
+    conn = pgatomic_db
     paris = dt.time(12, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))
     with pytest.raises(pgatomic.DataError) as info:
         conn.execute("SELECT $1", [paris])
@@ -130,9 +136,10 @@ def test_time_in_a_zone_whose_offset_depends_on_the_date_is_refused(conn):
     assert conn.execute("SELECT 1").scalar() == 1
 
 
-def test_interval_months_are_30_days_and_years_365(conn):
+def test_interval_months_are_30_days_and_years_365(pgatomic_db):
     """psycopg's rule for what a month is; the value written back is the one
     read (months, days and time apart), not its timedelta."""
+    conn = pgatomic_db
     r = conn.execute("SELECT '1 mon'::interval, '1 year'::interval,"
                      " '1 year 2 mons 3 days 04:05:06'::interval, '-1 mon'::interval").rows[0]
     assert r[0] == dt.timedelta(days=30)
