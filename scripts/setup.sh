@@ -31,6 +31,9 @@ else
     py_inc=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
     [ -f "$py_inc/Python.h" ] || want+=(python3-dev)
     python3 -m pip --version >/dev/null 2>&1 || want+=(python3-pip)
+    # tests/python/test_packaging.py builds in a fresh venv (Debian splits
+    # ensurepip out of python3).
+    python3 -c 'import ensurepip' >/dev/null 2>&1 || want+=(python3-venv)
 fi
 
 # Node is only needed once the repository has a package.json.  Debian's
