@@ -5,6 +5,7 @@
 const fc = require('fast-check');
 const { useDatabase } = require('../../jest');
 const { propertyParams: params } = require('./helpers');
+const { parse } = require('../../node/lib/conninfo');
 
 
 // A database of this file's own; each test in a transaction rolled back.
@@ -56,4 +57,31 @@ test('any_column_name_round_trips_property', async () => {
     expect(Object.getOwnPropertyDescriptor(rows[0], key[0]).value).toBe(7);
     expect(isPlainObject(rows[0])).toBe(true);
   }), params);
+});
+
+// pgatomic/pg makes its rows in JavaScript (node/lib/pg/result.js): the
+// same names are data there too, each row the same own keys and values as
+// the stock pg's row for the same query.
+test('special_keys_are_ordinary_columns_in_pgatomic_pg', async () => {
+  const k = parse(db.url);
+  const config = { host: k.host, port: k.port && Number(k.port), user: k.user, database: k.dbname };
+  const ours = new (require('../../node/pg').Client)(config);
+  const theirs = new (require('pg').Client)(config);
+  await ours.connect();
+  await theirs.connect();
+  try {
+    for (const name of SPECIAL) {
+      for (const value of ['42', `'{"polluted": true}'::jsonb`]) {
+        const sql = `SELECT ${value} AS ${quoteIdent(name)}, 'x' AS other`;
+        const [a, b] = [(await ours.query(sql)).rows[0], (await theirs.query(sql)).rows[0]];
+        expect({ name, entries: Object.entries(a) }).toEqual({ name, entries: Object.entries(b) });
+        expect(isPlainObject(a)).toBe(true);
+        expect(Object.getOwnPropertyDescriptor(a, name).enumerable).toBe(true);
+        expect(a.polluted).toBeUndefined();
+      }
+    }
+  } finally {
+    await ours.end();
+    await theirs.end();
+  }
 });

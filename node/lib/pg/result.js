@@ -60,8 +60,11 @@ class Result {
       }
     } else {
       // Keys in column order; a repeated name keeps its first place and
-      // the last value, as in pg.
-      const empty = {};
+      // the last value, as in pg.  The template has no prototype, so a
+      // column named __proto__ becomes an own key that the spread copies
+      // and the assignment below then sets as data (pg's way), instead of
+      // replacing the row's prototype with the column's value.
+      const empty = Object.create(null);
       for (const f of fields) empty[f.name] = null;
       for (let r = 0; r < rows.length; r++) {
         const cells = raw.rows[r];
