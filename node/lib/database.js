@@ -18,6 +18,9 @@ const INT8_MODES = { string: 0, bigint: 1, number: 2 };
 const OPTION_KEYS = new Set(['max', 'idleTimeoutMillis', 'queryTimeoutMillis', 'acquireTimeoutMillis',
   'types', 'nestMode', ...CONNECTION_KEYS]);
 
+// What db.query()'s third argument may hold; any other key is refused.
+const QUERY_OPTION_KEYS = new Set(['transaction', 'signal']);
+
 let databaseSeq = 0;
 
 // new Database(connectionString?, options?) or new Database(options), as
@@ -181,8 +184,13 @@ class Database extends EventEmitter {
     if (params !== undefined && params !== null && !Array.isArray(params)) {
       throw new TypeError(`The "params" argument must be an array, received ${describe(params)}`);
     }
-    if (options !== undefined && options !== null && typeof options !== 'object') {
-      throw new TypeError('The "options" argument must be an object');
+    if (options !== undefined && options !== null) {
+      if (typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+      for (const key of Object.keys(options)) {
+        if (!QUERY_OPTION_KEYS.has(key)) {
+          throw new TypeError(`Unknown query option '${key}' (known: ${[...QUERY_OPTION_KEYS].join(', ')})`);
+        }
+      }
     }
     const values = params || [];
     let t = options ? options.transaction : undefined;

@@ -33,6 +33,11 @@ const ISOLATION_FLAGS = {
 
 const NEST_MODES = new Set(['savepoint', 'reuse', 'separate']);
 
+// Every key transaction() reads.  Any other is refused: a misspelt
+// `isolationlevel` must not run the block at READ COMMITTED in silence.
+const OPTION_KEYS = new Set(['isolationLevel', 'readOnly', 'deferrable', 'transaction', 'nestMode',
+  'retries', 'retryBaseMs', 'retryCapMs', 'signal']);
+
 // Core flags for a block's options; validation of the values happens in
 // normalizeOptions, the rule "options only on the outermost block" in the
 // core (PGA_EOPTIONS).
@@ -50,6 +55,11 @@ function normalizeOptions(options) {
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object') {
     throw new TypeError('transaction options must be an object');
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new TypeError(`Unknown transaction option '${key}' (known: ${[...OPTION_KEYS].join(', ')})`);
+    }
   }
   const { isolationLevel, readOnly, deferrable, nestMode } = options;
   if (isolationLevel !== undefined && isolationLevel !== null &&

@@ -82,6 +82,35 @@ test('invalid_options_reject', async () => {
   expect(() => pgatomic.connect(undefined, { types: { int8: 'float' } })).toThrow(TypeError);
 });
 
+// A key nobody reads is refused, never ignored: a misspelt isolationLevel
+// would otherwise run the block at READ COMMITTED, a misspelt transaction
+// would run the statement outside the one meant.  Nothing is sent.
+test('unknown_transaction_and_query_option_keys_are_refused', async () => {
+  const keys = [['isolationlevel', 'SERIALIZABLE'], ['isolation', 'SERIALIZABLE'], ['readonly', true],
+    ['retry', 3], ['logging', false], ['type', 'DEFERRED']];
+  for (const [key, value] of keys) {
+    for (const start of [(o) => db.transaction(o, async () => 1), (o) => db.transaction(o),
+      (o) => db.startUnmanagedTransaction(o)]) {
+      const e = await start({ [key]: value }).catch((x) => x);
+      expect(e).toBeInstanceOf(TypeError);
+      expect(e.message).toMatch(new RegExp(`^Unknown transaction option '${key}' \\(known: isolationLevel, `));
+    }
+  }
+  for (const [key, value] of [['transacton', null], ['timeout', 5], ['rowMode', 'array'], ['signl', null]]) {
+    const e = await db.query('SELECT 1', [], { [key]: value }).catch((x) => x);
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.message).toMatch(new RegExp(`^Unknown query option '${key}' \\(known: transaction, signal\\)`));
+  }
+  expect(db.currentTransaction()).toBeUndefined();
+  // The known keys still work, every one of them.
+  const signal = new AbortController().signal;
+  await db.transaction({ isolationLevel: 'SERIALIZABLE', readOnly: false, deferrable: false, transaction: null,
+    nestMode: 'savepoint', retries: 1, retryBaseMs: 1, retryCapMs: 2, signal }, async (t) => {
+    expect((await db.query('SHOW transaction_isolation', null, { transaction: t, signal })).rows[0])
+      .toEqual({ transaction_isolation: 'serializable' });
+  });
+});
+
 test('use_after_close_rejects_with_ConnectionError', async () => {
   const d = openDb();
   const t = await d.transaction();

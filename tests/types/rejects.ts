@@ -31,6 +31,10 @@ export async function rejected(): Promise<void> {
   await db.transaction({ nestMode: 'nested' }, async () => 1);
   // @ts-expect-error isolation levels are the SQL words
   await db.transaction({ isolationLevel: 'serializable' });
+  // @ts-expect-error unknown transaction option keys are refused
+  await db.transaction({ isolationlevel: 'SERIALIZABLE' }, async () => 1);
+  // @ts-expect-error unknown query option keys are refused
+  await db.query('SELECT 1', [], { transacton: null });
   // @ts-expect-error hooks are functions
   (await db.transaction()).afterCommit('later');
   void Secret;
