@@ -1,6 +1,9 @@
 """bench/report.py -- turns bench/results/results.json into docs/benchmarks.md
 and docs/benchmarks.png (matplotlib, Agg backend).  Run by bench/run.sh;
 can be re-run on its own: `bench/.peers/venv/bin/python bench/report.py`.
+`python3 bench/report.py --loop-delay` rewrites only the event-loop section
+from bench/results/loop-delay.json (`bash bench/run.sh loop-delay`; no
+matplotlib needed).
 
 Every judgement in the "Targets" section is computed here from the numbers
 of the run, never typed in by hand.
@@ -9,14 +12,11 @@ of the run, never typed in by hand.
 import json
 import os
 import re
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results", "results.json")
+LOOP_RESULTS = os.path.join(ROOT, "bench", "results", "loop-delay.json")
 DOC = os.path.join(ROOT, "docs", "benchmarks.md")
 PNG = os.path.join(ROOT, "docs", "benchmarks.png")
 
@@ -302,6 +302,11 @@ def explain(t, clients):
 
 
 def chart(t, shapes, clients):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     colors = {}
     cmap = plt.get_cmap("tab20")
     for k, c in enumerate(clients):
@@ -465,6 +470,7 @@ def main():
                  "block per connection with one statement run in it (BEGIN sent). Growth: RSS "
                  "after the blocks minus RSS after a warm-up of a tenth of them, each block a "
                  "`SELECT` by primary key." % next(iter(mem.values())).get("connections", 100))
+    L += loop_delay_section()
     L.append("")
     L.append("## How each client is used")
     L.append("")
@@ -547,6 +553,70 @@ def main():
         f.write("\n".join(L))
 
 
+def fmt_ms(v):
+    return "{:,.0f}".format(v)
+
+
+def loop_delay_section():
+    """The event-loop section from bench/node/loop-delay.js's results,
+    between markers so that `--loop-delay` can replace it alone."""
+    try:
+        with open(LOOP_RESULTS) as f:
+            r = json.load(f)
+    except OSError:
+        return []
+    s, m = r["summary"], r.get("machine", {})
+    L = ["", "<!-- loop-delay begin -->"]
+    L.append("## Event loop: one %s-row SELECT, pgatomic beside pg" % "{:,}".format(r["rows"]))
+    L.append("")
+    load = ("load average %.2f at the start, %.2f at the end" % (m["loadavgStart"], m["loadavgEnd"])
+            if "loadavgStart" in m else "load average not recorded")
+    L.append("Written by `bench/node/loop-delay.js` (`bench/results/loop-delay.json`) on %s, "
+             "%s of each client, each run a process of its own, the clients taking turns "
+             "(%s%s). A run connects, warms up, then runs `SELECT g, 'name ' || "
+             "g, g * 1.5::float8, now() FROM generate_series(1, %d) g` while "
+             "`perf_hooks.monitorEventLoopDelay` (1 ms resolution) samples the loop: the longest "
+             "delay is the longest time the loop could not turn (a timer, an incoming request, "
+             "waited that long), p99 the 99th percentile of the samples."
+             % (r["date"][:16].replace("T", " ") + " UTC",
+                "1 run" if r["repeat"] == 1 else "%d runs" % r["repeat"], load,
+                "; %s cores, shared with whatever else runs" % m["nproc"] if "nproc" in m else "",
+                r["rows"]))
+    L.append("")
+    L.append("| client | longest hold, median of runs (ms) | longest hold per run (ms) | "
+             "p99 per run (ms) | query time, median (ms) |")
+    L.append("|---|---:|---:|---:|---:|")
+    for c in ("pg", "pgatomic"):
+        runs = [x for x in r["runs"] if x["client"] == c]
+        L.append("| %s | %s | %s | %s | %s |" % (
+            "**%s**" % c if c == "pgatomic" else c, fmt_ms(s[c]["medianMaxDelayMs"]),
+            ", ".join(fmt_ms(x["maxDelayMs"]) for x in runs),
+            ", ".join(fmt_ms(x["p99DelayMs"]) for x in runs), fmt_ms(s[c]["medianWallMs"])))
+    L.append("")
+    L.append("pgatomic's longest hold is %.2f× pg's; its query time %.2f× pg's. pgatomic turns "
+             "the result into rows in slices of a few milliseconds with the loop running "
+             "between them (`bindings/node/settle.cc`). "
+             "Reproduce: `bash bench/run.sh loop-delay` (`BENCH_LOOP_ROWS`, "
+             "`BENCH_LOOP_REPEAT`)." % (s["ratioMaxDelay"], s["ratioWall"]))
+    L.append("<!-- loop-delay end -->")
+    return L
+
+
+def replace_loop_delay_section():
+    with open(DOC) as f:
+        doc = f.read()
+    block = "\n".join(loop_delay_section()[1:])
+    pattern = re.compile(r"<!-- loop-delay begin -->.*?<!-- loop-delay end -->", re.S)
+    if pattern.search(doc):
+        doc = pattern.sub(lambda _: block, doc, count=1)
+    else:
+        marker = "\n## How each client is used"
+        at = doc.index(marker)
+        doc = doc[:at] + "\n" + block + "\n" + doc[at:]
+    with open(DOC, "w") as f:
+        f.write(doc)
+
+
 def orm_sections():
     """The ORM sections `bench/run.sh <orm>` wrote (bench/orm.py), kept
     as they are: this run did not measure them."""
@@ -560,4 +630,7 @@ def orm_sections():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--loop-delay"]:
+        replace_loop_delay_section()
+    else:
+        main()

@@ -34,7 +34,9 @@
 # node-orms` runs bench/orm_node.py: Sequelize, knex, Kysely, drizzle,
 # TypeORM and Prisma on the stock pg and on pgatomic/pg (round trips, tps
 # at BENCH_DELAY_US each way; BENCH_ORMS, BENCH_SHAPES narrow it) and
-# rewrites the section "orm:node".
+# rewrites the section "orm:node".  `bash bench/run.sh loop-delay` runs
+# only bench/node/loop-delay.js (BENCH_LOOP_ROWS, BENCH_LOOP_REPEAT) and
+# rewrites only the event-loop section.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -111,6 +113,19 @@ django)
     export BENCH_ROOT=$ROOT
     log "starting a throwaway PostgreSQL and running the $1 ORM benchmark"
     scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/orm.py "$1"
+    exit 0
+    ;;
+loop-delay)
+    # Only the Node addon and pg (the package's devDependency, or the
+    # peers' copy when present) are needed.
+    if [ "${BENCH_SKIP_INSTALL:-0}" != 1 ]; then
+        log "building the pgatomic Node addon (npm install at the repo root)"
+        npm_config_nodedir=/usr npm install --silent --no-audit --no-fund >/dev/null || exit 1
+    fi
+    log "event-loop hold of one large SELECT, pgatomic beside pg (bench/node/loop-delay.js)"
+    scripts/pgtmp run -- node bench/node/loop-delay.js --rows "${BENCH_LOOP_ROWS:-1000000}" \
+        --repeat "${BENCH_LOOP_REPEAT:-3}"
+    python3 bench/report.py --loop-delay
     exit 0
     ;;
 node-orms)

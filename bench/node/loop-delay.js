@@ -13,6 +13,7 @@
 // line; writes bench/results/loop-delay.json.  No asserts: a timing is a
 // measurement, never a test (PROJECT.md).
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
 
@@ -78,6 +79,7 @@ function main() {
   }
   const rows = opt('rows', 1000000);
   const repeat = opt('repeat', 5);
+  const loadStart = os.loadavg()[0];
   const runs = [];
   for (let i = 0; i < repeat; i++) {
     for (const client of CLIENTS) {
@@ -102,7 +104,11 @@ function main() {
   console.log(`median longest hold: pg ${summary.pg.medianMaxDelayMs.toFixed(0)} ms, ` +
     `pgatomic ${summary.pgatomic.medianMaxDelayMs.toFixed(0)} ms (ratio ${summary.ratioMaxDelay.toFixed(2)}); ` +
     `median query time ratio ${summary.ratioWall.toFixed(2)}`);
-  const result = { rows, repeat, date: new Date().toISOString(), summary, runs };
+  // The machine is shared: its load goes with the figures (bench/report.py
+  // prints it beside them).
+  const machine = { nproc: os.cpus().length, node: process.version,
+    loadavgStart: loadStart, loadavgEnd: os.loadavg()[0] };
+  const result = { rows, repeat, date: new Date().toISOString(), machine, summary, runs };
   const dir = path.join(__dirname, '..', 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'loop-delay.json'), `${JSON.stringify(result, null, 1)}\n`);
