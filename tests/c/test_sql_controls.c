@@ -10,6 +10,7 @@
  * and every case of §6.4. */
 #include <libpq-fe.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -477,6 +478,179 @@ TEST(sql_controls_prepare_transaction_as_sql)
          "BEGIN", "COMMIT PREPARED 'sc_x'", "ROLLBACK", "BEGIN", "PREPARE TRANSACTION 'sc_p'",
          "ROLLBACK PREPARED 'sc_p'", "BEGIN", "INSERT INTO sc_t VALUES (2)",
          "PREPARE TRANSACTION 'sc_p'");
+}
+
+/* ---- §6.1 forms the ORMs of §2 do not all use, against the server ------ */
+
+/* ^Every mode list the classifier takes, each level and each mode. */
+TEST(sql_controls_every_mode_list_is_the_servers)
+{
+    SAME("levels", "", "BEGIN ISOLATION LEVEL READ UNCOMMITTED",
+         "SELECT current_setting('transaction_isolation')", "COMMIT",
+         "BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE, NOT DEFERRABLE",
+         "SELECT current_setting('transaction_isolation') || current_setting('transaction_read_only')"
+         " || current_setting('transaction_deferrable')", "COMMIT",
+         "START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY DEFERRABLE",
+         "SELECT current_setting('transaction_isolation') || current_setting('transaction_read_only')"
+         " || current_setting('transaction_deferrable')", "COMMIT",
+         "begin work read only, isolation level serializable, deferrable",
+         "SELECT current_setting('transaction_isolation') || current_setting('transaction_read_only')"
+         " || current_setting('transaction_deferrable')", "END WORK");
+    SAME("set transaction forms", "1", "BEGIN", "SET TRANSACTION ISOLATION LEVEL READ UNCOMMITTED",
+         "SET TRANSACTION READ WRITE, NOT DEFERRABLE",
+         "SELECT current_setting('transaction_isolation') || current_setting('transaction_read_only')",
+         "INSERT INTO sc_t VALUES (1)", "COMMIT TRANSACTION", "START TRANSACTION READ ONLY",
+         "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE, DEFERRABLE",
+         "SET TRANSACTION READ WRITE",
+         "SELECT current_setting('transaction_isolation') || current_setting('transaction_read_only')"
+         " || current_setting('transaction_deferrable')", "ROLLBACK WORK");
+}
+
+/* ^Blanks, comments and one ';' around and between the words; what the
+ * classifier refuses (two ';', a script, CHAIN) goes to the server as it is
+ * and the engine follows what it did. */
+TEST(sql_controls_blanks_comments_and_near_misses_are_the_servers)
+{
+    SAME("blanks and comments", "1,3", "  /* orm */ BEGIN ;  ", "INSERT INTO sc_t VALUES (1)",
+         "\n\tSAVEPOINT\n a -- trailing\n", "INSERT INTO sc_t VALUES (2)",
+         "-- lead\nROLLBACK  TO /* x */ SAVEPOINT a;", "SAVEPOINT\"b\";",
+         "INSERT INTO sc_t VALUES (3)", "RELEASE /**/ b ;", "/* a /* nested */ one */ COMMIT ; -- done");
+    SAME("two semicolons", "1", "BEGIN;;", "INSERT INTO sc_t VALUES (1)", "COMMIT;;");
+    SAME("chain", "1,2", "BEGIN", "INSERT INTO sc_t VALUES (1)", "COMMIT AND CHAIN",
+         "INSERT INTO sc_t VALUES (2)", "SAVEPOINT a", "ROLLBACK TO a", "COMMIT AND NO CHAIN",
+         "BEGIN", "ROLLBACK AND CHAIN", "SELECT 1", "ROLLBACK");
+    SAME("chain keeps the modes", "", "BEGIN ISOLATION LEVEL SERIALIZABLE", "SELECT 1",
+         "COMMIT AND CHAIN", "SELECT current_setting('transaction_isolation')", "ROLLBACK");
+}
+
+/* The other statements §2's ORMs send around their transactions: pg8000's
+ * session characteristics, Sequelize's deferrable option. */
+TEST(sql_controls_session_characteristics_and_constraints)
+{
+    SAME("pg8000 isolation", "1",
+         "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE", "COMMIT",
+         "begin transaction", "SELECT current_setting('transaction_isolation')",
+         "INSERT INTO sc_t VALUES (1)", "commit",
+         "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED");
+    SAME("sequelize deferrable", "1", "START TRANSACTION;",
+         "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;", "SET CONSTRAINTS ALL DEFERRED",
+         "SELECT current_setting('transaction_isolation')", "INSERT INTO sc_t VALUES (1)",
+         "COMMIT;");
+}
+
+/* ---- §6.4's two documented differences, shown against the server ------- */
+
+/* How far now() is behind the statement that reads it, in ms, after a
+ * pause between BEGIN and that statement: by the engine (BEGIN rides with
+ * the statement) or statement by statement. */
+static long now_lag_ms(int engine)
+{
+    static const char *const lag =
+        "SELECT (extract(epoch FROM statement_timestamp() - now()) * 1000)::int";
+    const struct timespec pause = {0, 400 * 1000 * 1000};
+    long ms = -1;
+    if (engine) {
+        pga_conn *c = engine_connect(0);
+        pga_result *res = NULL;
+        if (c != NULL && pga_query(c, "BEGIN", NULL, NULL) == PGA_OK) {
+            nanosleep(&pause, NULL);
+            if (pga_query(c, lag, NULL, &res) == PGA_OK) {
+                ms = atol(pga_result_text(res, 0, 0, NULL));
+            }
+        }
+        pga_result_free(res);
+        pga_conn_free(c);
+        return ms;
+    }
+    PGconn *pg = raw_connect();
+    if (pg != NULL) {
+        PQclear(PQexec(pg, "BEGIN"));
+        nanosleep(&pause, NULL);
+        PGresult *r = PQexec(pg, lag);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+            ms = atol(PQgetvalue(r, 0, 0));
+        }
+        PQclear(r);
+    }
+    PQfinish(pg);
+    return ms;
+}
+
+/* ^now() is the time of the first statement, not of the BEGIN text: the
+ * pause between them is not in it.  Sent one by one, it is. */
+TEST(sql_controls_now_is_the_first_statements_time)
+{
+    long server = now_lag_ms(0), engine = now_lag_ms(1);
+    ASSERT(server >= 400);
+    ASSERT(engine >= 0 && engine < 200);
+}
+
+/* Can another session lock row 1 at once? 1 yes, 0 no (55P03), -1 error. */
+static int row_is_free(PGconn *other)
+{
+    PGresult *r = PQexec(other, "SELECT id FROM sc_t WHERE id = 1 FOR UPDATE NOWAIT");
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    int free_ = PQresultStatus(r) == PGRES_TUPLES_OK ? 1
+                : state != NULL && strcmp(state, "55P03") == 0 ? 0 : -1;
+    PQclear(r);
+    return free_;
+}
+
+/* ^A lock taken inside a savepoint is released when the deferred ROLLBACK
+ * TO reaches the server, with the next statement; sent one by one, at once. */
+TEST(sql_controls_rollback_to_releases_locks_with_the_next_statement)
+{
+    static const char *const lock[] = {"BEGIN", "SELECT 1", "SAVEPOINT a",
+                                       "SELECT id FROM sc_t WHERE id = 1 FOR UPDATE",
+                                       "ROLLBACK TO a"};
+    ASSERT_EQ_INT(0, reset_table());
+    ASSERT_EQ_INT(0, test_exec("INSERT INTO sc_t VALUES (1)"));
+    PGconn *other = raw_connect(), *pg = raw_connect();
+    ASSERT(other != NULL && pg != NULL);
+    for (size_t i = 0; i < sizeof(lock) / sizeof(lock[0]); i++) {
+        PQclear(PQexec(pg, lock[i]));
+    }
+    ASSERT_EQ_INT(1, row_is_free(other));
+    PQfinish(pg);
+
+    pga_conn *c = engine_connect(0);
+    ASSERT(c != NULL);
+    for (size_t i = 0; i < sizeof(lock) / sizeof(lock[0]); i++) {
+        ASSERT_EQ_INT(PGA_OK, pga_query(c, lock[i], NULL, NULL));
+    }
+    ASSERT_EQ_INT(0, row_is_free(other));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 2", NULL, NULL));
+    ASSERT_EQ_INT(1, row_is_free(other));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "COMMIT", NULL, NULL));
+    pga_conn_free(c);
+    PQfinish(other);
+}
+
+/* ^A COMMIT, ROLLBACK or PREPARE TRANSACTION written as SQL inside one of
+ * the engine's own blocks is sent as it is and reported PGA_ETXNENDED, in
+ * the SQL control mode as without it (§6.4's last row). */
+TEST(sql_controls_raw_end_inside_an_atomic_block_is_etxnended)
+{
+    static const char *const ends[] = {"COMMIT", "ROLLBACK", "END", "ABORT"};
+    ASSERT_EQ_INT(0, reset_table());
+    pga_conn *c = engine_connect(0);
+    ASSERT(c != NULL);
+    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        char sql[64];
+        pga_outcome o;
+        snprintf(sql, sizeof(sql), "INSERT INTO sc_t VALUES (%d)", (int)i + 1);
+        ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+        ASSERT_EQ_INT(PGA_OK, pga_query(c, sql, NULL, NULL));
+        ASSERT_EQ_INT(PGA_ETXNENDED, pga_query(c, ends[i], NULL, NULL));
+        ASSERT_EQ_INT('I', pga_conn_txn_status(c));
+        ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+        pga_atomic_outcome(c, &o);
+        ASSERT_EQ_INT(PGA_OUTCOME_ROLLED_BACK, o.state);
+        ASSERT_EQ_INT(1, o.unasked);
+    }
+    pga_conn_free(c);
+    /* what the server did with each: COMMIT and END committed */
+    ASSERT_EQ_INT(4, test_scalar_int("SELECT coalesce(sum(id), 0) FROM sc_t"));
 }
 
 /* ---- the mode's own promises ------------------------------------------- */
