@@ -9,6 +9,7 @@
 # found once the tests were done) counts as 1 failed; so does one that exits
 # non-zero without a summary line (a build error, a sanitizer abort).
 # Needs a server through PG*/DATABASE_URL; with neither set it starts its own.
+# Starts a PgBouncer in front of it for the tests that go through one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,23 @@ fi
 SUMMARY_RE='^([0-9]+) passed, ([0-9]+) failed$'
 total_passed=0
 total_failed=0
+
+# A stock PgBouncer (transaction mode) in front of the server for the tests
+# that also go through one (PGA_BOUNCER_URL): the styled role's values, a
+# cancel then free.  Not starting it is a failure, never a silent skip.
+if [ -z "${PGA_BOUNCER_URL:-}" ]; then
+    bport=
+    read -r bdir bport < <(bash tests/servers/cluster.sh bouncer transaction \
+        "${PGHOST:-/var/run/postgresql}" "${PGPORT:-5432}") || true
+    if [ -n "$bport" ]; then
+        trap 'bash tests/servers/cluster.sh bouncer-stop "$bdir"' EXIT
+        export PGA_BOUNCER_URL="host=127.0.0.1 port=$bport dbname=${PGDATABASE:-postgres} sslmode=disable"
+        echo "suite-c: PgBouncer (transaction mode) for the tests through it: 127.0.0.1:$bport"
+    else
+        echo "[pgbouncer] 0 passed, 1 failed  (could not start it: tests/servers/cluster.sh bouncer)"
+        total_failed=1
+    fi
+fi
 
 # run TARGET: make TARGET, show its output, add its counts to the totals.
 run() {

@@ -216,7 +216,11 @@ PGA_EXTERN int pga_conn_new(pga_conn **out);
 
 /* Close the session if open and free the handle.  Commit hooks still held
  * are destroyed with their destructor.  DESTRUCTOR: pga_conn.
- * BLOCKS: never (an open transaction is abandoned; the server rolls it back) */
+ * BLOCKS: never (an open transaction is abandoned; the server rolls it
+ * back), except right after pga_conn_cancel(): ^a cancel request written
+ * less than 500 ms ago is kept until the server or pooler closes it, or
+ * those 500 ms pass (PgBouncer 1.18 exits when a cancel's client leaves
+ * before the request was passed on). */
 PGA_EXTERN void pga_conn_free(pga_conn *conn);
 
 /* Start opening a session.  conninfo is a libpq connection string or URI;

@@ -13,6 +13,10 @@
 /* How long a request may take to reach the server before it is dropped. */
 #define PGA__CANCEL_SEND_MS 2000
 
+/* How long pga_conn_free() waits, counted from when a request was
+ * written, for the server (or pooler) to close the request's socket. */
+#define PGA__CANCEL_FREE_WAIT_MS 500
+
 /* libpq 15 offers only the blocking PQcancel(), which connects to the
  * server and then waits for it to close: forever, when the server hangs.
  * The key it sends is not public, but PGcancel opens with the server's
@@ -138,12 +142,14 @@ void pga__cancel_step(pga_conn *conn)
 /* The session is being left while its request is in flight.  Closing the
  * request's socket before the server has read it is what PgBouncer 1.18
  * does not survive (it frees the cancelling client while the cancel is
- * still being forwarded, then crashes: "bad client state"), so a request
- * already written is kept, in draining, until the server closes it or its
- * 2 s pass; one still connecting has sent nothing and is closed. */
+ * still being forwarded, then crashes: "bad client state", its issue
+ * #801), so a request already written is kept, in draining, until the
+ * server closes it or its 2 s pass; one still connecting has sent nothing
+ * and is closed. */
 void pga__cancel_abandon(pga_conn *conn)
 {
     int slot = atomic_exchange(&conn->cancel_slot, -1);
+    int seen = conn->cancel_seen == slot;
     conn->cancel_seen = -1;
     if (slot < 0) {
         return;
@@ -158,7 +164,7 @@ void pga__cancel_abandon(pga_conn *conn)
             oldest = i;
             break;
         }
-        if (conn->draining_deadline[i] < conn->draining_deadline[oldest]) {
+        if (conn->draining_sent[i] < conn->draining_sent[oldest]) {
             oldest = i;
         }
     }
@@ -166,7 +172,9 @@ void pga__cancel_abandon(pga_conn *conn)
         close(conn->draining[oldest]);
     }
     conn->draining[oldest] = slot >> 1;
-    conn->draining_deadline[oldest] = pga__now_ms() + PGA__CANCEL_SEND_MS;
+    /* Written by another thread since the owner last stepped: just now. */
+    conn->draining_sent[oldest] = seen ? conn->cancel_deadline - PGA__CANCEL_SEND_MS
+                                       : pga__now_ms();
 }
 
 /* Reap drained requests: the server closed them, or their time is up. */
@@ -181,16 +189,44 @@ static void step_draining(pga_conn *conn)
         if (now < 0) {
             now = pga__now_ms();
         }
-        if (poll(&p, 1, 0) > 0 || now >= conn->draining_deadline[i]) {
+        if (poll(&p, 1, 0) > 0 || now >= conn->draining_sent[i] + PGA__CANCEL_SEND_MS) {
             close(conn->draining[i]);
             conn->draining[i] = -1;
         }
     }
 }
 
+/* The handle is being freed: no later step will reap the requests still
+ * draining.  A request written moments ago is most likely still being
+ * forwarded by a pooler, so wait for it a little (the wait is counted
+ * from the write, so a request left unanswered by a hung server, which is
+ * the one that takes long, costs nothing here); then close them all. */
 void pga__cancel_close_all(pga_conn *conn)
 {
     pga__cancel_abandon(conn);
+    for (;;) {
+        struct pollfd p[4];
+        int n = 0;
+        int64_t now = pga__now_ms(), until = now;
+        for (int i = 0; i < 4; i++) {
+            int64_t give_up = conn->draining_sent[i] + PGA__CANCEL_FREE_WAIT_MS;
+            if (conn->draining[i] >= 0 && give_up > now) {
+                p[n++] = (struct pollfd){.fd = conn->draining[i], .events = POLLIN, .revents = 0};
+                until = give_up > until ? give_up : until;
+            }
+        }
+        if (n == 0 || poll(p, n, (int)(until - now)) <= 0) {
+            break;
+        }
+        for (int k = 0; k < n; k++) {
+            for (int i = 0; i < 4 && p[k].revents != 0; i++) {
+                if (conn->draining[i] == p[k].fd) {
+                    close(conn->draining[i]);
+                    conn->draining[i] = -1;
+                }
+            }
+        }
+    }
     for (int i = 0; i < 4; i++) {
         if (conn->draining[i] >= 0) {
             close(conn->draining[i]);
@@ -234,6 +270,10 @@ int pga_conn_cancel(pga_conn *conn)
         close(fd);
         return PGA_ECONN;
     }
+    /* Once in the slot the socket is the owner's (its steps may close it),
+     * so it is written before.  Two threads cancelling at the same moment
+     * can still close a written request at once below: rare, and only a
+     * concern before PgBouncer 1.19 (see pga__cancel_abandon()). */
     int expected = -1;
     if (!atomic_compare_exchange_strong(&conn->cancel_slot, &expected, fd * 2 + connected)) {
         close(fd);          /* another thread's request won the slot */

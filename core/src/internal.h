@@ -163,7 +163,7 @@ struct pga_conn {
     /* Requests of a session already left, kept until the server closes
      * them (cancel.c says why); stepped like the one in flight. */
     int draining[4];
-    int64_t draining_deadline[4];
+    int64_t draining_sent[4];       /* when each was written (or first seen so) */
     char *conninfo;
     pid_t pid;            /* the process that opened the session */
 

@@ -156,6 +156,46 @@ TEST(cancel_returns_at_once)
     ASSERT_EQ_INT(PGA_KIND_QUERY_CANCELED, kind);
 }
 
+/* PgBouncer 1.18 exits ("bad client state") when a cancel request's client
+ * closes its socket before PgBouncer has passed the request on.  A program
+ * that cancels and then drops the connection at once must not do that to
+ * the pooler every other client shares: pga_conn_free() keeps a request
+ * written moments ago until the pooler closes it (cancel.c).  Needs
+ * PGA_BOUNCER_URL (scripts/suite-c.sh starts one). */
+TEST(cancel_then_free_at_once_leaves_pgbouncer_running)
+{
+    const char *bouncer = getenv("PGA_BOUNCER_URL");
+    if (bouncer == NULL || bouncer[0] == '\0') {
+        fprintf(stdout, "    not run: PGA_BOUNCER_URL is unset (scripts/suite-c.sh sets it)\n");
+        return;
+    }
+    for (int i = 0; i < 10; i++) {
+        pga_conn *c = NULL;
+        ASSERT_EQ_INT(PGA_OK, pga_conn_new(&c));
+        if (pga_conn_connect(c, bouncer) != PGA_OK) {
+            fprintf(stdout, "    connect %d: %s\n", i, pga_conn_errmsg(c));
+            pga_conn_free(c);
+            ASSERT(!"PgBouncer accepts connections");
+        }
+        ASSERT_EQ_INT(PGA_OK, pga_query_start(c, "SELECT pg_sleep(5)", NULL));
+        ASSERT(pga_conn_wait(c, 100) > 0);
+        ASSERT_EQ_INT(PGA_OK, pga_conn_cancel(c));
+        pga_conn_wait(c, 1);       /* the request is written by now */
+        pga_conn_free(c);
+    }
+    pga_conn *c = NULL;
+    ASSERT_EQ_INT(PGA_OK, pga_conn_new(&c));
+    int rc = pga_conn_connect(c, bouncer);
+    if (rc == PGA_OK) {
+        rc = pga_query(c, "SELECT 1", NULL, NULL);
+    }
+    if (rc != PGA_OK) {
+        fprintf(stdout, "    after the cancels: %s\n", pga_conn_errmsg(c));
+    }
+    pga_conn_free(c);
+    ASSERT_EQ_INT(PGA_OK, rc);
+}
+
 /* ---- a server of its own, frozen --------------------------------------- */
 
 typedef struct private_server {

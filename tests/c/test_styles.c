@@ -260,4 +260,8 @@ TEST(role_with_sql_dmy_and_iso_8601_defaults_decodes_dates_and_intervals)
         pga_conn_free(conn);
         ASSERT_EQ_INT(0, rc);
     }
+    else {
+        fprintf(stdout, "    not run through PgBouncer: PGA_BOUNCER_URL is unset "
+                        "(scripts/suite-c.sh sets it)\n");
+    }
 }

@@ -134,7 +134,8 @@ pool_mode = $mode
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
-        printf '"%s" ""\n' postgres pga_styled >"$dir/users.txt"
+        printf '"%s" ""\n' $(printf '%s\n' postgres pga_styled "${PGUSER:-postgres}" "$(id -un)" | sort -u) \
+            >"$dir/users.txt"
         [ "$(id -u)" = 0 ] && chown postgres: "$dir"/*
         as_owner "$bin" -d "$dir/pgbouncer.ini" >"$dir/start.log" 2>&1 \
             || { cat "$dir/start.log" "$dir/pgbouncer.log" >&2 2>/dev/null; exit 1; }
