@@ -295,7 +295,8 @@ PGA_EXTERN int pga_conn_socket(const pga_conn *conn);
 PGA_EXTERN int pga_conn_step(pga_conn *conn, int ready);
 
 /* The blocking driver: step, wait on the socket with poll(), repeat.
- * Waits at most interval_ms (-1: no limit) and then returns the last
+ * ^Waits at most interval_ms in all (-1: no limit), whatever the
+ * operation's deadlines ask meanwhile, and then returns the last
  * PGA_WANT_* mask, so a caller can check for signals and call again.
  * METHOD: pga_conn  BLOCKS: network */
 PGA_EXTERN int pga_conn_wait(pga_conn *conn, int interval_ms);

@@ -1,6 +1,7 @@
 /* wait.c -- the blocking driver: poll() on the connection's socket between
  * steps, and the blocking twins built on it.  Nothing here decides. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 
 #include "internal.h"
@@ -30,17 +31,25 @@ int pga__poll(int fd, int want, int timeout_ms)
 
 int pga_conn_wait(pga_conn *conn, int interval_ms)
 {
+    int64_t until = interval_ms >= 0 ? pga__now_ms() + interval_ms : -1;
     int rc = pga_conn_step(conn, 0);
     while (rc > 0) {
-        /* Wait for the socket, the operation's deadline, or the end of
-         * the caller's interval, whichever comes first. */
+        /* Wait for the socket, the operation's next deadline, or the end
+         * of the caller's interval, whichever comes first.  The interval
+         * bounds the whole call: a cancel request in flight makes the
+         * core ask for a step every few milliseconds. */
+        int wait_ms = -1;
+        if (until >= 0) {
+            int64_t left = until - pga__now_ms();
+            wait_ms = left > 0 ? (left < INT_MAX ? (int)left : INT_MAX) : 0;
+        }
         int deadline_ms = pga_conn_timeout_ms(conn);
-        int wait_ms = interval_ms;
-        if (deadline_ms >= 0 && (wait_ms < 0 || deadline_ms < wait_ms)) {
+        int for_deadline = deadline_ms >= 0 && (wait_ms < 0 || deadline_ms <= wait_ms);
+        if (for_deadline) {
             wait_ms = deadline_ms;
         }
         int ready = pga__poll(pga_conn_socket(conn), rc, wait_ms);
-        if (ready == 0 && (deadline_ms < 0 || wait_ms < deadline_ms)) {
+        if (ready == 0 && !for_deadline) {
             break;          /* the interval ran out: the caller checks signals */
         }
         rc = pga_conn_step(conn, ready);

@@ -249,6 +249,34 @@ static pga_conn *server_connect(const private_server *s, int timeout_ms)
     return c;
 }
 
+/* pga_conn_wait()'s interval bounds the whole call even while a cancel
+ * request gets no answer (the core then asks for a step every 10 ms):
+ * Python's Ctrl-C relies on it to give a hung server 2 s and no more. */
+TEST(wait_returns_within_its_interval_while_a_cancel_gets_no_answer)
+{
+    private_server s;
+    ASSERT_EQ_INT(0, server_start(&s));
+    pga_conn *c = server_connect(&s, 0);
+    int rc = -100, crc = -100;
+    int64_t took = -1;
+    if (c != NULL) {
+        server_do(&s, "freeze");
+        pga_query_start(c, "SELECT 1", NULL);
+        pga_conn_wait(c, 100);
+        crc = pga_conn_cancel(c);
+        int64_t t0 = now_ms();
+        rc = pga_conn_wait(c, 300);
+        took = now_ms() - t0;
+    }
+    server_do(&s, "thaw");
+    pga_conn_free(c);
+    server_do(&s, "stop");
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, crc);
+    ASSERT(rc > 0);                   /* still waiting for the answer */
+    ASSERT(took >= 290 && took < 1000);
+}
+
 /* The server freezes while a block is in flight: the statement ends after
  * the timeout plus the cancel's grace, as a lost connection; leaving the
  * block sends nothing; COMMIT in flight would be outcome-unknown. */

@@ -7,6 +7,8 @@ connection: they get their own tables, dropped afterwards.  Every test
 leaves no per-thread connection behind."""
 
 import os
+import signal
+import threading
 import uuid
 
 import pytest
@@ -21,6 +23,18 @@ def observer(pgatomic_dsn):
     conn = pgatomic.connect(pgatomic_dsn)
     yield conn
     conn.close()
+
+
+@pytest.fixture
+def ctrl_c():
+    """Ctrl-C raises KeyboardInterrupt for the test's duration, even when
+    the suite was started in the background, where a shell leaves SIGINT
+    ignored (and the interrupt would never come)."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture

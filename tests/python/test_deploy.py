@@ -6,6 +6,7 @@ in tests/c and tests/node."""
 import asyncio
 import datetime
 import os
+import signal
 import threading
 import time
 
@@ -247,9 +248,41 @@ def test_cancel_returns_at_once_on_a_hung_server():
         assert isinstance(errors[0], pgatomic.OperationalError), errors
 
 
+def test_keyboard_interrupt_on_a_hung_server_ends_the_block_within_2_s(ctrl_c):
+    """Ctrl-C while a statement waits on a hung server and no deadline is
+    set: the cancel goes out, the server answers nothing, and after 2 s the
+    session is closed; KeyboardInterrupt propagates out of the block."""
+    with primary() as server, deadline(60):
+        c = pgatomic.connect(server.dsn(connect_timeout=2))
+        c.execute("CREATE TABLE t (x int)")
+        took = None
+        with pytest.raises(KeyboardInterrupt):
+            with c.atomic():
+                c.execute("INSERT INTO t VALUES (1)")
+                with frozen(server):
+                    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+                    timer.start()
+                    t0 = time.monotonic()
+                    try:
+                        c.execute("INSERT INTO t VALUES (2)")
+                    finally:
+                        took = time.monotonic() - t0
+                        timer.join()
+        # 0.3 s until Ctrl-C, then at most 2 s for the server to answer.
+        assert 0.3 + 1.9 <= took < 0.3 + 2.0 + 0.5, took
+        assert not c.in_atomic_block
+        assert c.closed
+        d = pgatomic.connect(server.dsn())
+        assert d.execute("SELECT count(*) FROM t").scalar() == 0
+        d.close()
+
+
 # -- failover ----------------------------------------------------------------
 
 def _failover(hang: bool):
+    """Returns how long after the fault, and after the standby's promotion,
+    the next block committed on the new primary; when the first block
+    after the promotion failed; the port it ran on; the new primary's."""
     with primary() as old, standby_of(old) as new, deadline(120):
         dsn = (f"host=127.0.0.1,127.0.0.1 port={old.port},{new.port} user=postgres "
                f"dbname=postgres target_session_attrs=read-write connect_timeout=1 "

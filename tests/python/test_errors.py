@@ -233,18 +233,6 @@ def test_connection_lost_during_commit_is_CommitOutcomeUnknown(tables, observer)
     observer.execute(f"DROP FUNCTION {t}_slow() CASCADE")
 
 
-@pytest.fixture
-def ctrl_c():
-    """Ctrl-C raises KeyboardInterrupt for the test's duration, even when
-    the suite was started in the background, where a shell leaves SIGINT
-    ignored (and the interrupt would never come)."""
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("signals reach the main thread only")
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
 def test_keyboard_interrupt_cancels_the_query(conn, ctrl_c):
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
