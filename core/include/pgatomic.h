@@ -314,11 +314,12 @@ PGA_EXTERN int pga_conn_timeout_ms(const pga_conn *conn);
  * the default: none).  ^When a batch has not finished ms after it was
  * sent, the engine sends a cancel request (pga_conn_cancel()); the
  * statement then fails with the server's 57014 (PGA_KIND_QUERY_CANCELED).
- * ^If the server does not answer that either within 1000 ms more (a hung
+ * ^If the server does not answer that either within 500 ms more (a hung
  * host, a partition), the engine closes the session: the step fails with
  * PGA_ECONN, or ^PGA_ECOMMITUNKNOWN when COMMIT was in flight, and a
- * block in progress is broken like on any lost connection.  The worst
- * case is ms + 1000 ms.  METHOD: pga_conn  BLOCKS: never
+ * block in progress is broken like on any lost connection.  ^An answer
+ * already in the socket when a late step comes is still read.  The worst
+ * case is ms + 500 ms.  METHOD: pga_conn  BLOCKS: never
  * Returns PGA_OK or PGA_EMISUSE (negative). */
 PGA_EXTERN int pga_conn_set_timeout(pga_conn *conn, int ms);
 PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);

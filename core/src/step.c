@@ -10,8 +10,11 @@
 #include "internal.h"
 
 /* How long the server gets to answer a cancel request sent at the
- * statement deadline before the engine closes the connection. */
-#define PGA__CANCEL_GRACE_MS 1000
+ * statement deadline before the engine closes the connection.  A live
+ * server answers in milliseconds; a hung one never does, and the grace is
+ * then part of how long a failover takes (deadline + grace + reconnect,
+ * which issue 13 bounds by deadline + 2 s: docs/reliability.md). */
+#define PGA__CANCEL_GRACE_MS 500
 
 /* While a cancel request is still connecting, drivers step this often. */
 #define PGA__CANCEL_TICK_MS 10
@@ -474,14 +477,20 @@ static int deadline_passed(const pga_conn *conn)
 
 /* The batch's deadline passed: the first time, ask the server to cancel
  * and give it a grace period; the second, stop waiting for a server that
- * answers nothing and close the session, as a lost connection. */
-static int batch_deadline(pga_conn *conn)
+ * answers nothing and close the session, as a lost connection.  Whatever
+ * already arrived is read first: a driver that steps late (a busy event
+ * loop) must not close a session whose answer is waiting in the socket. */
+static int batch_deadline(pga_conn *conn, int ready)
 {
     if (!conn->cancel_requested) {
         conn->cancel_requested = 1;
         conn->deadline = pga__now_ms() + PGA__CANCEL_GRACE_MS;
         pga__cancel_send(conn);
-        return batch_step(conn, 0);
+        return batch_step(conn, ready);
+    }
+    int rc = batch_step(conn, ready | pga__poll(PQsocket(conn->pg), PGA_WANT_READ, 0));
+    if (rc <= 0 || conn->op != PGA__OP_BATCH) {
+        return rc;
     }
     pga__err_set(conn, PGA_ECONN,
                  "the server did not answer within the %d ms timeout, nor %d ms after a "
@@ -505,7 +514,7 @@ int pga_conn_step(pga_conn *conn, int ready)
             }
             return pga__connect_step(conn);
         case PGA__OP_BATCH:
-            rc = deadline_passed(conn) ? batch_deadline(conn) : batch_step(conn, ready);
+            rc = deadline_passed(conn) ? batch_deadline(conn, ready) : batch_step(conn, ready);
             pga__notify_collect(conn);
             break;
         default:

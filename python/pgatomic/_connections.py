@@ -47,7 +47,7 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
         """The client deadline of every round trip, in seconds (None: none).
         When the server has not answered by then, the statement is cancelled
         (``QueryCanceled``); if the server does not answer the cancel either
-        within 1 s more (a hung host), the connection is closed and the
+        within 0.5 s more (a hung host), the connection is closed and the
         statement raises ``OperationalError`` (``CommitOutcomeUnknown`` for
         a COMMIT in flight).  Kept across ``connect()``."""
         ms = self._get_timeout()

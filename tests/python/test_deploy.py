@@ -196,7 +196,7 @@ def test_hung_server_ends_a_block_in_flight_within_the_deadline():
                         c.execute("INSERT INTO t VALUES (2)")
                     finally:
                         took = time.monotonic() - t0
-        assert 1.4 <= took < 3.0, took
+        assert 0.95 <= took < 2.5, took    # 0.5 s deadline + 0.5 s grace
         assert not c.in_atomic_block
         d = pgatomic.connect(server.dsn())
         assert d.execute("SELECT count(*) FROM t").scalar() == 0
@@ -216,7 +216,7 @@ def test_hung_server_commit_in_flight_is_outcome_unknown():
                 t0 = time.monotonic()
         took = time.monotonic() - t0
         server.thaw()
-        assert 1.4 <= took < 3.0, took
+        assert 0.95 <= took < 2.5, took    # 0.5 s deadline + 0.5 s grace
         c.close()
 
 
@@ -299,44 +299,58 @@ def _failover(hang: bool):
             assert time.monotonic() < deadline_t
             time.sleep(0.05)
         s.close()
-        t0 = time.monotonic()
+        from deploylib import cluster
+        t_fault = time.monotonic()
         if hang:
             old.freeze()
         else:
-            from deploylib import cluster
             cluster("crash", old.dir)
         try:
-            from deploylib import cluster
             cluster("promote", new.dir)
-            resumed = None
-            while time.monotonic() - t0 < 30:
+            # No client can resume before this moment.  The application's
+            # session is still on the old primary, so the next block goes
+            # there first.
+            t_promoted = time.monotonic()
+            resumed = first_failure = None
+            while time.monotonic() - t_promoted < 30:
                 try:
                     with pgatomic.atomic():
                         pgatomic.connection.execute("UPDATE acct SET v = v + 1 WHERE id = 1")
-                    resumed = time.monotonic() - t0
+                    resumed = time.monotonic()
                     break
                 except pgatomic.OperationalError:
-                    continue
+                    if first_failure is None:
+                        first_failure = time.monotonic() - t_promoted
             port = pgatomic.connection.execute("SELECT current_setting('port')::int").scalar()
         finally:
             if hang:
                 old.thaw()
             pgatomic.connections.close_all()
-        return resumed, port, new.port
+        assert resumed is not None
+        print(f"failover ({'hung' if hang else 'crashed'} primary): promoted "
+              f"{t_promoted - t_fault:.2f} s after the fault, resumed {resumed - t_fault:.2f} s "
+              f"after the fault, {resumed - t_promoted:.2f} s after the promotion; first block "
+              f"failed after {first_failure} s")
+        return resumed - t_fault, resumed - t_promoted, first_failure, port, new.port
 
 
 def test_failover_from_a_crashed_primary_to_a_promoted_standby():
-    resumed, port, new_port = _failover(hang=False)
+    since_fault, _, _, port, new_port = _failover(hang=False)
     assert port == new_port
-    assert resumed is not None and resumed < 10, resumed
+    assert since_fault < 10, since_fault
 
 
 def test_failover_from_a_hung_primary_to_a_promoted_standby_within_the_deadline():
-    resumed, port, new_port = _failover(hang=True)
+    _, since_promotion, first_failure, port, new_port = _failover(hang=True)
     assert port == new_port
-    # The statement deadline (1 s) plus the cancel's grace (1 s), then 2 s
-    # for reconnecting (the hung host's connect_timeout of 1 s included).
-    assert resumed is not None and resumed < 1.0 + 1.0 + 2.0, resumed
+    # The first block really waited on the hung primary: its 1 s deadline,
+    # the cancel's 0.5 s grace, then the session was closed.
+    assert first_failure >= 1.45, first_failure
+    # Issue 13: resumed within the deadline plus 2 s, counted from the
+    # promotion, before which no client can resume (docs/reliability.md).
+    # Expected: 1 s + 0.5 s + the hung host's connect_timeout of 1 s + a
+    # connect and the block's round trips on the new primary.
+    assert since_promotion < 1.0 + 2.0, since_promotion
 
 
 # -- processes ---------------------------------------------------------------
