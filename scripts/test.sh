@@ -4,7 +4,8 @@
 # of its own.  The last line is `N passed, N failed` summed over all suites;
 # the exit status is non-zero if anything failed.
 #
-# A suite is scripts/suite-NAME.sh whose last line is `N passed, N failed`.
+# A suite is scripts/suite-NAME.sh whose last line is `N passed, N failed`
+# (optionally `, N skipped`).
 # One that exits non-zero without that line, or with it but "0 failed" (a
 # sanitizer or valgrind finding after the tests), counts as 1 failed; so does
 # one that prints no such line at all.
@@ -13,7 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SUITES=(c python node node-package django sqlalchemy)
+# NAME-pgbouncer: suite NAME again through a stock PgBouncer in transaction
+# mode (scripts/suite-pgbouncer.sh NAME).
+SUITES=(c python node node-package django sqlalchemy python-pgbouncer node-pgbouncer)
 SUMMARY_RE='^([A-Za-z][A-Za-z0-9_-]*: )?([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$'
 
 export npm_config_nodedir=${npm_config_nodedir:-/usr}
@@ -56,19 +59,22 @@ create_database() {
 
 # Inside the server: run each suite that exists, tee'd so progress shows.
 run_suites() {
-    local name script rc timeout=()
+    local name script args rc timeout=()
     touch "$WORK/server-started"
     if [ -n "${PGA_SUITE_TIMEOUT:-}" ]; then
         timeout=(timeout -k 30 "$PGA_SUITE_TIMEOUT")
     fi
     for name in "${SUITES[@]}"; do
-        script=scripts/suite-$name.sh
+        script=scripts/suite-$name.sh args=()
+        case $name in
+            *-pgbouncer) script=scripts/suite-pgbouncer.sh args=("${name%-pgbouncer}") ;;
+        esac
         [ -f "$script" ] || continue
         if [ "$name" = c ] && [ -e "$WORK/build-failed" ]; then
             continue        # already counted as the build's failure
         fi
         heading "suite: $name ($script)"
-        if ! create_database "$name"; then
+        if ! create_database "${name//-/_}"; then
             record "$name" 0 1 0 "could not create its database"
             continue
         fi
@@ -76,9 +82,9 @@ run_suites() {
         # The subshell keeps the database switch to this suite; stdin is
         # /dev/null as in CI, so nothing waits on a terminal.
         (
-            export PGDATABASE="pga_$name"
+            export PGDATABASE="pga_${name//-/_}"
             export DATABASE_URL="postgresql://$PGUSER@/$PGDATABASE?host=$PGHOST&port=$PGPORT"
-            exec "${timeout[@]}" bash "$script" </dev/null
+            exec "${timeout[@]}" bash "$script" "${args[@]}" </dev/null
         ) 2>&1 | tee "$WORK/$name.log" || rc=${PIPESTATUS[0]}
         if [ "$rc" = 124 ] && [ ${#timeout[@]} -gt 0 ]; then
             echo "test.sh: suite $name timed out after ${PGA_SUITE_TIMEOUT}s"

@@ -5,7 +5,7 @@
 // row written in the same transaction tells which way an outcome-unknown
 // COMMIT went.  PGA_FAULT_SEED reproduces a run; PGA_FAULT_TRIALS sets its
 // length (CI: 150; the long run: 1000).
-const { pgatomic, openDb, startProxy, waitFor } = require('./helpers');
+const { pgatomic, openDb, startProxy, waitFor, openSessions } = require('./helpers');
 
 const { ConnectionError, CommitOutcomeUnknownError } = pgatomic;
 const TRIALS = Number(process.env.PGA_FAULT_TRIALS || 150);
@@ -126,9 +126,8 @@ test('random_fault_trials_keep_every_transfer_whole', async () => {
 
   // The pool replaced every dead session; none leaked.
   expect((await pdb.query('SELECT 1 AS one')).rows[0].one).toBe(1);
-  await waitFor(async () => (await direct.query(
-    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'pga_fault_trials'"))
-    .rows[0].n === pdb.poolStats().total, 5000, 'no leaked session');
+  await waitFor(async () => (await openSessions(direct, proxy, 'pga_fault_trials'))
+    === pdb.poolStats().total, 5000, 'no leaked session');
   // eslint-disable-next-line no-console
   console.log(`fault trials: seed=${SEED} trials=${TRIALS} committed_rows=${transfers.length} outcomes=${JSON.stringify(seen)}`);
 });

@@ -6,7 +6,7 @@
 // the dead session without user action, and that no session leaks.  Every
 // wait is bounded: jest's timeout, connect_timeout=5, polled conditions.
 const { execFile } = require('child_process');
-const { pgatomic, openDb, count, startProxy, waitFor } = require('./helpers');
+const { pgatomic, openDb, count, startProxy, waitFor, openSessions } = require('./helpers');
 
 const { ConnectionError, CommitOutcomeUnknownError } = pgatomic;
 const T = 'fault_rows';
@@ -40,11 +40,8 @@ const rows = () => count(direct, T);
 // session of ours beyond the pool's own.
 async function poolRecovered() {
   expect((await pdb.query('SELECT 1 AS one')).rows[0].one).toBe(1);
-  await waitFor(async () => {
-    const r = await direct.query(
-      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [APP]);
-    return r.rows[0].n === pdb.poolStats().total;
-  }, 5000, 'no leaked session');
+  await waitFor(async () => (await openSessions(direct, proxy, APP)) === pdb.poolStats().total,
+    5000, 'no leaked session');
 }
 
 test('fault_after_begin_with_the_first_statement', async () => {

@@ -35,16 +35,18 @@ const { spawn } = require('child_process');
 
 const PROXY = process.env.PGA_PGPROXY || path.join(__dirname, '..', '..', 'out', 'pgproxy');
 
-function upstreamSocket() {
+// The server as pgproxy names it: a unix socket, or TCP (a PgBouncer in
+// front of the server, scripts/suite-pgbouncer.sh).
+function upstream() {
   const host = process.env.PGHOST || '/var/run/postgresql';
   const port = process.env.PGPORT || '5432';
-  return `${host}/.s.PGSQL.${port}`;
+  return host.startsWith('/') ? `unix:${host}/.s.PGSQL.${port}` : `tcp:${host}:${port}`;
 }
 
 async function startProxy(extraArgs = []) {
   if (!fs.existsSync(PROXY)) throw new Error(`${PROXY} is missing: run make out/pgproxy`);
   const child = spawn(PROXY, ['--listen', '127.0.0.1:0', '--control', '127.0.0.1:0',
-    '--upstream', `unix:${upstreamSocket()}`, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    '--upstream', upstream(), ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error('pgproxy did not start')), 5000);
@@ -113,5 +115,17 @@ async function waitFor(cond, timeoutMs = 5000, what = 'condition') {
   }
 }
 
+// How many sessions a pool talking through `proxy` holds open, as seen
+// from outside it: the server's sessions named application_name `app`; or,
+// through a transaction-mode pooler (scripts/suite-pgbouncer.sh), which
+// shares server sessions among its clients and so has no such count, the
+// client connections the proxy has open.
+async function openSessions(direct, proxy, app) {
+  if (process.env.PGA_VIA_PGBOUNCER) return (await proxy.stats()).conns;
+  return (await direct.query(
+    'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [app])).rows[0].n;
+}
+
 module.exports.startProxy = startProxy;
 module.exports.waitFor = waitFor;
+module.exports.openSessions = openSessions;
