@@ -11,9 +11,30 @@ const path = require('path');
 const TERMINATE = 'ends its own idle session with pg_terminate_backend(pg_backend_pid() it '
   + 'read before); an idle client of the pooler holds no server session, so the pool never '
   + 'sees the loss (and the killer may end itself)';
+const PID = 'identifies its session by pg_backend_pid(); through the pooler each statement '
+  + 'may run on another server session';
+const LISTEN = 'LISTEN belongs to a server session; a transaction-mode pooler gives the idle '
+  + 'client none, so notifications for it go nowhere (PgBouncer documents LISTEN as unsupported '
+  + 'in this mode)';
+const POOLER_ANSWERS = 'PgBouncer answers a startup it cannot serve itself: the options startup '
+  + "parameter, which carries pg's statement_timeout (node-postgres sends it as a startup "
+  + "parameter of its own, refused alike), is refused, and an unknown database is PgBouncer's "
+  + "08P01, not the server's 3D000";
 const NEEDS_SESSION = {
   'faults.test.js': { pg_terminate_backend_of_an_idle_pooled_session: TERMINATE },
   'pool.test.js': { broken_connection_is_destroyed_not_returned: TERMINATE },
+  'notifications.test.js': {
+    notifications_reach_the_database_while_its_session_idles: LISTEN,
+    a_flood_of_notifications_arrives_whole_and_in_order: LISTEN,
+  },
+  'pg-client.test.js': {
+    pg_processID_parameterStatus_and_transaction_status: PID,
+    pg_terminated_backend_emits_error_and_the_query_rejects: TERMINATE,
+    pg_idle_client_notices_a_terminated_backend: TERMINATE,
+    pg_listen_notifications_arrive_as_events: LISTEN,
+    pg_connect_failures_carry_pg_codes: POOLER_ANSWERS,
+    pg_statement_timeout_and_query_timeout: POOLER_ANSWERS,
+  },
 };
 
 // Left out of that pass because it would repeat them unchanged (reported

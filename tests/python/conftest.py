@@ -123,6 +123,11 @@ NEEDS_SESSION = {
     "tests/python/test_deploy.py::test_lost_session_is_never_left_busy": _TERMINATE,
     "tests/python/test_faults.py::test_idle_connection_terminated_reconnects_on_next_use":
         _TERMINATE,
+    "tests/python/test_sqlalchemy.py::test_ping_sees_a_session_the_server_ended": _TERMINATE,
+    "tests/python/test_django_seeds.py":
+        "its Django settings (examples/django/shop_settings.py) set search_path with "
+        "the options startup parameter, which a stock PgBouncer refuses "
+        "(test_deploy.py::test_users_own_options_refused_by_pgbouncer_are_reported)",
     "tests/python/test_seeds.py":
         "SET search_path for the session: the pooler leaves a session's SET on the "
         "server session for whichever client gets it next, and runs the next "
