@@ -25,7 +25,9 @@ def url_of(dsn, dbname):
         info = c.execute("SELECT current_setting('unix_socket_directories'),"
                          " current_setting('port'), current_user").rows[0]
         host = os.environ.get("PGHOST") or info[0].split(",")[0].strip()
-    return f"postgresql://{info[2]}@/{dbname}?host={host}&port={info[1]}"
+        # Through a pooler PG* name the pooler, not the server behind it.
+        port = os.environ.get("PGPORT") or info[1]
+    return f"postgresql://{info[2]}@/{dbname}?host={host}&port={port}"
 
 
 @pytest.fixture
