@@ -23,6 +23,7 @@ const POOLER_ANSWERS = 'PgBouncer answers a startup it cannot serve itself: the 
 const NEEDS_SESSION = {
   'faults.test.js': { pg_terminate_backend_of_an_idle_pooled_session: TERMINATE },
   'pool.test.js': { broken_connection_is_destroyed_not_returned: TERMINATE },
+  'pg-pool.test.js': { pg_pool_connection_timeout_and_idle_error_events: TERMINATE },
   'notifications.test.js': {
     notifications_reach_the_database_while_its_session_idles: LISTEN,
     a_flood_of_notifications_arrives_whole_and_in_order: LISTEN,
@@ -46,6 +47,7 @@ const SAME_THROUGH_POOLER = {
   'deploy.test.js': {
     hung_server_ends_a_block_in_flight_within_the_deadline: OWN_SERVERS,
     abort_returns_at_once_on_a_hung_server: OWN_SERVERS,
+    cancels_on_a_hung_server_leave_the_thread_pool_free: OWN_SERVERS,
     failover_from_a_crashed_primary_to_a_promoted_standby: OWN_SERVERS,
     failover_from_a_hung_primary_to_a_promoted_standby_within_the_deadline: OWN_SERVERS,
   },

@@ -156,6 +156,11 @@ SAME_THROUGH_POOLER = {
     "tests/python/test_leaks.py":
         "measures the client's own memory over many blocks; the pooler changes nothing "
         "it checks and makes it take minutes",
+    "tests/python/test_packaging.py":
+        "builds and installs the package in fresh venvs (minutes); only a one-line smoke "
+        "test touches the server, and the pooler changes nothing the builds check",
+    "tests/python/test_pytest_plugin.py::test_plugin_starts_a_throwaway_server_without_a_dsn":
+        "starts a throwaway server of its own and never touches the suite's",
 }
 
 
