@@ -1,5 +1,5 @@
 'use strict';
-// Cancelling a statement: the request runs on the thread pool, the loop
+// Cancelling a statement: the core writes the request without waiting, the loop
 // keeps ticking, the statement fails with QueryCanceledError.
 const { pgatomic, openDb } = require('./helpers');
 

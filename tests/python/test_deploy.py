@@ -243,7 +243,9 @@ def test_cancel_returns_at_once_on_a_hung_server():
             box["conn"].cancel()
             returned.append(time.monotonic() - t0)
             t.join(10)
-        assert returned[0] < 0.05, returned
+        # At once: a cancel that waited for the frozen server would never
+        # return; 0.5 s leaves room for a loaded machine's scheduling.
+        assert returned[0] < 0.5, returned
         assert not t.is_alive()
         assert isinstance(errors[0], pgatomic.OperationalError), errors
 
@@ -260,16 +262,22 @@ def test_keyboard_interrupt_on_a_hung_server_ends_the_block_within_2_s(ctrl_c):
             with c.atomic():
                 c.execute("INSERT INTO t VALUES (1)")
                 with frozen(server):
-                    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+                    sent = []
+
+                    def ctrl_c_now():
+                        sent.append(time.monotonic())
+                        os.kill(os.getpid(), signal.SIGINT)
+
+                    timer = threading.Timer(0.3, ctrl_c_now)
                     timer.start()
-                    t0 = time.monotonic()
                     try:
                         c.execute("INSERT INTO t VALUES (2)")
                     finally:
-                        took = time.monotonic() - t0
+                        took = time.monotonic() - sent[0] if sent else None
                         timer.join()
-        # 0.3 s until Ctrl-C, then at most 2 s for the server to answer.
-        assert 0.3 + 1.9 <= took < 0.3 + 2.0 + 0.5, took
+        # Counted from the signal: 2 s for the server to answer, then the
+        # session is closed (4.3 s before pga_conn_wait() bounded the call).
+        assert 1.9 <= took < 3.0, took
         assert not c.in_atomic_block
         assert c.closed
         d = pgatomic.connect(server.dsn())
