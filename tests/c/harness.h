@@ -60,6 +60,8 @@ int test_failed(void);
  * outside any block; test_scalar_int() reads one integer from a fresh
  * connection, so a test can check what is really committed. */
 pga_conn *test_connect(void);
+/* The same for a connection string of the test's own (NULL: PG*). */
+pga_conn *test_connect_to(const char *conninfo);
 int test_exec(const char *sql);
 long long test_scalar_int(const char *sql);
 /* The server pid of c's session (one round trip), and ending a session

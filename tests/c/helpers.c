@@ -9,18 +9,23 @@
 
 #include "harness.h"
 
-pga_conn *test_connect(void)
+pga_conn *test_connect_to(const char *conninfo)
 {
     pga_conn *conn = NULL;
     if (pga_conn_new(&conn) != PGA_OK) {
         return NULL;
     }
-    if (pga_conn_connect(conn, NULL) != PGA_OK) {
+    if (pga_conn_connect(conn, conninfo) != PGA_OK) {
         fprintf(stdout, "    cannot connect: %s\n", pga_conn_errmsg(conn));
         pga_conn_free(conn);
         return NULL;
     }
     return conn;
+}
+
+pga_conn *test_connect(void)
+{
+    return test_connect_to(NULL);
 }
 
 int test_exec(const char *sql)

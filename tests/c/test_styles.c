@@ -186,17 +186,8 @@ TEST(timestamptz_with_a_named_zone_abbreviation_is_refused_not_guessed)
 static pga_conn *connect_as_styled_role(const char *base)
 {
     char dsn[512];
-    pga_conn *conn = NULL;
-    if (pga_conn_new(&conn) != PGA_OK) {
-        return NULL;
-    }
     snprintf(dsn, sizeof dsn, "%s%suser=pga_styled", base ? base : "", base ? " " : "");
-    if (pga_conn_connect(conn, dsn) != PGA_OK) {
-        fprintf(stdout, "    connect as pga_styled: %s\n", pga_conn_errmsg(conn));
-        pga_conn_free(conn);
-        return NULL;
-    }
-    return conn;
+    return test_connect_to(dsn);
 }
 
 static int make_styled_role(void)
@@ -264,4 +255,52 @@ TEST(role_with_sql_dmy_and_iso_8601_defaults_decodes_dates_and_intervals)
         fprintf(stdout, "    not run through PgBouncer: PGA_BOUNCER_URL is unset "
                         "(scripts/suite-c.sh sets it)\n");
     }
+}
+
+/* PgBouncer 1.18 does not track IntervalStyle: one client's SET stays on
+ * the server session the next client gets, and nothing reports it to that
+ * client.  One client at a time gets the same idle server session back.
+ * Needs PGA_BOUNCER_URL (transaction mode; scripts/suite-c.sh sets it). */
+TEST(other_clients_intervalstyle_on_a_pooled_session_decodes)
+{
+    const char *bouncer = getenv("PGA_BOUNCER_URL");
+    if (bouncer == NULL || bouncer[0] == '\0') {
+        fprintf(stdout, "    not run: PGA_BOUNCER_URL is unset (scripts/suite-c.sh sets it)\n");
+        return;
+    }
+    char pid_a[1][64] = {""}, pid_b[1][64] = {""}, style[1][64] = {""}, got[NCANON][64];
+    pga_conn *other = test_connect_to(bouncer);
+    ASSERT(other != NULL);
+    int rc = pga_query(other, "SET IntervalStyle = 'sql_standard'", NULL, NULL);
+    int prc = select_texts(other, "SELECT pg_backend_pid()", pid_a, 1);
+    pga_conn_free(other);
+    ASSERT_EQ_INT(PGA_OK, rc);
+    ASSERT_EQ_INT(0, prc);
+
+    pga_conn *conn = test_connect_to(bouncer);
+    ASSERT(conn != NULL);
+    int ok = select_texts(conn, "SELECT pg_backend_pid()", pid_b, 1) == 0
+             && select_texts(conn, "SELECT current_setting('IntervalStyle')", style, 1) == 0
+             && select_texts(conn, STYLE_SQL, got, NCANON) == 0;
+    pga_result *res = NULL;
+    pga_value v = {0};
+    int drc = ok ? pga_query(conn, "SELECT interval '-1 days +23:59:59'", NULL, &res) : -1;
+    if (drc == PGA_OK) {
+        size_t len;
+        const char *t = pga_result_text(res, 0, 0, &len);
+        drc = pga_value_decode(PGA_T_INTERVAL, t, len, &v);
+        pga_result_free(res);
+    }
+    pga_conn_free(conn);
+    ASSERT(ok);
+    ASSERT_EQ_STR(pid_a[0], pid_b[0]);          /* the same server session */
+    ASSERT_EQ_STR("sql_standard", style[0]);    /* with the other client's SET */
+    for (int i = 0; i < NCANON; i++) {
+        if (!same_value(canonical[i], got[i])) {
+            test_fail(__FILE__, __LINE__, "column %d: want %s, got %s", i + 1, canonical[i], got[i]);
+            return;
+        }
+    }
+    ASSERT_EQ_INT(PGA_OK, drc);
+    ASSERT(v.days == -1 && v.seconds == 86399 && v.months == 0);
 }
