@@ -262,6 +262,30 @@ test('cancels_on_a_hung_server_leave_the_thread_pool_free', async () => {
   });
 });
 
+test('abort_while_connecting_settles_at_once', async () => {
+  // A host that accepts TCP and never answers: the session is still
+  // connecting (connect_timeout 3 s) when the signal fires.  (db.close()
+  // below still waits for that connect to time out: a known limit.)
+  const silent = net.createServer(() => {});
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+  const db = pgatomic.connect(`host=127.0.0.1 port=${silent.address().port} connect_timeout=3 sslmode=disable`,
+    { max: 1 });
+  try {
+    const ac = new AbortController();
+    const q = db.query('SELECT 1', [], { signal: ac.signal });
+    const tx = db.transaction({ signal: ac.signal }, async () => 'never');
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    ac.abort();
+    await expect(q).rejects.toBeInstanceOf(pgatomic.errors.QueryCanceledError);
+    await expect(tx).rejects.toBeInstanceOf(pgatomic.errors.QueryCanceledError);
+    expect(Date.now() - t0).toBeLessThan(500);
+  } finally {
+    await db.close();
+    silent.close();
+  }
+});
+
 test('abort_while_queued_for_a_pooled_session_settles_at_once', async () => {
   const db = pgatomic.connect(undefined, { max: 1 });
   try {

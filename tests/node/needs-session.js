@@ -48,6 +48,8 @@ const SAME_THROUGH_POOLER = {
     hung_server_ends_a_block_in_flight_within_the_deadline: OWN_SERVERS,
     abort_returns_at_once_on_a_hung_server: OWN_SERVERS,
     cancels_on_a_hung_server_leave_the_thread_pool_free: OWN_SERVERS,
+    abort_while_connecting_settles_at_once: 'connects to a silent listener of its own, never to '
+      + "the suite's server, so the pass through the pooler would repeat it unchanged",
     failover_from_a_crashed_primary_to_a_promoted_standby: OWN_SERVERS,
     failover_from_a_hung_primary_to_a_promoted_standby_within_the_deadline: OWN_SERVERS,
   },
