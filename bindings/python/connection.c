@@ -128,6 +128,44 @@ raise_param_count(pgapy_Connection *self, const char *sql)
     return PGAPY_RAISED;
 }
 
+/* ------------------------------------------------------------------------
+ * Operations: a start, a driver, a finish
+ *
+ * A network operation is begun by a start that never waits and ended by
+ * op_finish(), which takes the outcome, hands hooks over and raises.  In
+ * between runs a driver: wait.c's blocks with the GIL released; the
+ * asyncio driver (python/pgatomic/_aio.py) steps from the event loop
+ * through _step().  The connection remembers which operation is in
+ * progress (self->op), so one finish serves both drivers.
+ * ---------------------------------------------------------------------- */
+
+/* Claim the connection for an operation of kind.  -1 (EBUSY raised) while
+ * another is in progress: an asyncio task may try to start one while
+ * another task's still waits. */
+static int
+op_begin(pgapy_Connection *self, int kind)
+{
+    if (self->op != PGAPY_OP_NONE) {
+        pgapy_raise(self->state, self, PGA_EBUSY, NULL);
+        return -1;
+    }
+    self->op = kind;
+    self->op_rowcount = 0;
+    return 0;
+}
+
+static void
+op_clear(pgapy_Connection *self)
+{
+    self->op = PGAPY_OP_NONE;
+    self->op_values = NULL;
+    self->op_ctx = NULL;
+    Py_CLEAR(self->op_items);
+    Py_CLEAR(self->op_error);
+    PyMem_Free(self->op_sql);
+    self->op_sql = NULL;
+}
+
 /* One statement, start: convert the parameters and queue it.  Returns the
  * core's code, or PGAPY_RAISED. */
 static int
@@ -160,133 +198,14 @@ drop_results(pgapy_Connection *self)
     return count;
 }
 
-/* One statement, finish: raise, or (if want) build the Result. */
+/* One statement, finish: raise, or build the Result. */
 static PyObject *
-statement_finish(pgapy_Connection *self, int rc, int want)
+statement_finish(pgapy_Connection *self, int rc)
 {
     if (rc < 0) {
         return pgapy_raise(self->state, self, rc, NULL);
     }
-    if (want) {
-        return pgapy_result_take(self->state, self->conn, self->json_loads);
-    }
-    drop_results(self);
-    Py_RETURN_NONE;
-}
-
-static PyObject *
-run_statement(pgapy_Connection *self, const char *sql, PyObject *params, int want)
-{
-    int rc = statement_start(self, sql, params);
-
-    return statement_finish(self, pgapy_drive(self, rc), want);
-}
-
-/* For cursor.c, which runs its statements through these very paths. */
-int
-pgapy_conn_guard(pgapy_Connection *self)
-{
-    return guard(self);
-}
-
-const char *
-pgapy_sql_text(pgapy_state *st, PyObject *sql)
-{
-    return sql_text(st, sql);
-}
-
-PyObject *
-pgapy_conn_run(pgapy_Connection *self, const char *sql, PyObject *params)
-{
-    return run_statement(self, sql, params, 1);
-}
-
-/* Finish of atomic exit, commit and rollback: hand the hooks over, then
- * report. */
-static PyObject *
-ending_finish(pgapy_Connection *self, int rc)
-{
-    if (drain_hooks(self) < 0 && rc >= 0) {
-        pgapy_forget_errors_if_idle(self);
-        return NULL;
-    }
-    if (rc < 0) {
-        pgapy_raise(self->state, self, rc, NULL);
-        pgapy_forget_errors_if_idle(self);
-        return NULL;
-    }
-    pgapy_forget_errors_if_idle(self);
-    Py_RETURN_NONE;
-}
-
-/* ------------------------------------------------------------------------
- * Methods
- * ---------------------------------------------------------------------- */
-
-static PyObject *
-conn_connect(pgapy_Connection *self, PyObject *dsn)
-{
-    const char *conninfo = NULL;
-    int rc;
-
-    if (guard(self) < 0) {
-        return NULL;
-    }
-    if (dsn != Py_None) {
-        if (!PyUnicode_Check(dsn)) {
-            PyErr_Format(PyExc_TypeError, "dsn must be a str or None, not %.100s",
-                         Py_TYPE(dsn)->tp_name);
-            return NULL;
-        }
-        conninfo = PyUnicode_AsUTF8(dsn);
-        if (conninfo == NULL) {
-            return NULL;
-        }
-    }
-    pgapy_cancel_lock_acquire(self);      /* connect_start frees the old cancel key */
-    rc = pga_conn_connect_start(self->conn, conninfo);
-    pgapy_cancel_lock_release(self);
-    /* No cancel while connecting: there is no backend to cancel yet, and
-     * an unreachable host could keep us waiting for the connect timeout. */
-    rc = pgapy_wait(self, rc, 0);
-    if (rc == PGAPY_RAISED) {
-        /* A half-open session is useless: drop it, keep the interrupt. */
-        pgapy_close_session(self);
-        drain_hooks(self);
-        return NULL;
-    }
-    if (rc < 0) {
-        return pgapy_raise(self->state, self, rc, NULL);
-    }
-    Py_RETURN_NONE;
-}
-
-static PyObject *
-conn_close(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
-{
-    if (guard(self) < 0) {
-        return NULL;
-    }
-    pgapy_close_session(self);
-    if (drain_hooks(self) < 0) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
-static PyObject *
-conn_execute(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    const char *sql;
-
-    if (!check_nargs("_execute", nargs, 1, 2) || guard(self) < 0) {
-        return NULL;
-    }
-    sql = sql_text(self->state, args[0]);
-    if (sql == NULL) {
-        return NULL;
-    }
-    return run_statement(self, sql, nargs > 1 ? args[1] : Py_None, 1);
+    return pgapy_result_take(self->state, self->conn, self->json_loads);
 }
 
 /* executemany() inside a transaction: every statement in one round trip.
@@ -319,56 +238,61 @@ add_rowcount(long long *total, long long count)
     }
 }
 
+/* The loop (PGAPY_OP_EACH): start the next item's statement.  1 when one
+ * was started, 0 when no item is left, or a failure code. */
 static int
-executemany_loop(pgapy_Connection *self, const char *sql, PyObject *it,
-                 pgapy_values_fn values, void *ctx, long long *rowcount)
+each_start_next(pgapy_Connection *self)
 {
-    PyObject *item;
+    PyObject *item, *params;
+    int rc;
 
-    *rowcount = 0;
-    while ((item = PyIter_Next(it)) != NULL) {
-        PyObject *params = item_values(item, values, ctx);
-        int rc;
-
-        Py_DECREF(item);
-        if (params == NULL) {
-            return -1;
-        }
-        rc = pgapy_drive(self, statement_start(self, sql, params));
-        Py_DECREF(params);
-        if (rc < 0) {
-            pgapy_raise(self->state, self, rc, NULL);
-            return -1;
-        }
-        add_rowcount(rowcount, drop_results(self));
+    item = PyIter_Next(self->op_items);
+    if (item == NULL) {
+        Py_CLEAR(self->op_items);
+        return PyErr_Occurred() ? PGAPY_RAISED : 0;
     }
-    return PyErr_Occurred() ? -1 : 0;
+    params = item_values(item, self->op_values, self->op_ctx);
+    Py_DECREF(item);
+    if (params == NULL) {
+        return PGAPY_RAISED;
+    }
+    rc = statement_start(self, self->op_sql, params);
+    Py_DECREF(params);
+    return rc < 0 ? rc : 1;
 }
 
-static int
-executemany_batch(pgapy_Connection *self, const char *sql, PyObject *it,
-                  pgapy_values_fn values, void *ctx, long long *rowcount)
+int
+pgapy_op_continue(pgapy_Connection *self)
 {
-    PyObject *item, *etype = NULL, *evalue = NULL, *etb = NULL;
-    int rc, n;
+    int rc = PGA_OK;
 
-    *rowcount = 0;
-    /* Nothing to run: no batch, so nothing owed by the block is sent. */
-    item = PyIter_Next(it);
-    if (item == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
+    while (rc == PGA_OK && self->op == PGAPY_OP_EACH && self->op_items != NULL) {
+        add_rowcount(&self->op_rowcount, drop_results(self));
+        rc = each_start_next(self);
+        if (rc == 1) {
+            rc = pga_conn_step(self->conn, 0);
+        }
     }
-    rc = pga_batch_begin(self->conn);
+    return rc;
+}
+
+/* The batch (PGAPY_OP_BATCH): every item's statement goes out as it is
+ * added; a bad item stops the adding but what was added still runs (as it
+ * would have in a loop), so its exception waits in op_error until the
+ * batch is done.  first is the first item (a reference we take). */
+static int
+batch_start(pgapy_Connection *self, const char *sql, PyObject *first, PyObject *it)
+{
+    PyObject *item = first, *etype, *evalue, *etb;
+    int rc = pga_batch_begin(self->conn);
+
     if (rc < 0) {
         Py_DECREF(item);
-        pgapy_raise(self->state, self, rc, NULL);
-        return -1;
+        return rc;
     }
-    /* Statements go out as they are added; a bad item stops the adding
-     * but what was added still runs (as it would have in a loop), so its
-     * exception waits until the batch is done. */
+    self->op = PGAPY_OP_BATCH;
     do {
-        PyObject *params = item_values(item, values, ctx);
+        PyObject *params = item_values(item, self->op_values, self->op_ctx);
 
         Py_DECREF(item);
         if (params == NULL) {
@@ -390,74 +314,389 @@ executemany_batch(pgapy_Connection *self, const char *sql, PyObject *it,
         }
     } while ((item = PyIter_Next(it)) != NULL);
     PyErr_Fetch(&etype, &evalue, &etb);
-    rc = pgapy_drive(self, pga_batch_send(self->conn));
-    if (rc == PGAPY_RAISED) {
-        Py_XDECREF(etype);
+    if (etype != NULL) {
+        self->op_error = PyTuple_Pack(3, etype, evalue != NULL ? evalue : Py_None,
+                                      etb != NULL ? etb : Py_None);
+        Py_DECREF(etype);
         Py_XDECREF(evalue);
         Py_XDECREF(etb);
-        return -1;
-    }
-    /* The first statement that failed is the news; the ones after it
-     * report PGA_EBROKEN because of it. */
-    n = pga_batch_size(self->conn);
-    for (int i = 0; i < n; i++) {
-        pga_result *res = NULL;
-        int orc = pga_batch_outcome(self->conn, i, &res);
-
-        if (orc < 0) {
-            rc = orc;
-            break;
+        if (self->op_error == NULL) {
+            PyErr_Clear();      /* the batch still runs; only the news is lost */
         }
-        add_rowcount(rowcount, res != NULL ? (long long)pga_result_rowcount(res) : -1);
-        pga_result_free(res);
+    }
+    return pga_batch_send(self->conn);
+}
+
+/* executemany's start, once op_begin(PGAPY_OP_EACH) has claimed the
+ * connection: a batch inside a transaction, else the loop.  With no item
+ * nothing is sent at all, so nothing owed by a block goes out either. */
+static int
+many_start(pgapy_Connection *self, const char *sql, PyObject *it,
+           pgapy_values_fn values, void *ctx)
+{
+    size_t len;
+    int rc;
+
+    self->op_values = values;
+    self->op_ctx = ctx;
+    if (in_transaction(self)) {
+        PyObject *first = PyIter_Next(it);
+
+        if (first == NULL) {
+            return PyErr_Occurred() ? PGAPY_RAISED : PGA_OK;
+        }
+        return batch_start(self, sql, first, it);
+    }
+    /* The loop outlives this call under the asyncio driver: keep the text. */
+    len = strlen(sql) + 1;
+    self->op_sql = PyMem_Malloc(len);
+    if (self->op_sql == NULL) {
+        PyErr_NoMemory();
+        return PGAPY_RAISED;
+    }
+    memcpy(self->op_sql, sql, len);
+    self->op_items = Py_NewRef(it);
+    rc = each_start_next(self);
+    return rc == 1 ? PGA_OK : rc;
+}
+
+/* The finish of both: 0 with *rowcount set, or -1 with the exception
+ * raised.  error is the batch's stashed exception (a reference we take). */
+static int
+many_finish(pgapy_Connection *self, int op, int rc, PyObject *error, long long *rowcount)
+{
+    if (op == PGAPY_OP_BATCH && rc != PGAPY_RAISED) {
+        /* The first statement that failed is the news; the ones after it
+         * report PGA_EBROKEN because of it. */
+        int n = pga_batch_size(self->conn);
+
+        *rowcount = 0;
+        for (int i = 0; i < n; i++) {
+            pga_result *res = NULL;
+            int orc = pga_batch_outcome(self->conn, i, &res);
+
+            if (orc < 0) {
+                rc = orc;
+                break;
+            }
+            add_rowcount(rowcount, res != NULL ? (long long)pga_result_rowcount(res) : -1);
+            pga_result_free(res);
+        }
     }
     if (rc < 0) {
-        Py_XDECREF(etype);
-        Py_XDECREF(evalue);
-        Py_XDECREF(etb);
+        Py_XDECREF(error);
         pgapy_raise(self->state, self, rc, NULL);
         return -1;
     }
-    if (etype != NULL) {
-        PyErr_Restore(etype, evalue, etb);
+    if (error != NULL) {
+        PyObject *value = PyTuple_GET_ITEM(error, 1), *tb = PyTuple_GET_ITEM(error, 2);
+
+        PyErr_Restore(Py_NewRef(PyTuple_GET_ITEM(error, 0)),
+                      value == Py_None ? NULL : Py_NewRef(value),
+                      tb == Py_None ? NULL : Py_NewRef(tb));
+        Py_DECREF(error);
         return -1;
     }
     return 0;
+}
+
+/* Finish of atomic exit, commit and rollback: hand the hooks over, then
+ * report. */
+static PyObject *
+ending_finish(pgapy_Connection *self, int rc)
+{
+    if (drain_hooks(self) < 0 && rc >= 0) {
+        pgapy_forget_errors_if_idle(self);
+        return NULL;
+    }
+    if (rc < 0) {
+        pgapy_raise(self->state, self, rc, NULL);
+        pgapy_forget_errors_if_idle(self);
+        return NULL;
+    }
+    pgapy_forget_errors_if_idle(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+connect_finish(pgapy_Connection *self, int rc)
+{
+    if (rc == PGAPY_RAISED) {
+        /* A half-open session is useless: drop it, keep the interrupt. */
+        pgapy_close_session(self);
+        drain_hooks(self);
+        return NULL;
+    }
+    if (rc < 0) {
+        return pgapy_raise(self->state, self, rc, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+/* End the operation in progress, rc being the driver's final code: its
+ * outcome (a Result for a statement, else None; *rowcount, if not NULL,
+ * gets executemany's count), or NULL with the exception raised.
+ * PGAPY_RAISED means an exception is set already (Ctrl-C, a bad item);
+ * the outcome is then dropped.  The connection is free again before any
+ * Python code (a hook's destructor) can run. */
+static PyObject *
+op_finish(pgapy_Connection *self, int rc, long long *rowcount)
+{
+    int op = self->op;
+    PyObject *error = self->op_error;     /* ours now */
+    long long count = self->op_rowcount;
+
+    self->op_error = NULL;
+    op_clear(self);
+    switch (op) {
+    case PGAPY_OP_CONNECT:
+        return connect_finish(self, rc);
+    case PGAPY_OP_EXECUTE:
+        return statement_finish(self, rc);
+    case PGAPY_OP_EACH:
+    case PGAPY_OP_BATCH:
+        if (many_finish(self, op, rc, error, &count) < 0) {
+            return NULL;
+        }
+        if (rowcount != NULL) {
+            *rowcount = count;
+        }
+        Py_RETURN_NONE;
+    case PGAPY_OP_END:
+        return ending_finish(self, rc);
+    default:
+        Py_XDECREF(error);
+        if (rc == PGAPY_RAISED) {
+            return NULL;
+        }
+        PyErr_SetString(PyExc_SystemError, "pgatomic: no operation in progress");
+        return NULL;
+    }
+}
+
+/* The asyncio driver's side: a start returns what its first step asks for
+ * (a PGA_WANT_* mask to wait for, or 0: call _finish(0) for the outcome);
+ * a failure ends the operation at once and raises. */
+static PyObject *
+op_started(pgapy_Connection *self, int rc)
+{
+    if (rc == PGA_OK) {
+        rc = pga_conn_step(self->conn, 0);
+        if (rc == PGA_OK) {
+            rc = pgapy_op_continue(self);
+        }
+    }
+    if (rc < 0) {
+        return op_finish(self, rc, NULL);
+    }
+    return PyLong_FromLong(rc);
+}
+
+/* For cursor.c, which runs its statements through these very paths. */
+int
+pgapy_conn_guard(pgapy_Connection *self)
+{
+    return guard(self);
+}
+
+const char *
+pgapy_sql_text(pgapy_state *st, PyObject *sql)
+{
+    return sql_text(st, sql);
+}
+
+PyObject *
+pgapy_conn_run(pgapy_Connection *self, const char *sql, PyObject *params)
+{
+    if (op_begin(self, PGAPY_OP_EXECUTE) < 0) {
+        return NULL;
+    }
+    return op_finish(self, pgapy_drive(self, statement_start(self, sql, params)), NULL);
 }
 
 int
 pgapy_conn_run_many(pgapy_Connection *self, const char *sql, PyObject *it,
                     pgapy_values_fn values, void *ctx, long long *rowcount)
 {
-    return in_transaction(self) ? executemany_batch(self, sql, it, values, ctx, rowcount)
-                                : executemany_loop(self, sql, it, values, ctx, rowcount);
+    PyObject *out;
+
+    if (op_begin(self, PGAPY_OP_EACH) < 0) {
+        return -1;
+    }
+    out = op_finish(self, pgapy_drive(self, many_start(self, sql, it, values, ctx)), rowcount);
+    if (out == NULL) {
+        return -1;
+    }
+    Py_DECREF(out);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Methods
+ *
+ * Each network operation has a blocking method (_execute) and an asyncio
+ * twin (_execute_start) sharing its *_begin: the arguments, op_begin() and
+ * the start.  A *_begin returns -1 when nothing began (exception set), else
+ * 0 with *rc the start's code.
+ * ---------------------------------------------------------------------- */
+
+static int
+connect_begin(pgapy_Connection *self, PyObject *dsn, int *rc)
+{
+    const char *conninfo = NULL;
+
+    if (guard(self) < 0) {
+        return -1;
+    }
+    if (dsn != Py_None) {
+        if (!PyUnicode_Check(dsn)) {
+            PyErr_Format(PyExc_TypeError, "dsn must be a str or None, not %.100s",
+                         Py_TYPE(dsn)->tp_name);
+            return -1;
+        }
+        conninfo = PyUnicode_AsUTF8(dsn);
+        if (conninfo == NULL) {
+            return -1;
+        }
+    }
+    if (op_begin(self, PGAPY_OP_CONNECT) < 0) {
+        return -1;
+    }
+    pgapy_cancel_lock_acquire(self);      /* connect_start frees the old cancel key */
+    *rc = pga_conn_connect_start(self->conn, conninfo);
+    pgapy_cancel_lock_release(self);
+    return 0;
+}
+
+static PyObject *
+conn_connect(pgapy_Connection *self, PyObject *dsn)
+{
+    int rc;
+
+    if (connect_begin(self, dsn, &rc) < 0) {
+        return NULL;
+    }
+    /* No cancel while connecting: there is no backend to cancel yet, and
+     * an unreachable host could keep us waiting for the connect timeout. */
+    return op_finish(self, pgapy_wait(self, rc, 0), NULL);
+}
+
+static PyObject *
+conn_connect_start(pgapy_Connection *self, PyObject *dsn)
+{
+    int rc;
+
+    if (connect_begin(self, dsn, &rc) < 0) {
+        return NULL;
+    }
+    return op_started(self, rc);
+}
+
+/* close(): also what the asyncio driver does to give an operation up (its
+ * task was cancelled while connecting, or the server answers neither the
+ * statement nor the cancel): the operation is dropped with the session,
+ * as on a lost connection, and a block in progress then leaves without
+ * sending anything. */
+static PyObject *
+conn_close(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    op_clear(self);
+    pgapy_close_session(self);
+    if (drain_hooks(self) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static int
+execute_begin(pgapy_Connection *self, const char *name, PyObject *const *args,
+              Py_ssize_t nargs, int *rc)
+{
+    const char *sql;
+
+    if (!check_nargs(name, nargs, 1, 2) || guard(self) < 0) {
+        return -1;
+    }
+    sql = sql_text(self->state, args[0]);
+    if (sql == NULL || op_begin(self, PGAPY_OP_EXECUTE) < 0) {
+        return -1;
+    }
+    *rc = statement_start(self, sql, nargs > 1 ? args[1] : Py_None);
+    return 0;
+}
+
+static PyObject *
+conn_execute(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int rc;
+
+    if (execute_begin(self, "_execute", args, nargs, &rc) < 0) {
+        return NULL;
+    }
+    return op_finish(self, pgapy_drive(self, rc), NULL);
+}
+
+static PyObject *
+conn_execute_start(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int rc;
+
+    if (execute_begin(self, "_execute_start", args, nargs, &rc) < 0) {
+        return NULL;
+    }
+    return op_started(self, rc);
+}
+
+static int
+executemany_begin(pgapy_Connection *self, const char *name, PyObject *const *args,
+                  Py_ssize_t nargs, int *rc)
+{
+    const char *sql;
+    PyObject *it;
+
+    if (!check_nargs(name, nargs, 2, 2) || guard(self) < 0) {
+        return -1;
+    }
+    sql = sql_text(self->state, args[0]);
+    if (sql == NULL) {
+        return -1;
+    }
+    it = PyObject_GetIter(args[1]);
+    if (it == NULL) {
+        return -1;
+    }
+    if (op_begin(self, PGAPY_OP_EACH) < 0) {
+        Py_DECREF(it);
+        return -1;
+    }
+    *rc = many_start(self, sql, it, NULL, NULL);
+    Py_DECREF(it);
+    return 0;
 }
 
 static PyObject *
 conn_executemany(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    const char *sql;
-    PyObject *it;
-    long long rowcount;
     int rc;
 
-    if (!check_nargs("_executemany", nargs, 2, 2) || guard(self) < 0) {
+    if (executemany_begin(self, "_executemany", args, nargs, &rc) < 0) {
         return NULL;
     }
-    sql = sql_text(self->state, args[0]);
-    if (sql == NULL) {
+    return op_finish(self, pgapy_drive(self, rc), NULL);
+}
+
+static PyObject *
+conn_executemany_start(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int rc;
+
+    if (executemany_begin(self, "_executemany_start", args, nargs, &rc) < 0) {
         return NULL;
     }
-    it = PyObject_GetIter(args[1]);
-    if (it == NULL) {
-        return NULL;
-    }
-    rc = pgapy_conn_run_many(self, sql, it, NULL, NULL, &rowcount);
-    Py_DECREF(it);
-    if (rc < 0) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
+    return op_started(self, rc);
 }
 
 static PyObject *
@@ -481,37 +720,134 @@ conn_atomic_enter(pgapy_Connection *self, PyObject *flags)
     Py_RETURN_NONE;
 }
 
+/* The three ways a block or a transaction ends, with hooks handed over by
+ * the finish: which is END_EXIT (failed says the block raised),
+ * END_COMMIT or END_ROLLBACK. */
+enum { END_EXIT, END_COMMIT, END_ROLLBACK };
+
+static int
+ending_begin(pgapy_Connection *self, int which, PyObject *failed, int *rc)
+{
+    int f = 0;
+
+    if (guard(self) < 0 || (failed != NULL && (f = PyObject_IsTrue(failed)) < 0)
+        || op_begin(self, PGAPY_OP_END) < 0) {
+        return -1;
+    }
+    *rc = which == END_EXIT ? pga_atomic_exit_start(self->conn, f)
+          : which == END_COMMIT ? pga_commit_start(self->conn)
+          : pga_rollback_start(self->conn);
+    return 0;
+}
+
+static PyObject *
+ending_run(pgapy_Connection *self, int which, PyObject *failed)
+{
+    int rc;
+
+    if (ending_begin(self, which, failed, &rc) < 0) {
+        return NULL;
+    }
+    return op_finish(self, pgapy_drive(self, rc), NULL);
+}
+
+static PyObject *
+ending_started(pgapy_Connection *self, int which, PyObject *failed)
+{
+    int rc;
+
+    if (ending_begin(self, which, failed, &rc) < 0) {
+        return NULL;
+    }
+    return op_started(self, rc);
+}
+
 static PyObject *
 conn_atomic_exit(pgapy_Connection *self, PyObject *failed)
 {
-    int f;
+    return ending_run(self, END_EXIT, failed);
+}
 
-    if (guard(self) < 0) {
-        return NULL;
-    }
-    f = PyObject_IsTrue(failed);
-    if (f < 0) {
-        return NULL;
-    }
-    return ending_finish(self, pgapy_drive(self, pga_atomic_exit_start(self->conn, f)));
+static PyObject *
+conn_atomic_exit_start(pgapy_Connection *self, PyObject *failed)
+{
+    return ending_started(self, END_EXIT, failed);
 }
 
 static PyObject *
 conn_commit(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
 {
-    if (guard(self) < 0) {
-        return NULL;
-    }
-    return ending_finish(self, pgapy_drive(self, pga_commit_start(self->conn)));
+    return ending_run(self, END_COMMIT, NULL);
+}
+
+static PyObject *
+conn_commit_start(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return ending_started(self, END_COMMIT, NULL);
 }
 
 static PyObject *
 conn_rollback(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
 {
-    if (guard(self) < 0) {
+    return ending_run(self, END_ROLLBACK, NULL);
+}
+
+static PyObject *
+conn_rollback_start(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return ending_started(self, END_ROLLBACK, NULL);
+}
+
+/* _step(ready): the asyncio driver's next step, ready a PGA_READY_* mask
+ * (0 allowed: readiness may be spurious).  Returns a PGA_WANT_* mask to
+ * wait for, or 0: call _finish(0).  A failure ends the operation and
+ * raises. */
+static PyObject *
+conn_step(pgapy_Connection *self, PyObject *ready)
+{
+    long mask = PyLong_AsLong(ready);
+    int rc;
+
+    if (mask == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    return ending_finish(self, pgapy_drive(self, pga_rollback_start(self->conn)));
+    if (self->conn == NULL || self->op == PGAPY_OP_NONE) {
+        /* Another task closed the connection under the operation. */
+        return pgapy_raise(self->state, self, self->conn == NULL || !pga_conn_is_open(self->conn)
+                                              ? PGA_ECLOSED : PGA_EMISUSE, NULL);
+    }
+    rc = pga_conn_step(self->conn, (int)(mask & (PGA_READY_READ | PGA_READY_WRITE)));
+    if (rc == PGA_OK) {
+        rc = pgapy_op_continue(self);
+    }
+    if (rc < 0) {
+        return op_finish(self, rc, NULL);
+    }
+    return PyLong_FromLong(rc);
+}
+
+/* _finish(rc): the outcome of the operation whose last step returned rc
+ * (0), as its blocking method returns it. */
+static PyObject *
+conn_finish(pgapy_Connection *self, PyObject *code)
+{
+    long rc = PyLong_AsLong(code);
+
+    if (rc == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (self->op == PGAPY_OP_NONE) {
+        return pgapy_raise(self->state, self, PGA_EMISUSE, NULL);
+    }
+    return op_finish(self, rc > 0 ? PGA_OK : (int)rc, NULL);
+}
+
+/* _socket(): the descriptor to watch; it may change while connecting, so
+ * the driver reads it again after every step. */
+static PyObject *
+conn_socket(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return PyLong_FromLong(self->conn != NULL ? pga_conn_socket(self->conn) : -1);
 }
 
 /* The gid argument of the two-phase calls, or NULL with TypeError. */
@@ -532,10 +868,10 @@ gid_call(pgapy_Connection *self, PyObject *gid, int (*start)(pga_conn *, const c
 {
     const char *id;
 
-    if (guard(self) < 0 || (id = gid_arg(gid)) == NULL) {
+    if (guard(self) < 0 || (id = gid_arg(gid)) == NULL || op_begin(self, PGAPY_OP_END) < 0) {
         return NULL;
     }
-    return ending_finish(self, pgapy_drive(self, start(self->conn, id)));
+    return op_finish(self, pgapy_drive(self, start(self->conn, id)), NULL);
 }
 
 /* _prepare(gid): PREPARE TRANSACTION the transaction in hand; its hooks
@@ -565,10 +901,10 @@ conn_rollback_prepared(pgapy_Connection *self, PyObject *gid)
 static PyObject *
 conn_list_prepared(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
 {
-    if (guard(self) < 0) {
+    if (guard(self) < 0 || op_begin(self, PGAPY_OP_EXECUTE) < 0) {
         return NULL;
     }
-    return statement_finish(self, pgapy_drive(self, pga_prepared_list_start(self->conn)), 1);
+    return op_finish(self, pgapy_drive(self, pga_prepared_list_start(self->conn)), NULL);
 }
 
 static PyObject *
@@ -1090,6 +1426,8 @@ conn_traverse(pgapy_Connection *self, visitproc visit, void *arg)
     Py_VISIT(self->hooks);
     Py_VISIT(self->last_error);
     Py_VISIT(self->json_loads);
+    Py_VISIT(self->op_items);
+    Py_VISIT(self->op_error);
     /* The core holds our on_commit data: a callable referring to this
      * connection makes a cycle the collector must see, or a connection
      * dropped inside a block would keep its session (and locks) forever.
@@ -1107,6 +1445,8 @@ conn_clear(pgapy_Connection *self)
     Py_CLEAR(self->hooks);
     Py_CLEAR(self->last_error);
     Py_CLEAR(self->json_loads);
+    Py_CLEAR(self->op_items);
+    Py_CLEAR(self->op_error);
     return 0;
 }
 
@@ -1140,6 +1480,7 @@ conn_dealloc(pgapy_Connection *self)
     }
     PyObject_GC_UnTrack(self);
     conn_clear(self);
+    op_clear(self);
     pga_conn_free(self->conn);      /* destroys kept hooks: needs the GIL */
     self->conn = NULL;
     pga_params_free(self->params);
@@ -1166,6 +1507,17 @@ static PyMethodDef conn_methods[] = {
     {"_atomic_exit", (PyCFunction)conn_atomic_exit, METH_O, NULL},
     {"_commit", (PyCFunction)conn_commit, METH_NOARGS, NULL},
     {"_rollback", (PyCFunction)conn_rollback, METH_NOARGS, NULL},
+    /* The asyncio driver's: start, step, finish (python/pgatomic/_aio.py). */
+    {"_connect_start", (PyCFunction)conn_connect_start, METH_O, NULL},
+    {"_execute_start", (PyCFunction)(void (*)(void))conn_execute_start, METH_FASTCALL, NULL},
+    {"_executemany_start", (PyCFunction)(void (*)(void))conn_executemany_start,
+     METH_FASTCALL, NULL},
+    {"_atomic_exit_start", (PyCFunction)conn_atomic_exit_start, METH_O, NULL},
+    {"_commit_start", (PyCFunction)conn_commit_start, METH_NOARGS, NULL},
+    {"_rollback_start", (PyCFunction)conn_rollback_start, METH_NOARGS, NULL},
+    {"_step", (PyCFunction)conn_step, METH_O, NULL},
+    {"_finish", (PyCFunction)conn_finish, METH_O, NULL},
+    {"_socket", (PyCFunction)conn_socket, METH_NOARGS, NULL},
     {"get_autocommit", (PyCFunction)conn_get_autocommit, METH_NOARGS,
      PyDoc_STR("True unless manual transaction management is on.")},
     {"set_autocommit", (PyCFunction)conn_set_autocommit, METH_O,

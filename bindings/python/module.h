@@ -56,6 +56,10 @@ typedef struct {
     PyObject *utc;               /* datetime.timezone.utc */
 } pgapy_state;
 
+/* values(ctx, item): the parameter sequence for one item of executemany
+ * (a new reference), or NULL with an exception set. */
+typedef PyObject *(*pgapy_values_fn)(void *ctx, PyObject *item);
+
 typedef struct {
     PyObject_HEAD
     pga_conn *conn;
@@ -71,7 +75,25 @@ typedef struct {
      * and by the owner while the core may free it (close, reconnect,
      * dealloc): without it a cancel racing a close reads freed memory. */
     PyThread_type_lock cancel_lock;
+    /* The network operation in progress (connection.c "Operations"), kept
+     * here so that any driver can end it with the one finish. */
+    int op;                       /* PGAPY_OP_* */
+    long long op_rowcount;        /* executemany: rows affected so far */
+    PyObject *op_items;           /* executemany's loop: the items left */
+    char *op_sql;                 /* ... and its statement (a copy) */
+    pgapy_values_fn op_values;    /* ... and what makes parameters of an item */
+    void *op_ctx;
+    PyObject *op_error;           /* the batch: a bad item's (type, value, tb) */
 } pgapy_Connection;
+
+enum {
+    PGAPY_OP_NONE,
+    PGAPY_OP_CONNECT,
+    PGAPY_OP_EXECUTE,             /* one statement; its Result */
+    PGAPY_OP_EACH,                /* executemany outside a transaction: a loop */
+    PGAPY_OP_BATCH,               /* executemany inside one: one round trip */
+    PGAPY_OP_END                  /* atomic exit, commit, rollback */
+};
 
 extern PyModuleDef pgapy_module_def;
 
@@ -107,9 +129,6 @@ const char *pgapy_sql_text(pgapy_state *st, PyObject *sql);
 /* Run one statement with params (a sequence, or None: none, and the simple
  * protocol); its Result, or NULL with the exception raised. */
 PyObject *pgapy_conn_run(pgapy_Connection *self, const char *sql, PyObject *params);
-/* values(ctx, item): the parameter sequence for one item of executemany
- * (a new reference), or NULL with an exception set. */
-typedef PyObject *(*pgapy_values_fn)(void *ctx, PyObject *item);
 /* Run sql once per item of the iterator it (values NULL: each item is the
  * sequence itself), in one round trip inside a transaction.  *rowcount
  * receives the rows affected in all, or -1 when a statement reports none.
@@ -135,6 +154,12 @@ int pgapy_params_from_python(pgapy_state *st, pga_params *p, PyObject *seq);
 PyObject *pgapy_value_to_python(pgapy_state *st, int kind, unsigned elem_oid,
                                 const char *text, size_t len);
 int pgapy_convert_init(pgapy_state *st);
+
+/* connection.c: the operation in progress ended well so far; start what
+ * comes next (executemany's loop: the next item) and take its first step.
+ * Returns a PGA_WANT_* mask, PGA_OK when the operation is done, or a
+ * failure code.  Both drivers call it whenever a step returns PGA_OK. */
+int pgapy_op_continue(pgapy_Connection *self);
 
 /* wait.c: the blocking driver */
 /* Run the operation a *_start call queued (rc is that call's return) until

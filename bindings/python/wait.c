@@ -22,6 +22,9 @@ pgapy_wait(pgapy_Connection *self, int rc, int cancel)
         Py_BEGIN_ALLOW_THREADS
         rc = pga_conn_wait(self->conn, PGAPY_SIGNAL_CHECK_MS);
         Py_END_ALLOW_THREADS
+        if (rc == PGA_OK) {
+            rc = pgapy_op_continue(self);
+        }
     } while (rc > 0 && PyErr_CheckSignals() == 0);
     if (rc <= 0) {
         return rc;
