@@ -6,6 +6,13 @@ savepoints), ``pgatomic._connections`` (connections, aliases) and
 """
 
 from . import errors
+from ._aio import (
+    AsyncConnection,
+    AsyncPool,
+    aconnection,
+    aconnections,
+    connect_async,
+)
 from ._connections import (
     Connection,
     ConnectionDoesNotExist,
@@ -34,6 +41,7 @@ from .errors import (
     NotNullViolation,
     NotSupportedError,
     OperationalError,
+    PoolTimeout,
     ProgrammingError,
     QueryCanceled,
     SerializationFailure,
@@ -46,6 +54,7 @@ from . import transaction
 from .transaction import (
     Atomic,
     Isolation,
+    arun_in_transaction,
     atomic,
     clean_savepoints,
     commit,
@@ -63,6 +72,8 @@ from .transaction import (
 )
 
 __all__ = [
+    "AsyncConnection", "AsyncPool", "PoolTimeout", "aconnection", "aconnections",
+    "arun_in_transaction", "connect_async",
     "Atomic", "CheckViolation", "CommitOutcomeUnknown", "Connection",
     "ConnectionDoesNotExist", "DataError", "DatabaseError", "DeadlockDetected",
     "Diagnostic", "Error", "ExclusionViolation", "ForeignKeyViolation",

@@ -4,8 +4,10 @@ block, as Django's are) and the ``connection`` proxy."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+from contextlib import contextmanager
 from typing import (
     Any, Callable, ContextManager, Dict, Iterable, Iterator, List, Literal, Optional,
     Sequence, Tuple,
@@ -149,20 +151,27 @@ def _hook_name(func: Any) -> str:
     return getattr(func, "__qualname__", None) or str(func)
 
 
+@contextmanager
+def _hook_guard(func: Any, robust: bool, when: str) -> Iterator[None]:
+    """Django's policy for one on_commit hook, for both drivers: a robust
+    hook's failure is logged on the pgatomic logger (``when`` is "" or
+    "during transaction ") and the next hook runs; any other failure
+    propagates and drops the rest."""
+    if not robust:
+        yield
+        return
+    try:
+        yield
+    except Exception as e:
+        logging.getLogger("pgatomic").error(
+            f"Error calling {_hook_name(func)} in on_commit() {when}(%s).", e, exc_info=True)
+
+
 def _run_hooks(hooks: Sequence[Tuple[Callable[[], Any], bool]]) -> None:
     """Run committed on_commit hooks in order (django's
-    run_and_clear_commit_hooks): a robust one's failure is logged and the
-    next runs; any other failure propagates and drops the rest."""
-    from .transaction import logger
+    run_and_clear_commit_hooks)."""
     for func, robust in hooks:
-        if robust:
-            try:
-                func()
-            except Exception as e:
-                logger.error(
-                    f"Error calling {_hook_name(func)} in on_commit() during "
-                    f"transaction (%s).", e, exc_info=True)
-        else:
+        with _hook_guard(func, robust, "during transaction "):
             func()
 
 

@@ -14,7 +14,7 @@ __all__ = [
     "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
     "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
     "NotSupportedError", "TransactionManagementError", "CommitOutcomeUnknown",
-    "SynchronousOnlyOperation",
+    "SynchronousOnlyOperation", "PoolTimeout",
     "UniqueViolation", "ForeignKeyViolation", "NotNullViolation",
     "CheckViolation", "ExclusionViolation", "SerializationFailure",
     "DeadlockDetected", "QueryCanceled", "Diagnostic", "lookup",
@@ -112,6 +112,13 @@ class SynchronousOnlyOperation(TransactionManagementError):
 class CommitOutcomeUnknown(OperationalError):
     """The connection was lost while COMMIT was in flight: the transaction
     may or may not have been committed."""
+
+    __module__ = "pgatomic"
+
+
+class PoolTimeout(OperationalError):
+    """No connection of an AsyncPool became free within its acquire
+    timeout (psycopg_pool's name)."""
 
     __module__ = "pgatomic"
 

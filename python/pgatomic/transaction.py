@@ -7,6 +7,12 @@ project, Django's own ``transaction`` on the ``pgatomic.django`` backend is
 the way: the ORM's queries then run in the blocks.)  This module resolves arguments and
 aliases, then makes one call into the binding; the block stack, savepoint
 names and hook scoping live in the C core.
+
+The same ``atomic`` works under asyncio: ``async with atomic():`` and
+``@atomic`` on an ``async def`` use the current task's connection
+(``pgatomic.aconnections``); inside a running event loop the functions
+below act on it.  What leaving a block does and when a retry happens is
+written once here, for both drivers.
 """
 
 from __future__ import annotations
@@ -18,12 +24,21 @@ import inspect
 import logging
 import os
 import random
-import threading
+import contextvars
 import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Literal, Optional, TypeVar, Union, overload
 
 from . import _pgatomic
+from ._aio import (
+    AsyncConnection,
+    _arun_hooks,
+    _drive,
+    _is_coroutine_function,
+    _run_now,
+    get_async_connection,
+    in_async_context,
+)
 from ._connections import Connection, _hook_name, _run_hooks, get_connection
 from .errors import (
     ON_COMMIT_NOT_CALLABLE,
@@ -47,7 +62,7 @@ __all__ = [
 logger = logging.getLogger("pgatomic")
 
 F = TypeVar("F", bound=Callable[..., Any])
-Using = Union[str, Connection, None]
+Using = Union[str, Connection, AsyncConnection, None]
 
 
 class Isolation(str, enum.Enum):
@@ -101,7 +116,20 @@ RETRIES_IN_WITH = (
     "cannot be run again: decorate a function with @atomic(retries=N) or call "
     "pgatomic.run_in_transaction(func, *args, retries=N).")
 
-_retry_local = threading.local()
+ON_COMMIT_COROUTINE = (
+    "on_commit() got the coroutine function {name!r} for a synchronous block, "
+    "which could never await it: register it inside 'async with pgatomic.atomic():'.")
+
+SYNC_BLOCK_ON_ASYNC = (
+    "an AsyncConnection's block is entered with 'async with', not 'with'.")
+
+ASYNC_BLOCK_ON_SYNC = (
+    "'async with atomic()' needs an AsyncConnection or an alias, not a synchronous "
+    "pgatomic.Connection, whose statements would block the event loop.")
+
+# A context variable: per thread for threads, per task under asyncio.
+_attempts_var: "contextvars.ContextVar[int]" = contextvars.ContextVar(
+    "pgatomic_last_attempts", default=0)
 
 # Django's wording and escape hatch (DJANGO_ALLOW_ASYNC_UNSAFE): the
 # synchronous block belongs to the thread's connection, which every task of
@@ -110,17 +138,15 @@ _retry_local = threading.local()
 ASYNC_UNSAFE = (
     "You cannot use the synchronous atomic() from a running event loop: every "
     "task of this thread would share one connection and one transaction. Use "
-    "the asyncio API instead, 'conn = await pgatomic.connect_async()' and "
-    "'async with pgatomic.atomic():' (its issue is not built yet in this "
-    "version), or run the synchronous code in a thread with "
-    "asyncio.to_thread(). Set PGATOMIC_ALLOW_ASYNC_UNSAFE=1 to allow it anyway.")
+    "the asyncio API instead, 'async with pgatomic.atomic():' on the current "
+    "task's connection (or 'conn = await pgatomic.connect_async()'), or run the "
+    "synchronous code in a thread with asyncio.to_thread(). Set "
+    "PGATOMIC_ALLOW_ASYNC_UNSAFE=1 to allow it anyway.")
 
-ASYNC_DEF = (
-    "@atomic cannot decorate the coroutine function {name!r}: the synchronous "
-    "block would end before the coroutine runs. 'async with pgatomic.atomic():' "
-    "and @atomic on an async def come with the asyncio API (not built yet in "
-    "this version); until then, run the synchronous code in a thread with "
-    "asyncio.to_thread().")
+ASYNC_GENERATOR = (
+    "@atomic cannot decorate the async generator function {name!r}: the block "
+    "would end before the generator runs. Open 'async with pgatomic.atomic():' "
+    "inside it instead.")
 
 
 def _refuse_in_event_loop() -> None:
@@ -133,10 +159,11 @@ def _refuse_in_event_loop() -> None:
 
 
 def last_attempts() -> int:
-    """How many attempts the current thread's last retrying call made (1:
-    no retry was needed; 0: no retrying call has run on this thread).  Set by
-    ``@atomic(retries=...)`` and ``run_in_transaction()``, success or not."""
-    return getattr(_retry_local, "attempts", 0)
+    """How many attempts the current thread's (or asyncio task's) last
+    retrying call made (1: no retry was needed; 0: no retrying call has run
+    here).  Set by ``@atomic(retries=...)``, ``run_in_transaction()`` and
+    ``arun_in_transaction()``, success or not."""
+    return _attempts_var.get()
 
 
 def retryable(exc: BaseException) -> bool:
@@ -196,6 +223,8 @@ class Atomic:
         if self.retries is not None:
             # Raised before anything is sent or pushed: the block never opened.
             raise TransactionManagementError(RETRIES_IN_WITH)
+        if isinstance(self.using, AsyncConnection):
+            raise TypeError(SYNC_BLOCK_ON_ASYNC)
         _refuse_in_event_loop()
         get_connection(self.using)._atomic_enter(self._flags)
 
@@ -204,26 +233,36 @@ class Atomic:
         # closed until the block is left (leaving then sends nothing).
         conn = get_connection(self.using, reopen=False)
         failed = exc_type is not None
-        try:
+        with _exit_policy(conn, failed, exc_value):
             conn._atomic_exit(failed)
-        except BaseException:
-            if not failed:
-                # COMMIT or RELEASE failed: that error is the news.
-                conn._take_hooks()
-                raise
-            # Cleanup never hides the block's own exception (psycopg's
-            # _exit_gen): log the rollback failure and let the first go on.
-            logger.warning("Error while rolling back an atomic block after %r",
-                           exc_value, exc_info=True)
         _run_hooks(conn._take_hooks())
         return False
 
+    async def __aenter__(self) -> None:
+        if self.retries is not None:
+            raise TransactionManagementError(RETRIES_IN_WITH)
+        conn = _async_target(self.using)
+        c = conn._c if conn._c is not None else await conn._session()
+        c._atomic_enter(self._flags)
+
+    async def __aexit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> Literal[False]:
+        conn = _async_target(self.using)
+        c = conn._c
+        failed = exc_type is not None
+        with _exit_policy(c, failed, exc_value):
+            rc = c._atomic_exit_start(failed)
+            await _drive(conn, c, rc) if rc else c._finish(0)
+        conn._block_left()
+        await _arun_hooks(c._take_hooks())
+        return False
+
     def __call__(self, func: F) -> F:
-        if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
-            raise SynchronousOnlyOperation(
-                ASYNC_DEF.format(name=getattr(func, "__qualname__", func)))
+        if inspect.isasyncgenfunction(func):
+            raise TypeError(ASYNC_GENERATOR.format(name=getattr(func, "__qualname__", func)))
         # functools.wraps copies what a callable object has and skips the
         # rest, so instances with __call__ work as well as functions.
+        if _is_coroutine_function(func):
+            return self._wrap_async(func)
         if self.retries is not None:
             @functools.wraps(func)
             def retrying(*args: Any, **kwargs: Any) -> Any:
@@ -236,6 +275,21 @@ class Atomic:
                 return func(*args, **kwargs)
         return inner  # type: ignore[return-value]
 
+    def _wrap_async(self, func: Any) -> Any:
+        """@atomic on an async def: the block is entered with async with
+        around each await of the coroutine, so it is the calling task's."""
+        if self.retries is not None:
+            @functools.wraps(func)
+            async def retrying(*args: Any, **kwargs: Any) -> Any:
+                return await self._arun(func, args, kwargs)
+            return retrying
+
+        @functools.wraps(func)
+        async def inner(*args: Any, **kwargs: Any) -> Any:
+            async with self:
+                return await func(*args, **kwargs)
+        return inner
+
     def _once(self) -> "Atomic":
         return Atomic(self.using, self.savepoint, self.durable, self.isolation,
                       self.read_only, self.deferrable)
@@ -244,41 +298,122 @@ class Atomic:
         """Run func in this block, again after a retryable failure of the
         outermost block, at most self.retries more times."""
         block = self._once()
-        retries = self.retries or 0
         conn = get_connection(self.using)
         # Only a transaction can be re-run: inside a block (or a manual
         # transaction) this block is a savepoint and its error goes up
         # unchanged, for the outermost block to decide.
-        outermost = not conn.in_atomic_block and conn.autocommit
-        attempt = 1
+        attempts = _Attempts(func, self.retries, not conn.in_atomic_block and conn.autocommit)
         while True:
             try:
                 with block:
                     result = func(*args, **kwargs)
             except BaseException as exc:
-                if outermost and attempt <= retries and retryable(exc):
-                    delay = retry_delay_ms(attempt)
-                    logger.debug("retrying %s after %s (SQLSTATE %s): attempt %d of %d "
-                                 "in %d ms", _hook_name(func), type(exc).__name__,
-                                 getattr(exc, "sqlstate", None)
-                                 or getattr(exc.__cause__, "sqlstate", None),
-                                 attempt + 1, retries + 1, delay)
-                    time.sleep(delay / 1000.0)
-                    attempt += 1
-                    continue
-                _retry_local.attempts = attempt
-                try:
-                    exc.attempts = attempt  # type: ignore[attr-defined]
-                except (AttributeError, TypeError):
-                    pass
-                raise
-            _retry_local.attempts = attempt
+                pause = attempts.pause_after(exc)
+                if pause is None:
+                    raise
+                time.sleep(pause)
+                continue
+            attempts.succeeded()
+            return result
+
+    async def _arun(self, func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+        """_run for a coroutine function, under asyncio."""
+        block = self._once()
+        conn = _async_target(self.using)
+        attempts = _Attempts(func, self.retries, not conn.in_atomic_block and conn.autocommit)
+        while True:
+            try:
+                async with block:
+                    result = await func(*args, **kwargs)
+            except BaseException as exc:
+                pause = attempts.pause_after(exc)
+                if pause is None:
+                    raise
+                await asyncio.sleep(pause)
+                continue
+            attempts.succeeded()
             return result
 
     def __repr__(self) -> str:
         return (f"<pgatomic.Atomic using={self.using!r} savepoint={self.savepoint} "
                 f"durable={self.durable}"
                 + (f" retries={self.retries}" if self.retries is not None else "") + ">")
+
+
+@contextmanager
+def _exit_policy(conn: Any, failed: bool, exc_value: Any) -> Iterator[None]:
+    """What happens when leaving a block fails, for both drivers.  Without
+    an exception in the block, the failed COMMIT or RELEASE is the news
+    (and the hooks of what did not commit are dropped).  With one, cleanup
+    never hides it (psycopg's _exit_gen): a failed rollback is logged and
+    the block's exception goes on; only an interruption (Ctrl-C, a task's
+    cancellation) is let through, since swallowing it would keep a
+    cancelled task running."""
+    try:
+        yield
+    except Exception:
+        if not failed:
+            conn._take_hooks()
+            raise
+        logger.warning("Error while rolling back an atomic block after %r",
+                       exc_value, exc_info=True)
+    except BaseException:
+        if not failed:
+            conn._take_hooks()
+        raise
+
+
+class _Attempts:
+    """The retry policy of one retrying call, shared by the blocking and the
+    asyncio loop (which differ only in how they wait): which failure is
+    re-run (the core's rule, outermost blocks only), after what pause, and
+    the count left in last_attempts() and on the last exception."""
+
+    __slots__ = ("func", "retries", "outermost", "attempt")
+
+    def __init__(self, func: Any, retries: Optional[int], outermost: bool) -> None:
+        self.func = func
+        self.retries = retries or 0
+        self.outermost = outermost
+        self.attempt = 1
+
+    def pause_after(self, exc: BaseException) -> Optional[float]:
+        """Seconds to wait before the next attempt, or None: give up (and
+        record the attempts made on exc)."""
+        attempt = self.attempt
+        if self.outermost and attempt <= self.retries and retryable(exc):
+            delay = retry_delay_ms(attempt)
+            logger.debug("retrying %s after %s (SQLSTATE %s): attempt %d of %d in %d ms",
+                         _hook_name(self.func), type(exc).__name__,
+                         getattr(exc, "sqlstate", None)
+                         or getattr(exc.__cause__, "sqlstate", None),
+                         attempt + 1, self.retries + 1, delay)
+            self.attempt += 1
+            return delay / 1000.0
+        _attempts_var.set(attempt)
+        try:
+            exc.attempts = attempt  # type: ignore[attr-defined]
+        except (AttributeError, TypeError):
+            pass
+        return None
+
+    def succeeded(self) -> None:
+        _attempts_var.set(self.attempt)
+
+
+def _async_target(using: Any) -> AsyncConnection:
+    if isinstance(using, _pgatomic.Connection):
+        raise TypeError(ASYNC_BLOCK_ON_SYNC)
+    return get_async_connection(using)
+
+
+def _target(using: Any, reopen: bool = True) -> Any:
+    """The connection the functions below act on: the current task's in a
+    running event loop (or an AsyncConnection given), else the thread's."""
+    if isinstance(using, AsyncConnection) or (
+            not isinstance(using, _pgatomic.Connection) and in_async_context()):
+        return get_async_connection(using)
+    return get_connection(using, reopen=reopen)
 
 
 @overload
@@ -300,7 +435,7 @@ def atomic(using: Any = None, savepoint: bool = True, durable: bool = False, *,
     when the outermost block fails with a serialization failure or a
     deadlock, after a jittered exponential pause; see ``run_in_transaction``.
     """
-    if callable(using) and not isinstance(using, (str, _pgatomic.Connection)):
+    if callable(using) and not isinstance(using, (str, _pgatomic.Connection, AsyncConnection)):
         # Bare decorator: @atomic
         return Atomic(None, savepoint, durable, isolation, read_only, deferrable,
                       retries)(using)
@@ -325,12 +460,33 @@ def run_in_transaction(func: Callable[..., Any], *args: Any, retries: int = 0,
     return block._run(func, args, {})
 
 
+async def arun_in_transaction(func: Callable[..., Any], *args: Any, retries: int = 0,
+                              **atomic_options: Any) -> Any:
+    """``run_in_transaction`` for asyncio: awaits ``func(*args)`` (a
+    coroutine function) in an async atomic block of the current task's
+    connection, re-running it on the same failures, after the same pauses
+    (``asyncio.sleep``)."""
+    if not callable(func):
+        raise TypeError("arun_in_transaction()'s func must be a callable")
+    block = Atomic(retries=_check_retries(retries) or 0, **atomic_options)
+    return await block._arun(func, args, {})
+
+
 def on_commit(func: Callable[[], Any], using: Using = None, robust: bool = False) -> None:
     """Run ``func`` after the outermost COMMIT; at once when no transaction
-    is open; never if its transaction or savepoint rolls back."""
+    is open; never if its transaction or savepoint rolls back.  Inside an
+    async block ``func`` may be a coroutine function: it is awaited, in
+    order with the others, after the COMMIT."""
     if not callable(func):
         raise TypeError(ON_COMMIT_NOT_CALLABLE)
-    conn = get_connection(using)
+    conn = _target(using)
+    if isinstance(conn, AsyncConnection):
+        c = conn._c
+        if c is None or not c._hook_add((func, bool(robust))):
+            _run_now(func, bool(robust))
+        return
+    if _is_coroutine_function(func):
+        raise TypeError(ON_COMMIT_COROUTINE.format(name=_hook_name(func)))
     if conn._hook_add((func, bool(robust))):
         return
     # No transaction in progress and in autocommit mode: run it now.
@@ -346,32 +502,32 @@ def on_commit(func: Callable[[], Any], using: Using = None, robust: bool = False
 
 def get_rollback(using: Using = None) -> bool:
     """The rollback flag of the innermost block."""
-    return get_connection(using, reopen=False)._get_rollback()
+    return _target(using, reopen=False).get_rollback()
 
 
 def set_rollback(rollback: bool, using: Using = None) -> None:
     """Force (or clear) the rollback of the innermost block on exit."""
-    get_connection(using, reopen=False)._set_rollback(rollback)
+    _target(using, reopen=False).set_rollback(rollback)
 
 
 def savepoint(using: Using = None) -> Optional[str]:
     """Create a savepoint and return its id (None outside a transaction)."""
-    return get_connection(using).savepoint()
+    return _target(using).savepoint()
 
 
 def savepoint_commit(sid: Optional[str], using: Using = None) -> None:
     """Release a savepoint made by ``savepoint()``."""
-    get_connection(using).savepoint_commit(sid)
+    _target(using).savepoint_commit(sid)
 
 
 def savepoint_rollback(sid: Optional[str], using: Using = None) -> None:
     """Roll back to a savepoint made by ``savepoint()``."""
-    get_connection(using).savepoint_rollback(sid)
+    _target(using).savepoint_rollback(sid)
 
 
 def clean_savepoints(using: Using = None) -> None:
     """Kept for Django compatibility: the core names savepoints itself."""
-    get_connection(using).clean_savepoints()
+    _target(using).clean_savepoints()
 
 
 @contextmanager
@@ -381,14 +537,14 @@ def mark_for_rollback_on_error(using: Using = None) -> Iterator[None]:
     try:
         yield
     except Exception:
-        conn = get_connection(using, reopen=False)
+        conn = _target(using, reopen=False)
         if conn.in_atomic_block:
-            conn._set_rollback(True)
+            conn.set_rollback(True)
         raise
 
 
 def get_autocommit(using: Using = None) -> bool:
-    return get_connection(using).get_autocommit()
+    return _target(using).get_autocommit()
 
 
 def set_autocommit(autocommit: bool, using: Using = None) -> None:

@@ -1,0 +1,696 @@
+"""asyncio: ``await pgatomic.connect_async()``, ``AsyncConnection``, the
+current task's connections (``aconnections``, ``aconnection``) and
+``AsyncPool``.
+
+The same core machine as the blocking API, driven from the event loop: an
+operation is begun by a ``_*_start`` of the binding (it never waits), is
+stepped whenever ``loop.add_reader``/``add_writer`` reports the socket
+ready, and ends in the binding's one finish, the blocking methods' own.  No
+thread per query, and no transaction logic here: the core decides, this
+module waits.  ``async with pgatomic.atomic()`` lives with the rest of
+``atomic`` in ``pgatomic.transaction``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import logging
+import os
+import weakref
+from typing import (
+    Any, AsyncIterator, Awaitable, Callable, Dict, Iterable, Iterator, List, Optional,
+    Sequence, Tuple,
+)
+
+from . import _pgatomic
+from ._connections import Result, _dsn_for, _hook_guard
+from .errors import (
+    ROLLBACK_FLAG_OUTSIDE,
+    Error,
+    InterfaceError,
+    PoolTimeout,
+    TransactionManagementError,
+)
+
+__all__ = ["AsyncConnection", "AsyncPool", "connect_async", "aconnections",
+           "aconnection", "get_async_connection", "in_async_context"]
+
+logger = logging.getLogger("pgatomic")
+
+READ = 1     # PGA_WANT_READ, PGA_READY_READ
+WRITE = 2    # PGA_WANT_WRITE, PGA_READY_WRITE
+
+# How long a cancelled task waits for the server to end its statement
+# before the session is given up: the blocking API's Ctrl-C waits as long.
+CANCEL_WAIT = 2.0
+
+
+# -- the driver -------------------------------------------------------------
+
+def _wake(fut: "asyncio.Future[int]", mask: int) -> None:
+    # Readiness may be reported twice in one loop iteration (reader and
+    # writer) or after the waiter gave up; the first report wins.
+    if not fut.done():
+        fut.set_result(mask)
+
+
+class _Watch:
+    """The one reader/writer pair an operation has on its socket while it
+    waits.  Kept on the connection so close() can remove it before the
+    descriptor is closed (and perhaps reused by the next connection)."""
+
+    __slots__ = ("loop", "fd", "want", "fut", "timer")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int, want: int,
+                 timeout: Optional[float]) -> None:
+        self.loop, self.fd, self.want = loop, fd, want
+        self.fut = fut = loop.create_future()
+        if want & READ:
+            loop.add_reader(fd, _wake, fut, READ)
+        if want & WRITE:
+            loop.add_writer(fd, _wake, fut, WRITE)
+        self.timer = loop.call_later(timeout, _wake, fut, 0) if timeout is not None else None
+
+    def stop(self) -> None:
+        if self.want & READ:
+            self.loop.remove_reader(self.fd)
+        if self.want & WRITE:
+            self.loop.remove_writer(self.fd)
+        if self.timer is not None:
+            self.timer.cancel()
+        self.want = 0
+        self.timer = None
+
+
+async def _wait(conn: "AsyncConnection", c: Any, want: int,
+                timeout: Optional[float] = None) -> int:
+    """Wait until c's socket is ready as want asks (or timeout passes: 0),
+    watching it for this wait only.  The socket is read again every time:
+    libpq may switch sockets while connecting."""
+    watch = _Watch(asyncio.get_running_loop(), c._socket(), want, timeout)
+    conn._watch = watch
+    try:
+        return await watch.fut
+    finally:
+        conn._watch = None
+        watch.stop()
+
+
+async def _drive(conn: "AsyncConnection", c: Any, rc: int, cancel: bool = True) -> Any:
+    """Run the operation that one of c's ``_*_start`` began (rc: what its
+    first step asked for) to its end, and return its outcome as the
+    blocking method would.  cancel=False for a connect: a cancelled task
+    then drops the half-open session instead of cancelling a statement."""
+    try:
+        while rc:
+            rc = c._step(await _wait(conn, c, rc))
+    except asyncio.CancelledError:
+        await _cancelled(conn, c, rc, cancel)
+        raise
+    return c._finish(0)
+
+
+async def _cancelled(conn: "AsyncConnection", c: Any, rc: int, cancel: bool) -> None:
+    """The task was cancelled (task.cancel(), asyncio.timeout()) while its
+    operation waited.  As Ctrl-C in the blocking API: ask the server to
+    cancel the statement, then wait for it to end, at most CANCEL_WAIT and
+    through further cancellations, so the block stack stays in step with
+    the server (the block is then broken and rolls back when it exits).  A
+    server that answers neither, like a connect, loses its session.  The
+    operation's own outcome is dropped: the task gets its CancelledError."""
+    if not cancel:
+        c.close()
+        return
+    c.cancel()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CANCEL_WAIT
+    try:
+        while rc:
+            left = deadline - loop.time()
+            if left <= 0:
+                c.close()
+                return
+            try:
+                ready = await _wait(conn, c, rc, left)
+            except asyncio.CancelledError:
+                continue          # cancelled again: already cancelling
+            rc = c._step(ready)
+        c._finish(0)
+    except Error:
+        pass                      # QueryCanceled, most likely: it is the cancel
+
+
+# -- connections -------------------------------------------------------------
+
+def _session_property(name: str, fresh: Any, doc: str) -> Any:
+    def get(self: "AsyncConnection") -> Any:
+        c = self._c
+        return fresh if c is None else getattr(c, name)
+    return property(get, doc=doc)
+
+
+class AsyncConnection:
+    """A PostgreSQL session for asyncio: the coroutine twins of
+    ``pgatomic.Connection``'s methods, and the same atomic blocks.
+
+    ``await pgatomic.connect_async(dsn)`` opens one.  Methods that talk to
+    the server are coroutines (``execute``, ``executemany``, ``commit``,
+    ``rollback``, ``close``, ``connect``, ``set_autocommit``, ``cancel``);
+    those that only change what the core will send later (savepoints, the
+    rollback flag, ``on_commit``) are plain methods, as in the blocking
+    API.  One operation at a time: a second task using the connection while
+    an operation waits gets ``InterfaceError`` (use a connection per task:
+    ``pgatomic.aconnection``, or an ``AsyncPool``)."""
+
+    __module__ = "pgatomic"
+    __slots__ = ("_c", "_watch", "__weakref__")
+
+    def __init__(self, _session: Any = None) -> None:
+        self._c = _session
+        self._watch: Optional[_Watch] = None
+
+    # The session: always there for an independent connection; a task's
+    # alias connection takes one from its pool on first use.
+    async def _session(self) -> Any:
+        return self._c
+
+    def _block_left(self) -> None:
+        """Called after an async block is left."""
+
+    # -- statements -------------------------------------------------------------
+    async def execute(self, sql: str, params: Optional[Sequence[Any]] = None) -> Result:
+        """Run one statement with ``$n`` parameters and return its Result
+        (a script of several commands without parameters: ``nextset()``)."""
+        c = self._c if self._c is not None else await self._session()
+        rc = c._execute_start(sql, params)
+        return await _drive(self, c, rc) if rc else c._finish(0)
+
+    async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per parameter sequence: in one round trip
+        inside a transaction, one statement after another outside one."""
+        c = self._c if self._c is not None else await self._session()
+        rc = c._executemany_start(sql, seq)
+        await _drive(self, c, rc) if rc else c._finish(0)
+
+    # -- life cycle ---------------------------------------------------------------
+    async def connect(self, dsn: Optional[str] = None) -> None:
+        """Open the session (again after ``close()``: with the same string)."""
+        c = self._c if self._c is not None else await self._session()
+        rc = c._connect_start(dsn)
+        await _drive(self, c, rc, cancel=False) if rc else c._finish(0)
+
+    async def close(self) -> None:
+        """Close the session.  Inside a block, leaving it then sends nothing
+        and statements raise, as in the blocking API.  An operation another
+        task is waiting on ends with ``InterfaceError``."""
+        c = self._c
+        if c is None:
+            return
+        watch = self._watch
+        if watch is not None:
+            # Stop watching before the descriptor closes: its number may be
+            # reused at once by another connection's socket.
+            watch.stop()
+        c.close()
+        if watch is not None:
+            _wake(watch.fut, 0)
+
+    async def __aenter__(self) -> "AsyncConnection":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    async def cancel(self) -> bool:
+        """Ask the server to cancel the running statement (from any task)."""
+        c = self._c
+        return bool(c is not None and c.cancel())
+
+    # -- manual mode ----------------------------------------------------------------
+    def get_autocommit(self) -> bool:
+        c = self._c
+        return True if c is None else c.get_autocommit()
+
+    async def set_autocommit(self, autocommit: bool) -> None:
+        """Django's manual mode (a coroutine, as psycopg's: a task's alias
+        connection may first have to take its session from the pool)."""
+        c = self._c if self._c is not None else await self._session()
+        c.set_autocommit(autocommit)
+
+    async def commit(self) -> None:
+        """Commit the manual transaction, then run its on_commit hooks."""
+        c = self._c if self._c is not None else await self._session()
+        try:
+            rc = c._commit_start()
+            await _drive(self, c, rc) if rc else c._finish(0)
+        finally:
+            hooks = c._take_hooks()
+        await _arun_hooks(hooks)
+
+    async def rollback(self) -> None:
+        """Roll back the manual transaction (its hooks are dropped)."""
+        c = self._c if self._c is not None else await self._session()
+        try:
+            rc = c._rollback_start()
+            await _drive(self, c, rc) if rc else c._finish(0)
+        finally:
+            c._take_hooks()
+
+    # -- django.db.transaction as methods ----------------------------------------------
+    def atomic(self, savepoint: bool = True, durable: bool = False, *,
+               isolation: Any = None, read_only: Optional[bool] = None,
+               deferrable: Optional[bool] = None, retries: Optional[int] = None) -> Any:
+        """``async with conn.atomic():`` (or ``@conn.atomic(...)`` on an
+        ``async def``)."""
+        from .transaction import Atomic
+        return Atomic(self, savepoint, durable, isolation, read_only, deferrable, retries)
+
+    def on_commit(self, func: Callable[[], Any], robust: bool = False) -> None:
+        from .transaction import on_commit
+        on_commit(func, using=self, robust=robust)
+
+    def get_rollback(self) -> bool:
+        c = self._c
+        if c is None:
+            raise TransactionManagementError(ROLLBACK_FLAG_OUTSIDE)
+        return c._get_rollback()
+
+    def set_rollback(self, rollback: bool) -> None:
+        c = self._c
+        if c is None:
+            raise TransactionManagementError(ROLLBACK_FLAG_OUTSIDE)
+        c._set_rollback(rollback)
+
+    def savepoint(self) -> Optional[str]:
+        c = self._c
+        return None if c is None else c._savepoint()
+
+    def savepoint_commit(self, sid: Optional[str]) -> None:
+        if sid is not None and self._c is not None:
+            self._c._savepoint_commit(sid)
+
+    def savepoint_rollback(self, sid: Optional[str]) -> None:
+        if sid is not None and self._c is not None:
+            self._c._savepoint_rollback(sid)
+
+    def clean_savepoints(self) -> None:
+        """Kept for Django compatibility: the core names savepoints itself."""
+
+    def mark_for_rollback_on_error(self) -> Any:
+        from .transaction import mark_for_rollback_on_error
+        return mark_for_rollback_on_error(using=self)
+
+    # -- properties (a task's connection without a session yet reads as a
+    # fresh one: autocommit, no block) -------------------------------------------------
+    closed = _session_property("closed", True, "True when no healthy session is open.")
+    in_atomic_block = _session_property("in_atomic_block", False, "True inside an atomic block.")
+    needs_rollback = _session_property(
+        "needs_rollback", False, "The innermost block's rollback flag (False outside blocks).")
+    savepoint_ids = _session_property(
+        "savepoint_ids", (), "The savepoint names of the enclosing blocks.")
+    autocommit = _session_property("autocommit", True, "False in manual transaction management.")
+    atomic_depth = _session_property("atomic_depth", 0, "The number of active atomic blocks.")
+    round_trips = _session_property(
+        "round_trips", 0, "Protocol round trips since the session opened.")
+    transaction_status = _session_property(
+        "transaction_status", "U", "libpq's transaction status: I, T, E, A or U.")
+
+    def __repr__(self) -> str:
+        c = self._c
+        inner = "no session yet" if c is None else repr(c).replace("<pgatomic.Connection ", "")[:-1]
+        return f"<pgatomic.AsyncConnection {inner}>"
+
+
+async def connect_async(dsn: Optional[str] = None) -> AsyncConnection:
+    """Open an independent connection without blocking the event loop
+    (``dsn`` None: libpq's defaults).  libpq still looks host names up
+    synchronously: a host given as an address or a socket directory avoids
+    that."""
+    conn = AsyncConnection(_pgatomic.Connection())
+    await conn.connect(dsn)
+    return conn
+
+
+# -- on_commit hooks after an async block -------------------------------------
+
+def _is_coroutine_function(func: Any) -> bool:
+    """An ``async def`` (or a partial of one, or an object whose
+    ``__call__`` is one)."""
+    return (inspect.iscoroutinefunction(func)
+            or inspect.iscoroutinefunction(getattr(func, "__call__", None)))
+
+
+async def _arun_hooks(hooks: Sequence[Tuple[Callable[[], Any], bool]]) -> None:
+    """Run committed on_commit hooks in order, awaiting what they return
+    when it is awaitable; failures as in the blocking API (robust: logged,
+    the next runs; otherwise it propagates and the rest are dropped)."""
+    for func, robust in hooks:
+        with _hook_guard(func, robust, "during transaction "):
+            result = func()
+            if inspect.isawaitable(result):
+                await result
+
+
+_now_tasks: "weakref.WeakSet[asyncio.Task[Any]]" = weakref.WeakSet()
+
+
+def _run_now(func: Callable[[], Any], robust: bool) -> None:
+    """on_commit() with no transaction open, in a task: a plain function runs
+    at once, as in the blocking API; a coroutine function is started as a
+    task of its own at once (there is nobody to await it: on_commit() is
+    not a coroutine), and its failure is logged like a robust hook's."""
+    if not _is_coroutine_function(func):
+        with _hook_guard(func, robust, ""):
+            func()
+        return
+
+    async def run() -> None:
+        with _hook_guard(func, True, ""):
+            await func()
+    task = asyncio.get_running_loop().create_task(run())
+    _now_tasks.add(task)
+
+
+# -- the current task's connections ---------------------------------------------
+
+def in_async_context() -> bool:
+    """True inside a running event loop, where ``pgatomic.transaction``'s
+    functions act on the current task's connections (unless
+    PGATOMIC_ALLOW_ASYNC_UNSAFE keeps the thread's synchronous ones)."""
+    return (asyncio._get_running_loop() is not None
+            and not os.environ.get("PGATOMIC_ALLOW_ASYNC_UNSAFE"))
+
+
+class AsyncPool:
+    """A pool of sessions for asyncio tasks: at most ``max_size`` open at
+    once; a task waiting longer than ``acquire_timeout`` seconds for one
+    gets ``PoolTimeout``.  Sessions are opened when needed, handed back in
+    the state a task left them in only if that state is clean (no block,
+    autocommit on, no operation in flight), else closed.
+
+        pool = pgatomic.AsyncPool("postgresql:///app", max_size=10)
+        async with pool.connection() as conn:
+            async with conn.atomic():
+                await conn.execute(...)
+
+    The current task's ``pgatomic.aconnections[alias]`` draws from one pool
+    per alias and event loop (``aconnections.configure()`` sets its size)."""
+
+    __module__ = "pgatomic"
+
+    def __init__(self, dsn: Optional[str] = None, *, max_size: int = 10,
+                 acquire_timeout: float = 30.0) -> None:
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+            raise ValueError(f"max_size must be an int >= 1, not {max_size!r}")
+        if not isinstance(acquire_timeout, (int, float)) or acquire_timeout <= 0:
+            raise ValueError(f"acquire_timeout must be > 0 seconds, not {acquire_timeout!r}")
+        self.dsn = dsn
+        self.max_size = max_size
+        self.acquire_timeout = float(acquire_timeout)
+        self._idle: List[Any] = []
+        self._size = 0               # sessions open or being opened
+        self._waiters: List["asyncio.Future[Any]"] = []
+        self._closed = False
+
+    @property
+    def size(self) -> int:
+        """Sessions open (idle or lent) or being opened."""
+        return self._size
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+    async def _take(self) -> Any:
+        """A session of the pool, opened if none is idle and there is room,
+        else the next one handed back, within acquire_timeout."""
+        if self._closed:
+            raise InterfaceError("the pool is closed")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.acquire_timeout
+        while True:
+            while self._idle:
+                c = self._idle.pop()
+                if c._alive():
+                    return c
+                self._size -= 1          # the server closed it while idle
+            if self._size < self.max_size:
+                self._size += 1
+                try:
+                    conn = await connect_async(self.dsn)
+                except BaseException:
+                    self._size -= 1
+                    self._hand_on()
+                    raise
+                return conn._c
+            left = deadline - loop.time()
+            if left <= 0:
+                raise PoolTimeout(
+                    f"no connection of the pool became free within {self.acquire_timeout:g} s "
+                    f"(max_size={self.max_size}, all in use)")
+            fut = loop.create_future()
+            self._waiters.append(fut)
+            timer = loop.call_later(left, _wake, fut, None)
+            try:
+                c = await fut
+            except BaseException:
+                if fut.done() and not fut.cancelled() and fut.result() is not None:
+                    self._give_back(fut.result())   # handed over as we left
+                raise
+            finally:
+                timer.cancel()
+                if fut in self._waiters:
+                    self._waiters.remove(fut)
+            if c is not None:
+                return c
+            # Woken without a session (the timer, or room to open one): look again.
+
+    def _hand_on(self) -> None:
+        """Room for one more session: let the first waiter look again."""
+        while self._waiters:
+            fut = self._waiters.pop(0)
+            if not fut.done():
+                fut.set_result(None)
+                return
+
+    def _give_back(self, c: Any) -> None:
+        clean = (not self._closed and not c.closed and not c.in_atomic_block
+                 and c.autocommit and c.transaction_status == "I")
+        if not clean:
+            c.close()
+            self._size -= 1
+            self._hand_on()
+            return
+        while self._waiters:
+            fut = self._waiters.pop(0)
+            if not fut.done():
+                fut.set_result(c)
+                return
+        self._idle.append(c)
+
+    async def acquire(self) -> AsyncConnection:
+        """An AsyncConnection on a session of the pool; ``release()`` it."""
+        return AsyncConnection(await self._take())
+
+    def release(self, conn: AsyncConnection) -> None:
+        """Hand a connection from ``acquire()`` back (closed if it is left
+        inside a block or a transaction)."""
+        c, conn._c = conn._c, None
+        if c is not None:
+            self._give_back(c)
+
+    def connection(self) -> "_PoolLease":
+        """``async with pool.connection() as conn:`` acquire and release."""
+        return _PoolLease(self)
+
+    async def close(self) -> None:
+        """Close the idle sessions, and each lent one when it comes back;
+        waiting tasks get InterfaceError."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for c in idle:
+            c.close()
+            self._size -= 1
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_exception(InterfaceError("the pool is closed"))
+
+    def __repr__(self) -> str:
+        return (f"<pgatomic.AsyncPool size={self._size} idle={len(self._idle)} "
+                f"max_size={self.max_size}>")
+
+
+class _PoolLease:
+    __slots__ = ("pool", "conn")
+
+    def __init__(self, pool: AsyncPool) -> None:
+        self.pool = pool
+        self.conn: Optional[AsyncConnection] = None
+
+    async def __aenter__(self) -> AsyncConnection:
+        self.conn = await self.pool.acquire()
+        return self.conn
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self.conn is not None:
+            self.pool.release(self.conn)
+
+
+class _TaskConnection(AsyncConnection):
+    """``aconnections[alias]`` for one task: takes a session from the
+    alias's pool on first use and gives it back when the task ends.  A
+    session closed outside any block (by close(), or by the server) is
+    replaced on next use, as Django reopens a thread's connection."""
+
+    __slots__ = ("_alias", "_pool")
+
+    def __init__(self, alias: str, pool: AsyncPool) -> None:
+        super().__init__(None)
+        self._alias = alias
+        self._pool = pool
+
+    async def _session(self) -> Any:
+        c = self._c
+        if c is not None:
+            return c
+        self._c = c = await self._pool._take()
+        return c
+
+    async def close(self) -> None:
+        await super().close()
+        self._release()
+
+    def _block_left(self) -> None:
+        # A session closed inside the block is replaced once no block is left.
+        c = self._c
+        if c is not None and c.closed:
+            self._release()
+
+    def _release(self) -> None:
+        c = self._c
+        if c is not None and not c.in_atomic_block:
+            # Inside a block the closed session stays until the block is
+            # left (leaving it sends nothing), as in the blocking API.
+            self._c = None
+            self._pool._give_back(c)
+
+    def __repr__(self) -> str:
+        return f"<pgatomic.aconnections[{self._alias!r}] {super().__repr__()[1:-1]}>"
+
+
+_task_handles: "contextvars.ContextVar[Optional[Tuple[weakref.ref[asyncio.Task[Any]], Dict[str, _TaskConnection]]]]" = \
+    contextvars.ContextVar("pgatomic_aconnections", default=None)
+
+# One pool per alias and event loop: sessions are not tied to a loop, but
+# a waiting task's future is.
+_loop_pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[str, AsyncPool]]" = \
+    weakref.WeakKeyDictionary()
+_pool_options: Dict[str, Dict[str, Any]] = {}
+
+
+def _alias_pool(alias: str) -> AsyncPool:
+    loop = asyncio.get_running_loop()
+    pools = _loop_pools.get(loop)
+    if pools is None:
+        pools = _loop_pools[loop] = {}
+    pool = pools.get(alias)
+    if pool is None or pool._closed:
+        pool = pools[alias] = AsyncPool(_dsn_for(alias), **_pool_options.get(alias, {}))
+    return pool
+
+
+def _current_handles() -> Dict[str, _TaskConnection]:
+    """The current task's alias connections.  The mapping lives in a
+    context variable, but a task never uses one it inherited: a task
+    created inside another's block copies that context, and must not share
+    the block."""
+    task = asyncio.current_task()
+    if task is None:
+        raise InterfaceError("pgatomic.aconnections is used from inside an asyncio task")
+    entry = _task_handles.get()
+    if entry is not None and entry[0]() is task:
+        return entry[1]
+    handles: Dict[str, _TaskConnection] = {}
+    _task_handles.set((weakref.ref(task), handles))
+    task.add_done_callback(lambda _t: _release_all(handles))
+    return handles
+
+
+def _release_all(handles: Dict[str, _TaskConnection]) -> None:
+    for handle in handles.values():
+        c = handle._c
+        if c is not None:
+            handle._c = None
+            handle._pool._give_back(c)
+    handles.clear()
+
+
+def get_async_connection(using: Any = None) -> AsyncConnection:
+    """The current task's connection for an alias (or ``using`` itself when
+    it is an AsyncConnection)."""
+    if isinstance(using, AsyncConnection):
+        return using
+    alias = "default" if using is None else using
+    if not isinstance(alias, str):
+        raise TypeError(
+            f"using must be an alias (str), an AsyncConnection or None, not {type(alias).__name__}")
+    handles = _current_handles()
+    handle = handles.get(alias)
+    if handle is None:
+        handle = handles[alias] = _TaskConnection(alias, _alias_pool(alias))
+    return handle
+
+
+class _AsyncConnections:
+    """``aconnections[alias]``: the current task's connection for alias."""
+
+    def __getitem__(self, alias: str) -> AsyncConnection:
+        return get_async_connection(alias)
+
+    def configure(self, alias: str = "default", *, max_size: int = 10,
+                  acquire_timeout: float = 30.0) -> None:
+        """The size limit and acquire timeout of the alias's pools (one per
+        event loop), for pools made from now on."""
+        AsyncPool(None, max_size=max_size, acquire_timeout=acquire_timeout)   # validates
+        _pool_options[alias] = {"max_size": max_size, "acquire_timeout": acquire_timeout}
+
+    def pool(self, alias: str = "default") -> AsyncPool:
+        """The alias's pool in the running event loop."""
+        return _alias_pool(alias)
+
+    async def close_all(self) -> None:
+        """Close the running loop's alias pools (lent sessions close when
+        they come back)."""
+        pools = _loop_pools.pop(asyncio.get_running_loop(), {})
+        for pool in pools.values():
+            await pool.close()
+
+    def __repr__(self) -> str:
+        return "<pgatomic.aconnections>"
+
+
+aconnections = _AsyncConnections()
+
+
+class _AsyncConnectionProxy:
+    """``pgatomic.aconnection``: the current task's "default" connection."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_async_connection(), name)
+
+    def __dir__(self) -> Iterable[str]:
+        return dir(AsyncConnection)
+
+    def __repr__(self) -> str:
+        try:
+            return f"<pgatomic.aconnection proxy for {get_async_connection()!r}>"
+        except Exception:
+            return "<pgatomic.aconnection proxy (no task)>"
+
+
+aconnection: Any = _AsyncConnectionProxy()
