@@ -16,6 +16,9 @@ import pytest
 import pgatomic
 from pgatomic import _connections
 
+# The api fixture ([sync] and [async]) and the hook running async def tests.
+from flavours import api, pytest_pyfunc_call  # noqa: E402,F401
+
 
 @pytest.fixture
 def observer(pgatomic_dsn):

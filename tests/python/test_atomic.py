@@ -1,6 +1,8 @@
 """API.md 1.2, one test per rule: atomic blocks, nesting, savepoint=False,
 durable, broken blocks, forbidden calls, raw COMMIT, transaction options.
-Each asserts the rows left in the table and the exact exception."""
+Each asserts the rows left in the table and the exact exception.  The
+tests taking ``api`` run twice: with the blocking API and with asyncio
+(tests/python/flavours.py)."""
 
 import pytest
 
@@ -14,228 +16,227 @@ FORBIDDEN = "This is forbidden when an 'atomic' block is active."
 DURABLE = "A durable atomic block cannot be nested within another atomic block."
 
 
-def insert(table, id, v="x", using=None):
-    pgatomic.connections["default" if using is None else using].execute(
-        f"INSERT INTO {table} VALUES ($1, $2)", [id, v])
+async def insert(api, table, id, v="x", using=None):
+    await api.execute(f"INSERT INTO {table} VALUES ($1, $2)", [id, v], using=using)
 
 
 class Boom(Exception):
     pass
 
 
-def test_outermost_block_commits_on_normal_exit(table, rows):
-    with transaction.atomic():
-        insert(table, 1)
-        insert(table, 2)
+async def test_outermost_block_commits_on_normal_exit(api, table, rows):
+    async with api.atomic():
+        await insert(api, table, 1)
+        await insert(api, table, 2)
         assert rows(table) == []            # not visible before COMMIT
     assert rows(table) == [(1, "x"), (2, "x")]
 
 
-def test_outermost_block_rolls_back_and_propagates_the_exception(table, rows):
+async def test_outermost_block_rolls_back_and_propagates_the_exception(api, table, rows):
     err = Boom("fail")
     with pytest.raises(Boom) as info:
-        with transaction.atomic():
-            insert(table, 1)
+        async with api.atomic():
+            await insert(api, table, 1)
             raise err
     assert info.value is err
     assert rows(table) == []
-    assert not pgatomic.connection.in_atomic_block
+    assert not api.connection.in_atomic_block
 
 
-def test_nested_success_releases_savepoint(table, rows):
-    with transaction.atomic():
-        insert(table, 1)
-        with transaction.atomic():
-            insert(table, 2)
-            assert len(pgatomic.connection.savepoint_ids) == 1
-        insert(table, 3)
+async def test_nested_success_releases_savepoint(api, table, rows):
+    async with api.atomic():
+        await insert(api, table, 1)
+        async with api.atomic():
+            await insert(api, table, 2)
+            assert len(api.connection.savepoint_ids) == 1
+        await insert(api, table, 3)
     assert rows(table) == [(1, "x"), (2, "x"), (3, "x")]
 
 
-def test_nested_failure_rolls_back_to_savepoint(table, rows):
-    with transaction.atomic():
-        insert(table, 1)
+async def test_nested_failure_rolls_back_to_savepoint(api, table, rows):
+    async with api.atomic():
+        await insert(api, table, 1)
         try:
-            with transaction.atomic():
-                insert(table, 2)
+            async with api.atomic():
+                await insert(api, table, 2)
                 raise Boom()
         except Boom:
             pass
-        assert not pgatomic.connection.needs_rollback
-        insert(table, 3)
+        assert not api.connection.needs_rollback
+        await insert(api, table, 3)
     assert rows(table) == [(1, "x"), (3, "x")]
 
 
-def test_nested_database_error_rolls_back_to_savepoint_and_outer_carries_on(table, rows):
-    with transaction.atomic():
-        insert(table, 1)
+async def test_nested_database_error_rolls_back_to_savepoint_and_outer_carries_on(
+        api, table, rows):
+    async with api.atomic():
+        await insert(api, table, 1)
         with pytest.raises(pgatomic.IntegrityError) as info:
-            with transaction.atomic():
-                insert(table, 1)
+            async with api.atomic():
+                await insert(api, table, 1)
         assert type(info.value) is pgatomic.UniqueViolation
-        insert(table, 2)
+        await insert(api, table, 2)
     assert rows(table) == [(1, "x"), (2, "x")]
 
 
-def test_savepoint_false_marks_enclosing_block_for_rollback(table, rows):
-    with transaction.atomic():
-        insert(table, 1)
+async def test_savepoint_false_marks_enclosing_block_for_rollback(api, table, rows):
+    async with api.atomic():
+        await insert(api, table, 1)
         try:
-            with transaction.atomic(savepoint=False):
-                insert(table, 2)
+            async with api.atomic(savepoint=False):
+                await insert(api, table, 2)
                 raise Boom()
         except Boom:
             pass
-        assert pgatomic.connection.needs_rollback
+        assert api.connection.needs_rollback
         assert transaction.get_rollback() is True
         with pytest.raises(TransactionManagementError) as info:
-            insert(table, 3)
+            await insert(api, table, 3)
         assert str(info.value) == BROKEN
     assert rows(table) == []
 
 
-def test_savepoint_false_rolls_back_to_the_nearest_savepoint(table, rows):
-    with transaction.atomic():
-        insert(table, 1)
-        try:
-            with transaction.atomic():               # savepoint
-                insert(table, 2)
-                try:
-                    with transaction.atomic(savepoint=False):
-                        insert(table, 3)
-                        raise Boom()
-                except Boom:
-                    pass
-        except Exception:                           # leaving it raises nothing
-            raise
-        insert(table, 4)
+async def test_savepoint_false_rolls_back_to_the_nearest_savepoint(api, table, rows):
+    async with api.atomic():
+        await insert(api, table, 1)
+        async with api.atomic():                     # savepoint; leaving it raises nothing
+            await insert(api, table, 2)
+            try:
+                async with api.atomic(savepoint=False):
+                    await insert(api, table, 3)
+                    raise Boom()
+            except Boom:
+                pass
+        await insert(api, table, 4)
     assert rows(table) == [(1, "x"), (4, "x")]
 
 
-def test_savepoint_false_success_is_part_of_the_enclosing_block(table, rows):
-    with transaction.atomic():
-        with transaction.atomic(savepoint=False):
-            insert(table, 1)
-            assert pgatomic.connection.savepoint_ids == (None,)
+async def test_savepoint_false_success_is_part_of_the_enclosing_block(api, table, rows):
+    async with api.atomic():
+        async with api.atomic(savepoint=False):
+            await insert(api, table, 1)
+            assert api.connection.savepoint_ids == (None,)
     assert rows(table) == [(1, "x")]
 
 
-def test_durable_nested_raises_runtime_error_verbatim(table, rows):
-    with transaction.atomic():
-        insert(table, 1)
+async def test_durable_nested_raises_runtime_error_verbatim(api, table, rows):
+    async with api.atomic():
+        await insert(api, table, 1)
         with pytest.raises(RuntimeError) as info:
-            with transaction.atomic(durable=True):
-                insert(table, 2)
+            async with api.atomic(durable=True):
+                await insert(api, table, 2)
         assert type(info.value) is RuntimeError
         assert str(info.value) == DURABLE
-        assert pgatomic.connection.atomic_depth == 1   # stack unchanged
-        insert(table, 3)
+        assert api.connection.atomic_depth == 1   # stack unchanged
+        await insert(api, table, 3)
     assert rows(table) == [(1, "x"), (3, "x")]
 
 
-def test_durable_outermost_commits(table, rows):
-    with transaction.atomic(durable=True):
-        insert(table, 1)
+async def test_durable_outermost_commits(api, table, rows):
+    async with api.atomic(durable=True):
+        await insert(api, table, 1)
     assert rows(table) == [(1, "x")]
 
 
-def test_database_error_breaks_block_until_it_exits(table, rows):
+async def test_database_error_breaks_block_until_it_exits(api, table, rows):
     with pytest.raises(TransactionManagementError) as info:
-        with transaction.atomic():
-            insert(table, 1)
+        async with api.atomic():
+            await insert(api, table, 1)
             try:
-                insert(table, 1)
+                await insert(api, table, 1)
             except pgatomic.IntegrityError as e:
                 original = e
-            insert(table, 2)
+            await insert(api, table, 2)
     assert str(info.value) == BROKEN
     assert info.value.__cause__ is original
     assert type(original) is pgatomic.UniqueViolation
     assert rows(table) == []
     # The connection works again afterwards.
-    insert(table, 5)
+    await insert(api, table, 5)
     assert rows(table) == [(5, "x")]
 
 
-def test_broken_block_sends_nothing_further(table, rows):
-    conn = pgatomic.connection
+async def test_broken_block_sends_nothing_further(api, table, rows):
+    conn = api.connection
     with pytest.raises(TransactionManagementError):
-        with transaction.atomic():
+        async with api.atomic():
             with pytest.raises(pgatomic.ProgrammingError):
-                conn.execute("SELECT * FROM no_such_table_at_all")
+                await api.execute("SELECT * FROM no_such_table_at_all")
             before = conn.round_trips
             with pytest.raises(TransactionManagementError):
-                conn.execute("SELECT 1")
+                await api.execute("SELECT 1")
             assert conn.round_trips == before
             raise TransactionManagementError(BROKEN)
     assert rows(table) == []
 
 
-@pytest.mark.parametrize("call", [
-    lambda: transaction.commit(),
-    lambda: transaction.rollback(),
-    lambda: transaction.set_autocommit(False),
-    lambda: transaction.set_autocommit(True),
-])
-def test_commit_rollback_set_autocommit_forbidden_in_block(table, rows, call):
-    with transaction.atomic():
-        insert(table, 1)
+@pytest.mark.parametrize("call", ["commit", "rollback", "autocommit off", "autocommit on"])
+async def test_commit_rollback_set_autocommit_forbidden_in_block(api, table, rows, call):
+    async with api.atomic():
+        await insert(api, table, 1)
         with pytest.raises(TransactionManagementError) as info:
-            call()
+            if call == "commit":
+                await api.commit()
+            elif call == "rollback":
+                await api.rollback()
+            else:
+                await api.set_autocommit(call == "autocommit on")
         assert str(info.value) == FORBIDDEN
-        insert(table, 2)
+        await insert(api, table, 2)
     assert rows(table) == [(1, "x"), (2, "x")]
     assert transaction.get_autocommit() is True
 
 
 @pytest.mark.parametrize("sql", ["COMMIT", "ROLLBACK"])
-def test_raw_commit_or_rollback_in_block_is_detected(table, rows, sql):
-    conn = pgatomic.connection
+async def test_raw_commit_or_rollback_in_block_is_detected(api, table, rows, sql):
+    conn = api.connection
     with pytest.raises(TransactionManagementError):
-        with transaction.atomic():
-            insert(table, 1)
+        async with api.atomic():
+            await insert(api, table, 1)
             with pytest.raises(TransactionManagementError):
-                conn.execute(sql)
+                await api.execute(sql)
             assert conn.needs_rollback
             with pytest.raises(TransactionManagementError) as info:
-                insert(table, 2)
+                await insert(api, table, 2)
             assert str(info.value) == BROKEN
             raise TransactionManagementError("leave")
     assert not conn.in_atomic_block
     # Whatever the raw statement did, the block's own state is consistent
     # and the connection usable: a new block commits normally.
-    with transaction.atomic():
-        insert(table, 3)
+    async with api.atomic():
+        await insert(api, table, 3)
     got = [r[0] for r in rows(table)]
     assert 2 not in got and 3 in got
     assert got == ([1, 3] if sql == "COMMIT" else [3])
 
 
-def test_isolation_read_only_deferrable_on_outermost_block(table):
-    conn = pgatomic.connection
-    with transaction.atomic(isolation="serializable", read_only=True, deferrable=True):
-        assert conn.execute("SHOW transaction_isolation").scalar() == "serializable"
-        assert conn.execute("SHOW transaction_read_only").scalar() == "on"
-        assert conn.execute("SHOW transaction_deferrable").scalar() == "on"
+async def test_isolation_read_only_deferrable_on_outermost_block(api, table):
+    async def show(name):
+        return (await api.execute(f"SHOW {name}")).scalar()
+
+    async with api.atomic(isolation="serializable", read_only=True, deferrable=True):
+        assert await show("transaction_isolation") == "serializable"
+        assert await show("transaction_read_only") == "on"
+        assert await show("transaction_deferrable") == "on"
         with pytest.raises(pgatomic.InternalError):     # 25006 read-only
-            insert(table, 1)
-    with transaction.atomic(isolation=pgatomic.Isolation.REPEATABLE_READ):
-        assert conn.execute("SHOW transaction_isolation").scalar() == "repeatable read"
-    with transaction.atomic(isolation=pgatomic.Isolation.READ_COMMITTED, read_only=False):
-        assert conn.execute("SHOW transaction_isolation").scalar() == "read committed"
-        insert(table, 2)
+            await insert(api, table, 1)
+    async with api.atomic(isolation=pgatomic.Isolation.REPEATABLE_READ):
+        assert await show("transaction_isolation") == "repeatable read"
+    async with api.atomic(isolation=pgatomic.Isolation.READ_COMMITTED, read_only=False):
+        assert await show("transaction_isolation") == "read committed"
+        await insert(api, table, 2)
 
 
 @pytest.mark.parametrize("options", [
     {"isolation": "serializable"}, {"read_only": True}, {"deferrable": True},
 ])
-def test_transaction_options_on_nested_block_raise(table, rows, options):
-    with transaction.atomic():
-        insert(table, 1)
+async def test_transaction_options_on_nested_block_raise(api, table, rows, options):
+    async with api.atomic():
+        await insert(api, table, 1)
         with pytest.raises(TransactionManagementError):
-            with transaction.atomic(**options):
-                insert(table, 2)
-        insert(table, 3)
+            async with api.atomic(**options):
+                await insert(api, table, 2)
+        await insert(api, table, 3)
     assert rows(table) == [(1, "x"), (3, "x")]
 
 
@@ -244,82 +245,82 @@ def test_bad_isolation_name_raises_value_error():
         transaction.atomic(isolation="chaos")
 
 
-def test_bare_decorator_called_decorator_and_callable_object(table, rows):
-    @transaction.atomic
-    def bare(i):
-        insert(table, i)
+async def test_bare_decorator_called_decorator_and_callable_object(api, table, rows):
+    @api.atomic
+    async def bare(i):
+        await insert(api, table, i)
         return i
 
-    @transaction.atomic()
-    def called(i):
-        insert(table, i)
+    @api.atomic()
+    async def called(i):
+        await insert(api, table, i)
         raise Boom()
 
     class Job:
-        def __call__(self, i):
-            insert(table, i)
+        async def __call__(self, i):
+            await insert(api, table, i)
             return "done"
 
-    assert bare(1) == 1
+    assert await bare(1) == 1
     assert bare.__name__ == "bare"
     with pytest.raises(Boom):
-        called(2)
-    job = transaction.atomic(Job())
-    assert job(3) == "done"
+        await called(2)
+    job = api.atomic(Job())
+    assert await job(3) == "done"
     assert rows(table) == [(1, "x"), (3, "x")]
 
 
-def test_one_instance_reused_and_nested_in_itself(table, rows):
-    block = transaction.atomic()
-    with block:
-        insert(table, 1)
-        with block:
-            insert(table, 2)
+async def test_one_instance_reused_and_nested_in_itself(api, table, rows):
+    block = api.atomic()
+    async with block:
+        await insert(api, table, 1)
+        async with block:
+            await insert(api, table, 2)
         try:
-            with block:
-                insert(table, 3)
+            async with block:
+                await insert(api, table, 3)
                 raise Boom()
         except Boom:
             pass
-    with block:
-        insert(table, 4)
+    async with block:
+        await insert(api, table, 4)
 
     @block
-    def again():
-        insert(table, 5)
-        with block:
-            insert(table, 6)
-    again()
+    async def again():
+        await insert(api, table, 5)
+        async with block:
+            await insert(api, table, 6)
+    await again()
     assert rows(table) == [(1, "x"), (2, "x"), (4, "x"), (5, "x"), (6, "x")]
 
 
-def test_using_alias_and_connection_methods(table, rows):
+async def test_using_alias_and_connection_methods(api, table, rows):
     pgatomic.configure(default=None, other=None)
-    other = pgatomic.connections["other"]
-    assert other is not pgatomic.connections["default"]
-    assert other is pgatomic.connections["other"]
-    with transaction.atomic(using="other"):
-        other.execute(f"INSERT INTO {table} VALUES (1, 'other')")
-        assert pgatomic.connections["other"].in_atomic_block
-        assert not pgatomic.connection.in_atomic_block
+    other = api.connections("other")
+    assert other is not api.connections("default")
+    assert other is api.connections("other")
+    async with api.atomic(using="other"):
+        await api.execute(f"INSERT INTO {table} VALUES (1, 'other')", using=other)
+        assert api.connections("other").in_atomic_block
+        assert not api.connection.in_atomic_block
     with pytest.raises(KeyError):
-        pgatomic.connections["nope"]
-    c = pgatomic.connections["default"]
-    with c.atomic():
-        c.execute(f"INSERT INTO {table} VALUES (2, 'method')")
+        api.connections("nope")
+    c = api.connections("default")
+    async with api.atomic(using=c):
+        await api.execute(f"INSERT INTO {table} VALUES (2, 'method')", using=c)
     assert rows(table) == [(1, "other"), (2, "method")]
 
 
-def test_close_inside_block_then_alias_reopens(table, rows):
-    conn = pgatomic.connection
-    with transaction.atomic():
-        insert(table, 1)
-        conn.close()
+async def test_close_inside_block_then_alias_reopens(api, table, rows):
+    conn = api.connection
+    async with api.atomic():
+        await insert(api, table, 1)
+        await api.close()
         with pytest.raises(pgatomic.Error):
-            insert(table, 2)
+            await insert(api, table, 2)
         assert conn.closed
     assert rows(table) == []                 # never committed
-    insert(table, 3)                         # reopened outside any block
+    await insert(api, table, 3)              # reopened outside any block
     assert not conn.closed
     assert rows(table) == [(3, "x")]
 
@@ -337,19 +338,32 @@ def test_connection_context_manager_closes(table):
     c.close()
 
 
-def test_properties_and_repr_hide_password():
-    c = pgatomic.connection
+async def test_async_connection_context_manager_closes(table):
+    async with await pgatomic.connect_async() as c:
+        assert not c.closed
+        await c.execute("SELECT 1")
+    assert c.closed
+    with pytest.raises(pgatomic.InterfaceError) as info:
+        await c.execute("SELECT 1")
+    assert str(info.value) == "the connection is closed"
+    await c.connect()
+    assert (await c.execute("SELECT 41 + 1")).scalar() == 42
+    await c.close()
+
+
+async def test_properties_and_repr_hide_password(api):
+    c = api.connection
     assert c.autocommit is True and c.in_atomic_block is False
     assert c.needs_rollback is False and c.savepoint_ids == ()
-    with transaction.atomic():
-        with transaction.atomic():
-            with transaction.atomic(savepoint=False):
+    async with api.atomic():
+        async with api.atomic():
+            async with api.atomic(savepoint=False):
                 ids = c.savepoint_ids
     assert len(ids) == 2 and ids[0] and ids[1] is None
     for attr in ("closed", "in_atomic_block", "needs_rollback", "savepoint_ids",
                  "autocommit"):
         with pytest.raises(AttributeError):
-            setattr(c, attr, True)
+            setattr(api.connections("default"), attr, True)
     assert "password" not in repr(c)
 
 
@@ -357,6 +371,13 @@ def test_wrong_password_message_never_shows_it():
     secret = "s3cr3t-Pa55"
     with pytest.raises(pgatomic.OperationalError) as info:
         pgatomic.connect(f"host=/nonexistent/dir port=1 user=x password={secret}")
+    assert secret not in str(info.value)
+
+
+async def test_wrong_password_message_never_shows_it_async():
+    secret = "s3cr3t-Pa55"
+    with pytest.raises(pgatomic.OperationalError) as info:
+        await pgatomic.connect_async(f"host=/nonexistent/dir port=1 user=x password={secret}")
     assert secret not in str(info.value)
 
 

@@ -1,6 +1,9 @@
 """API.md 1.2 on_commit: order, scoping to savepoints, robust hooks and the
-pgatomic logger's verbatim messages, propagation, misuse."""
+pgatomic logger's verbatim messages, propagation, misuse.  The tests taking
+``api`` run with the blocking API and with asyncio (flavours.py); the
+coroutine hooks of API.md 6 are at the end."""
 
+import asyncio
 import logging
 
 import pytest
@@ -10,20 +13,20 @@ from pgatomic import transaction
 from pgatomic.transaction import TransactionManagementError
 
 
-def insert(table, id, v="x"):
-    pgatomic.connection.execute(f"INSERT INTO {table} VALUES ($1, $2)", [id, v])
+async def insert(api, table, id, v="x"):
+    await api.execute(f"INSERT INTO {table} VALUES ($1, $2)", [id, v])
 
 
 class Boom(Exception):
     pass
 
 
-def test_hooks_run_after_outermost_commit_in_order(table, rows):
+async def test_hooks_run_after_outermost_commit_in_order(api, table, rows):
     seen = []
-    with transaction.atomic():
-        insert(table, 1)
+    async with api.atomic():
+        await insert(api, table, 1)
         transaction.on_commit(lambda: seen.append(("a", rows(table))))
-        with transaction.atomic():
+        async with api.atomic():
             transaction.on_commit(lambda: seen.append("b"))
         transaction.on_commit(lambda: seen.append("c"))
         assert seen == []
@@ -31,73 +34,78 @@ def test_hooks_run_after_outermost_commit_in_order(table, rows):
     assert seen == [("a", [(1, "x")]), "b", "c"]
 
 
-def test_hook_runs_at_once_without_transaction():
+async def test_hook_runs_at_once_without_transaction(api):
     seen = []
     transaction.on_commit(lambda: seen.append(1))
     assert seen == [1]
 
 
-def test_hooks_dropped_when_transaction_rolls_back(table, rows):
+async def test_hooks_dropped_when_transaction_rolls_back(api, table, rows):
     seen = []
     with pytest.raises(Boom):
-        with transaction.atomic():
-            insert(table, 1)
+        async with api.atomic():
+            await insert(api, table, 1)
             transaction.on_commit(lambda: seen.append("never"))
             raise Boom()
     assert seen == [] and rows(table) == []
 
 
-def test_hooks_dropped_when_their_savepoint_rolls_back(table, rows):
+async def test_hooks_dropped_when_their_savepoint_rolls_back(api, table, rows):
     seen = []
-    with transaction.atomic():
+    async with api.atomic():
         transaction.on_commit(lambda: seen.append("outer"))
         try:
-            with transaction.atomic():
+            async with api.atomic():
                 transaction.on_commit(lambda: seen.append("inner"))
-                with transaction.atomic():
+                async with api.atomic():
                     transaction.on_commit(lambda: seen.append("innermost"))
                 raise Boom()
         except Boom:
             pass
-        with transaction.atomic():
+        async with api.atomic():
             transaction.on_commit(lambda: seen.append("kept"))
     assert seen == ["outer", "kept"]
 
 
-def test_hooks_dropped_with_set_rollback(table, rows):
+async def test_hooks_dropped_with_set_rollback(api, table, rows):
     seen = []
-    with transaction.atomic():
-        insert(table, 1)
+    async with api.atomic():
+        await insert(api, table, 1)
         transaction.on_commit(lambda: seen.append("never"))
         transaction.set_rollback(True)
     assert seen == [] and rows(table) == []
 
 
-def test_hook_may_open_its_own_block_and_register_hooks(table, rows):
+async def test_hook_may_open_its_own_block_and_register_hooks(api, table, rows):
     seen = []
 
-    def first():
-        with transaction.atomic():
-            insert(table, 2)
-            transaction.on_commit(lambda: seen.append(("inner hook", rows(table))))
+    @api.atomic
+    async def second_block():
+        await insert(api, table, 2)
+        transaction.on_commit(lambda: seen.append(("inner hook", rows(table))))
+
+    async def first():
+        await second_block()
         seen.append("first done")
 
-    with transaction.atomic():
-        insert(table, 1)
-        transaction.on_commit(first)
+    # A plain function in the blocking API; a coroutine function in asyncio.
+    hook = first if api.name == "async" else lambda: api.run(first())
+    async with api.atomic():
+        await insert(api, table, 1)
+        transaction.on_commit(hook)
         transaction.on_commit(lambda: seen.append("second"))
     assert seen == [("inner hook", [(1, "x"), (2, "x")]), "first done", "second"]
 
 
-def test_robust_hook_failure_is_logged_and_next_runs(table, rows, caplog):
+async def test_robust_hook_failure_is_logged_and_next_runs(api, table, rows, caplog):
     seen = []
 
     def failing():
         raise Boom("kaput")
 
     with caplog.at_level(logging.ERROR, logger="pgatomic"):
-        with transaction.atomic():
-            insert(table, 1)
+        async with api.atomic():
+            await insert(api, table, 1)
             transaction.on_commit(failing, robust=True)
             transaction.on_commit(lambda: seen.append("next"))
     assert seen == ["next"] and rows(table) == [(1, "x")]
@@ -109,7 +117,7 @@ def test_robust_hook_failure_is_logged_and_next_runs(table, rows, caplog):
     assert records[0].exc_info[0] is Boom
 
 
-def test_robust_hook_without_transaction_logs_verbatim(caplog):
+async def test_robust_hook_without_transaction_logs_verbatim(api, caplog):
     class Failing:
         def __call__(self):
             raise Boom("now")
@@ -123,63 +131,137 @@ def test_robust_hook_without_transaction_logs_verbatim(caplog):
     assert record.getMessage() == "Error calling failing-object in on_commit() (now)."
 
 
-def test_failing_hook_propagates_after_commit_and_drops_the_rest(table, rows):
+async def test_failing_hook_propagates_after_commit_and_drops_the_rest(api, table, rows):
     seen = []
 
     def failing():
         raise Boom("hook")
 
     with pytest.raises(Boom):
-        with transaction.atomic():
-            insert(table, 1)
+        async with api.atomic():
+            await insert(api, table, 1)
             transaction.on_commit(failing)
             transaction.on_commit(lambda: seen.append("dropped"))
     assert rows(table) == [(1, "x")]        # the data is committed
     assert seen == []
     # The next transaction starts with no leftover hooks.
-    with transaction.atomic():
+    async with api.atomic():
         transaction.on_commit(lambda: seen.append("fresh"))
     assert seen == ["fresh"]
 
 
-def test_non_callable_raises_type_error_verbatim():
+async def test_non_callable_raises_type_error_verbatim(api):
     with pytest.raises(TypeError) as info:
         transaction.on_commit("not a function")
     assert str(info.value) == "on_commit()'s callback must be a callable."
 
 
-def test_on_commit_in_manual_mode_without_block_raises(table, rows):
-    transaction.set_autocommit(False)
+async def test_on_commit_in_manual_mode_without_block_raises(api, table, rows):
+    await api.set_autocommit(False)
     try:
         with pytest.raises(TransactionManagementError) as info:
             transaction.on_commit(lambda: None)
         assert str(info.value) == "on_commit() cannot be used in manual transaction management"
     finally:
-        transaction.rollback()
-        transaction.set_autocommit(True)
+        await api.rollback()
+        await api.set_autocommit(True)
 
 
-def test_hooks_in_manual_transaction_run_after_commit(table, rows):
+async def test_hooks_in_manual_transaction_run_after_commit(api, table, rows):
     seen = []
-    transaction.set_autocommit(False)
+    await api.set_autocommit(False)
     try:
-        insert(table, 1)
-        with transaction.atomic():
-            insert(table, 2)
+        await insert(api, table, 1)
+        async with api.atomic():
+            await insert(api, table, 2)
             transaction.on_commit(lambda: seen.append("after commit"))
         assert seen == []
-        transaction.commit()
+        await api.commit()
         assert seen == ["after commit"]
     finally:
-        transaction.set_autocommit(True)
+        await api.set_autocommit(True)
     assert rows(table) == [(1, "x"), (2, "x")]
 
 
-def test_hooks_on_explicit_using(table, rows):
+async def test_hooks_on_explicit_using(api, table, rows):
     pgatomic.configure(default=None, other=None)
     seen = []
-    with transaction.atomic(using="other"):
+    async with api.atomic(using="other"):
         transaction.on_commit(lambda: seen.append("other"), using="other")
         transaction.on_commit(lambda: seen.append("default-now"))
         assert seen == ["default-now"]
     assert seen == ["default-now", "other"]
+
+
+# -- coroutine hooks (API.md 6) ------------------------------------------------
+
+async def test_coroutine_hooks_are_awaited_in_order_after_commit(table, rows):
+    seen = []
+
+    async def slow(tag):
+        await asyncio.sleep(0.01)
+        seen.append((tag, rows(table)))
+
+    async with pgatomic.atomic():
+        await pgatomic.aconnection.execute(f"INSERT INTO {table} VALUES (1, 'x')")
+        transaction.on_commit(lambda: slow("first"))        # returns an awaitable
+        transaction.on_commit(lambda: seen.append("plain"))
+        pgatomic.on_commit(lambda: slow("third"))
+        assert seen == []
+    assert seen == [("first", [(1, "x")]), "plain", ("third", [(1, "x")])]
+
+
+async def test_coroutine_hook_robust_failure_is_logged(table, caplog):
+    seen = []
+
+    async def failing():
+        raise Boom("async kaput")
+
+    async def later():
+        seen.append("later")
+
+    with caplog.at_level(logging.ERROR, logger="pgatomic"):
+        async with pgatomic.atomic():
+            await pgatomic.aconnection.execute(f"INSERT INTO {table} VALUES (1, 'x')")
+            transaction.on_commit(failing, robust=True)
+            transaction.on_commit(later)
+    assert seen == ["later"]
+    (record,) = [r for r in caplog.records if r.name == "pgatomic"]
+    assert record.getMessage() == (
+        "Error calling test_coroutine_hook_robust_failure_is_logged.<locals>.failing "
+        "in on_commit() during transaction (async kaput).")
+
+
+async def test_coroutine_hook_failure_propagates_after_commit(table, rows):
+    async def failing():
+        raise Boom("after")
+
+    with pytest.raises(Boom):
+        async with pgatomic.atomic():
+            await pgatomic.aconnection.execute(f"INSERT INTO {table} VALUES (1, 'x')")
+            transaction.on_commit(failing)
+    assert rows(table) == [(1, "x")]
+
+
+async def test_coroutine_hook_without_transaction_starts_at_once(caplog):
+    seen = []
+    done = asyncio.Event()
+
+    async def hook():
+        seen.append("ran")
+        done.set()
+
+    transaction.on_commit(hook)
+    await asyncio.wait_for(done.wait(), 5)
+    assert seen == ["ran"]
+
+
+def test_coroutine_hook_in_a_synchronous_block_is_refused(table):
+    async def hook():
+        pass
+
+    with transaction.atomic():
+        with pytest.raises(TypeError) as info:
+            transaction.on_commit(hook)
+    assert "coroutine function" in str(info.value)
+    assert "async with pgatomic.atomic()" in str(info.value)

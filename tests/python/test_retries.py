@@ -1,4 +1,6 @@
-"""Whole-transaction retries: @atomic(retries=N) and run_in_transaction().
+"""Whole-transaction retries: @atomic(retries=N), run_in_transaction() and
+its asyncio twin arun_in_transaction(); the tests taking ``api`` run with
+the blocking API and with asyncio (flavours.py).
 
 Serialization failures and deadlocks are made deterministic with PL/pgSQL's
 RAISE ... USING ERRCODE, which the server reports with that very SQLSTATE.
@@ -6,6 +8,7 @@ Concurrent, real serialization failures are in test_concurrency.py; the
 unknown-COMMIT case (never retried) is in test_faults.py."""
 
 import logging
+import types
 
 import pytest
 
@@ -18,31 +21,37 @@ RAISE = "DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '{}'; END $$"
 
 @pytest.fixture
 def no_sleep(monkeypatch):
-    """Record the backoff pauses instead of sleeping them."""
+    """Record the backoff pauses instead of sleeping them (time.sleep in
+    the blocking loop, asyncio.sleep in the asyncio one)."""
     pauses = []
+
+    async def asleep(seconds):
+        pauses.append(seconds)
+
     monkeypatch.setattr(transaction.time, "sleep", pauses.append)
+    monkeypatch.setattr(transaction, "asyncio", types.SimpleNamespace(sleep=asleep))
     return pauses
 
 
-def _insert(table, i, v="x"):
-    pgatomic.connection.execute(f"INSERT INTO {table} VALUES ($1, $2)", [i, v])
+async def _insert(api, table, i, v="x"):
+    await api.execute(f"INSERT INTO {table} VALUES ($1, $2)", [i, v])
 
 
 @pytest.mark.parametrize("sqlstate,cls", [("40001", pgatomic.SerializationFailure),
                                           ("40P01", pgatomic.DeadlockDetected)],
                          ids=["serialization_failure", "deadlock"])
-def test_decorator_retries_until_success(table, rows, no_sleep, sqlstate, cls):
+async def test_decorator_retries_until_success(api, table, rows, no_sleep, sqlstate, cls):
     calls = []
 
-    @atomic(retries=3)
-    def work():
+    @api.atomic(retries=3)
+    async def work():
         calls.append(1)
-        _insert(table, len(calls))
+        await _insert(api, table, len(calls))
         if len(calls) < 3:
-            pgatomic.connection.execute(RAISE.format(sqlstate))
+            await api.execute(RAISE.format(sqlstate))
         return "done"
 
-    assert work() == "done"
+    assert await work() == "done"
     assert len(calls) == 3
     assert transaction.last_attempts() == 3
     # Only the successful attempt's row is there: the failed ones rolled back.
@@ -50,22 +59,22 @@ def test_decorator_retries_until_success(table, rows, no_sleep, sqlstate, cls):
     assert len(no_sleep) == 2
 
 
-def test_retries_exhausted_raises_last_error_with_attempts(table, rows, no_sleep):
+async def test_retries_exhausted_raises_last_error_with_attempts(api, table, rows, no_sleep):
     calls = []
 
-    @atomic(retries=2)
-    def work():
+    @api.atomic(retries=2)
+    async def work():
         calls.append(1)
-        _insert(table, len(calls))
-        pgatomic.connection.execute(RAISE.format("40001"))
+        await _insert(api, table, len(calls))
+        await api.execute(RAISE.format("40001"))
 
     with pytest.raises(pgatomic.SerializationFailure) as info:
-        work()
+        await work()
     assert info.value.attempts == 3
     assert len(calls) == 3
     assert transaction.last_attempts() == 3
     assert rows(table) == []
-    assert not pgatomic.connection.in_atomic_block
+    assert not api.connection.in_atomic_block
 
 
 @pytest.mark.parametrize("sql,cls", [
@@ -73,59 +82,59 @@ def test_retries_exhausted_raises_last_error_with_attempts(table, rows, no_sleep
     (RAISE.format("57014"), pgatomic.QueryCanceled),
     ("SELECT 1/0", pgatomic.DataError),
 ], ids=["unique_violation", "query_canceled", "division_by_zero"])
-def test_other_errors_are_never_retried(table, rows, no_sleep, sql, cls):
+async def test_other_errors_are_never_retried(api, table, rows, no_sleep, sql, cls):
     calls = []
 
-    @atomic(retries=5)
-    def work():
+    @api.atomic(retries=5)
+    async def work():
         calls.append(1)
-        _insert(table, 1)
-        pgatomic.connection.execute(sql)
+        await _insert(api, table, 1)
+        await api.execute(sql)
 
     with pytest.raises(cls) as info:
-        work()
+        await work()
     assert len(calls) == 1
     assert info.value.attempts == 1
     assert no_sleep == []
     assert rows(table) == []
 
 
-def test_python_exception_is_never_retried(no_sleep):
+async def test_python_exception_is_never_retried(api, no_sleep):
     calls = []
 
-    @atomic(retries=5)
-    def work():
+    @api.atomic(retries=5)
+    async def work():
         calls.append(1)
         raise KeyError("mine")
 
     with pytest.raises(KeyError):
-        work()
+        await work()
     assert len(calls) == 1
     assert transaction.last_attempts() == 1
 
 
-def test_caught_failure_then_broken_block_is_retried(table, rows, no_sleep):
+async def test_caught_failure_then_broken_block_is_retried(api, table, rows, no_sleep):
     """The body swallows the serialization failure; the next query raises
     the verbatim TransactionManagementError, whose cause is retryable."""
     calls = []
 
-    @atomic(retries=1)
-    def work():
+    @api.atomic(retries=1)
+    async def work():
         calls.append(1)
-        _insert(table, len(calls))
+        await _insert(api, table, len(calls))
         if len(calls) == 1:
             try:
-                pgatomic.connection.execute(RAISE.format("40001"))
+                await api.execute(RAISE.format("40001"))
             except pgatomic.SerializationFailure:
                 pass
-            pgatomic.connection.execute("SELECT 1")   # broken: raises
+            await api.execute("SELECT 1")   # broken: raises
 
-    work()
+    await work()
     assert len(calls) == 2
     assert rows(table) == [(2, "x")]
 
 
-def test_commit_time_failure_is_retried_and_its_hooks_never_run(tables, rows, no_sleep):
+async def test_commit_time_failure_is_retried_and_its_hooks_never_run(api, tables, rows, no_sleep):
     """A deferred constraint trigger fails at COMMIT with 40001: the block
     is re-run, and the hooks of the failed attempt are dropped."""
     table = tables.make("id int PRIMARY KEY, v text")
@@ -139,14 +148,14 @@ def test_commit_time_failure_is_retried_and_its_hooks_never_run(tables, rows, no
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {fn}()""")
     ran, calls = [], []
     try:
-        @atomic(retries=2)
-        def work():
+        @api.atomic(retries=2)
+        async def work():
             calls.append(1)
             n = len(calls)
-            _insert(table, n, "fail" if n == 1 else "ok")
+            await _insert(api, table, n, "fail" if n == 1 else "ok")
             on_commit(lambda: ran.append(n))
 
-        work()
+        await work()
         assert len(calls) == 2
         assert ran == [2]
         assert rows(table) == [(2, "ok")]
@@ -156,57 +165,57 @@ def test_commit_time_failure_is_retried_and_its_hooks_never_run(tables, rows, no
         admin.close()
 
 
-def test_nested_block_with_retries_raises_unchanged(table, rows, no_sleep):
+async def test_nested_block_with_retries_raises_unchanged(api, table, rows, no_sleep):
     calls = []
 
-    @atomic(retries=3)
-    def inner():
+    @api.atomic(retries=3)
+    async def inner():
         calls.append(1)
-        pgatomic.connection.execute(RAISE.format("40001"))
+        await api.execute(RAISE.format("40001"))
 
     with pytest.raises(pgatomic.SerializationFailure):
-        with atomic():
-            _insert(table, 1)
-            inner()
+        async with api.atomic():
+            await _insert(api, table, 1)
+            await inner()
     assert len(calls) == 1
     assert no_sleep == []
     assert rows(table) == []
 
 
-def test_nested_retrying_function_inside_retrying_function(table, rows, no_sleep):
+async def test_nested_retrying_function_inside_retrying_function(api, table, rows, no_sleep):
     """Only the outermost decorated function re-runs; the inner one does not
     retry on its own (it is a savepoint) but is re-run with the outer."""
     outer_calls, inner_calls = [], []
 
-    @atomic(retries=3)
-    def inner():
+    @api.atomic(retries=3)
+    async def inner():
         inner_calls.append(1)
         if len(inner_calls) == 1:
-            pgatomic.connection.execute(RAISE.format("40P01"))
+            await api.execute(RAISE.format("40P01"))
 
-    @atomic(retries=3)
-    def outer():
+    @api.atomic(retries=3)
+    async def outer():
         outer_calls.append(1)
-        _insert(table, len(outer_calls))
-        inner()
+        await _insert(api, table, len(outer_calls))
+        await inner()
 
-    outer()
+    await outer()
     assert (len(outer_calls), len(inner_calls)) == (2, 2)
     assert rows(table) == [(2, "x")]
 
 
-def test_with_statement_with_retries_is_refused(conn):
+async def test_with_statement_with_retries_is_refused(api):
     """A 'with' body cannot be re-run: refused at __enter__, nothing opened."""
-    block = conn.atomic(retries=2)
+    block = api.atomic(retries=2)
     with pytest.raises(pgatomic.TransactionManagementError,
                        match=r"cannot be used as a 'with' block"):
-        with block:
+        async with block:
             pytest.fail("the body must not run")
-    assert not conn.in_atomic_block
-    assert conn.execute("SELECT 1").scalar() == 1
+    assert not api.connection.in_atomic_block
+    assert (await api.execute("SELECT 1")).scalar() == 1
     # retries=0 is refused the same way: the rule does not depend on N.
     with pytest.raises(pgatomic.TransactionManagementError):
-        with atomic(retries=0):
+        async with api.atomic(retries=0):
             pass
 
 
@@ -219,43 +228,49 @@ def test_retries_argument_is_checked():
         atomic(retries=True)
 
 
-def test_run_in_transaction(table, rows, no_sleep):
+async def test_run_in_transaction(api, table, rows, no_sleep):
     calls = []
 
-    def transfer(a, b):
+    async def transfer(a, b):
         calls.append(1)
-        assert pgatomic.connection.in_atomic_block
-        _insert(table, a + b)
+        assert api.connection.in_atomic_block
+        await _insert(api, table, a + b)
         if len(calls) == 1:
-            pgatomic.connection.execute(RAISE.format("40001"))
-        return pgatomic.connection.execute("SHOW transaction_isolation").scalar()
+            await api.execute(RAISE.format("40001"))
+        return (await api.execute("SHOW transaction_isolation")).scalar()
 
     assert transaction.run_in_transaction is pgatomic.run_in_transaction
-    assert run_in_transaction(transfer, 1, 2, retries=2,
-                              isolation="serializable") == "serializable"
+    assert transaction.arun_in_transaction is pgatomic.arun_in_transaction
+    assert await api.run_in_transaction(transfer, 1, 2, retries=2,
+                                        isolation="serializable") == "serializable"
     assert len(calls) == 2
     assert transaction.last_attempts() == 2
     assert rows(table) == [(3, "x")]
 
 
-def test_run_in_transaction_without_retries_runs_once(no_sleep):
+async def test_run_in_transaction_without_retries_runs_once(api, no_sleep):
+    async def fail(sql):
+        await api.execute(sql)
+
     with pytest.raises(pgatomic.SerializationFailure) as info:
-        run_in_transaction(pgatomic.connection.execute, RAISE.format("40001"))
+        await api.run_in_transaction(fail, RAISE.format("40001"))
     assert info.value.attempts == 1
     with pytest.raises(TypeError):
         run_in_transaction(42)
+    with pytest.raises(TypeError):
+        await transaction.arun_in_transaction(42)
 
 
-def test_backoff_uses_the_core_with_jitter_and_cap(monkeypatch, no_sleep):
+async def test_backoff_uses_the_core_with_jitter_and_cap(api, monkeypatch, no_sleep):
     monkeypatch.setattr(transaction, "RETRY_BASE_MS", 8)
     monkeypatch.setattr(transaction, "RETRY_CAP_MS", 20)
 
-    @atomic(retries=6)
-    def work():
-        pgatomic.connection.execute(RAISE.format("40001"))
+    @api.atomic(retries=6)
+    async def work():
+        await api.execute(RAISE.format("40001"))
 
     with pytest.raises(pgatomic.SerializationFailure):
-        work()
+        await work()
     assert len(no_sleep) == 6
     for n, pause in enumerate(no_sleep, start=1):
         assert 0 <= pause * 1000 <= min(20, 8 * 2 ** (n - 1)) + 1e-9
@@ -268,16 +283,16 @@ def test_backoff_uses_the_core_with_jitter_and_cap(monkeypatch, no_sleep):
     assert _pgatomic.retryable(-3, "40001") is False    # ECOMMITUNKNOWN
 
 
-def test_retry_is_logged_at_debug(caplog, no_sleep):
+async def test_retry_is_logged_at_debug(api, caplog, no_sleep):
     calls = []
 
-    @atomic(retries=1)
-    def work():
+    @api.atomic(retries=1)
+    async def work():
         calls.append(1)
         if len(calls) == 1:
-            pgatomic.connection.execute(RAISE.format("40P01"))
+            await api.execute(RAISE.format("40P01"))
 
     with caplog.at_level(logging.DEBUG, logger="pgatomic"):
-        work()
+        await work()
     lines = [r.getMessage() for r in caplog.records if r.name == "pgatomic"]
     assert any("retrying" in m and "40P01" in m and "attempt 2 of 2" in m for m in lines), lines
