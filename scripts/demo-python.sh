@@ -2,8 +2,9 @@
 # demo-python.sh -- install the Python package and run the seeds' examples
 # against the server in PG*/DATABASE_URL (with neither set it starts its
 # own), printing what happened to the data: examples/python on pgatomic's
-# own API, then examples/django, the seeds' Django code on Django's ORM and
-# transaction API with ENGINE "pgatomic.django".
+# own API, their asyncio twins in examples/python/aio, then examples/django,
+# the seeds' Django code on Django's ORM and transaction API with ENGINE
+# "pgatomic.django".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,4 +16,5 @@ bash scripts/install-python-package.sh
 (cd /tmp && python3 -c 'import pgatomic._pgatomic')
 
 python3 examples/python/run_all.py
+python3 examples/python/aio/run_all.py
 python3 examples/django/run_all.py
