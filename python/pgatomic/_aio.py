@@ -48,6 +48,15 @@ CANCEL_WAIT = 2.0
 
 
 # -- the driver -------------------------------------------------------------
+#
+# A connection keeps a reader on its socket from its first wait on, so a
+# statement costs no selector registration; a writer, and the timer of a
+# deadline, last one wait.  A watched descriptor must never be closed
+# behind the loop's back: epoll forgets a closed descriptor, and the loop's
+# stale entry would make the next socket given that number silent
+# (libuv's poll.rst: stop watching before the descriptor closes).  So every
+# path that may close it (close(), a failed operation, handing the session
+# to a pool) stops watching first or checks right after.
 
 def _wake(fut: "asyncio.Future[int]", mask: int) -> None:
     # Readiness may be reported twice in one loop iteration (reader and
@@ -56,60 +65,55 @@ def _wake(fut: "asyncio.Future[int]", mask: int) -> None:
         fut.set_result(mask)
 
 
-class _Watch:
-    """The one reader/writer pair an operation has on its socket while it
-    waits.  Kept on the connection so close() can remove it before the
-    descriptor is closed (and perhaps reused by the next connection)."""
-
-    __slots__ = ("loop", "fd", "want", "fut", "timer")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int, want: int,
-                 timeout: Optional[float]) -> None:
-        self.loop, self.fd, self.want = loop, fd, want
-        self.fut = fut = loop.create_future()
-        if want & READ:
-            loop.add_reader(fd, _wake, fut, READ)
-        if want & WRITE:
-            loop.add_writer(fd, _wake, fut, WRITE)
-        self.timer = loop.call_later(timeout, _wake, fut, 0) if timeout is not None else None
-
-    def stop(self) -> None:
-        if self.want & READ:
-            self.loop.remove_reader(self.fd)
-        if self.want & WRITE:
-            self.loop.remove_writer(self.fd)
-        if self.timer is not None:
-            self.timer.cancel()
-        self.want = 0
-        self.timer = None
-
-
 async def _wait(conn: "AsyncConnection", c: Any, want: int,
                 timeout: Optional[float] = None) -> int:
-    """Wait until c's socket is ready as want asks (or timeout passes: 0),
-    watching it for this wait only.  The socket is read again every time:
-    libpq may switch sockets while connecting."""
-    watch = _Watch(asyncio.get_running_loop(), c._socket(), want, timeout)
-    conn._watch = watch
+    """Wait until c's socket is ready as want asks (0 when timeout passed
+    first).  The socket is read again every time: libpq may switch
+    sockets while connecting."""
+    loop = asyncio.get_running_loop()
+    fd = c._socket()
+    if conn._rfd != fd or conn._rloop is not loop:
+        conn._unwatch()
+        loop.add_reader(fd, conn._readable)
+        conn._rfd, conn._rloop = fd, loop
+    fut = conn._fut = loop.create_future()
+    if want & WRITE:
+        loop.add_writer(fd, _wake, fut, WRITE)
+        conn._wfd = fd
+    timer = loop.call_later(timeout, _wake, fut, 0) if timeout is not None else None
     try:
-        return await watch.fut
+        return await fut
     finally:
-        conn._watch = None
-        watch.stop()
+        conn._fut = None
+        if conn._wfd == fd:
+            loop.remove_writer(fd)
+            conn._wfd = -1
+        if timer is not None:
+            timer.cancel()
 
 
-async def _drive(conn: "AsyncConnection", c: Any, rc: int, cancel: bool = True) -> Any:
-    """Run the operation that one of c's ``_*_start`` began (rc: what its
-    first step asked for) to its end, and return its outcome as the
-    blocking method would.  cancel=False for a connect: a cancelled task
-    then drops the half-open session instead of cancelling a statement."""
+async def _run(conn: "AsyncConnection", c: Any, start: Callable[..., int], *args: Any,
+               cancel: bool = True) -> Any:
+    """Run one operation: start(*args) begins it (one of c's ``_*_start``,
+    which also takes the first step), then step it whenever the socket is
+    ready, and return its outcome as the blocking method would.
+    cancel=False for a connect: a cancelled task then drops the half-open
+    session instead of cancelling a statement."""
+    rc = 0
     try:
+        rc = start(*args)
         while rc:
             rc = c._step(await _wait(conn, c, rc))
+        return c._finish(0)
     except asyncio.CancelledError:
         await _cancelled(conn, c, rc, cancel)
         raise
-    return c._finish(0)
+    except BaseException:
+        # A failure may have closed the socket (libpq drops a lost
+        # connection, the core closes a hung one): stop watching it now.
+        if conn._rfd >= 0 and c._socket() != conn._rfd:
+            conn._unwatch()
+        raise
 
 
 async def _cancelled(conn: "AsyncConnection", c: Any, rc: int, cancel: bool) -> None:
@@ -121,7 +125,7 @@ async def _cancelled(conn: "AsyncConnection", c: Any, rc: int, cancel: bool) -> 
     server that answers neither, like a connect, loses its session.  The
     operation's own outcome is dropped: the task gets its CancelledError."""
     if not cancel:
-        c.close()
+        conn._drop(c)
         return
     c.cancel()
     loop = asyncio.get_running_loop()
@@ -130,7 +134,7 @@ async def _cancelled(conn: "AsyncConnection", c: Any, rc: int, cancel: bool) -> 
         while rc:
             left = deadline - loop.time()
             if left <= 0:
-                c.close()
+                conn._drop(c)
                 return
             try:
                 ready = await _wait(conn, c, rc, left)
@@ -140,6 +144,8 @@ async def _cancelled(conn: "AsyncConnection", c: Any, rc: int, cancel: bool) -> 
         c._finish(0)
     except Error:
         pass                      # QueryCanceled, most likely: it is the cancel
+    if conn._rfd >= 0 and c._socket() != conn._rfd:
+        conn._unwatch()
 
 
 # -- connections -------------------------------------------------------------
@@ -165,57 +171,79 @@ class AsyncConnection:
     ``pgatomic.aconnection``, or an ``AsyncPool``)."""
 
     __module__ = "pgatomic"
-    __slots__ = ("_c", "_watch", "__weakref__")
+    __slots__ = ("_c", "_rfd", "_rloop", "_wfd", "_fut", "__weakref__")
 
     def __init__(self, _session: Any = None) -> None:
         self._c = _session
-        self._watch: Optional[_Watch] = None
+        self._rfd = -1                  # the socket our reader watches
+        self._rloop: Optional[asyncio.AbstractEventLoop] = None
+        self._wfd = -1                  # the socket a wait's writer watches
+        self._fut: Optional["asyncio.Future[int]"] = None    # the wait in progress
+
+    def _readable(self) -> None:
+        fut = self._fut
+        if fut is None:
+            # Data nobody asked for (a notice, the FATAL of a terminated
+            # session) while no operation waits: stop watching until the
+            # next wait, or the level-triggered loop would spin on it.
+            self._unwatch()
+        elif not fut.done():
+            fut.set_result(READ)
+
+    def _unwatch(self) -> None:
+        if self._rfd >= 0:
+            self._rloop.remove_reader(self._rfd)
+            self._rfd = -1
+            self._rloop = None
+        if self._wfd >= 0:
+            asyncio.get_running_loop().remove_writer(self._wfd)
+            self._wfd = -1
+
+    def _drop(self, c: Any) -> None:
+        """Close the session c, watching nothing of it any more; a wait in
+        progress (another task's) ends and its next step finds the
+        connection closed."""
+        fut = self._fut
+        self._unwatch()
+        c.close()
+        if fut is not None:
+            _wake(fut, 0)
 
     # The session: always there for an independent connection; a task's
-    # alias connection takes one from its pool on first use.
-    async def _session(self) -> Any:
+    # alias connection takes one from its pool on first use.  Methods ask
+    # _ready() (no await on the hot path) and only when it has none,
+    # await _session().
+    def _ready(self) -> Any:
         return self._c
 
-    def _block_left(self) -> None:
-        """Called after an async block is left."""
+    async def _session(self) -> Any:
+        return self._c
 
     # -- statements -------------------------------------------------------------
     async def execute(self, sql: str, params: Optional[Sequence[Any]] = None) -> Result:
         """Run one statement with ``$n`` parameters and return its Result
         (a script of several commands without parameters: ``nextset()``)."""
-        c = self._c if self._c is not None else await self._session()
-        rc = c._execute_start(sql, params)
-        return await _drive(self, c, rc) if rc else c._finish(0)
+        c = self._ready() or await self._session()
+        return await _run(self, c, c._execute_start, sql, params)
 
     async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
         """Run one statement once per parameter sequence: in one round trip
         inside a transaction, one statement after another outside one."""
-        c = self._c if self._c is not None else await self._session()
-        rc = c._executemany_start(sql, seq)
-        await _drive(self, c, rc) if rc else c._finish(0)
+        c = self._ready() or await self._session()
+        await _run(self, c, c._executemany_start, sql, seq)
 
     # -- life cycle ---------------------------------------------------------------
     async def connect(self, dsn: Optional[str] = None) -> None:
         """Open the session (again after ``close()``: with the same string)."""
         c = self._c if self._c is not None else await self._session()
-        rc = c._connect_start(dsn)
-        await _drive(self, c, rc, cancel=False) if rc else c._finish(0)
+        await _run(self, c, c._connect_start, dsn, cancel=False)
 
     async def close(self) -> None:
         """Close the session.  Inside a block, leaving it then sends nothing
         and statements raise, as in the blocking API.  An operation another
         task is waiting on ends with ``InterfaceError``."""
-        c = self._c
-        if c is None:
-            return
-        watch = self._watch
-        if watch is not None:
-            # Stop watching before the descriptor closes: its number may be
-            # reused at once by another connection's socket.
-            watch.stop()
-        c.close()
-        if watch is not None:
-            _wake(watch.fut, 0)
+        if self._c is not None:
+            self._drop(self._c)
 
     async def __aenter__(self) -> "AsyncConnection":
         return self
@@ -236,25 +264,23 @@ class AsyncConnection:
     async def set_autocommit(self, autocommit: bool) -> None:
         """Django's manual mode (a coroutine, as psycopg's: a task's alias
         connection may first have to take its session from the pool)."""
-        c = self._c if self._c is not None else await self._session()
+        c = self._ready() or await self._session()
         c.set_autocommit(autocommit)
 
     async def commit(self) -> None:
         """Commit the manual transaction, then run its on_commit hooks."""
-        c = self._c if self._c is not None else await self._session()
+        c = self._ready() or await self._session()
         try:
-            rc = c._commit_start()
-            await _drive(self, c, rc) if rc else c._finish(0)
+            await _run(self, c, c._commit_start)
         finally:
             hooks = c._take_hooks()
         await _arun_hooks(hooks)
 
     async def rollback(self) -> None:
         """Roll back the manual transaction (its hooks are dropped)."""
-        c = self._c if self._c is not None else await self._session()
+        c = self._ready() or await self._session()
         try:
-            rc = c._rollback_start()
-            await _drive(self, c, rc) if rc else c._finish(0)
+            await _run(self, c, c._rollback_start)
         finally:
             c._take_hooks()
 
@@ -444,6 +470,7 @@ class AsyncPool:
                     self._size -= 1
                     self._hand_on()
                     raise
+                conn._unwatch()          # the borrower's connection will watch it
                 return conn._c
             left = deadline - loop.time()
             if left <= 0:
@@ -499,6 +526,7 @@ class AsyncPool:
         inside a block or a transaction)."""
         c, conn._c = conn._c, None
         if c is not None:
+            conn._unwatch()
             self._give_back(c)
 
     def connection(self) -> "_PoolLease":
@@ -552,6 +580,18 @@ class _TaskConnection(AsyncConnection):
         self._alias = alias
         self._pool = pool
 
+    def _ready(self) -> Any:
+        c = self._c
+        if c is not None and c.autocommit and not c.in_atomic_block and not c._alive():
+            # The server ended the session while it was idle (restart,
+            # pg_terminate_backend, idle_session_timeout), or close() was
+            # called inside a block since left: the next statement gets a
+            # new one, as a thread's connection is reopened.  Not inside a
+            # manual transaction: that must fail where it stands.
+            self._release()
+            return None
+        return c
+
     async def _session(self) -> Any:
         c = self._c
         if c is not None:
@@ -563,18 +603,13 @@ class _TaskConnection(AsyncConnection):
         await super().close()
         self._release()
 
-    def _block_left(self) -> None:
-        # A session closed inside the block is replaced once no block is left.
-        c = self._c
-        if c is not None and c.closed:
-            self._release()
-
     def _release(self) -> None:
         c = self._c
         if c is not None and not c.in_atomic_block:
             # Inside a block the closed session stays until the block is
             # left (leaving it sends nothing), as in the blocking API.
             self._c = None
+            self._unwatch()
             self._pool._give_back(c)
 
     def __repr__(self) -> str:
@@ -624,6 +659,7 @@ def _release_all(handles: Dict[str, _TaskConnection]) -> None:
         c = handle._c
         if c is not None:
             handle._c = None
+            handle._unwatch()
             handle._pool._give_back(c)
     handles.clear()
 

@@ -33,7 +33,7 @@ from . import _pgatomic
 from ._aio import (
     AsyncConnection,
     _arun_hooks,
-    _drive,
+    _run,
     _is_coroutine_function,
     _run_now,
     get_async_connection,
@@ -242,7 +242,7 @@ class Atomic:
         if self.retries is not None:
             raise TransactionManagementError(RETRIES_IN_WITH)
         conn = _async_target(self.using)
-        c = conn._c if conn._c is not None else await conn._session()
+        c = conn._ready() or await conn._session()
         c._atomic_enter(self._flags)
 
     async def __aexit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> Literal[False]:
@@ -250,9 +250,7 @@ class Atomic:
         c = conn._c
         failed = exc_type is not None
         with _exit_policy(c, failed, exc_value):
-            rc = c._atomic_exit_start(failed)
-            await _drive(conn, c, rc) if rc else c._finish(0)
-        conn._block_left()
+            await _run(conn, c, c._atomic_exit_start, failed)
         await _arun_hooks(c._take_hooks())
         return False
 

@@ -106,6 +106,21 @@ async def test_a_session_left_inside_a_transaction_is_not_reused(table):
     assert await backend_pid() != pid
 
 
+async def test_a_session_the_server_ended_while_idle_is_replaced(table, rows):
+    pid = await backend_pid()
+    killer = await pgatomic.connect_async()
+    await killer.execute("SELECT pg_terminate_backend($1)", [pid])
+    await killer.close()
+    for _ in range(100):                     # until the FATAL has arrived
+        if not pgatomic.aconnection._c._alive():
+            break
+        await asyncio.sleep(0.01)
+    async with pgatomic.atomic():            # no error: a new session
+        await pgatomic.aconnection.execute(f"INSERT INTO {table} VALUES (1, 'x')")
+    assert await backend_pid() != pid
+    assert rows(table) == [(1, "x")]
+
+
 def test_the_synchronous_api_refuses_the_wrong_kind_of_connection():
     async def main():
         conn = await pgatomic.connect_async()
@@ -154,6 +169,30 @@ async def test_close_from_another_task_ends_the_waiting_operation():
     assert time.monotonic() - started < 2
     await conn.connect()
     assert (await conn.execute("SELECT 1")).scalar() == 1
+    await conn.close()
+
+
+async def test_a_session_lost_mid_statement_leaves_no_watch_on_its_descriptor():
+    """libpq closes the socket of a lost session inside a step; the loop's
+    reader must go with it, or the next socket given the same number (the
+    lowest free one: here the very next connection's) would never be
+    reported ready."""
+    conn = await pgatomic.connect_async()
+    pid = await backend_pid(conn)
+    fd = conn._c._socket()
+    victim = asyncio.create_task(conn.execute("SELECT pg_sleep(30)"))
+    await asyncio.sleep(0.2)
+    killer = await pgatomic.connect_async()
+    await killer.execute("SELECT pg_terminate_backend($1)", [pid])
+    await killer.close()
+    with pytest.raises(pgatomic.OperationalError):
+        await victim
+    assert conn._c._socket() == -1
+    assert conn._rfd == -1                        # no longer watched
+    other = await asyncio.wait_for(pgatomic.connect_async(), 5)
+    assert other._c._socket() == fd               # the number was given again
+    assert (await asyncio.wait_for(other.execute("SELECT 1"), 5)).scalar() == 1
+    await other.close()
     await conn.close()
 
 
