@@ -850,6 +850,15 @@ conn_socket(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     return PyLong_FromLong(self->conn != NULL ? pga_conn_socket(self->conn) : -1);
 }
 
+/* _timeout_ms(): how long the driver may wait before stepping again even
+ * if the socket shows nothing (the core's next deadline), -1 for none;
+ * read again after every step. */
+static PyObject *
+conn_timeout_ms(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return PyLong_FromLong(self->conn != NULL ? pga_conn_timeout_ms(self->conn) : -1);
+}
+
 /* The gid argument of the two-phase calls, or NULL with TypeError. */
 static const char *
 gid_arg(PyObject *gid)
@@ -1518,6 +1527,7 @@ static PyMethodDef conn_methods[] = {
     {"_step", (PyCFunction)conn_step, METH_O, NULL},
     {"_finish", (PyCFunction)conn_finish, METH_O, NULL},
     {"_socket", (PyCFunction)conn_socket, METH_NOARGS, NULL},
+    {"_timeout_ms", (PyCFunction)conn_timeout_ms, METH_NOARGS, NULL},
     {"get_autocommit", (PyCFunction)conn_get_autocommit, METH_NOARGS,
      PyDoc_STR("True unless manual transaction management is on.")},
     {"set_autocommit", (PyCFunction)conn_set_autocommit, METH_O,

@@ -25,7 +25,7 @@ from typing import (
 )
 
 from . import _pgatomic
-from ._connections import Result, _dsn_for, _hook_guard
+from ._connections import Result, _dsn_for, _hook_guard, _timeout_ms
 from .errors import (
     ROLLBACK_FLAG_OUTSIDE,
     Error,
@@ -67,11 +67,16 @@ def _wake(fut: "asyncio.Future[int]", mask: int) -> None:
 
 async def _wait(conn: "AsyncConnection", c: Any, want: int,
                 timeout: Optional[float] = None) -> int:
-    """Wait until c's socket is ready as want asks (0 when timeout passed
-    first).  The socket is read again every time: libpq may switch
+    """Wait until c's socket is ready as want asks, or until the core's next
+    deadline (connect_timeout, the statement timeout, a cancel in flight)
+    or timeout passes (0: step anyway, and the core acts on its deadline).
+    Socket and deadline are read again every time: libpq may switch
     sockets while connecting."""
     loop = asyncio.get_running_loop()
     fd = c._socket()
+    deadline = c._timeout_ms()
+    if deadline >= 0 and (timeout is None or deadline < timeout * 1000):
+        timeout = deadline / 1000
     if conn._rfd != fd or conn._rloop is not loop:
         conn._unwatch()
         loop.add_reader(fd, conn._readable)
@@ -256,6 +261,24 @@ class AsyncConnection:
         c = self._c
         return bool(c is not None and c.cancel())
 
+    @property
+    def timeout(self) -> Optional[float]:
+        """The client deadline of every round trip, in seconds (None: none),
+        as ``pgatomic.Connection.timeout``: the statement is cancelled at
+        the deadline, the session closed 1 s later if the server answers
+        nothing.  A task's alias connection takes its pool's."""
+        c = self._c
+        ms = c._get_timeout() if c is not None else 0
+        return ms / 1000 if ms else None
+
+    @timeout.setter
+    def timeout(self, seconds: Optional[float]) -> None:
+        c = self._c
+        if c is None:
+            raise InterfaceError("this task's connection has no session yet: set its pool's "
+                                 "timeout with pgatomic.aconnections.configure(timeout=...)")
+        c._set_timeout(_timeout_ms(seconds))
+
     # -- manual mode ----------------------------------------------------------------
     def get_autocommit(self) -> bool:
         c = self._c
@@ -349,12 +372,16 @@ class AsyncConnection:
         return f"<pgatomic.AsyncConnection {inner}>"
 
 
-async def connect_async(dsn: Optional[str] = None) -> AsyncConnection:
+async def connect_async(dsn: Optional[str] = None, *,
+                        timeout: Optional[float] = None) -> AsyncConnection:
     """Open an independent connection without blocking the event loop
-    (``dsn`` None: libpq's defaults).  libpq still looks host names up
-    synchronously: a host given as an address or a socket directory avoids
-    that."""
-    conn = AsyncConnection(_pgatomic.Connection())
+    (``dsn`` None: libpq's defaults; ``timeout``: see
+    ``AsyncConnection.timeout``; connect_timeout in the string bounds the
+    connect itself).  libpq still looks host names up synchronously: a host
+    given as an address or a socket directory avoids that."""
+    c = _pgatomic.Connection()
+    c._set_timeout(_timeout_ms(timeout))
+    conn = AsyncConnection(c)
     await conn.connect(dsn)
     return conn
 
@@ -427,7 +454,7 @@ class AsyncPool:
     __module__ = "pgatomic"
 
     def __init__(self, dsn: Optional[str] = None, *, max_size: int = 10,
-                 acquire_timeout: float = 30.0) -> None:
+                 acquire_timeout: float = 30.0, timeout: Optional[float] = None) -> None:
         if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
             raise ValueError(f"max_size must be an int >= 1, not {max_size!r}")
         if not isinstance(acquire_timeout, (int, float)) or acquire_timeout <= 0:
@@ -435,6 +462,8 @@ class AsyncPool:
         self.dsn = dsn
         self.max_size = max_size
         self.acquire_timeout = float(acquire_timeout)
+        self.timeout = timeout
+        self._timeout_ms = _timeout_ms(timeout)     # every session's, each time it is lent
         self._idle: List[Any] = []
         self._size = 0               # sessions open or being opened
         self._waiters: List["asyncio.Future[Any]"] = []
@@ -460,12 +489,13 @@ class AsyncPool:
             while self._idle:
                 c = self._idle.pop()
                 if c._alive():
+                    c._set_timeout(self._timeout_ms)
                     return c
                 self._size -= 1          # the server closed it while idle
             if self._size < self.max_size:
                 self._size += 1
                 try:
-                    conn = await connect_async(self.dsn)
+                    conn = await connect_async(self.dsn, timeout=self.timeout)
                 except BaseException:
                     self._size -= 1
                     self._hand_on()
@@ -687,11 +717,13 @@ class _AsyncConnections:
         return get_async_connection(alias)
 
     def configure(self, alias: str = "default", *, max_size: int = 10,
-                  acquire_timeout: float = 30.0) -> None:
-        """The size limit and acquire timeout of the alias's pools (one per
-        event loop), for pools made from now on."""
-        AsyncPool(None, max_size=max_size, acquire_timeout=acquire_timeout)   # validates
-        _pool_options[alias] = {"max_size": max_size, "acquire_timeout": acquire_timeout}
+                  acquire_timeout: float = 30.0, timeout: Optional[float] = None) -> None:
+        """The size limit, acquire timeout and statement deadline
+        (``AsyncConnection.timeout``) of the alias's pools (one per event
+        loop), for pools made from now on."""
+        options = {"max_size": max_size, "acquire_timeout": acquire_timeout, "timeout": timeout}
+        AsyncPool(None, **options)      # validates
+        _pool_options[alias] = options
 
     def pool(self, alias: str = "default") -> AsyncPool:
         """The alias's pool in the running event loop."""

@@ -57,12 +57,7 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
 
     @timeout.setter
     def timeout(self, seconds: Optional[float]) -> None:
-        if seconds is None:
-            self._set_timeout(0)
-            return
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds or None, not {seconds!r}")
-        self._set_timeout(max(1, int(seconds * 1000)))
+        self._set_timeout(_timeout_ms(seconds))
 
     # -- statements ---------------------------------------------------------
     def execute(self, sql: str, params: Optional[Sequence[Any]] = None) -> Result:
@@ -145,6 +140,15 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
     def mark_for_rollback_on_error(self) -> ContextManager[None]:
         from .transaction import mark_for_rollback_on_error
         return mark_for_rollback_on_error(using=self)
+
+
+def _timeout_ms(seconds: Optional[float]) -> int:
+    """A timeout in seconds (None: none) as the core's milliseconds (0: none)."""
+    if seconds is None:
+        return 0
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds or None, not {seconds!r}")
+    return max(1, int(seconds * 1000))
 
 
 def _hook_name(func: Any) -> str:

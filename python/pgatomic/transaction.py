@@ -143,6 +143,11 @@ ASYNC_UNSAFE = (
     "synchronous code in a thread with asyncio.to_thread(). Set "
     "PGATOMIC_ALLOW_ASYNC_UNSAFE=1 to allow it anyway.")
 
+ASYNC_AWAIT = (
+    "{call} waits for the server and cannot be called from a running event "
+    "loop: await the current task's connection instead, "
+    "'await pgatomic.aconnection.{call}' (or the AsyncConnection's own).")
+
 ASYNC_GENERATOR = (
     "@atomic cannot decorate the async generator function {name!r}: the block "
     "would end before the generator runs. Open 'async with pgatomic.atomic():' "
@@ -547,13 +552,28 @@ def get_autocommit(using: Using = None) -> bool:
 
 def set_autocommit(autocommit: bool, using: Using = None) -> None:
     """Django's manual mode: with autocommit off the first statement opens a
-    transaction that ``commit()`` or ``rollback()`` ends."""
-    get_connection(using).set_autocommit(autocommit)
+    transaction that ``commit()`` or ``rollback()`` ends.  (In an event
+    loop: ``await pgatomic.aconnection.set_autocommit(...)``.)"""
+    _sync_target(using, "set_autocommit(...)").set_autocommit(autocommit)
 
 
 def commit(using: Using = None) -> None:
-    get_connection(using).commit()
+    """Commit the manual transaction.  (In an event loop: ``await
+    pgatomic.aconnection.commit()``.)"""
+    _sync_target(using, "commit()").commit()
 
 
 def rollback(using: Using = None) -> None:
-    get_connection(using).rollback()
+    """Roll back the manual transaction.  (In an event loop: ``await
+    pgatomic.aconnection.rollback()``.)"""
+    _sync_target(using, "rollback()").rollback()
+
+
+def _sync_target(using: Using, call: str) -> Connection:
+    """The thread's connection for a function that must wait for the
+    server, refused where the current task's connection is meant (a
+    running event loop, an AsyncConnection given): that one is awaited."""
+    if isinstance(using, AsyncConnection) or (
+            not isinstance(using, _pgatomic.Connection) and in_async_context()):
+        raise SynchronousOnlyOperation(ASYNC_AWAIT.format(call=call))
+    return get_connection(using)

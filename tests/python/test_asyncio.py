@@ -121,6 +121,14 @@ async def test_a_session_the_server_ended_while_idle_is_replaced(table, rows):
     assert rows(table) == [(1, "x")]
 
 
+async def test_module_commit_rollback_set_autocommit_refused_in_a_running_loop():
+    for call in (lambda: transaction.commit(), lambda: transaction.rollback(),
+                 lambda: transaction.set_autocommit(False)):
+        with pytest.raises(pgatomic.SynchronousOnlyOperation, match="await pgatomic.aconnection"):
+            call()
+    assert pgatomic.connections.all() == []      # no thread connection was opened
+
+
 def test_the_synchronous_api_refuses_the_wrong_kind_of_connection():
     async def main():
         conn = await pgatomic.connect_async()
@@ -280,6 +288,96 @@ async def test_cancel_method_from_another_task():
     assert await conn.cancel() is True
     with pytest.raises(pgatomic.QueryCanceled):
         await slow
+    assert (await conn.execute("SELECT 1")).scalar() == 1
+    await conn.close()
+
+
+# -- deadlines (the core's, on the event loop's timers) --------------------------
+
+@pytest.fixture(scope="module")
+def server():
+    """A primary of its own on TCP, to freeze (deploylib)."""
+    from deploylib import primary
+    with primary() as s:
+        yield s
+
+
+async def test_connect_async_honours_connect_timeout():
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)                 # accepts, never answers
+    port = listener.getsockname()[1]
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(pgatomic.OperationalError, match="timed out"):
+            await asyncio.wait_for(pgatomic.connect_async(
+                f"host=127.0.0.1 port={port} connect_timeout=1 sslmode=disable"), 20)
+    finally:
+        listener.close()
+    assert 0.95 <= time.monotonic() - t0 < 2.5
+
+
+async def test_statement_timeout_in_asyncio_cancels_and_keeps_the_session():
+    conn = await pgatomic.connect_async(timeout=0.2)
+    assert conn.timeout == 0.2
+    t0 = time.monotonic()
+    with pytest.raises(pgatomic.QueryCanceled):
+        await conn.execute("SELECT pg_sleep(5)")
+    assert 0.19 <= time.monotonic() - t0 < 1.5
+    assert (await conn.execute("SELECT 1")).scalar() == 1
+    conn.timeout = None
+    assert conn.timeout is None
+    await conn.close()
+
+
+async def test_hung_server_ends_an_async_block_in_flight_within_the_deadline(server):
+    conn = await pgatomic.connect_async(server.dsn(connect_timeout=2), timeout=0.5)
+    await conn.execute("CREATE TABLE IF NOT EXISTS hung_t (x int)")
+    took = None
+    with pytest.raises(pgatomic.OperationalError):
+        async with conn.atomic():
+            await conn.execute("INSERT INTO hung_t VALUES (1)")
+            server.freeze()
+            t0 = time.monotonic()
+            try:
+                await conn.execute("INSERT INTO hung_t VALUES (2)")
+            finally:
+                took = time.monotonic() - t0
+                server.thaw()
+    assert 1.4 <= took < 3.0, took       # the deadline, then 1 s for the cancel
+    assert not conn.in_atomic_block
+    check = await pgatomic.connect_async(server.dsn())
+    assert (await check.execute("SELECT count(*) FROM hung_t")).scalar() == 0
+    await check.close()
+    await conn.close()
+
+
+async def test_task_cancel_on_a_hung_server_gives_the_session_up_within_two_seconds(server):
+    conn = await pgatomic.connect_async(server.dsn(connect_timeout=2))
+    entered = asyncio.Event()
+
+    async def work():
+        async with conn.atomic():
+            await conn.execute("SELECT 1")
+            entered.set()
+            await conn.execute("SELECT pg_sleep(30)")
+
+    task = asyncio.create_task(work())
+    await entered.wait()
+    server.freeze()
+    try:
+        await asyncio.sleep(0.1)
+        t0 = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        took = time.monotonic() - t0
+    finally:
+        server.thaw()
+    assert took < 3.5, took                 # not the 30 s, not forever
+    assert conn.closed and not conn.in_atomic_block
+    await conn.connect()
     assert (await conn.execute("SELECT 1")).scalar() == 1
     await conn.close()
 
