@@ -61,7 +61,7 @@ def log(msg):
 def command(client):
     if client.startswith("c-"):
         return [os.path.join(BIN, client)]
-    if client.startswith("py-"):
+    if client.startswith(("py-", "aio-")):
         return [PY, os.path.join(BENCH, "python", client + ".py")]
     return ["node", os.path.join(BENCH, "node", client + ".js")]
 
@@ -70,7 +70,7 @@ def available(client):
     """None when the client can run, else why not."""
     if client.startswith("c-"):
         return None if os.access(command(client)[0], os.X_OK) else "not built"
-    if client == "py-pgatomic":
+    if client in ("py-pgatomic", "aio-pgatomic"):
         r = subprocess.run([PY, "-c", "import pgatomic, pgatomic._pgatomic"],
                            capture_output=True, text=True, cwd=BENCH)
         return None if r.returncode == 0 else "pgatomic does not import: " + last_line(r.stderr)
@@ -222,15 +222,20 @@ def chosen(variable, names):
     return [n for n in names if not only or n in only]
 
 
+def open_run():
+    """The run's server (PG*, from scripts/pgtmp): host, port, the proxies'
+    upstream and an admin connection with the tables made."""
+    host, port = os.environ["PGHOST"], os.environ.get("PGPORT", "5432")
+    os.makedirs(RESULTS, exist_ok=True)
+    db = psycopg.connect("host=%s port=%s" % (host, port), autocommit=True)
+    make_tables(db)
+    return host, port, "unix:%s/.s.PGSQL.%s" % (host, port), db
+
+
 def main():
     clients = chosen("BENCH_CLIENTS", CLIENTS)
     shapes = chosen("BENCH_SHAPES", SHAPES)
-    host, port = os.environ["PGHOST"], os.environ.get("PGPORT", "5432")
-    upstream = "unix:%s/.s.PGSQL.%s" % (host, port)
-    os.makedirs(RESULTS, exist_ok=True)
-
-    db = psycopg.connect("host=%s port=%s" % (host, port), autocommit=True)
-    make_tables(db)
+    host, port, upstream, db = open_run()
     info = machine(db)
 
     skipped = {}

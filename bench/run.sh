@@ -37,6 +37,12 @@
 # rewrites the section "orm:node".  `bash bench/run.sh loop-delay` runs
 # only bench/node/loop-delay.js (BENCH_LOOP_ROWS, BENCH_LOOP_REPEAT) and
 # rewrites only the event-loop section.
+#
+# asyncio mode: `bash bench/run.sh asyncio` runs bench/harness_asyncio.py:
+# pgatomic's asyncio API beside asyncpg and psycopg's AsyncConnection, 1 and
+# 16 tasks (BENCH_TASKS), over the socket, at BENCH_DELAY_US each way and
+# round trips through the proxy; writes bench/results/asyncio.json and
+# docs/benchmarks-asyncio.md (bench/report_asyncio.py).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,9 +61,9 @@ install_peers() {
         python3 -m venv "$PEERS/venv"
     fi
     local py=$PEERS/venv/bin/python
-    log "installing Python peers (psycopg[binary], Django, SQLAlchemy, matplotlib)"
+    log "installing Python peers (psycopg[binary], Django, SQLAlchemy, matplotlib, asyncpg)"
     "$py" -m pip install --quiet --upgrade pip setuptools wheel >/dev/null
-    "$py" -m pip install --quiet 'psycopg[binary]' Django SQLAlchemy matplotlib
+    "$py" -m pip install --quiet 'psycopg[binary]' Django SQLAlchemy matplotlib asyncpg
     log "installing pgatomic (Python) into the peers' venv"
     "$py" -m pip uninstall --quiet --yes pgatomic >/dev/null 2>&1 || true
     if ! "$py" -m pip install --quiet --no-build-isolation --no-deps "$ROOT"; then
@@ -126,6 +132,16 @@ loop-delay)
     scripts/pgtmp run -- node bench/node/loop-delay.js --rows "${BENCH_LOOP_ROWS:-1000000}" \
         --repeat "${BENCH_LOOP_REPEAT:-3}"
     python3 bench/report.py --loop-delay
+    exit 0
+    ;;
+asyncio)
+    [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers python
+    build
+    export BENCH_ROOT=$ROOT
+    log "starting a throwaway PostgreSQL and running the asyncio benchmark"
+    scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/harness_asyncio.py
+    "$PEERS/venv/bin/python" bench/report_asyncio.py
+    log "done: bench/results/asyncio.json, docs/benchmarks-asyncio.md"
     exit 0
     ;;
 node-orms)

@@ -32,9 +32,12 @@ def accounts(i):
     return 1 + i % N_ACCOUNTS, 1 + (i + 1) % N_ACCOUNTS
 
 
-def parse(shapes=SHAPES):
+def parse(shapes=SHAPES, extra=()):
+    """The options; extra: more (flag, type, default), for a driver's own."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", required=True, choices=shapes)
+    for flag, kind, default in extra:
+        ap.add_argument(flag, type=kind, default=default)
     ap.add_argument("--host", default=os.environ.get("PGHOST", "/tmp"))
     ap.add_argument("--port", default=os.environ.get("PGPORT", "5432"))
     ap.add_argument("--user", default=os.environ.get("PGUSER", "postgres"))
