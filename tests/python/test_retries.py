@@ -7,6 +7,7 @@ RAISE ... USING ERRCODE, which the server reports with that very SQLSTATE.
 Concurrent, real serialization failures are in test_concurrency.py; the
 unknown-COMMIT case (never retried) is in test_faults.py."""
 
+import asyncio
 import logging
 import types
 
@@ -28,8 +29,12 @@ def no_sleep(monkeypatch):
     async def asleep(seconds):
         pauses.append(seconds)
 
+    class Asyncio(types.SimpleNamespace):      # asyncio, but for its sleep
+        def __getattr__(self, name):
+            return getattr(asyncio, name)
+
     monkeypatch.setattr(transaction.time, "sleep", pauses.append)
-    monkeypatch.setattr(transaction, "asyncio", types.SimpleNamespace(sleep=asleep))
+    monkeypatch.setattr(transaction, "asyncio", Asyncio(sleep=asleep))
     return pauses
 
 
