@@ -259,13 +259,22 @@ class AsyncConnection:
     async def cancel(self) -> bool:
         """Ask the server to cancel the running statement (from any task)."""
         c = self._c
-        return bool(c is not None and c.cancel())
+        if c is None or not c.cancel():
+            return False
+        # A request still connecting (TCP: a pooler, a remote host) is
+        # finished by the connection's next steps: wake the waiting
+        # operation so that it steps, and its next wait takes the core's
+        # short tick (pga_conn_timeout_ms()) until the request is written.
+        fut = self._fut
+        if fut is not None:
+            _wake(fut, 0)
+        return True
 
     @property
     def timeout(self) -> Optional[float]:
         """The client deadline of every round trip, in seconds (None: none),
         as ``pgatomic.Connection.timeout``: the statement is cancelled at
-        the deadline, the session closed 1 s later if the server answers
+        the deadline, the session closed 0.5 s later if the server answers
         nothing.  A task's alias connection takes its pool's."""
         c = self._c
         ms = c._get_timeout() if c is not None else 0

@@ -131,6 +131,15 @@ NEEDS_SESSION = {
         "its Django settings (examples/django/shop_settings.py) set search_path with "
         "the options startup parameter, which a stock PgBouncer refuses "
         "(test_deploy.py::test_users_own_options_refused_by_pgbouncer_are_reported)",
+    "tests/python/test_asyncio.py::test_aconnections_is_per_task_and_stable_within_one": _PID,
+    "tests/python/test_asyncio.py::test_a_finished_task_hands_its_session_back_to_the_pool":
+        _PID,
+    "tests/python/test_asyncio.py::test_a_session_left_inside_a_transaction_is_not_reused":
+        _PID,
+    "tests/python/test_asyncio.py::test_a_session_the_server_ended_while_idle_is_replaced":
+        _TERMINATE,
+    "tests/python/test_asyncio.py::"
+    "test_a_session_lost_mid_statement_leaves_no_watch_on_its_descriptor": _PID,
     "tests/python/test_seeds.py":
         "SET search_path for the session: the pooler leaves a session's SET on the "
         "server session for whichever client gets it next, and runs the next "
@@ -156,6 +165,10 @@ SAME_THROUGH_POOLER = {
         _OWN_SERVERS,
     "tests/python/test_deploy.py::"
     "test_failover_from_a_hung_primary_to_a_promoted_standby_within_the_deadline": _OWN_SERVERS,
+    "tests/python/test_asyncio.py::"
+    "test_hung_server_ends_an_async_block_in_flight_within_the_deadline": _OWN_SERVERS,
+    "tests/python/test_asyncio.py::"
+    "test_task_cancel_on_a_hung_server_gives_the_session_up_within_two_seconds": _OWN_SERVERS,
     "tests/python/test_leaks.py":
         "measures the client's own memory over many blocks; the pooler changes nothing "
         "it checks and makes it take minutes",

@@ -345,7 +345,7 @@ async def test_hung_server_ends_an_async_block_in_flight_within_the_deadline(ser
             finally:
                 took = time.monotonic() - t0
                 server.thaw()
-    assert 1.4 <= took < 3.0, took       # the deadline, then 1 s for the cancel
+    assert 0.95 <= took < 2.5, took      # 0.5 s deadline + 0.5 s grace
     assert not conn.in_atomic_block
     check = await pgatomic.connect_async(server.dsn())
     assert (await check.execute("SELECT count(*) FROM hung_t")).scalar() == 0
