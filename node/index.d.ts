@@ -60,7 +60,8 @@ export type ScalarParam =
   | ArrayBufferView
   | ArrayBuffer;
 
-/** A JSON value (jsonb): a plain object, an interface-typed one, or one with toJSON.
+/** A JSON value, sent as JSON.stringify's text (the column or a cast types it, as in pg):
+ * a plain object, an interface-typed one, or one with toJSON.
  * Functions, Map, Set, Promise and symbols are refused here as at run time.  Two gaps:
  * other class instances without toJSON type-check but are refused at run time
  * (TypeError), and an interface-typed value with a `length` field must be spread into a

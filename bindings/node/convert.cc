@@ -197,14 +197,13 @@ bool AddValue(Napi::Env env, Addon* addon, pga_params* p, Napi::Value v, int ind
     case napi_null:
       return Check(env, addon, p, pga_params_add_null(p), index);
     case napi_boolean:
-      return Check(env, addon, p, pga_params_add_bool(p, v.As<Napi::Boolean>().Value()), index);
     case napi_number:
     case napi_bigint:
     case napi_string: {
       // node-postgres's rule: the text travels untyped and the column (or
       // the cast) decides, so 5 and 5e9 are typed alike and an integer
-      // column refuses 2.5 instead of rounding it.  Number#toString is the
-      // text pg sends.
+      // column refuses 2.5 instead of rounding it.  toString() is the text
+      // pg sends ('true' and 'false' for booleans).
       std::string s = v.Type() == napi_string ? v.As<Napi::String>().Utf8Value()
                                               : v.ToString().Utf8Value();
       // V8 writes a lone surrogate as U+FFFD: refuse rather than alter.
@@ -259,8 +258,11 @@ bool AddValue(Napi::Env env, Addon* addon, pga_params* p, Napi::Value v, int ind
   if (!json.IsString()) {
     return Check(env, addon, p, pga_params_add_null(p), index);
   }
+  // Untyped, as pg sends it: a json column keeps this very text (a jsonb
+  // parameter would reach it re-spelt, keys reordered), jsonb and text
+  // columns store what pg's would.
   std::string text = json.As<Napi::String>().Utf8Value();
-  return Check(env, addon, p, pga_params_add_json(p, text.data(), text.size()), index);
+  return Check(env, addon, p, pga_params_add_untyped(p, text.data(), text.size()), index);
 }
 
 Napi::Value LocalDate(Napi::Env env, Addon* addon, const pga_value& v) {

@@ -16,6 +16,8 @@ jest.setTimeout(120000);
 
 const COLUMN_TYPES = ['int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'text', 'varchar',
   'bool', 'int4[]', 'int8[]', 'float8[]', 'numeric[]', 'text[]'];
+// Columns only booleans and objects are written to (below).
+const OTHER_TYPES = ['json', 'jsonb', 'bytea', 'bool[]', 'jsonb[]'];
 const table = (type) => `vlp_${type.replace('[]', '_array')}`;
 
 let db;
@@ -24,7 +26,7 @@ beforeAll(async () => {
   db = openDb({ max: 1 });
   client = new pg.Client();
   await client.connect();
-  for (const type of COLUMN_TYPES) {
+  for (const type of [...COLUMN_TYPES, ...OTHER_TYPES]) {
     await db.query(`DROP TABLE IF EXISTS ${table(type)}`);
     await db.query(`CREATE TABLE ${table(type)} (who text, v ${type})`);
   }
@@ -33,7 +35,7 @@ beforeAll(async () => {
     date date, text text, stamps timestamp[], stampstz timestamptz[])`);
 });
 afterAll(async () => {
-  for (const type of COLUMN_TYPES) await db.query(`DROP TABLE IF EXISTS ${table(type)}`);
+  for (const type of [...COLUMN_TYPES, ...OTHER_TYPES]) await db.query(`DROP TABLE IF EXISTS ${table(type)}`);
   await db.query('DROP TABLE IF EXISTS vlp_dates');
   await client.end();
   await db.close();
@@ -185,5 +187,19 @@ test('dates_with_a_seconds_offset_keep_their_instant', async () => {
     } else if (c.col !== 'stampstz') {
       expect(c.ours).toBe(c.pg);
     }
+  }
+});
+
+// Booleans and plain objects travel as pg sends them too: 'true'/'false'
+// and JSON.stringify's text, untyped, so a json column keeps that very
+// text (key order, spelling of numbers) and text, jsonb and bytea columns
+// store what pg's would.
+const OTHERS = [true, false, [true, false], [[true], [null]], {}, { a: 1 },
+  { zeta: 1, alpha: { y: 2, x: 1 }, big: 1e21, tiny: 5e-324, s: 'é "q" \\ {,}' }, [{ b: 2, a: 1 }, null],
+  { toJSON() { return { z: [1, 'x'] }; } }, [true, 1, 'x'], { nested: [[1, 2.5], { k: null }] }];
+
+test('booleans_and_objects_are_stored_as_pg_stores_them', async () => {
+  for (const type of [...COLUMN_TYPES, ...OTHER_TYPES]) {
+    for (const v of OTHERS) await expectLikePg(type, v);
   }
 });
