@@ -43,5 +43,9 @@ test('transactions_do_not_leak', async () => {
   console.log(`leaks: outside the V8 heap ${mb(native(r.start))} -> ${mb(native(r.mid))} -> ${mb(native(r.end))} MB, ` +
     `heapTotal ${mb(r.start.heapTotal)} -> ${mb(r.end.heapTotal)} MB`);
   expect(native(r.end) - native(r.start)).toBeLessThan(8 * 1048576);
-  expect(native(r.end) - native(r.mid)).toBeLessThan(4 * 1048576);
+  // The second half grows too when something leaks.  Measured from the
+  // higher of the first two readings: a reading taken while V8 had just
+  // given pages back dips (52.0 -> 47.0 -> 51.9 MB was seen on a loaded
+  // machine), which is no growth over the run.
+  expect(native(r.end) - Math.max(native(r.start), native(r.mid))).toBeLessThan(4 * 1048576);
 });
