@@ -517,7 +517,9 @@ Napi::Value Connection::JsProbe(const Napi::CallbackInfo& info) {
   if (closed_ || op_ != Op::kNone) {
     return Napi::Boolean::New(env, !closed_ && pga_conn_is_open(conn_));
   }
-  return Napi::Boolean::New(env, pga_conn_probe(conn_) == 1);
+  bool open = pga_conn_probe(conn_) == 1;
+  ForgetClosedSocket();
+  return Napi::Boolean::New(env, open);
 }
 
 // hookAdd(depth, id): a token for a JS hook, kept by the core with the
@@ -662,14 +664,33 @@ bool Connection::Idling() const {
   return !notify_.IsEmpty() || !end_.IsEmpty();
 }
 
+// Between operations the socket stays registered (readable, unref'd so an
+// idle session never holds the process): starting and stopping a uv_poll
+// costs 3 epoll_ctl per round trip, which the next operation would pay
+// again at once.  Without a LISTEN or end callback, anything that arrives
+// while idle stops the watch (OnReady) and waits for the pool's probe.
 void Connection::WatchIdle() {
-  if (!Idling() || closed_ || !pga_conn_is_open(conn_)) {
-    StopWatching(false);
+  if (ForgetClosedSocket()) {
     return;
   }
-  if (Watch(PGA_WANT_READ) && !idle_ref_) {
+  if (poll_events_ == 0 && !Idling()) {
+    return;  // readiness came while idle and was handed to the probe
+  }
+  if (Watch(PGA_WANT_READ) && !(idle_ref_ && Idling())) {
     uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
   }
+}
+
+// The core closes the socket when the session ends (a lost connection, a
+// FATAL read by a probe, a deadline): libuv must forget a registration of
+// it before the number is reused by another session, whose uv_poll_init
+// would answer EEXIST.  Called after every core call that may end it.
+bool Connection::ForgetClosedSocket() {
+  if (!closed_ && pga_conn_is_open(conn_) && pga_conn_socket(conn_) == poll_fd_) {
+    return false;
+  }
+  StopWatching(false);
+  return true;
 }
 
 void Connection::AfterOperation(Napi::Env env) {
@@ -708,6 +729,7 @@ Napi::Value Connection::Begin(Napi::Env env, Op op, int start_rc,
 }
 
 Napi::Value Connection::Rejected(Napi::Env env, int rc, const ErrorExtra* extra) {
+  ForgetClosedSocket();
   napi_deferred d;
   Napi::Value promise = NewPromise(env, &d);
   if (promise.IsEmpty()) {
@@ -752,8 +774,12 @@ bool Connection::Watch(int want) {
   if (want & PGA_WANT_WRITE) {
     events |= UV_WRITABLE;
   }
-  if (uv_poll_start(poll_, events, OnReady) != 0) {
-    return false;
+  if (events != poll_events_) {
+    if (uv_poll_start(poll_, events, OnReady) != 0) {
+      poll_events_ = 0;
+      return false;
+    }
+    poll_events_ = events;
   }
   // An operation waiting here keeps the process alive (WatchIdle undoes it).
   uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
@@ -765,6 +791,7 @@ void Connection::StopWatching(bool release) {
     return;
   }
   uv_poll_stop(poll_);
+  poll_events_ = 0;
   if (release) {
     // libuv may still reference the handle until its close callback runs,
     // which can be after this object is gone: the callback frees it.
@@ -904,10 +931,7 @@ void Connection::Settle(Napi::Env env, int rc) {
   op_ = Op::kNone;
   napi_deferred deferred = deferred_;
   deferred_ = nullptr;
-  if (!Idling()) {
-    StopWatching(false);  // else AfterOperation() turns it into the idle watch
-  }
-  StopTimer(false);
+  StopTimer(false);  // the poll stays: AfterOperation() makes it the idle watch
   if (op == Op::kBatch && pga_batch_size(conn_) > 0) {
     // Each statement has its own outcome; the step's code is only the
     // first failure.  A failure no statement carries (a lost RELEASE or

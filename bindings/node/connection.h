@@ -83,12 +83,14 @@ class Connection : public Napi::ObjectWrap<Connection> {
   bool Idling() const;
   void OnIdleReadable(int status);
   void StopEndWatch();
+  bool ForgetClosedSocket();
 
   Addon* addon_;
   pga_conn* conn_ = nullptr;
   pga_params* params_ = nullptr;
   uv_poll_t* poll_ = nullptr;  // heap: freed only in its close callback
   int poll_fd_ = -1;
+  int poll_events_ = 0;  // UV_READABLE/UV_WRITABLE started on poll_, 0: stopped
   // The core's next deadline (pga_conn_timeout_ms): connect_timeout, the
   // statement timeout, a cancel in flight.  Heap, like poll_.
   uv_timer_t* timer_ = nullptr;
