@@ -174,7 +174,8 @@ class Database extends EventEmitter {
     }
   }
 
-  async _query(sql, params, options) {
+  // Returns a promise, or throws (query() turns that into a rejection).
+  _query(sql, params, options) {
     if (typeof sql !== 'string') {
       throw new TypeError(`The "sql" argument must be a string, received ${describe(sql)}`);
     }
@@ -200,12 +201,12 @@ class Database extends EventEmitter {
         throw new TypeError('options.transaction must be a Transaction');
       }
       if (t.db._closed) throw new ConnectionError('Database is closed');
-      try {
-        const signal = options ? options.signal : undefined;
-        return normalize(await settleOnAbort(t._query(sql, values, signal), signal));
-      } catch (err) {
+      const signal = options ? options.signal : undefined;
+      // One reaction per statement: every promise costs the hooks of the
+      // transactions' AsyncLocalStorage (docs/benchmarks.md, "Node").
+      return settleOnAbort(t._query(sql, values, signal), signal).then(normalize, (err) => {
         throw withSql(err, sql, values);
-      }
+      });
     }
     const signal = options ? options.signal : undefined;
     return this._track(async () => {

@@ -26,7 +26,10 @@ class Pool {
     this.connectionString = connectionString;
     this.all = new Set();
     this.idle = [];
-    this.idleTimers = new Map();
+    // When each idle session came back (performance.now()), and one timer
+    // for the oldest: a timer per release would cost one per transaction.
+    this.idleSince = new Map();
+    this.idleTimer = null;
     this.waiters = [];
     this.closed = false;
     // A db.query() waiting for its session, that others may join.
@@ -150,15 +153,33 @@ class Pool {
     }
     this.idle.push(session);
     if (this.idleTimeoutMillis > 0) {
-      const timer = setTimeout(() => {
-        const i = this.idle.indexOf(session);
-        if (i >= 0) this.idle.splice(i, 1);
-        this._destroy(session);
-      }, this.idleTimeoutMillis);
-      // An idle pool must not keep the process alive.
-      timer.unref();
-      this.idleTimers.set(session, timer);
+      this.idleSince.set(session, performance.now());
+      if (this.idleTimer === null) this._armIdleTimer(this.idleTimeoutMillis);
     }
+  }
+
+  // Close the sessions idle for idleTimeoutMillis, then wait for the next
+  // oldest.  A session taken meanwhile has left idleSince.
+  _armIdleTimer(ms) {
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      const now = performance.now();
+      let next = Infinity;
+      for (const session of [...this.idle]) {
+        const since = this.idleSince.get(session);
+        if (since === undefined) continue;
+        const left = since + this.idleTimeoutMillis - now;
+        if (left > 0) {
+          next = Math.min(next, left);
+          continue;
+        }
+        this.idle.splice(this.idle.indexOf(session), 1);
+        this._destroy(session);
+      }
+      if (next !== Infinity) this._armIdleTimer(Math.ceil(next));
+    }, ms);
+    // An idle pool must not keep the process alive.
+    this.idleTimer.unref();
   }
 
   _serveWaiter() {
@@ -172,9 +193,7 @@ class Pool {
   }
 
   _clearIdleTimer(session) {
-    const timer = this.idleTimers.get(session);
-    if (timer) clearTimeout(timer);
-    this.idleTimers.delete(session);
+    this.idleSince.delete(session);
   }
 
   _destroy(session) {
@@ -197,6 +216,8 @@ class Pool {
     await Promise.all(sessions.map((s) => s.drained()));
     for (const s of sessions) this._destroy(s);
     this.idle = [];
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
   }
 }
 

@@ -52,11 +52,34 @@ class Session {
     this._openSlot = null;
   }
 
-  // Queue fn (which starts one native operation and returns its promise).
+  // Queue fn (which starts one native operation and returns its promise,
+  // or a value).  On an idle session fn runs at once.
   run(fn) {
     return new Promise((resolve, reject) => {
-      this._queue.push({ fn, resolve, reject });
-      if (!this._running) this._pump();
+      this._enqueue((done) => {
+        const fail = (err) => {
+          this._noteError(err);
+          reject(err);
+          done();
+        };
+        let p;
+        try {
+          if (this.closed) throw new ConnectionError(this.closedMessage());
+          p = fn();
+        } catch (err) {
+          fail(err);
+          return;
+        }
+        if (p === null || typeof p !== 'object' || typeof p.then !== 'function') {
+          resolve(p);
+          done();
+          return;
+        }
+        p.then((v) => {
+          resolve(v);
+          done();
+        }, fail);
+      });
     });
   }
 
@@ -69,23 +92,39 @@ class Session {
     return new Promise((resolve) => this._drainWaiters.push(resolve));
   }
 
-  async _pump() {
-    this._running = true;
-    while (this._queue.length > 0) {
-      const item = this._queue.shift();
-      try {
-        if (this.closed) {
-          throw new ConnectionError(this.closedMessage());
-        }
-        item.resolve(await item.fn());
-      } catch (err) {
-        this._noteError(err);
-        item.reject(err);
+  // The queue holds tasks task(done): each starts its work and calls done()
+  // once the session is free for the next.  Driven by callbacks, not an
+  // async loop: every await would cost a promise (and, with the
+  // AsyncLocalStorage of transactions, its hooks) per statement.
+  _enqueue(task) {
+    this._queue.push(task);
+    if (!this._running) this._next();
+  }
+
+  _next() {
+    for (;;) {
+      const task = this._queue.shift();
+      if (task === undefined) {
+        this._running = false;
+        const waiters = this._drainWaiters.splice(0);
+        for (const w of waiters) w();
+        return;
       }
+      this._running = true;
+      // A task that finishes synchronously continues this loop instead of
+      // recursing.
+      let sync = true;
+      let finishedSync = false;
+      let called = false;
+      task(() => {
+        if (called) return;
+        called = true;
+        if (sync) finishedSync = true;
+        else this._next();
+      });
+      sync = false;
+      if (!finishedSync) return;
     }
-    this._running = false;
-    const waiters = this._drainWaiters.splice(0);
-    for (const w of waiters) w();
   }
 
   // connect_timeout is kept by the core (per host of a list), on the loop.
@@ -108,110 +147,148 @@ class Session {
       if (!slot) {
         slot = { items: [] };
         this._openSlot = slot;
-        this.run(() => this._runSlot(slot)).catch((err) => {
-          // The session was closed before the slot's turn came.
-          if (this._openSlot === slot) this._openSlot = null;
-          for (const it of slot.items) it.reject(err);
+        this._enqueue((done) => {
+          if (this.closed) {
+            // The session was closed before the slot's turn came.
+            if (this._openSlot === slot) this._openSlot = null;
+            const err = new ConnectionError(this.closedMessage());
+            for (const it of slot.items) it.reject(err);
+            done();
+            return;
+          }
+          // Wait a tick so that every statement issued without awaiting
+          // joins.
+          process.nextTick(() => this._runSlot(slot, done));
         });
       }
       slot.items.push({ sql, params, signal, guard, resolve, reject });
     });
   }
 
-  // One queued turn: wait a tick so that every statement issued without
-  // awaiting joins, then send one alone (pga_query_start, scripts allowed)
-  // or several as a batch (pga_batch_*), and settle each from its outcome.
-  // An abort of any item's signal cancels what runs (a cancel cannot pick a
-  // statement; inside a transaction the block is broken either way).
-  async _runSlot(slot) {
-    await new Promise((resolve) => process.nextTick(resolve));
+  // One queued turn: send one statement alone (pga_query_start, scripts
+  // allowed) or several as a batch (pga_batch_*), settle each from its
+  // outcome, then done().  An abort of any item's signal cancels what runs
+  // (a cancel cannot pick a statement; inside a transaction the block is
+  // broken either way).
+  _runSlot(slot, done) {
     if (this._openSlot === slot) this._openSlot = null;
-    let items = slot.items.filter((it) => {
-      const refused = it.signal && it.signal.aborted ? canceledBeforeStart(it.signal.reason)
-        : it.guard && it.guard();
-      if (!refused) return true;
-      it.reject(refused);
-      return false;
-    });
-    const signals = new Set(items.map((it) => it.signal).filter(Boolean));
+    let items = slot.items;
+    let signals = null;
+    for (const it of items) {
+      if (it.signal || it.guard) {
+        items = items.filter((x) => {
+          const refused = x.signal && x.signal.aborted ? canceledBeforeStart(x.signal.reason)
+            : x.guard && x.guard();
+          if (!refused) return true;
+          x.reject(refused);
+          return false;
+        });
+        signals = new Set(items.map((x) => x.signal).filter(Boolean));
+        break;
+      }
+    }
     let grace = null;
     const onAbort = () => {
       this[kNative].cancel().catch(() => {});
       if (!grace) grace = setTimeout(() => this.close(), ABORT_GRACE_MS);
     };
-    for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
-    try {
-      while (items.length > 0) {
-        // A statement that must run alone splits the batch in its place.
-        const alone = this.runsAlone ? items.findIndex((it) => this.runsAlone(it.sql)) : -1;
-        if (items.length === 1 || alone === 0) {
-          await this._runOne(items[0]);
-          items = items.slice(1);
-          continue;
-        }
-        const group = alone > 0 ? items.slice(0, alone) : items;
-        const later = alone > 0 ? items.slice(alone) : [];
-        let rest = [];
-        if (group.length === 1) await this._runOne(group[0]);
-        else rest = await this._runBatch(group);
-        items = rest.concat(later);
-      }
-    } finally {
+    if (signals) for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
+    const finish = () => {
       if (grace) clearTimeout(grace);
-      for (const s of signals) s.removeEventListener('abort', onAbort);
-    }
-  }
-
-  // Sends items as one batch; returns those still to run (after a script
-  // of several commands, which runs alone in its place).
-  async _runBatch(items) {
-    const { consumed, refused, promise } =
-      this[kNative].batch(items.map((it) => [it.sql, it.params]), this.resultMode);
-    let outcomes;
-    let whole;
-    try {
-      outcomes = await promise;
-    } catch (err) {
-      whole = err;
-      this._noteError(err);
-    }
-    let k = 0;
-    let failure;
-    for (let i = 0; i < consumed; i++) {
-      const it = items[i];
-      if (refused[i] !== undefined) {
-        it.reject(refused[i]);
-      } else if (whole) {
-        it.reject(whole);
-      } else {
-        const o = outcomes[k++];
-        if (o.ok) {
-          it.resolve(o.value);
-          continue;
-        }
-        const err = o.error;
-        if (err && err.coreCode === 'EBROKEN' && failure) {
-          // Skipped after an earlier statement of this batch failed.
-          err.cause = failure;
-        } else if (failure === undefined) {
-          failure = err;
-        }
-        this._noteError(err);
-        it.reject(err);
+      if (signals) for (const s of signals) s.removeEventListener('abort', onAbort);
+      done();
+    };
+    const step = () => {
+      if (items.length === 0) {
+        finish();
+        return;
       }
-    }
-    if (consumed >= items.length) return [];
-    await this._runOne(items[consumed]);
-    return items.slice(consumed + 1);
+      // A statement that must run alone splits the batch in its place.
+      const alone = this.runsAlone ? items.findIndex((it) => this.runsAlone(it.sql)) : -1;
+      if (items.length === 1 || alone === 0 || alone === 1) {
+        const it = items[0];
+        items = items.slice(1);
+        this._runOne(it, step);
+        return;
+      }
+      const group = items.slice(0, alone > 0 ? alone : items.length);
+      const later = alone > 0 ? items.slice(alone) : [];
+      this._runBatch(group, (rest) => {
+        items = rest.concat(later);
+        step();
+      });
+    };
+    step();
   }
 
-  async _runOne(it) {
+  // Sends items as one batch; then(rest) with those still to run (after a
+  // script of several commands, which runs alone in its place).
+  _runBatch(items, then) {
+    let started;
     try {
-      it.resolve(await this[kNative].query(it.sql, it.params, this.resultMode));
+      started = this[kNative].batch(items.map((it) => [it.sql, it.params]), this.resultMode);
+    } catch (err) {
+      for (const it of items) it.reject(err);
+      then([]);
+      return;
+    }
+    const { consumed, refused, promise } = started;
+    const settle = (outcomes, whole) => {
+      let k = 0;
+      let failure;
+      for (let i = 0; i < consumed; i++) {
+        const it = items[i];
+        if (refused[i] !== undefined) {
+          it.reject(refused[i]);
+        } else if (whole) {
+          it.reject(whole);
+        } else {
+          const o = outcomes[k++];
+          if (o.ok) {
+            it.resolve(o.value);
+            continue;
+          }
+          const err = o.error;
+          if (err && err.coreCode === 'EBROKEN' && failure) {
+            // Skipped after an earlier statement of this batch failed.
+            err.cause = failure;
+          } else if (failure === undefined) {
+            failure = err;
+          }
+          this._noteError(err);
+          it.reject(err);
+        }
+      }
+      if (consumed >= items.length) {
+        then([]);
+        return;
+      }
+      this._runOne(items[consumed], () => then(items.slice(consumed + 1)));
+    };
+    promise.then((outcomes) => settle(outcomes, undefined), (err) => {
+      this._noteError(err);
+      settle(undefined, err);
+    });
+  }
+
+  _runOne(it, then) {
+    let p;
+    try {
+      p = this[kNative].query(it.sql, it.params, this.resultMode);
     } catch (err) {
       this._noteError(err);
       it.reject(err);
+      then();
+      return;
     }
+    p.then((v) => {
+      it.resolve(v);
+      then();
+    }, (err) => {
+      this._noteError(err);
+      it.reject(err);
+      then();
+    });
   }
 
   _noteError(err) {

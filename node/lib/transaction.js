@@ -218,11 +218,12 @@ class Transaction {
       'the ambient one), or wait until it ends.');
   }
 
-  async _query(sql, params, signal) {
-    if (this._doneState()) throw this._rejectFinished(sql);
-    if (this.db._closed) throw new ConnectionError('Database is closed');
+  // A promise of the statement's result (never throws).
+  _query(sql, params, signal) {
+    if (this._doneState()) return Promise.reject(this._rejectFinished(sql));
+    if (this.db._closed) return Promise.reject(new ConnectionError('Database is closed'));
     const own = this._abortSignal();
-    if (own && own.aborted) throw canceledBeforeStart(own.reason);
+    if (own && own.aborted) return Promise.reject(canceledBeforeStart(own.reason));
     if (!signal) signal = own;
     // Checked when the statement's turn on the session comes, since what
     // is open then, not when it was issued, decides what it belongs to.
@@ -371,6 +372,7 @@ class Transaction {
     let hookError;
     if (!retrying) {
       for (const g of groups) {
+        if (g.hooks.length === 0) continue;
         try {
           await dispatch(this.db, g);
         } catch (err) {
@@ -658,7 +660,7 @@ async function begin(db, parent, opts) {
   }
   let depth;
   try {
-    depth = await session.run(async () => {
+    depth = await session.run(() => {
       session[kNative].enter(blockFlags(opts, parent !== null));
       return session[kNative].depth();
     });
