@@ -625,7 +625,7 @@ def orm_sections():
             doc = f.read()
     except OSError:
         return []
-    blocks = re.finditer(r"<!-- orm:(\S+) begin -->.*?<!-- orm:\1 end -->", doc, re.S)
+    blocks = re.finditer(r"<!-- (orm|notes):(\S+) begin -->.*?<!-- \1:\2 end -->", doc, re.S)
     return [b.group(0) + "\n" for b in blocks]
 
 
