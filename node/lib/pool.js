@@ -213,6 +213,9 @@ class Pool {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w.reject(new ConnectionError('Database is closed'));
     const sessions = [...this.all];
+    // A connect still under way serves nobody now (the waiters were just
+    // rejected): end it rather than wait for its connect_timeout.
+    for (const s of sessions) if (s.connecting) s.close();
     await Promise.all(sessions.map((s) => s.drained()));
     for (const s of sessions) this._destroy(s);
     this.idle = [];

@@ -44,6 +44,7 @@ class Session {
     this.broken = false;
     this.lastError = undefined;
     this.closed = false;
+    this.connecting = false;
     this._queue = [];
     this._running = false;
     this._drainWaiters = [];
@@ -129,8 +130,13 @@ class Session {
 
   // connect_timeout is kept by the core (per host of a list), on the loop.
   async connect(conninfo) {
-    const { conninfo: resolved } = await resolveHosts(conninfo);
-    await this.run(() => this[kNative].connect(resolved));
+    this.connecting = true;
+    try {
+      const { conninfo: resolved } = await resolveHosts(conninfo);
+      await this.run(() => this[kNative].connect(resolved));
+    } finally {
+      this.connecting = false;
+    }
   }
 
   // Statements queued in the same tick share one batch (one round trip).

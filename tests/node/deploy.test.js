@@ -262,13 +262,24 @@ test('cancels_on_a_hung_server_leave_the_thread_pool_free', async () => {
   });
 });
 
+// Runs a transaction on db's only session that stays open until the
+// function handed to setRelease is called; resolves once it is open, to
+// { holding: the transaction's promise } (wrapped: an async function's
+// returned promise would be awaited).
+async function holdTheOnlySession(db, setRelease) {
+  let entered;
+  const inside = new Promise((r) => { entered = r; });
+  const holding = db.transaction(async () => new Promise((r) => { setRelease(r); entered(); }));
+  await Promise.race([inside, holding]);
+  return { holding };
+}
+
 test('abort_while_connecting_settles_at_once', async () => {
   // A host that accepts TCP and never answers: the session is still
-  // connecting (connect_timeout 3 s) when the signal fires.  (db.close()
-  // below still waits for that connect to time out: a known limit.)
+  // connecting (connect_timeout 30 s) when the signal fires.
   const silent = net.createServer(() => {});
   await new Promise((r) => silent.listen(0, '127.0.0.1', r));
-  const db = pgatomic.connect(`host=127.0.0.1 port=${silent.address().port} connect_timeout=3 sslmode=disable`,
+  const db = pgatomic.connect(`host=127.0.0.1 port=${silent.address().port} connect_timeout=30 sslmode=disable`,
     { max: 1 });
   try {
     const ac = new AbortController();
@@ -280,6 +291,10 @@ test('abort_while_connecting_settles_at_once', async () => {
     await expect(q).rejects.toBeInstanceOf(pgatomic.errors.QueryCanceledError);
     await expect(tx).rejects.toBeInstanceOf(pgatomic.errors.QueryCanceledError);
     expect(Date.now() - t0).toBeLessThan(500);
+    // Closing ends the connect still under way instead of waiting 30 s.
+    const t1 = Date.now();
+    await db.close();
+    expect(Date.now() - t1).toBeLessThan(1000);
   } finally {
     await db.close();
     silent.close();
@@ -290,8 +305,9 @@ test('abort_while_queued_for_a_pooled_session_settles_at_once', async () => {
   const db = pgatomic.connect(undefined, { max: 1 });
   try {
     let release;
-    const holding = db.transaction(async () => new Promise((r) => { release = r; }));
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait until the holder is inside its transaction (its connect may
+    // take longer than any fixed pause on a loaded machine).
+    const { holding } = await holdTheOnlySession(db, (r) => { release = r; });
     const ac = new AbortController();
     const queued = db.query('SELECT 1', [], { signal: ac.signal });
     const queuedTx = db.transaction({ signal: ac.signal }, async () => 'never');
@@ -311,8 +327,9 @@ test('pool_acquire_timeout', async () => {
   const db = pgatomic.connect(undefined, { max: 1, acquireTimeoutMillis: 200 });
   try {
     let release;
-    const holding = db.transaction(async () => new Promise((r) => { release = r; }));
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait until the holder is inside its transaction (its connect may
+    // take longer than any fixed pause on a loaded machine).
+    const { holding } = await holdTheOnlySession(db, (r) => { release = r; });
     const t0 = Date.now();
     await expect(db.query('SELECT 1')).rejects.toBeInstanceOf(pgatomic.errors.ConnectionAcquireTimeoutError);
     const took = Date.now() - t0;
