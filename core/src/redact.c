@@ -2,8 +2,8 @@
  * connection.  libpq quotes pieces of the connection string when it
  * refuses one ('missing "=" after "..."', 'could not translate host name
  * "..."'), and a password written the wrong way (a space without quotes,
- * an '@' not percent-encoded in a URI) ends up in those pieces.  Leaves
- * when to redact to conn.c. */
+ * an '@', '/' or '?' not percent-encoded in a URI) ends up in those
+ * pieces.  Leaves when to redact to conn.c. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,7 +143,10 @@ static void mask_keyword_values(char *msg, const char *conninfo)
 
 /* scheme://user:secret@host: the secret is everything between the first
  * ':' of the authority and its last '@' (an '@' left unencoded in the
- * password moves the host, not the end of the secret). */
+ * password moves the host, not the end of the secret).  A '/' or '?' left
+ * unencoded in the password ends the authority early (libpq then reads
+ * the secret's first part as the port, the rest as the path or query):
+ * with no '@' in the authority, the secret runs to the string's last '@'. */
 static void mask_uri_userinfo(char *msg, const char *conninfo)
 {
     const char *auth = strstr(conninfo, "://");
@@ -157,6 +160,9 @@ static void mask_uri_userinfo(char *msg, const char *conninfo)
         if (*q == '@') {
             at = q;
         }
+    }
+    if (at == NULL) {
+        at = strrchr(auth, '@');
     }
     const char *colon = memchr(auth, ':', alen);
     if (at != NULL && colon != NULL && colon < at) {
