@@ -45,24 +45,22 @@ guard(pgapy_Connection *self)
 static int
 drain_hooks(pgapy_Connection *self)
 {
-    PyObject *dropped = PyList_New(0);
+    PyObject *dropped = NULL;
     pga_hook h;
     int kind, failed = 0;
 
     while ((kind = pga_hook_next(self->conn, &h)) > 0) {
         PyObject *data = (PyObject *)h.data;   /* a strong reference, now ours */
+        PyObject *into = kind == PGA_HOOK_RUN ? self->hooks : NULL;
 
-        if (dropped == NULL) {
-            failed = 1;
-            Py_XDECREF(data);
-            continue;
-        }
-        if (kind == PGA_HOOK_RUN && self->hooks != NULL) {
-            if (PyList_Append(self->hooks, data) < 0) {
-                failed = 1;
+        if (into == NULL) {
+            /* Made only when needed: every statement drains. */
+            if (dropped == NULL) {
+                dropped = PyList_New(0);
             }
+            into = dropped;
         }
-        else if (PyList_Append(dropped, data) < 0) {
+        if (into == NULL || PyList_Append(into, data) < 0) {
             failed = 1;
         }
         Py_XDECREF(data);
@@ -452,6 +450,11 @@ op_finish(pgapy_Connection *self, int rc, long long *rowcount)
     case PGAPY_OP_CONNECT:
         return connect_finish(self, rc);
     case PGAPY_OP_EXECUTE:
+        /* A COMMIT or ROLLBACK given as SQL settled the hooks of the
+         * transaction it ended: Connection.execute runs those handed over. */
+        if (drain_hooks(self) < 0 && rc >= 0) {
+            return NULL;
+        }
         return statement_finish(self, rc);
     case PGAPY_OP_EACH:
     case PGAPY_OP_BATCH:
@@ -1555,7 +1558,14 @@ static PyMethodDef conn_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *
+conn_get_hooks_ready(pgapy_Connection *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->hooks != NULL && PyList_GET_SIZE(self->hooks) > 0);
+}
+
 static PyGetSetDef conn_getset[] = {
+    {"_hooks_ready", (getter)conn_get_hooks_ready, NULL, NULL, NULL},
     {"closed", (getter)conn_get_closed, NULL,
      PyDoc_STR("True when no healthy session is open."), NULL},
     {"in_atomic_block", (getter)conn_get_in_atomic_block, NULL,

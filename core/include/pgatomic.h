@@ -799,7 +799,8 @@ PGA_EXTERN int pga_batch_outcome(pga_conn *conn, int index, pga_result **out);
  * it, as in psycopg), a savepoint below it when PGA_SAVEPOINT is set, a
  * merged block otherwise.  ^Sends nothing.
  * METHOD: pga_conn  BLOCKS: never
- * Returns PGA_OK, PGA_EDURABLE (^durable inside a block),
+ * Returns PGA_OK, PGA_EDURABLE (^durable inside a block, ^or inside a
+ * transaction a BEGIN sent as SQL opened),
  * PGA_EOPTIONS (^transaction options on a nested block), PGA_ECLOSED,
  * PGA_EBUSY or PGA_ENOMEM; ^the stack is unchanged on error. */
 PGA_EXTERN int pga_atomic_enter(pga_conn *conn, unsigned flags);
@@ -995,7 +996,11 @@ PGA_EXTERN int pga_prepared_list(pga_conn *conn, pga_result **out);
  * A hook is a function, its data and a destructor.  The core never calls
  * the function; it hands the hook back, in registration order, once the
  * outermost COMMIT succeeded, or reports it dropped when the transaction,
- * or any savepoint it was registered under, rolled back.
+ * or any savepoint it was registered under, rolled back.  ^A transaction
+ * begun as SQL, or in manual mode, that a COMMIT or ROLLBACK given as SQL
+ * ends (AND CHAIN too) settles its hooks as the server answered: COMMIT
+ * runs them; ROLLBACK, also the answer to COMMIT of a failed transaction,
+ * drops them.
  * ------------------------------------------------------------------------- */
 
 typedef struct pga_hook {
@@ -1010,7 +1015,7 @@ typedef struct pga_hook {
  * BLOCKS: never
  * Returns PGA_OK (kept), PGA_HOOK_NOW (^no transaction is active: the core
  * keeps nothing and the caller runs it now), PGA_EMANUAL (^autocommit off
- * and no block), PGA_ENOMEM. */
+ * and no block, or a transaction begun as SQL and no block), PGA_ENOMEM. */
 PGA_EXTERN int pga_hook_add(pga_conn *conn, const pga_hook *hook);
 
 /* Register a hook for the block at depth (1 = outermost ... the current

@@ -55,6 +55,11 @@ int pga_atomic_enter(pga_conn *conn, unsigned flags)
     if ((flags & PGA_DURABLE) && conn->depth > 0) {
         return pga__fail(conn, PGA_EDURABLE);
     }
+    if ((flags & PGA_DURABLE) && conn->sql_txn) {
+        /* It would be a savepoint: nothing it did is durable when it exits. */
+        return pga__err_set(conn, PGA_EDURABLE, "%s",
+                            "a durable block cannot be entered in a transaction begun as SQL");
+    }
     if ((flags & PGA_TXN_OPTIONS) && !is_txn) {
         return pga__fail(conn, PGA_EOPTIONS);
     }

@@ -72,33 +72,51 @@ static void fail_answers(pga_conn *conn, int rc)
     }
 }
 
-/* The command tag of the batch's last user result. */
-static int last_tag_is(const pga_conn *conn, const char *tag)
+/* What the transaction-ending command tag among the batch's results says
+ * becomes of the hooks of a transaction begun as SQL or in manual mode: the
+ * last one decides, as the server answered it (COMMIT of a failed
+ * transaction answers ROLLBACK).  0: no such tag. */
+static int ending_hooks(const pga_conn *conn)
 {
-    const pga__outcome *o = conn->noutcomes > 0 ? &conn->outcomes[conn->noutcomes - 1] : NULL;
-    const PGresult *res = o == NULL ? NULL : o->nmore > 0 ? o->more[o->nmore - 1] : o->res;
-    return res != NULL && strcmp(PQcmdStatus((PGresult *)res), tag) == 0;
+    for (size_t i = conn->noutcomes; i-- > 0;) {
+        const pga__outcome *o = &conn->outcomes[i];
+        for (size_t k = o->nmore + 1; k-- > 0;) {
+            const PGresult *res = k == 0 ? o->res : o->more[k - 1];
+            const char *tag = res == NULL ? "" : PQcmdStatus((PGresult *)res);
+            if (strcmp(tag, "COMMIT") == 0) {
+                return PGA_HOOK_RUN;
+            }
+            if (strcmp(tag, "ROLLBACK") == 0) {
+                return PGA_HOOK_DROP;
+            }
+            if (strcmp(tag, "PREPARE TRANSACTION") == 0) {
+                return PGA__HOOK_PARK;
+            }
+        }
+    }
+    return 0;
 }
 
 /* What the statement left the session in, for a statement of ours. */
 static int after_query(pga_conn *conn, int rc, int status)
 {
     int idle_after = status == PQTRANS_IDLE;
+    int ended = rc == PGA_OK && conn->txn_begun ? ending_hooks(conn) : 0;
     if (conn->txn_begun && idle_after) {
-        /* A raw PREPARE TRANSACTION that succeeded prepared it (its hooks
-         * wait for COMMIT PREPARED); answered with ROLLBACK, it did not. */
-        int hooks = rc != PGA_OK ? PGA_HOOK_DROP
-                    : !conn->raw_prepare ? PGA_HOOK_RUN
-                    : last_tag_is(conn, "PREPARE TRANSACTION") ? PGA__HOOK_PARK
-                                                               : PGA_HOOK_DROP;
+        /* Hooks run only after the server's COMMIT: a raw ROLLBACK drops
+         * them.  A raw PREPARE TRANSACTION that succeeded prepared it (its
+         * hooks wait for COMMIT PREPARED), unless it was not the statement
+         * alone (its gid unknown here); answered with ROLLBACK, it did not. */
+        int hooks = ended == PGA_HOOK_RUN ? PGA_HOOK_RUN
+                    : ended == PGA__HOOK_PARK && conn->raw_prepare ? PGA__HOOK_PARK
+                                                                   : PGA_HOOK_DROP;
         if (conn->depth == 0) {
             /* Manual mode, or a transaction begun as SQL: a raw COMMIT
              * ends it, which is what the user asked for. */
             conn->end_asked = PGA__END_ROLLBACK;   /* whatever it was, as asked */
             pga__outcome_set(conn, hooks == PGA__HOOK_PARK ? PGA_OUTCOME_PREPARED
-                                   : hooks == PGA_HOOK_RUN && last_tag_is(conn, "COMMIT")
-                                       ? PGA_OUTCOME_COMMITTED
-                                       : PGA_OUTCOME_ROLLED_BACK,
+                                   : hooks == PGA_HOOK_RUN ? PGA_OUTCOME_COMMITTED
+                                                           : PGA_OUTCOME_ROLLED_BACK,
                              NULL);
             pga__txn_over(conn, hooks, 0);
         }
@@ -111,6 +129,11 @@ static int after_query(pga_conn *conn, int rc, int status)
             conn->has_cause = 0;
             return rc;
         }
+    }
+    else if (ended != 0 && conn->depth == 0) {
+        /* COMMIT or ROLLBACK AND CHAIN (or a script going on with BEGIN):
+         * that transaction's hooks are settled, the next one is open. */
+        pga__hooks_settle_depth(conn, 0, ended == PGA_HOOK_RUN ? PGA_HOOK_RUN : PGA_HOOK_DROP);
     }
     else if (!idle_after && !conn->txn_begun && !pga__txn_needed(conn)) {
         /* A BEGIN sent as SQL outside any block (the classifier left it

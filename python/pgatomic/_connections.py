@@ -65,8 +65,14 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
 
         Without parameters ``sql`` may be a script of several commands: the
         Result holds the first command's rows and ``nextset()`` moves to the
-        next, as psycopg's cursor does."""
-        return self._execute(sql, params)
+        next, as psycopg's cursor does.  A COMMIT given as SQL that ends a
+        transaction begun as SQL (or in manual mode) runs the on_commit hooks
+        of its blocks before this returns; a ROLLBACK drops them."""
+        try:
+            return self._execute(sql, params)
+        finally:
+            if self._hooks_ready:
+                _run_hooks(self._take_hooks())
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
         """Run one statement once per parameter sequence."""

@@ -244,6 +244,9 @@ BROKEN_MESSAGE = (
 FORBIDDEN_IN_ATOMIC = "This is forbidden when an 'atomic' block is active."
 ROLLBACK_FLAG_OUTSIDE = "The rollback flag doesn't work outside of an 'atomic' block."
 DURABLE_NESTED = "A durable atomic block cannot be nested within another atomic block."
+DURABLE_IN_SQL_TRANSACTION = (
+    "A durable atomic block cannot be entered in a transaction begun with BEGIN "
+    "as SQL: it could not commit when it exits.")
 ON_COMMIT_MANUAL = "on_commit() cannot be used in manual transaction management"
 ON_COMMIT_NOT_CALLABLE = "on_commit()'s callback must be a callable."
 
@@ -341,6 +344,9 @@ def _core_error(condition: str, info: Dict[str, Any]) -> BaseException:
         template = "{message}"
     else:
         cls, template = _CONDITIONS.get(condition, (DatabaseError, "{core_message}"))
+        if condition == "EDURABLE" and facts["message"] != facts["core_message"]:
+            # Not nested in a block but in a transaction begun as SQL.
+            template = DURABLE_IN_SQL_TRANSACTION
     message = template.format_map(facts).strip()
     if not message:
         message = info.get("core_message") or condition

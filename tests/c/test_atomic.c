@@ -391,3 +391,19 @@ TEST(raw_begin_then_failing_block_keeps_earlier_work)
     ASSERT_EQ_INT(2, count("ta_rawbegin"));
     pga_conn_free(c);
 }
+
+/* "^or inside a transaction a BEGIN sent as SQL opened" */
+TEST(durable_block_inside_raw_begin_is_refused)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "BEGIN", NULL, NULL));
+    ASSERT_EQ_INT(PGA_EDURABLE, pga_atomic_enter(c, PGA_DURABLE));
+    ASSERT_EQ_INT(0, pga_atomic_depth(c));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));   /* a plain one is a savepoint */
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "COMMIT", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_DURABLE));     /* its own transaction again */
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    pga_conn_free(c);
+}

@@ -178,3 +178,69 @@ TEST(hooks_of_released_savepoint_follow_their_parent)
     ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
     pga_conn_free(c);
 }
+
+/* A block holding one hook, left successfully. */
+static int hook_in_block(pga_conn *c, log_t *log, intptr_t tag)
+{
+    int rc = pga_atomic_enter(c, PGA_SAVEPOINT);
+    if (rc == PGA_OK) {
+        rc = add(c, log, tag);
+        int exit_rc = pga_atomic_exit(c, rc != PGA_OK);
+        rc = rc != PGA_OK ? rc : exit_rc;
+    }
+    return rc;
+}
+
+/* A transaction begun as SQL ends as SQL: its hooks run after the server's
+ * COMMIT and are dropped after a ROLLBACK (or a COMMIT the server answered
+ * with ROLLBACK), never kept for a later transaction. */
+TEST(hooks_of_raw_begin_follow_raw_commit_or_rollback)
+{
+    pga_conn *c = test_connect();
+    log_t log = {{0}, 0};
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "BEGIN", NULL, NULL));
+    ASSERT_EQ_INT(PGA_EMANUAL, add(c, &log, 9));      /* no block: nowhere to keep it */
+    ASSERT_EQ_INT(PGA_OK, hook_in_block(c, &log, 1));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "ROLLBACK", NULL, NULL));
+    drain(c, &log);
+    ASSERT_EQ_STR("d1", log.text);
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "BEGIN", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, hook_in_block(c, &log, 2));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "COMMIT", NULL, NULL));
+    drain(c, &log);
+    ASSERT_EQ_STR("d1 r2", log.text);
+    /* A COMMIT of a failed transaction is a ROLLBACK. */
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "BEGIN", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, hook_in_block(c, &log, 3));
+    ASSERT_EQ_INT(PGA_ESERVER, pga_query(c, "SELECT 1/0", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "COMMIT", NULL, NULL));
+    drain(c, &log);
+    ASSERT_EQ_STR("d1 r2 d3", log.text);
+    /* AND CHAIN ends one transaction and opens the next at once. */
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "BEGIN", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, hook_in_block(c, &log, 4));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "ROLLBACK AND CHAIN", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, hook_in_block(c, &log, 5));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "COMMIT", NULL, NULL));
+    drain(c, &log);
+    ASSERT_EQ_STR("d1 r2 d3 d4 r5", log.text);
+    pga_conn_free(c);
+}
+
+TEST(hooks_in_manual_mode_follow_raw_rollback)
+{
+    pga_conn *c = test_connect();
+    log_t log = {{0}, 0};
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_autocommit(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, add(c, &log, 1));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "ROLLBACK", NULL, NULL));
+    drain(c, &log);
+    ASSERT_EQ_STR("d1", log.text);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_autocommit(c, 1));
+    pga_conn_free(c);
+}

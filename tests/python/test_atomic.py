@@ -403,3 +403,20 @@ def test_raw_begin_then_failing_block_keeps_earlier_work(conn, table, rows):
             1 / 0
     assert rows(table) == [(1, "before"), (3, "released")]
     assert conn.transaction_status == "I"
+
+
+def test_durable_block_inside_raw_begin_is_refused(conn, table, rows):
+    """Inside a transaction begun as SQL a block is a savepoint, so a durable
+    one could not commit when it exits: refused, as inside a block."""
+    conn.execute("BEGIN")
+    conn.execute(f"INSERT INTO {table} VALUES (1, 'before')")
+    with pytest.raises(RuntimeError) as info:
+        with conn.atomic(durable=True):
+            conn.execute(f"INSERT INTO {table} VALUES (2, 'never')")
+    assert "durable" in str(info.value) and "BEGIN" in str(info.value)
+    assert not conn.in_atomic_block
+    conn.execute("COMMIT")
+    assert rows(table) == [(1, "before")]
+    with conn.atomic(durable=True):                  # its own transaction again
+        conn.execute(f"INSERT INTO {table} VALUES (3, 'durable')")
+    assert rows(table) == [(1, "before"), (3, "durable")]

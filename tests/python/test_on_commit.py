@@ -265,3 +265,59 @@ def test_coroutine_hook_in_a_synchronous_block_is_refused(table):
             transaction.on_commit(hook)
     assert "coroutine function" in str(info.value)
     assert "async with pgatomic.atomic()" in str(info.value)
+
+
+# -- raw BEGIN / COMMIT / ROLLBACK as SQL (the blocking API) --------------------
+
+@pytest.mark.parametrize("how", ["rollback", "commit_of_failed", "rollback_and_chain"])
+def test_hooks_of_raw_begin_follow_raw_commit_or_rollback(conn, table, rows, how):
+    """A transaction begun as SQL ends as SQL: a COMMIT runs the hooks of its
+    blocks before execute() returns; a ROLLBACK (or the ROLLBACK the server
+    answers a failed transaction's COMMIT with) drops them, and they never
+    run later, in another transaction."""
+    seen = []
+    conn.execute("BEGIN")
+    with pytest.raises(TransactionManagementError):
+        conn.on_commit(lambda: seen.append("outside any block"))
+    with conn.atomic():
+        conn.execute(f"INSERT INTO {table} VALUES (1, 'x')")
+        conn.on_commit(lambda: seen.append("rolled back"))
+    if how == "commit_of_failed":
+        with pytest.raises(pgatomic.DataError):
+            conn.execute("SELECT 1/0")
+        assert conn.execute("COMMIT").status == "ROLLBACK"
+    else:
+        conn.execute("ROLLBACK AND CHAIN" if how == "rollback_and_chain" else "ROLLBACK")
+    assert seen == []
+    if how != "rollback_and_chain":
+        conn.execute("BEGIN")
+    with conn.atomic():
+        conn.execute(f"INSERT INTO {table} VALUES (2, 'x')")
+        conn.on_commit(lambda: seen.append("committed"))
+    with conn.atomic():
+        pass
+    assert seen == []
+    conn.execute("COMMIT")
+    assert seen == ["committed"]
+    assert rows(table) == [(2, "x")]
+    with conn.atomic():
+        pass
+    assert seen == ["committed"]
+
+
+def test_hooks_in_manual_mode_follow_raw_rollback(table, rows):
+    seen = []
+    transaction.set_autocommit(False)
+    try:
+        with transaction.atomic():
+            pgatomic.connection.execute(f"INSERT INTO {table} VALUES (1, 'x')")
+            transaction.on_commit(lambda: seen.append("rolled back"))
+        pgatomic.connection.execute("ROLLBACK")
+        with transaction.atomic():
+            pgatomic.connection.execute(f"INSERT INTO {table} VALUES (2, 'x')")
+            transaction.on_commit(lambda: seen.append("committed"))
+        pgatomic.connection.execute("COMMIT")
+        assert seen == ["committed"]
+    finally:
+        transaction.set_autocommit(True)
+    assert rows(table) == [(2, "x")]
