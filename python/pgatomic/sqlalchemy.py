@@ -18,8 +18,9 @@ travel:
   connection folded into the next BEGIN (psycopg's model), not ``SET
   SESSION CHARACTERISTICS`` plus a COMMIT;
 - a COMMIT the server answers with ROLLBACK raises (``InternalError``), and
-  a connection lost while COMMIT was in flight raises ``OperationalError``
-  whose ``.orig`` is ``pgatomic.CommitOutcomeUnknown``;
+  a connection lost while COMMIT was in flight raises
+  ``pgatomic.sqlalchemy.CommitOutcomeUnknown``, which is SQLAlchemy's
+  ``OperationalError`` and ``pgatomic.CommitOutcomeUnknown`` at once;
 - parameters are PostgreSQL's own ``$n`` (``numeric_dollar``): nothing is
   rewritten on the way.
 
@@ -35,7 +36,7 @@ from __future__ import annotations
 import decimal
 from typing import Any
 
-from sqlalchemy import exc, util
+from sqlalchemy import event, exc, util
 from sqlalchemy.dialects.postgresql import json as pg_json
 from sqlalchemy.dialects.postgresql.array import ARRAY as PGARRAY
 from sqlalchemy.dialects.postgresql.base import (
@@ -57,7 +58,38 @@ from sqlalchemy.dialects.postgresql.types import BIT, BYTEA, CITEXT
 from sqlalchemy.engine import processors
 from sqlalchemy.sql import sqltypes
 
-__all__ = ["PGDialect_pgatomic", "dialect"]
+from . import errors as _errors
+
+__all__ = ["CommitOutcomeUnknown", "PGDialect_pgatomic", "dialect"]
+
+
+class CommitOutcomeUnknown(exc.OperationalError, _errors.CommitOutcomeUnknown):
+    """The connection was lost while COMMIT was in flight: the transaction
+    may or may not have been committed.  What Session.commit() and
+    Connection.commit() raise then: SQLAlchemy's OperationalError (``.orig``
+    is the driver's exception, the connection is invalidated) and
+    ``pgatomic.CommitOutcomeUnknown`` at once, so either ``except`` catches
+    it."""
+
+    __module__ = "pgatomic.sqlalchemy"
+
+    @classmethod
+    def from_wrapped(cls, wrapped: Any) -> "CommitOutcomeUnknown":
+        new = cls(wrapped.statement, wrapped.params, wrapped.orig,
+                  hide_parameters=wrapped.hide_parameters,
+                  connection_invalidated=wrapped.connection_invalidated,
+                  ismulti=wrapped.ismulti)
+        orig = wrapped.orig
+        new.sqlstate, new.diag = orig.sqlstate, orig.diag
+        new._pga_code = getattr(orig, "_pga_code", None)
+        return new
+
+
+def _commit_outcome_unknown(context: Any) -> Any:
+    if (isinstance(context.original_exception, _errors.CommitOutcomeUnknown)
+            and isinstance(context.sqlalchemy_exception, exc.OperationalError)):
+        return CommitOutcomeUnknown.from_wrapped(context.sqlalchemy_exception)
+    return None
 
 
 # -- types ---------------------------------------------------------------------
@@ -262,6 +294,10 @@ class PGDialect_pgatomic(PGDialect):
     def import_dbapi(cls) -> Any:
         from . import dbapi
         return dbapi
+
+    @classmethod
+    def engine_created(cls, engine: Any) -> None:
+        event.listen(engine, "handle_error", _commit_outcome_unknown, retval=True)
 
     @classmethod
     def load_provisioning(cls) -> None:
