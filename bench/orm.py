@@ -1,10 +1,12 @@
 """bench/orm.py -- an ORM on its stock driver against the same ORM on
 pgatomic, with nothing but the backend setting different.  Started by
-`bash bench/run.sh django` inside `scripts/pgtmp run`.
+`bash bench/run.sh django` (or `sqlalchemy`) inside `scripts/pgtmp run`.
 
     orm.py django     the seeds' Django code (bench/python/orm-django.py),
                       Django's postgresql backend on psycopg 3 vs
                       ENGINE "pgatomic.django"
+    orm.py sqlalchemy SQLAlchemy's ORM (bench/python/orm-sqlalchemy.py) on
+                      postgresql+psycopg vs postgresql+pgatomic
     orm.py django --report   only rewrite the section from the last results
 
 Per (client, shape), each a fresh client process: round trips per
@@ -52,6 +54,33 @@ SUITES = {
         },
         "target_ratio": 1.3,
         "ratio_shapes": ("seed000", "seed001", "seed002"),
+        "issue": 12,
+        "about": ("Django %(django)s, psycopg %(psycopg)s. The same code (`examples/django`, "
+                  "the seeds' Django code) runs on both; only "
+                  "`DATABASES['default']['ENGINE']` differs."),
+    },
+    "sqlalchemy": {
+        "title": "SQLAlchemy ORM: psycopg vs postgresql+pgatomic",
+        "script": os.path.join(BENCH, "python", "orm-sqlalchemy.py"),
+        "clients": {"sqlalchemy-psycopg": {"SA_BENCH_DRIVER": "psycopg"},
+                    "sqlalchemy-pgatomic": {"SA_BENCH_DRIVER": "pgatomic"}},
+        "baseline": "sqlalchemy-psycopg",
+        "candidate": "sqlalchemy-pgatomic",
+        "shapes": {
+            "insert": ("`Session` + `s.begin()`: `s.add(Item(v=i))` (INSERT … RETURNING)", 1),
+            "transfer": ("two ORM-enabled `update(Account)`: debit, credit", 2),
+            "nested": ("INSERT; `with s.begin_nested():` INSERT", 2),
+            "nested_fail": ("INSERT; `with s.begin_nested():` an INSERT of an existing key, "
+                            "its IntegrityError caught; the outer transaction commits", 2),
+            "empty": ("`with Session() as s, s.begin(): pass`", 0),
+        },
+        "target_ratio": 1.3,
+        "ratio_shapes": ("transfer",),
+        "issue": 11,
+        "about": ("SQLAlchemy %(sqlalchemy)s, psycopg %(psycopg)s. The same program "
+                  "(`bench/python/orm-sqlalchemy.py`: declarative models, `Session`, "
+                  "`begin_nested()`) runs on both; only the URL's driver differs "
+                  "(`postgresql+psycopg` / `postgresql+pgatomic`)."),
     },
 }
 
@@ -131,15 +160,16 @@ def section(name, suite, results):
     m, cfg = results["machine"], results["config"]
     delay_us = cfg["delay_us"]
     L = ["<!-- orm:%s begin -->" % name, "## %s" % suite["title"], "",
-         "Written by `bash bench/run.sh %s` (`bench/orm.py`) on %s: %s; Django %s, psycopg %s. "
-         "The same code (`examples/django`, the seeds' Django code) runs on both; only "
-         "`DATABASES['default']['ENGINE']` differs. Round trips are counted on the wire by "
+         "Written by `bash bench/run.sh %s` (`bench/orm.py`) on %s: %s; %s Round trips are "
+         "counted on the wire by "
          "the proxy (%d transactions after a warm-up); transactions per second go through "
          "the proxy with %d µs added each way (%.1f s per run) and over the unix socket "
          "(%.1f s per run), the median of %d runs with the two backends taking turns. "
          "The machine is shared (load average %s at the start, %s at the end)."
-         % (name, m["date"], m["cpu"] or "unknown CPU", m["python_peers"].get("django", "?"),
-            m["python_peers"].get("psycopg", "?"), cfg["rt_txns"], delay_us,
+         % (name, m["date"], m["cpu"] or "unknown CPU",
+            suite["about"] % {k: m["python_peers"].get(k, "?")
+                              for k in ("django", "psycopg", "sqlalchemy")},
+            cfg["rt_txns"], delay_us,
             cfg["delay_seconds"], cfg["seconds"], cfg["repeat"],
             m["loadavg_start"].split()[0], m["loadavg_end"].split()[0]), "",
          "| shape | ORM statements k | round trips: psycopg | pgatomic | tps @ %d µs: psycopg "
@@ -156,9 +186,10 @@ def section(name, suite, results):
         L.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             text, k, fmt(brt, "{:g}"), fmt(crt, "{:g}"), fmt(bd), fmt(cd),
             fmt(rd, "{:.2f}×"), fmt(bs), fmt(cs), fmt(rs, "{:.2f}×")))
-        ok_rt = crt is not None and abs(crt - (k + 1)) < 0.005
-        verdicts.append("- %s: %s round trips for k = %d ORM statements (target k+1 = %d): %s."
-                        % (shape, fmt(crt, "{:g}"), k, k + 1,
+        want = k + 1 if k else 0        # an empty transaction sends nothing
+        ok_rt = crt is not None and abs(crt - want) < 0.005
+        verdicts.append("- %s: %s round trips for k = %d ORM statements (target %s = %d): %s."
+                        % (shape, fmt(crt, "{:g}"), k, "k+1" if k else "none", want,
                            "**met**" if ok_rt else "**NOT met**"))
         if shape in suite["ratio_shapes"]:
             ok = rd is not None and rd >= suite["target_ratio"]
@@ -177,7 +208,7 @@ def section(name, suite, results):
     errors = ["- %s %s %s: %s" % (c["client"], c["shape"], mode, c[mode]["error"])
               for c in results["cells"] for mode in ("rt", "delay", "socket")
               if "error" in c[mode]]
-    L += ["", "Targets of issue 12:", ""] + verdicts
+    L += ["", "Targets of issue %d:" % suite["issue"], ""] + verdicts
     if errors:
         L += ["", "Errors:", ""] + errors
     L += ["<!-- orm:%s end -->" % name]

@@ -30,7 +30,10 @@
 # ORM modes: `bash bench/run.sh django` runs bench/orm.py instead: the
 # seeds' Django code on Django's psycopg backend and on pgatomic.django
 # (round trips, tps at BENCH_DELAY_US each way and over the socket) and
-# rewrites only that section of docs/benchmarks.md.  `bash bench/run.sh
+# rewrites only that section of docs/benchmarks.md; `bash bench/run.sh
+# sqlalchemy` does the same for SQLAlchemy's ORM on postgresql+psycopg and
+# postgresql+pgatomic (insert, transfer, begin_nested, a failing
+# begin_nested caught, empty).  `bash bench/run.sh
 # node-orms` runs bench/orm_node.py: Sequelize, knex, Kysely, drizzle,
 # TypeORM and Prisma on the stock pg and on pgatomic/pg (round trips, tps
 # at BENCH_DELAY_US each way; BENCH_ORMS, BENCH_SHAPES narrow it) and
@@ -113,7 +116,7 @@ build() {
 }
 
 case ${1:-} in
-django)
+django | sqlalchemy)
     [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers python
     build
     export BENCH_ROOT=$ROOT
