@@ -400,7 +400,7 @@ Napi::Value Connection::JsSettlePrepared(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// outcome() -> { state, unasked, cause }: how the last block (or
+// outcome() -> { state, unasked, causeSeq, cause, gid }: how the last block (or
 // transaction) ended, as the core reports it (pga_atomic_outcome), so
 // lib/transaction.js never infers it.  cause is the error that broke it,
 // built like any other core error.
@@ -414,6 +414,9 @@ Napi::Value Connection::JsOutcome(const Napi::CallbackInfo& info) {
   out.Set("state", Napi::String::New(env, kStates[o.state]));
   out.Set("unasked", Napi::Boolean::New(env, o.unasked != 0));
   out.Set("causeSeq", Napi::Number::New(env, static_cast<double>(o.cause)));
+  if (const char* gid = pga_atomic_outcome_gid(conn_)) {
+    out.Set("gid", Napi::String::New(env, gid));
+  }
   if (o.cause != 0 && op_ == Op::kNone) {
     int rc = pga_atomic_outcome_cause(conn_);
     if (rc < 0) {

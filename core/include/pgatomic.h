@@ -867,6 +867,11 @@ PGA_EXTERN void pga_atomic_outcome(const pga_conn *conn, pga_outcome *out);
  * SQLSTATE, diag, pga_conn_error_seq() == outcome.cause) and return its
  * code, or PGA_OK when there is none.  BLOCKS: never */
 PGA_EXTERN int pga_atomic_outcome_cause(pga_conn *conn);
+/* ^The gid a PGA_OUTCOME_PREPARED block was prepared as, whether asked
+ * (pga_prepare()) or by PREPARE TRANSACTION written as SQL inside it (the
+ * front end knows no gid then: its hooks wait under this one); ^NULL for
+ * any other outcome.  Valid until the next block ends.  BLOCKS: never */
+PGA_EXTERN const char *pga_atomic_outcome_gid(const pga_conn *conn);
 
 /* The savepoint name of the block at depth (1-based), or NULL when that
  * block has none (the outermost, or a merged block).  ^Names are made by

@@ -36,6 +36,8 @@ void pga__txn_over(pga_conn *conn, int hooks, int broken)
         conn->txn_lost = 0;
     }
     if (hooks == PGA__HOOK_PARK) {
+        /* conn->gid is reused by the next COMMIT / ROLLBACK PREPARED. */
+        snprintf(conn->prepared_gid, sizeof(conn->prepared_gid), "%s", conn->gid);
         pga__hooks_park(conn, conn->gid);
     }
     else {
@@ -264,6 +266,11 @@ int pga_atomic_depth(const pga_conn *conn)
 void pga_atomic_outcome(const pga_conn *conn, pga_outcome *out)
 {
     *out = conn->outcome;
+}
+
+const char *pga_atomic_outcome_gid(const pga_conn *conn)
+{
+    return conn->outcome.state == PGA_OUTCOME_PREPARED ? conn->prepared_gid : NULL;
 }
 
 int pga_atomic_outcome_cause(pga_conn *conn)

@@ -249,6 +249,8 @@ struct pga_conn {
                              behind them report (txn_lost) */
     pga_outcome outcome;
     pga__error outcome_cause;
+    char prepared_gid[PGA_GID_MAX + 1];  /* what the last transaction prepared was
+                                            prepared as (pga_atomic_outcome_gid) */
     uint64_t round_trips;
     char name_buf[PGA_NAME_MAX + 1];
 };

@@ -363,7 +363,7 @@ class Transaction {
     if (own && own.state === 'prepared') {
       // Its hooks wait in the core, on this session, for COMMIT PREPARED;
       // those registered while it was ending wait here.
-      this.db._prepared.set(gid, { session: conn, t: this, late: groups[groups.length - 1].late });
+      this.db._prepared.set(own.gid, { session: conn, t: this, late: groups[groups.length - 1].late });
     }
     // A managed transaction that will run again: this attempt's hooks are
     // discarded, whatever their kind.
@@ -457,7 +457,8 @@ function outcomeOf(conn, t, o, error, insteadOf) {
     case 'released':
       return { state: 'commit' };
     case 'prepared':
-      return { state: 'prepared' };
+      // o.gid: also that of a PREPARE TRANSACTION given as SQL inside it.
+      return { state: 'prepared', gid: o.gid };
     case 'nothing sent':
       return { state: t._ending === 'rollback' ? 'rollback' : 'commit' };
     default:

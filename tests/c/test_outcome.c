@@ -168,6 +168,7 @@ TEST(outcome_prepared)
     ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO oc_t VALUES (1)", NULL, NULL));
     ASSERT_EQ_INT(PGA_OK, pga_prepare(c, "oc_asked"));
     ASSERT_OUTCOME(c, PGA_OUTCOME_PREPARED, 0);
+    ASSERT_EQ_STR("oc_asked", pga_atomic_outcome_gid(c));
     ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
     ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO oc_t VALUES (2)", NULL, NULL));
     ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));
@@ -176,8 +177,14 @@ TEST(outcome_prepared)
     ASSERT_OUTCOME(c, PGA_OUTCOME_PREPARED, 0);
     ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
     ASSERT_OUTCOME(c, PGA_OUTCOME_PREPARED, 0);
+    /* ^the gid written in the SQL, kept though another one ends meanwhile */
     ASSERT_EQ_INT(PGA_OK, pga_rollback_prepared(c, "oc_asked"));
+    ASSERT_EQ_STR("oc_raw", pga_atomic_outcome_gid(c));
     ASSERT_EQ_INT(PGA_OK, pga_rollback_prepared(c, "oc_raw"));
+    /* ^NULL for any other outcome */
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    ASSERT(pga_atomic_outcome_gid(c) == NULL);
     pga_conn_free(c);
 }
 

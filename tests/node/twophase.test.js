@@ -2,7 +2,7 @@
 // Two-phase commit: t.prepare(gid) on a root transaction, then
 // db.commitPrepared / db.rollbackPrepared / db.listPrepared.  Same scenario
 // names as tests/c/test_twophase.c and tests/python/test_twophase.py.
-const { openDb, count } = require('./helpers');
+const { pgatomic, openDb, count } = require('./helpers');
 
 const T = 'tp_node';
 let db;
@@ -35,6 +35,8 @@ test('twophase_prepare_then_commit_from_a_new_connection', async () => {
   await t.prepare('node-commit');
   expect(t.finished).toBe('prepared');
   expect(await db.listPrepared()).toContain('node-commit');
+  const seen = await admin.query("SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE gid = 'node-commit'");
+  expect(seen.rows[0].n).toBe(1);
   expect(await count(admin, T)).toBe(0);
   const other = openDb();
   try {
@@ -138,4 +140,27 @@ test('twophase_failed_transaction_is_not_prepared', async () => {
   await expect(t.prepare('node-failed')).rejects.toThrow(/rolled back instead of prepared/);
   expect(t.finished).toBe('rollback');
   expect(await db.listPrepared()).not.toContain('node-failed');
+});
+
+// PREPARE TRANSACTION written as SQL inside a transaction ends it behind
+// the transaction's back (refused as a raw COMMIT is), but as prepared:
+// never reported as rolled back, its hooks wait for COMMIT PREPARED.
+test('twophase_raw_prepare_inside_a_block_is_prepared', async () => {
+  const ran = [];
+  let t;
+  let raw;
+  await db.transaction(async (tx) => {
+    t = tx;
+    tx.afterCommit(() => ran.push('commit'));
+    tx.afterRollback(() => ran.push('rollback'));
+    await tx.query(`INSERT INTO ${T} VALUES (5)`);
+    raw = await tx.query("PREPARE TRANSACTION 'node-raw'").catch((x) => x);
+  });
+  expect(raw).toBeInstanceOf(pgatomic.TransactionError);
+  expect(t.finished).toBe('prepared');
+  expect(ran).toEqual([]);
+  expect(await db.listPrepared()).toContain('node-raw');
+  await db.commitPrepared('node-raw');
+  expect(ran).toEqual(['commit']);
+  expect(await count(admin, T, 'id = 5')).toBe(1);
 });

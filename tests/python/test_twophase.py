@@ -184,6 +184,27 @@ def test_twophase_failed_transaction_is_not_prepared(conn, gids):
     assert conn.autocommit
 
 
+
+def test_twophase_raw_prepare_inside_a_block_is_prepared(conn, tables, observer, gids):
+    """PREPARE TRANSACTION written as SQL inside a block ends its
+    transaction behind the block's back (as a raw COMMIT does: refused as
+    TransactionManagementError), but as prepared: the hooks wait for COMMIT
+    PREPARED, leaving the block reports no rollback."""
+    table = tables.make("id int PRIMARY KEY")
+    gids.append("py-raw")
+    ran = []
+    with conn.atomic():
+        conn.on_commit(lambda: ran.append("commit"))
+        conn.execute(f"INSERT INTO {table} VALUES (5)")
+        with pytest.raises(pgatomic.TransactionManagementError):
+            conn.execute("PREPARE TRANSACTION 'py-raw'")
+    assert ran == []
+    assert conn.transaction_status == "I"
+    assert observer.execute("SELECT count(*) FROM pg_prepared_xacts WHERE gid = 'py-raw'").scalar() == 1
+    conn.tpc_commit("py-raw")
+    assert ran == ["commit"]
+    assert observer.execute(f"SELECT sum(id) FROM {table}").scalar() == 5
+
 def test_xid_round_trips():
     x = Xid.from_parts(7, "gtrid é", "bqual")
     assert str(x).startswith("7_")
