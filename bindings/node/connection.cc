@@ -522,6 +522,9 @@ Napi::Value Connection::JsProbe(const Napi::CallbackInfo& info) {
   }
   bool open = pga_conn_probe(conn_) == 1;
   ForgetClosedSocket();
+  if (!open) {
+    IdleEnded(env);  // as if the idle watch had seen it
+  }
   return Napi::Boolean::New(env, open);
 }
 
@@ -838,6 +841,12 @@ void Connection::OnIdleReadable(int status) {
   if (open || op_ != Op::kNone) {
     return;  // a listener may have started an operation
   }
+  IdleEnded(env);
+}
+
+// The session ended while no operation ran: the watch stops and the
+// onIdleEnd callback runs, once.
+void Connection::IdleEnded(Napi::Env env) {
   if (poll_ != nullptr) {
     StopWatching(false);  // the pool's next probe finds it closed
   }

@@ -82,6 +82,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void WatchIdle();
   bool Idling() const;
   void OnIdleReadable(int status);
+  void IdleEnded(Napi::Env env);
   void StopEndWatch();
   bool ForgetClosedSocket();
 

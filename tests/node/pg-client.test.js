@@ -394,6 +394,23 @@ test('pg_idle_client_notices_a_terminated_backend', async () => {
   await expect(c.query('SELECT 1')).rejects.toThrow('Client has encountered a connection error and is not queryable');
 });
 
+test('pg_control_statement_notices_a_terminated_backend', async () => {
+  // knex's #3690: BEGIN and SAVEPOINT cost no round trip, so only a check
+  // of the socket tells that the backend died right before them; without
+  // it an empty transaction's COMMIT would succeed on a dead session.
+  const c = new pg.Client();
+  await c.connect();
+  const errors = [];
+  c.on('error', (e) => errors.push(e.message));
+  const ended = once(c, 'end');
+  await c.query('BEGIN');
+  await client.query('SELECT pg_terminate_backend($1)', [c.processID]);
+  await expect(c.query('SAVEPOINT s1')).rejects.toThrow('Client has encountered a connection error and is not queryable');
+  await expect(c.query('COMMIT')).rejects.toThrow('not queryable');
+  await ended;
+  expect(errors).toEqual(['Connection terminated unexpectedly']);
+});
+
 test('pg_listen_notifications_arrive_as_events', async () => {
   const listener = new pg.Client();
   await listener.connect();

@@ -153,17 +153,21 @@ class Client extends EventEmitter {
     // Between statements the socket is watched, as pg's is: a session the
     // server ends (restart, pg_terminate_backend) is noticed at once, and
     // the idle client keeps the process alive until end() or unref().
-    session[kNative].onIdleEnd(() => this._onIdleEnd());
+    session[kNative].onIdleEnd(() => this._lost());
     session[kNative].refIdle(!this._unref);
     this.emit('connect');
   }
 
-  _onIdleEnd() {
-    if (!this._ending && this._queryable) {
-      this._queryable = false;
-      this.emit('error', terminated(false));
+  // The server ended the session under the client: unusable from now on,
+  // which it says with 'error' and 'end', as pg does.
+  _lost() {
+    if (!this._queryable || this._ending) return;
+    this._queryable = false;
+    const event = terminated(false);
+    process.nextTick(() => {
+      this.emit('error', event);
       this._emitEnd();
-    }
+    });
   }
 
   // pg-pool's connect timeout, and end() while connecting.
@@ -278,6 +282,15 @@ class Client extends EventEmitter {
         'invalid byte sequence for encoding "UTF8": 0x00');
     }
     const session = this[kSession];
+    // A control statement the engine absorbs touches no socket: a session
+    // the server ended a moment ago, whose FATAL the idle watch has not yet
+    // seen, would go unnoticed (for a transaction that sent nothing, even
+    // by its COMMIT), where pg's write finds out.  A read that never waits
+    // finds it.
+    if (mayBeControl(text) && !session.probe()) {
+      this._lost();
+      throw new Error('Client has encountered a connection error and is not queryable');
+    }
     let raws;
     try {
       raws = await session.query(text, params);
@@ -307,14 +320,7 @@ class Client extends EventEmitter {
       this._txnError = out;
       this._txnErrorSeq = err && err.errorSeq;
     }
-    if (lost && this._queryable && !this._ending) {
-      this._queryable = false;
-      const event = terminated(false);
-      process.nextTick(() => {
-        this.emit('error', event);
-        this._emitEnd();
-      });
-    }
+    if (lost) this._lost();
     return out;
   }
 
