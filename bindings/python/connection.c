@@ -432,8 +432,9 @@ connect_finish(pgapy_Connection *self, int rc)
 }
 
 /* End the operation in progress, rc being the driver's final code: its
- * outcome (a Result for a statement, else None; *rowcount, if not NULL,
- * gets executemany's count), or NULL with the exception raised.
+ * outcome (a Result for a statement, the rows affected in all for
+ * executemany, also put in *rowcount if not NULL, else None), or NULL with
+ * the exception raised.
  * PGAPY_RAISED means an exception is set already (Ctrl-C, a bad item);
  * the outcome is then dropped.  The connection is free again before any
  * Python code (a hook's destructor) can run. */
@@ -464,7 +465,7 @@ op_finish(pgapy_Connection *self, int rc, long long *rowcount)
         if (rowcount != NULL) {
             *rowcount = count;
         }
-        Py_RETURN_NONE;
+        return PyLong_FromLongLong(count);
     case PGAPY_OP_END:
         return ending_finish(self, rc);
     default:

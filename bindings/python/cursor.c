@@ -205,6 +205,36 @@ parse_query_args(const char *fname, const char *name, PyObject *const *args,
  * Methods
  * ---------------------------------------------------------------------- */
 
+/* execute()'s first half, shared with the asyncio cursor's _prepare():
+ * forget the last result, and give the text to send (*sql, borrowed until
+ * the next rewrite) and its values (*values: a new reference, None for the
+ * simple protocol).  0, or -1 with the exception set. */
+static int
+prepare(pgapy_Cursor *self, PyObject *query, PyObject *params, const char **sql,
+        PyObject **values)
+{
+    *sql = pgapy_sql_text(self->state, query);
+    if (*sql == NULL) {
+        return -1;
+    }
+    forget_result(self);
+    if (params == Py_None) {
+        *values = Py_NewRef(Py_None);
+        return 0;
+    }
+    *sql = rewrite(self, *sql);
+    *values = *sql != NULL ? values_for(self, params) : NULL;
+    return *values == NULL ? -1 : 0;
+}
+
+/* The statement's Result becomes the cursor's (a reference we take). */
+static void
+adopt(pgapy_Cursor *self, PyObject *result)
+{
+    self->result = result;
+    self->rowcount = pgapy_result_rowcount(result);
+}
+
 /* execute(query, params=None): run one statement.  With params, psycopg's
  * %s / %(name)s become $n (a text in $n style goes as written); without,
  * the text goes as written and may hold several statements (nextset()).
@@ -217,31 +247,15 @@ cursor_execute(pgapy_Cursor *self, PyObject *const *args, Py_ssize_t nargs,
     const char *sql;
 
     if (parse_query_args("execute", "params", args, nargs, kwnames, &query, &params, 0) < 0
-        || check_open(self) < 0) {
+        || check_open(self) < 0 || prepare(self, query, params, &sql, &values) < 0) {
         return NULL;
-    }
-    sql = pgapy_sql_text(self->state, query);
-    if (sql == NULL) {
-        return NULL;
-    }
-    forget_result(self);
-    if (params == Py_None) {
-        values = Py_NewRef(Py_None);
-    }
-    else {
-        sql = rewrite(self, sql);
-        values = sql != NULL ? values_for(self, params) : NULL;
-        if (values == NULL) {
-            return NULL;
-        }
     }
     result = pgapy_conn_run(self->connection, sql, values);
     Py_DECREF(values);
     if (result == NULL) {
         return NULL;
     }
-    self->result = result;
-    self->rowcount = pgapy_result_rowcount(result);
+    adopt(self, result);
     return Py_NewRef(self);
 }
 
@@ -281,6 +295,91 @@ cursor_executemany(pgapy_Cursor *self, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     self->rowcount = rowcount;
+    Py_RETURN_NONE;
+}
+
+/* The asyncio cursor's halves (pgatomic.dbapi.AsyncCursor runs the
+ * statement itself, on the event loop, between them):
+ * _prepare(query, params=None) -> (text, values); _prepare_many(query,
+ * params_seq) -> (text, [values, ...]); _adopt(result) after execute;
+ * _adopt_rowcount(n) after executemany. */
+static PyObject *
+cursor_prepare(pgapy_Cursor *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *values, *out;
+    const char *sql;
+
+    if (nargs < 1 || nargs > 2) {
+        return PyErr_Format(PyExc_TypeError, "_prepare() takes 1 or 2 arguments (%zd given)",
+                            nargs);
+    }
+    if (check_open(self) < 0
+        || prepare(self, args[0], nargs > 1 ? args[1] : Py_None, &sql, &values) < 0) {
+        return NULL;
+    }
+    out = Py_BuildValue("(sN)", sql, values);
+    return out;
+}
+
+static PyObject *
+cursor_prepare_many(pgapy_Cursor *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *it, *item, *list;
+    const char *sql;
+
+    if (nargs != 2) {
+        return PyErr_Format(PyExc_TypeError, "_prepare_many() takes 2 arguments (%zd given)",
+                            nargs);
+    }
+    if (check_open(self) < 0 || (sql = pgapy_sql_text(self->state, args[0])) == NULL) {
+        return NULL;
+    }
+    forget_result(self);
+    if ((sql = rewrite(self, sql)) == NULL || (it = PyObject_GetIter(args[1])) == NULL) {
+        return NULL;
+    }
+    list = PyList_New(0);
+    while (list != NULL && (item = PyIter_Next(it)) != NULL) {
+        PyObject *values = values_for(self, item);
+
+        Py_DECREF(item);
+        if (values == NULL || PyList_Append(list, values) < 0) {
+            Py_XDECREF(values);
+            Py_CLEAR(list);
+            break;
+        }
+        Py_DECREF(values);
+    }
+    Py_DECREF(it);
+    if (list == NULL || PyErr_Occurred()) {
+        Py_XDECREF(list);
+        return NULL;
+    }
+    return Py_BuildValue("(sN)", sql, list);
+}
+
+static PyObject *
+cursor_adopt(pgapy_Cursor *self, PyObject *result)
+{
+    if (!PyObject_TypeCheck(result, self->state->ResultType)) {
+        return PyErr_Format(PyExc_TypeError, "_adopt() takes a Result, not %.100s",
+                            Py_TYPE(result)->tp_name);
+    }
+    forget_result(self);
+    adopt(self, Py_NewRef(result));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+cursor_adopt_rowcount(pgapy_Cursor *self, PyObject *count)
+{
+    long long n = PyLong_AsLongLong(count);
+
+    if (n == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    forget_result(self);
+    self->rowcount = n;
     Py_RETURN_NONE;
 }
 
@@ -580,6 +679,10 @@ static PyMethodDef cursor_methods[] = {
      PyDoc_STR("Does nothing: every value is fetched whole.")},
     {"__enter__", (PyCFunction)cursor_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)cursor_exit, METH_VARARGS, NULL},
+    {"_prepare", (PyCFunction)(void (*)(void))cursor_prepare, METH_FASTCALL, NULL},
+    {"_prepare_many", (PyCFunction)(void (*)(void))cursor_prepare_many, METH_FASTCALL, NULL},
+    {"_adopt", (PyCFunction)cursor_adopt, METH_O, NULL},
+    {"_adopt_rowcount", (PyCFunction)cursor_adopt_rowcount, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -52,6 +52,7 @@ from .errors import (
 
 __all__ = [
     "apilevel", "threadsafety", "paramstyle", "connect", "Connection", "Cursor",
+    "connect_async", "AsyncConnection", "AsyncCursor",
     "Column", "ConnectionInfo", "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
     "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
     "NotSupportedError", "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID", "Date",
@@ -77,8 +78,9 @@ class Connection(_AtomicConnection):
 
     __module__ = "pgatomic.dbapi"
 
-    def __init__(self, dsn: Optional[str] = None, *, autocommit: bool = False) -> None:
-        super().__init__(dsn)
+    def __init__(self, dsn: Optional[str] = None, *, autocommit: bool = False,
+                 _connect: bool = True) -> None:
+        super().__init__(dsn, _connect=_connect)
         # Connection pools (SQLAlchemy's, Django's) move a connection from
         # thread to thread; psycopg allows that, so do we.
         self._any_thread = True
@@ -344,3 +346,6 @@ def Binary(data: Any) -> bytes:
     """bytes travel as bytea."""
     return bytes(data)
 
+
+# The asyncio twin: pgatomic.dbapi.connect_async(), AsyncConnection, AsyncCursor.
+from ._dbapi_aio import AsyncConnection, AsyncCursor, connect_async  # noqa: E402
