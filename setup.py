@@ -90,6 +90,7 @@ setup(
         # create_engine("postgresql+pgatomic://...") finds the dialect here.
         "sqlalchemy.dialects": [
             "postgresql.pgatomic = pgatomic.sqlalchemy:PGDialect_pgatomic",
+            "postgresql.pgatomic_async = pgatomic.sqlalchemy:PGDialectAsync_pgatomic",
         ],
         # The test database fixtures (pgatomic_dsn, pgatomic_db), loaded by
         # pytest wherever pgatomic is installed.

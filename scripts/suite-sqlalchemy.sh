@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # suite-sqlalchemy.sh -- SQLAlchemy on postgresql+pgatomic, the way external
 # dialects prove themselves: SQLAlchemy's dialect compliance suite
-# (tests/sqlalchemy, unmodified sqlalchemy.testing.suite) and SQLAlchemy's own
+# (tests/sqlalchemy, unmodified sqlalchemy.testing.suite; also on the asyncio
+# dialect postgresql+pgatomic_async) and SQLAlchemy's own
 # test/engine/test_transaction.py and test/orm/test_transaction.py from its
 # source distribution (fetched from PyPI for the installed version).  Runs
 # against the server in PG* (with none set it starts its own), each in a
@@ -28,6 +29,12 @@ passed=0 failed=0
 printf '\n---- SQLAlchemy dialect compliance suite (tests/sqlalchemy)\n'
 sa_fresh_db "${base}_suite"
 sa_pytest "$logs/suite" tests/sqlalchemy test_suite.py --dburi "$(sa_url pgatomic "${base}_suite")" || true
+passed=$((passed + SA_PASSED)) failed=$((failed + SA_FAILED))
+
+printf '\n---- SQLAlchemy dialect compliance suite on postgresql+pgatomic_async (asyncio)\n'
+sa_fresh_db "${base}_async"
+sa_pytest "$logs/async" tests/sqlalchemy test_suite.py \
+    --dburi "$(sa_url pgatomic_async "${base}_async")" || true
 passed=$((passed + SA_PASSED)) failed=$((failed + SA_FAILED))
 
 printf '\n---- SQLAlchemy test/engine/test_transaction.py test/orm/test_transaction.py\n'

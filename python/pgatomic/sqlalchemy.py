@@ -2,6 +2,7 @@
 
     engine = create_engine("postgresql+pgatomic://user:pw@host:5432/app")
     engine = create_engine("postgresql+pgatomic://user@/app?host=/run/postgresql")
+    engine = create_async_engine("postgresql+pgatomic_async://user@/app")   # asyncio
 
 ``pip install`` registers it (entry point ``sqlalchemy.dialects``:
 ``postgresql.pgatomic``).  It is SQLAlchemy's own PostgreSQL dialect
@@ -60,7 +61,8 @@ from sqlalchemy.sql import sqltypes
 
 from . import errors as _errors
 
-__all__ = ["CommitOutcomeUnknown", "PGDialect_pgatomic", "dialect"]
+__all__ = ["CommitOutcomeUnknown", "PGDialect_pgatomic", "PGDialectAsync_pgatomic", "dialect",
+           "dialect_async"]
 
 
 class CommitOutcomeUnknown(exc.OperationalError, _errors.CommitOutcomeUnknown):
@@ -441,3 +443,96 @@ def _codes(*names: str) -> frozenset:
 _DISCONNECT_CODES = _codes("ECONN", "ECOMMITUNKNOWN", "ECLOSED")
 
 dialect = PGDialect_pgatomic
+
+
+# -- asyncio: postgresql+pgatomic_async ---------------------------------------
+# Built as SQLAlchemy's own asyncpg and psycopg async adapters are
+# (sqlalchemy.connectors.asyncio): the DB-API seen by the dialect is a thin
+# sync facade whose methods await pgatomic.dbapi's AsyncConnection and
+# AsyncCursor through SQLAlchemy's greenlet bridge (await_only).  The
+# dialect itself is the synchronous one: same types, same SQL, same
+# transaction handling, so BEGIN and savepoints cost what they cost there.
+
+def _async_adapters() -> Any:
+    from sqlalchemy.connectors.asyncio import (
+        AsyncAdapt_dbapi_connection,
+        AsyncAdapt_dbapi_cursor,
+        AsyncAdapt_dbapi_module,
+    )
+    from sqlalchemy.util.concurrency import await_only
+
+    class AsyncAdapt_pgatomic_cursor(AsyncAdapt_dbapi_cursor):
+        __slots__ = ()
+
+    class AsyncAdapt_pgatomic_connection(AsyncAdapt_dbapi_connection):
+        """The DB-API connection attributes the dialect reads and sets.
+        None of them waits for the server (the core folds them into the
+        next BEGIN), so they go to the session directly."""
+
+        __slots__ = ()
+        _cursor_cls = AsyncAdapt_pgatomic_cursor
+
+        def _session(self) -> Any:
+            return self._connection._c
+
+        autocommit = property(lambda self: self._session().autocommit,
+                              lambda self, v: setattr(self._session(), "autocommit", v))
+        isolation_level = property(lambda self: self._session().isolation_level,
+                                   lambda self, v: setattr(self._session(), "isolation_level", v))
+        read_only = property(lambda self: self._session().read_only,
+                             lambda self, v: setattr(self._session(), "read_only", v))
+        deferrable = property(lambda self: self._session().deferrable,
+                              lambda self, v: setattr(self._session(), "deferrable", v))
+        json_loads = property(lambda self: self._session().json_loads,
+                              lambda self, v: setattr(self._session(), "json_loads", v))
+        transaction_status = property(lambda self: self._session().transaction_status)
+        closed = property(lambda self: self._connection.closed)
+
+        def _alive(self) -> bool:
+            return bool(self._session()._alive())
+
+        def close(self) -> None:
+            self.await_(self._connection.close())
+
+    class PgatomicAdaptDBAPI(AsyncAdapt_dbapi_module):
+        def __init__(self, dbapi: Any) -> None:
+            self.dbapi = dbapi
+            for name, value in vars(dbapi).items():
+                if not name.startswith("_") and name != "connect":
+                    self.__dict__[name] = value
+
+        def connect(self, *args: Any, **kwargs: Any) -> Any:
+            creator = kwargs.pop("async_creator_fn", self.dbapi.connect_async)
+            return AsyncAdapt_pgatomic_connection(self, await_only(creator(*args, **kwargs)))
+
+    return PgatomicAdaptDBAPI
+
+
+class PGDialectAsync_pgatomic(PGDialect_pgatomic):
+    """``postgresql+pgatomic_async``, for ``create_async_engine()``."""
+
+    driver = "pgatomic_async"
+    is_async = True
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> Any:
+        from . import dbapi
+        return _async_adapters()(dbapi)
+
+    @classmethod
+    def get_pool_class(cls, url: Any) -> Any:
+        from sqlalchemy import pool
+        return pool.AsyncAdaptedQueuePool
+
+    def get_driver_connection(self, connection: Any) -> Any:
+        return connection._connection
+
+    def do_begin_twophase(self, connection: Any, xid: Any) -> None:
+        # The tpc_* methods exist on the synchronous DB-API connection only.
+        raise NotImplementedError(
+            "two-phase commit is not available on postgresql+pgatomic_async; "
+            "use postgresql+pgatomic")
+
+
+dialect_async = PGDialectAsync_pgatomic
