@@ -151,6 +151,13 @@ class AsyncConnection(_aio.AsyncConnection):
         self._c.deferrable = value
 
     @property
+    def info(self) -> Any:
+        """psycopg's ``connection.info``: what the server reported, read
+        from libpq without a round trip."""
+        from .dbapi import ConnectionInfo
+        return ConnectionInfo(self._c)
+
+    @property
     def json_loads(self) -> Any:
         return self._c.json_loads
 

@@ -19,6 +19,8 @@ async def test_connect_async_starts_outside_autocommit_and_executes():
     conn = await connect()
     try:
         assert isinstance(conn, dbapi.AsyncConnection) and conn.autocommit is False
+        assert conn.info.server_version >= 100000
+        assert conn.info.parameter_status("client_encoding") == "UTF8"
         cur = conn.cursor()
         assert await cur.execute("SELECT %s::int + %s AS n", (40, 2)) is cur
         assert [d.name for d in cur.description] == ["n"]
