@@ -458,13 +458,14 @@ def _async_adapters() -> Any:
         AsyncAdapt_dbapi_connection,
         AsyncAdapt_dbapi_cursor,
         AsyncAdapt_dbapi_module,
+        AsyncAdapt_terminate,
     )
     from sqlalchemy.util.concurrency import await_only
 
     class AsyncAdapt_pgatomic_cursor(AsyncAdapt_dbapi_cursor):
         __slots__ = ()
 
-    class AsyncAdapt_pgatomic_connection(AsyncAdapt_dbapi_connection):
+    class AsyncAdapt_pgatomic_connection(AsyncAdapt_terminate, AsyncAdapt_dbapi_connection):
         """The DB-API connection attributes the dialect reads and sets.
         None of them waits for the server (the core folds them into the
         next BEGIN), so they go to the session directly."""
@@ -494,6 +495,18 @@ def _async_adapters() -> Any:
         def close(self) -> None:
             self.await_(self._connection.close())
 
+        # terminate(), as asyncpg's adapter has it: the pool calls it for a
+        # connection whose task was cancelled mid-operation, and from the
+        # garbage collector outside any greenlet.  Closing never waits for
+        # the server here, so the graceful and the forced close are one.
+        async def _terminate_graceful_close(self) -> None:
+            await self._connection.close()
+
+        def _terminate_force_close(self) -> None:
+            conn = self._connection
+            if conn._c is not None:
+                conn._drop(conn._c)
+
     class PgatomicAdaptDBAPI(AsyncAdapt_dbapi_module):
         def __init__(self, dbapi: Any) -> None:
             self.dbapi = dbapi
@@ -513,6 +526,7 @@ class PGDialectAsync_pgatomic(PGDialect_pgatomic):
 
     driver = "pgatomic_async"
     is_async = True
+    has_terminate = True
     supports_statement_cache = True
 
     @classmethod
@@ -527,6 +541,9 @@ class PGDialectAsync_pgatomic(PGDialect_pgatomic):
 
     def get_driver_connection(self, connection: Any) -> Any:
         return connection._connection
+
+    def do_terminate(self, dbapi_connection: Any) -> None:
+        dbapi_connection.terminate()
 
     def do_begin_twophase(self, connection: Any, xid: Any) -> None:
         # The tpc_* methods exist on the synchronous DB-API connection only.
