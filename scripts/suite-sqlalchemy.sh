@@ -4,7 +4,8 @@
 # (tests/sqlalchemy, unmodified sqlalchemy.testing.suite; also on the asyncio
 # dialect postgresql+pgatomic_async) and SQLAlchemy's own
 # test/engine/test_transaction.py and test/orm/test_transaction.py from its
-# source distribution (fetched from PyPI for the installed version).  Runs
+# source distribution (fetched from PyPI for the installed version), and
+# its test/ext/asyncio on postgresql+pgatomic_async.  Runs
 # against the server in PG* (with none set it starts its own), each in a
 # fresh database; ends with ONE line `N passed, N failed`.
 # scripts/orm/sqlalchemy-suite.sh runs the same against psycopg, side by side.
@@ -42,6 +43,11 @@ if sdist=$(sa_sdist); then
     sa_fresh_db "${base}_tx"
     sa_pytest "$logs/tx" "$sdist" test/engine/test_transaction.py \
         test/orm/test_transaction.py --dburi "$(sa_url pgatomic "${base}_tx")" || true
+    passed=$((passed + SA_PASSED)) failed=$((failed + SA_FAILED))
+    printf '\n---- SQLAlchemy test/ext/asyncio on postgresql+pgatomic_async\n'
+    sa_fresh_db "${base}_ext_async"
+    sa_pytest "$logs/ext_async" "$sdist" test/ext/asyncio \
+        --dburi "$(sa_url pgatomic_async "${base}_ext_async")" || true
     passed=$((passed + SA_PASSED)) failed=$((failed + SA_FAILED))
 else
     echo "could not fetch SQLAlchemy's source distribution from PyPI"
