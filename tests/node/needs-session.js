@@ -32,6 +32,7 @@ const NEEDS_SESSION = {
     pg_processID_parameterStatus_and_transaction_status: PID,
     pg_terminated_backend_emits_error_and_the_query_rejects: TERMINATE,
     pg_idle_client_notices_a_terminated_backend: TERMINATE,
+    pg_control_statement_notices_a_terminated_backend: TERMINATE,
     pg_listen_notifications_arrive_as_events: LISTEN,
     pg_connect_failures_carry_pg_codes: POOLER_ANSWERS,
     pg_statement_timeout_and_query_timeout: POOLER_ANSWERS,

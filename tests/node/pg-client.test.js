@@ -403,19 +403,25 @@ test('pg_control_statement_notices_a_terminated_backend', async () => {
   const errors = [];
   c.on('error', (e) => errors.push(e.message));
   const ended = once(c, 'end');
-  await c.query('BEGIN');
-  // Synchronously, so the event loop (and the idle watch) does not run
-  // before SAVEPOINT: terminate, then wait until the backend has exited
-  // (its FATAL is on the socket by then).
-  const psql = (sql) => execFileSync('psql', ['-X', '-Atc', sql], { encoding: 'utf8' }).trim();
-  psql(`SELECT pg_terminate_backend(${c.processID})`);
-  while (psql(`SELECT count(*) FROM pg_stat_activity WHERE pid = ${c.processID}`) !== '0') {
-    execFileSync('sleep', ['0.05']);
+  try {
+    await c.query('BEGIN');
+    // Synchronously, so the event loop (and the idle watch) does not run
+    // before SAVEPOINT: terminate, then wait until the backend has exited
+    // (its FATAL is on the socket by then).
+    const psql = (sql) => execFileSync('psql', ['-X', '-Atc', sql], { encoding: 'utf8' }).trim();
+    psql(`SELECT pg_terminate_backend(${c.processID})`);
+    while (psql(`SELECT count(*) FROM pg_stat_activity WHERE pid = ${c.processID}`) !== '0') {
+      execFileSync('sleep', ['0.05']);
+    }
+    await expect(c.query('SAVEPOINT s1')).rejects.toThrow('Client has encountered a connection error and is not queryable');
+    await expect(c.query('COMMIT')).rejects.toThrow('not queryable');
+    await ended;
+    expect(errors).toEqual(['Connection terminated unexpectedly']);
+  } finally {
+    // A failed expectation must not leave a live client keeping jest's
+    // process alive after the run.
+    await c.end().catch(() => {});
   }
-  await expect(c.query('SAVEPOINT s1')).rejects.toThrow('Client has encountered a connection error and is not queryable');
-  await expect(c.query('COMMIT')).rejects.toThrow('not queryable');
-  await ended;
-  expect(errors).toEqual(['Connection terminated unexpectedly']);
 });
 
 test('pg_listen_notifications_arrive_as_events', async () => {
