@@ -713,7 +713,10 @@ PGA_EXTERN int pga_query_start(pga_conn *conn, const char *sql, const pga_params
 
 /* Run a statement.  BLOCKS: network; twin: pga_query_start().
  * On PGA_OK *out (if not NULL) receives the (first) result, owned by the
- * caller; a script's later results follow from pga_conn_take_result(). */
+ * caller; a script's later results follow from pga_conn_take_result().
+ * ^In a pipelined transaction with out == NULL the statement is only
+ * queued (PGA_OK; its error comes with the flight); with out it forces the
+ * flight and returns its first failure. */
 PGA_EXTERN int pga_query(pga_conn *conn, const char *sql, const pga_params *params,
                          pga_result **out);
 
@@ -790,6 +793,8 @@ PGA_EXTERN int pga_batch_outcome(pga_conn *conn, int index, pga_result **out);
 #define PGA_READ_WRITE 0x0200
 #define PGA_DEFERRABLE 0x0400
 #define PGA_NOT_DEFERRABLE 0x0800
+#define PGA_PIPELINE 0x1000        /* the transaction's statements are pipelined:
+                                      see "Pipelined transactions" below */
 #define PGA_TXN_OPTIONS (PGA_ISO_MASK | PGA_READ_ONLY | PGA_READ_WRITE | \
                          PGA_DEFERRABLE | PGA_NOT_DEFERRABLE)
 
@@ -877,6 +882,62 @@ PGA_EXTERN const char *pga_atomic_outcome_gid(const pga_conn *conn);
  * block has none (the outermost, or a merged block).  ^Names are made by
  * the core ("pga_s<n>"), never taken from user text.  BLOCKS: never */
 PGA_EXTERN const char *pga_atomic_savepoint_name(const pga_conn *conn, int depth);
+
+/* ---------------------------------------------------------------------------
+ * Pipelined transactions (PGA_PIPELINE)
+ *
+ * An outermost block entered with PGA_PIPELINE is a pipelined transaction:
+ * inside it (nested blocks included) pga_query_start() does not wait.  The
+ * statement joins the open *flight* with the controls owed ahead of it
+ * (BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO) and returns PGA_OK with nothing
+ * to drive; the flight travels, with one sync, when it is forced
+ * (pga_pipeline_sync_start(): a front end does it when a result is first
+ * read) or when the transaction's block exits, whose COMMIT joins it: a
+ * block that reads nothing before COMMIT costs one round trip, nested
+ * blocks included.  ^The flag is ignored on a block that is not the
+ * transaction (nested, or inside manual mode or a BEGIN given as SQL).
+ * What surfaces later than in normal mode (docs/core.md "Pipelined
+ * transactions"):
+ *   - a failing statement's error is returned by whatever forces its
+ *     flight: pga_pipeline_sync_start()'s step (^the flight's first
+ *     failure, whichever statement's result was wanted) or the block's
+ *     exit (^PGA_ESERVER with that statement's error; everything is rolled
+ *     back, hooks dropped);
+ *   - ^a nested block whose statement fails unread has already exited
+ *     (released) when the failure is learned: the whole transaction rolls
+ *     back, since the statements queued after it did not run;
+ *   - hooks run only after the real COMMIT, as always.
+ * ^In a pipelined transaction control statements given as SQL are sent as
+ * they are (not absorbed), and a script of several commands is refused
+ * (PGA_EMISUSE).  While a flight is open only statements, blocks, the C
+ * savepoint calls, hooks and pga_pipeline_sync_start() are accepted;
+ * everything else is PGA_EBUSY.
+ * ------------------------------------------------------------------------- */
+
+/* ^1 when a statement started now would be queued into a flight (inside a
+ * pipelined transaction).  BLOCKS: never */
+PGA_EXTERN int pga_pipeline_active(const pga_conn *conn);
+
+/* ^The number of statements queued into the open flight (0: none open).
+ * The statement just queued by pga_query_start() is index
+ * pga_pipeline_queued() - 1 for pga_batch_outcome() once the flight has
+ * travelled.  BLOCKS: never */
+PGA_EXTERN int pga_pipeline_queued(const pga_conn *conn);
+
+/* Send the open flight and wait for it; drive with pga_conn_step().  With
+ * no flight open it returns PGA_OK and there is nothing to drive.  The step
+ * ends with PGA_OK, or the first failure of the flight (its error state);
+ * ^the block is then broken, as after any failed statement.  Afterwards
+ * pga_batch_outcome(conn, i, &res) gives statement i's own outcome (those
+ * after the failure: PGA_EBROKEN with it as cause) until the next operation
+ * starts.  ^The same holds after the exit that ended a flight with PGA_OK
+ * or with a rollback (pga_batch_size() says how many outcomes remain; none
+ * after a COMMIT that failed).  METHOD: pga_conn  BLOCKS: never
+ * Returns PGA_OK, PGA_EBUSY. */
+PGA_EXTERN int pga_pipeline_sync_start(pga_conn *conn);
+
+/* BLOCKS: network; twin: pga_pipeline_sync_start(). */
+PGA_EXTERN int pga_pipeline_sync(pga_conn *conn);
 
 /* ---------------------------------------------------------------------------
  * Manual mode (Django's autocommit off)

@@ -47,7 +47,7 @@ void pga__txn_over(pga_conn *conn, int hooks, int broken)
 
 int pga_atomic_enter(pga_conn *conn, unsigned flags)
 {
-    int rc = pga__check_idle(conn);
+    int rc = pga__check_idle_pipelined(conn);
     if (rc != PGA_OK) {
         return rc;
     }
@@ -155,6 +155,10 @@ int pga__txn_finish(pga_conn *conn, int how, int asked)
         pga__outcome_set(conn, PGA_OUTCOME_ROLLED_BACK, &conn->err);
         return rc;
     }
+    if (conn->flight) {
+        /* A pipelined transaction: the end travels with its statements. */
+        return pga__pipeline_end(conn, how);
+    }
     pga__batch_reset(conn);
     if (how == PGA__END_ROLLBACK) {
         /* ROLLBACK undoes whatever RELEASE was still owed. */
@@ -232,7 +236,7 @@ static int exit_nested(pga_conn *conn, const pga__block *b, int failed, int roll
 
 int pga_atomic_exit_start(pga_conn *conn, int failed)
 {
-    int rc = pga__check_idle(conn);
+    int rc = pga__check_idle_pipelined(conn);
     if (rc != PGA_OK) {
         return rc;
     }

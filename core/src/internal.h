@@ -195,6 +195,7 @@ struct pga_conn {
     size_t noutcomes, outcomes_cap;
     int nsyncs, syncs_seen;
     int batch_open;       /* between pga_batch_begin() and pga_batch_send() */
+    int flight;           /* the open batch is a pipelined transaction's flight */
     char *text;           /* batch SQL (simple protocol) */
     size_t text_cap;
 
@@ -306,6 +307,8 @@ int pga__batch_send(pga_conn *conn, int purpose, const char *sql,
                     const pga_params *params);
 int pga__pipeline_open(pga_conn *conn);
 int pga__pipeline_add(pga_conn *conn, const char *sql, const pga_params *params);
+/* Send the control statements conn->cmds[from..] into the open pipeline. */
+int pga__pipeline_controls(pga_conn *conn, size_t from);
 int pga__pipeline_close(pga_conn *conn, int purpose);
 void pga__batch_reset(pga_conn *conn);
 /* The statement's outcome is a result holding only tag (a static string):
@@ -355,6 +358,17 @@ int pga__statement_guard(pga_conn *conn);
 int pga__statement_start(pga_conn *conn, const char *sql, const pga_params *params,
                          int commands, int purpose);
 
+
+/* pipeline.c: pipelined transactions (PGA_PIPELINE) */
+int pga__pipelined(const pga_conn *conn);
+/* pga__check_idle(), but an open flight is no obstacle inside a pipelined
+ * transaction. */
+int pga__check_idle_pipelined(pga_conn *conn);
+/* Queue a statement that passed pga_query_start()'s checks. */
+int pga__pipeline_queue(pga_conn *conn, const char *sql, const pga_params *params,
+                        int commands);
+/* End the transaction (how: PGA__END_*) in the open flight. */
+int pga__pipeline_end(pga_conn *conn, int how);
 
 /* hooks.c */
 /* Hand every hook at depth >= min_depth (or registered at seq >= the

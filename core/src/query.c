@@ -135,12 +135,15 @@ static int purpose_of(pga_conn *conn, const pga_control *ctl)
 int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
 {
     int commands = 0, purpose = PGA__P_QUERY;
-    int rc = pga__check_idle(conn);
+    int rc = pga__check_idle_pipelined(conn);
     if (rc == PGA_OK) {
         rc = check_params(conn, sql, params, &commands);
     }
     if (rc != PGA_OK) {
         return rc;
+    }
+    if (pga__pipelined(conn)) {
+        return pga__pipeline_queue(conn, sql, params, commands);
     }
     conn->raw_prepare = 0;
     if (commands == 1 && (params == NULL || pga_params_count(params) == 0)

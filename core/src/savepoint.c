@@ -161,7 +161,7 @@ static int valid_name(const char *name)
 /* The rules every call shares; 1 when the call should go on. */
 static int savepoint_call(pga_conn *conn, int *rc)
 {
-    *rc = pga__check_idle(conn);
+    *rc = pga__check_idle_pipelined(conn);
     if (*rc != PGA_OK) {
         return 0;
     }

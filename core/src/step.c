@@ -32,6 +32,7 @@ void pga__batch_reset(pga_conn *conn)
     conn->nsyncs = 0;
     conn->syncs_seen = 0;
     conn->batch_open = 0;
+    conn->flight = 0;
     free(conn->script);
     conn->script = NULL;
     for (size_t i = 0; i < conn->noutcomes; i++) {
@@ -135,13 +136,18 @@ static int send_simple(pga_conn *conn, const char *sql)
  * as it would in one simple-protocol string (parsed whole before running). */
 int pga__pipeline_open(pga_conn *conn)
 {
-    char one[PGA__CMD_TEXT_MAX];
     if (!pga__conn_usable(conn) || !PQenterPipelineMode(conn->pg)) {
         return pga__err_lost(conn, PGA_ECONN);
     }
     conn->pipeline = 1;
     conn->batch_open = 1;
-    for (size_t i = 0; i < conn->ncmds; i++) {
+    return pga__pipeline_controls(conn, 0);
+}
+
+int pga__pipeline_controls(pga_conn *conn, size_t from)
+{
+    char one[PGA__CMD_TEXT_MAX];
+    for (size_t i = from; i < conn->ncmds; i++) {
         pga__cmd_text(conn, &conn->cmds[i], one, sizeof(one));
         if (!PQsendQueryParams(conn->pg, one, 0, NULL, NULL, NULL, NULL, 0)) {
             return pga__err_lost(conn, PGA_ECONN);
@@ -184,6 +190,7 @@ static void start_waiting(pga_conn *conn, int purpose)
     conn->npending = 0;
     conn->purpose = purpose;
     conn->batch_open = 0;
+    conn->flight = 0;
     conn->op = PGA__OP_BATCH;
     conn->flushing = 1;
     conn->round_trips++;
@@ -271,6 +278,19 @@ static void control_succeeded(pga_conn *conn, const pga__cmd *cmd, const PGresul
     }
 }
 
+/* A pipelined flight counts its BEGIN and SAVEPOINTs as made once sent
+ * (pipeline.c); one that failed or was skipped is not. */
+static void control_undone(pga_conn *conn, const pga__cmd *cmd)
+{
+    int i;
+    if (cmd->kind == PGA__CMD_BEGIN) {
+        conn->txn_begun = 0;
+    }
+    else if (cmd->kind == PGA__CMD_SAVEPOINT && (i = pga__sp_find_id(conn, cmd->arg)) >= 0) {
+        conn->sps[i].sent = 0;
+    }
+}
+
 static void statement_failed(pga_conn *conn, const pga__cmd *cmd, const PGresult *res)
 {
     if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
@@ -286,6 +306,9 @@ static void statement_failed(pga_conn *conn, const pga__cmd *cmd, const PGresult
             conn->batch_rc = PGA_ESERVER;
         }
         return;
+    }
+    if (cmd != NULL) {
+        control_undone(conn, cmd);
     }
     if (conn->batch_rc == PGA_OK) {
         conn->batch_rc = pga__err_server(conn, res);
@@ -363,6 +386,9 @@ static void on_result(pga_conn *conn, PGresult *res)
     case PGRES_PIPELINE_ABORTED:
         if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
             conn->outcomes[cmd->arg].aborted = 1;
+        }
+        else if (cmd != NULL) {
+            control_undone(conn, cmd);
         }
         break;
     default:
@@ -568,7 +594,8 @@ int pga_batch_outcome(pga_conn *conn, int index, pga_result **out)
     if (out != NULL) {
         *out = NULL;
     }
-    if (index < 0 || (size_t)index >= conn->noutcomes || conn->op != PGA__OP_NONE) {
+    if (index < 0 || (size_t)index >= conn->noutcomes || conn->op != PGA__OP_NONE
+        || conn->batch_open) {
         return pga__err_set(conn, PGA_EMISUSE, "%s", "no such statement in the finished batch");
     }
     pga__outcome *o = &conn->outcomes[index];
@@ -591,7 +618,8 @@ int pga_batch_outcome(pga_conn *conn, int index, pga_result **out)
 pga_result *pga_conn_take_result(pga_conn *conn)
 {
     pga_result *res = NULL;
-    if (conn->noutcomes == 0 || conn->op != PGA__OP_NONE || conn->outcomes[0].rc != PGA_OK) {
+    if (conn->noutcomes == 0 || conn->op != PGA__OP_NONE || conn->batch_open
+        || conn->outcomes[0].rc != PGA_OK) {
         return NULL;
     }
     pga__outcome *o = &conn->outcomes[0];

@@ -71,6 +71,16 @@ static int drive(pga_conn *conn, int rc)
 int pga_query(pga_conn *conn, const char *sql, const pga_params *params, pga_result **out)
 {
     int rc = drive(conn, pga_query_start(conn, sql, params));
+    if (rc == PGA_OK && out != NULL && conn->flight) {
+        /* Pipelined: the caller wants the result, so the flight travels. */
+        int index = pga_pipeline_queued(conn) - 1;
+        rc = pga_pipeline_sync(conn);
+        *out = NULL;
+        if (rc == PGA_OK && pga_batch_outcome(conn, index, out) != PGA_OK) {
+            rc = conn->err.rc;
+        }
+        return rc;
+    }
     pga_result *res = pga_conn_take_result(conn);
     if (out != NULL) {
         *out = rc == PGA_OK ? res : NULL;
@@ -79,6 +89,11 @@ int pga_query(pga_conn *conn, const char *sql, const pga_params *params, pga_res
         pga_result_free(res);
     }
     return rc;
+}
+
+int pga_pipeline_sync(pga_conn *conn)
+{
+    return drive(conn, pga_pipeline_sync_start(conn));
 }
 
 int pga_atomic_exit(pga_conn *conn, int failed)

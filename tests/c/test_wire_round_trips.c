@@ -37,6 +37,26 @@ static int shape_nested(pga_conn *c)
     return rc ? rc : pga_atomic_exit(c, 0);
 }
 
+/* The same shapes in a pipelined transaction, nothing read before COMMIT:
+ * one round trip with BEGIN, SAVEPOINT, RELEASE and COMMIT. */
+static int shape_pipeline_transfer(pga_conn *c)
+{
+    int rc = pga_atomic_enter(c, PGA_PIPELINE);
+    rc = rc ? rc : q(c, "UPDATE wr_acc SET b = b - 1 WHERE id = 1");
+    rc = rc ? rc : q(c, "UPDATE wr_acc SET b = b + 1 WHERE id = 2");
+    return rc ? rc : pga_atomic_exit(c, 0);
+}
+
+static int shape_pipeline_nested(pga_conn *c)
+{
+    int rc = pga_atomic_enter(c, PGA_PIPELINE);
+    rc = rc ? rc : q(c, "INSERT INTO wr_items VALUES (2)");
+    rc = rc ? rc : pga_atomic_enter(c, PGA_SAVEPOINT);
+    rc = rc ? rc : q(c, "INSERT INTO wr_items VALUES (3)");
+    rc = rc ? rc : pga_atomic_exit(c, 0);
+    return rc ? rc : pga_atomic_exit(c, 0);
+}
+
 static int shape_empty(pga_conn *c)
 {
     int rc = pga_atomic_enter(c, 0);
@@ -88,6 +108,16 @@ TEST(wire_transfer_block_is_three_round_trips)
 TEST(wire_nested_block_is_three_round_trips)
 {
     count_shape(shape_nested, 3);
+}
+
+TEST(wire_pipeline_transfer)
+{
+    count_shape(shape_pipeline_transfer, 1);
+}
+
+TEST(wire_pipeline_nested)
+{
+    count_shape(shape_pipeline_nested, 1);
 }
 
 TEST(wire_empty_block_is_no_round_trip)
