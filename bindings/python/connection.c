@@ -196,12 +196,130 @@ drop_results(pgapy_Connection *self)
     return count;
 }
 
-/* One statement, finish: raise, or build the Result. */
+/* Statement index of the finished flight: its Result, or its own error
+ * raised. */
 static PyObject *
-statement_finish(pgapy_Connection *self, int rc)
+flight_outcome(pgapy_Connection *self, int index)
 {
+    pga_result *res = NULL;
+    PyObject *out;
+    int rc = pga_batch_outcome(self->conn, index, &res);
+
     if (rc < 0) {
         return pgapy_raise(self->state, self, rc, NULL);
+    }
+    if (res == NULL) {
+        PyErr_SetString(PyExc_SystemError, "the core finished a statement without a result");
+        return NULL;
+    }
+    out = pgapy_result_from(self->state, res, self->json_loads);
+    pga_result_free(res);
+    return out;
+}
+
+/* ------------------------------------------------------------------------
+ * Pipelined transactions
+ *
+ * Connection.execute() in a pipelined transaction returns a result object
+ * made by python/pgatomic/_pipeline.py (PipelinedResult) before its
+ * statement has travelled.  Whichever call sends the flight (reading such
+ * a result, a cursor's statement, executemany, the block's exit, close)
+ * settles every pending one: its Result in _result, or its own error in
+ * _error.
+ * ---------------------------------------------------------------------- */
+
+/* The exception being raised, normalised, as a new reference (it stays
+ * raised); NULL when none is. */
+static PyObject *
+current_exception(void)
+{
+    PyObject *type, *value, *tb;
+
+    PyErr_Fetch(&type, &value, &tb);
+    if (type == NULL) {
+        return NULL;
+    }
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL) {
+        PyException_SetTraceback(value, tb);
+    }
+    Py_XINCREF(value);
+    PyErr_Restore(type, value, tb);
+    return value;
+}
+
+static PyObject *flight_outcome(pgapy_Connection *self, int index);
+
+/* Give every pending result of the flight that travelled its outcome;
+ * one for which nothing was kept (a COMMIT that failed, a closed session)
+ * gets lost (the exception that ended the flight), or the closed
+ * connection's error.
+ * An exception already raised stays raised. */
+static void
+flight_settle(pgapy_Connection *self, PyObject *lost)
+{
+    PyObject *pending = self->pl_pending, *type, *value, *tb;
+    int size = pga_batch_size(self->conn);
+
+    if (pending == NULL) {
+        return;
+    }
+    self->pl_pending = NULL;
+    PyErr_Fetch(&type, &value, &tb);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(pending); i++) {
+        PyObject *pair = PyList_GET_ITEM(pending, i);
+        long index = PyLong_AsLong(PyTuple_GET_ITEM(pair, 0));
+        PyObject *out = NULL, *err = NULL;
+
+        if (index >= 0 && index < size) {
+            out = flight_outcome(self, (int)index);
+        }
+        else if (lost != NULL) {
+            err = Py_NewRef(lost);
+        }
+        else {
+            /* Only a closed session loses a flight without an error. */
+            pgapy_raise(self->state, self, PGA_ECLOSED, NULL);
+        }
+        if (out == NULL && err == NULL) {
+            err = current_exception();
+            PyErr_Clear();
+        }
+        if (PyObject_SetAttrString(PyTuple_GET_ITEM(pair, 1), out != NULL ? "_result" : "_error",
+                                   out != NULL ? out : err) < 0) {
+            PyErr_Clear();
+        }
+        Py_XDECREF(out);
+        Py_XDECREF(err);
+    }
+    Py_DECREF(pending);
+    PyErr_Restore(type, value, tb);
+}
+
+/* One statement, finish: raise, or build the Result.  lazy: a statement a
+ * pipelined transaction queued gives its index in the flight (the Python
+ * layer makes a result of it that is read when first touched); otherwise
+ * (a cursor, executemany) the flight travels now, since the caller wants
+ * the result. */
+static PyObject *
+statement_finish(pgapy_Connection *self, int rc, int lazy)
+{
+    int queued;
+
+    if (rc < 0) {
+        return pgapy_raise(self->state, self, rc, NULL);
+    }
+    queued = pga_pipeline_queued(self->conn);
+    if (queued > 0) {
+        if (lazy) {
+            return PyLong_FromLong(queued - 1);
+        }
+        rc = pgapy_drive(self, pga_pipeline_sync_start(self->conn));
+        if (rc == PGAPY_RAISED) {
+            return NULL;
+        }
+        flight_settle(self, NULL);
+        return flight_outcome(self, queued - 1);
     }
     return pgapy_result_take(self->state, self->conn, self->json_loads);
 }
@@ -282,7 +400,19 @@ static int
 batch_start(pgapy_Connection *self, const char *sql, PyObject *first, PyObject *it)
 {
     PyObject *item = first, *etype, *evalue, *etb;
-    int rc = pga_batch_begin(self->conn);
+    int rc = PGA_OK;
+
+    if (pga_pipeline_queued(self->conn) > 0) {
+        /* A pipelined transaction's flight goes first: a batch is a round
+         * trip of its own that reports every statement. */
+        rc = pgapy_drive(self, pga_pipeline_sync_start(self->conn));
+        if (rc != PGAPY_RAISED) {
+            flight_settle(self, NULL);
+        }
+    }
+    if (rc == PGA_OK) {
+        rc = pga_batch_begin(self->conn);
+    }
 
     if (rc < 0) {
         Py_DECREF(item);
@@ -403,6 +533,27 @@ many_finish(pgapy_Connection *self, int op, int rc, PyObject *error, long long *
 static PyObject *
 ending_finish(pgapy_Connection *self, int rc)
 {
+    if (self->pl_pending != NULL && rc != PGAPY_RAISED) {
+        /* The exit sent the flight: its results first, those of a COMMIT
+         * that failed getting that failure. */
+        PyObject *lost = NULL;
+
+        if (rc < 0) {
+            if (drain_hooks(self) < 0) {
+                PyErr_Clear();      /* the exit's failure is the news */
+            }
+            pgapy_raise(self->state, self, rc, NULL);
+            lost = current_exception();
+            PyErr_Clear();
+        }
+        flight_settle(self, lost);
+        if (lost != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(lost), lost);
+            Py_DECREF(lost);
+            pgapy_forget_errors_if_idle(self);
+            return NULL;
+        }
+    }
     if (drain_hooks(self) < 0 && rc >= 0) {
         pgapy_forget_errors_if_idle(self);
         return NULL;
@@ -451,12 +602,21 @@ op_finish(pgapy_Connection *self, int rc, long long *rowcount)
     case PGAPY_OP_CONNECT:
         return connect_finish(self, rc);
     case PGAPY_OP_EXECUTE:
+    case PGAPY_OP_EXECUTE_LAZY:
         /* A COMMIT or ROLLBACK given as SQL settled the hooks of the
          * transaction it ended: Connection.execute runs those handed over. */
         if (drain_hooks(self) < 0 && rc >= 0) {
             return NULL;
         }
-        return statement_finish(self, rc);
+        return statement_finish(self, rc, op == PGAPY_OP_EXECUTE_LAZY);
+    case PGAPY_OP_SYNC:
+        if (rc != PGAPY_RAISED) {
+            flight_settle(self, NULL);
+        }
+        if (rc < 0) {
+            return rc == PGAPY_RAISED ? NULL : pgapy_raise(self->state, self, rc, NULL);
+        }
+        Py_RETURN_NONE;
     case PGAPY_OP_EACH:
     case PGAPY_OP_BATCH:
         if (many_finish(self, op, rc, error, &count) < 0) {
@@ -609,6 +769,7 @@ conn_close(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     }
     op_clear(self);
     pgapy_close_session(self);
+    flight_settle(self, NULL);
     if (drain_hooks(self) < 0) {
         return NULL;
     }
@@ -641,6 +802,76 @@ conn_execute(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     return op_finish(self, pgapy_drive(self, rc), NULL);
+}
+
+/* _execute_lazy(sql, params, factory): _execute, except that in a
+ * pipelined transaction it returns factory(self), a result settled once
+ * the flight has travelled. */
+static PyObject *
+conn_execute_lazy(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *out;
+    int rc;
+
+    if (!check_nargs("_execute_lazy", nargs, 3, 3)
+        || execute_begin(self, "_execute_lazy", args, 2, &rc) < 0) {
+        return NULL;
+    }
+    self->op = PGAPY_OP_EXECUTE_LAZY;
+    out = op_finish(self, pgapy_drive(self, rc), NULL);
+    if (out != NULL && PyLong_CheckExact(out)) {
+        /* Queued: a result read when first touched. */
+        PyObject *index = out, *pair;
+
+        out = PyObject_CallOneArg(args[2], (PyObject *)self);
+        if (out == NULL) {
+            Py_DECREF(index);
+            return NULL;
+        }
+        pair = PyTuple_Pack(2, index, out);
+        Py_DECREF(index);
+        if (pair == NULL || (self->pl_pending == NULL && (self->pl_pending = PyList_New(0)) == NULL)
+            || PyList_Append(self->pl_pending, pair) < 0) {
+            Py_XDECREF(pair);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(pair);
+    }
+    return out;
+}
+
+/* _pipeline_sync(): send the open flight and read it; raises its first
+ * failure.  Its statements' outcomes are then _pipeline_outcome(i). */
+static PyObject *
+conn_pipeline_sync(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    if (guard(self) < 0 || op_begin(self, PGAPY_OP_SYNC) < 0) {
+        return NULL;
+    }
+    return op_finish(self, pgapy_drive(self, pga_pipeline_sync_start(self->conn)), NULL);
+}
+
+/* _pipeline_outcome(i): statement i of the flight that travelled last: its
+ * Result, or its own error raised. */
+static PyObject *
+conn_pipeline_outcome(pgapy_Connection *self, PyObject *index)
+{
+    long i = PyLong_AsLong(index);
+
+    if (i == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (i < 0 || i >= pga_batch_size(self->conn)) {
+        return PyLong_FromLong(-1);     /* nothing kept for it (a failed COMMIT) */
+    }
+    return flight_outcome(self, (int)i);
+}
+
+static PyObject *
+conn_pipeline_active(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return PyBool_FromLong(pga_pipeline_active(self->conn));
 }
 
 static PyObject *
@@ -1441,6 +1672,7 @@ conn_traverse(pgapy_Connection *self, visitproc visit, void *arg)
     Py_VISIT(self->json_loads);
     Py_VISIT(self->op_items);
     Py_VISIT(self->op_error);
+    Py_VISIT(self->pl_pending);
     /* The core holds our on_commit data: a callable referring to this
      * connection makes a cycle the collector must see, or a connection
      * dropped inside a block would keep its session (and locks) forever.
@@ -1460,6 +1692,7 @@ conn_clear(pgapy_Connection *self)
     Py_CLEAR(self->json_loads);
     Py_CLEAR(self->op_items);
     Py_CLEAR(self->op_error);
+    Py_CLEAR(self->pl_pending);
     return 0;
 }
 
@@ -1516,6 +1749,10 @@ static PyMethodDef conn_methods[] = {
      PyDoc_STR("Close the session; inside a block, leaving it sends nothing.")},
     {"_execute", (PyCFunction)(void (*)(void))conn_execute, METH_FASTCALL, NULL},
     {"_executemany", (PyCFunction)(void (*)(void))conn_executemany, METH_FASTCALL, NULL},
+    {"_execute_lazy", (PyCFunction)(void (*)(void))conn_execute_lazy, METH_FASTCALL, NULL},
+    {"_pipeline_sync", (PyCFunction)conn_pipeline_sync, METH_NOARGS, NULL},
+    {"_pipeline_outcome", (PyCFunction)conn_pipeline_outcome, METH_O, NULL},
+    {"_pipeline_active", (PyCFunction)conn_pipeline_active, METH_NOARGS, NULL},
     {"_atomic_enter", (PyCFunction)conn_atomic_enter, METH_O, NULL},
     {"_atomic_exit", (PyCFunction)conn_atomic_exit, METH_O, NULL},
     {"_commit", (PyCFunction)conn_commit, METH_NOARGS, NULL},

@@ -309,7 +309,8 @@ module_exec(PyObject *module)
         || PyModule_AddIntConstant(module, "READ_ONLY", PGA_READ_ONLY) < 0
         || PyModule_AddIntConstant(module, "READ_WRITE", PGA_READ_WRITE) < 0
         || PyModule_AddIntConstant(module, "DEFERRABLE", PGA_DEFERRABLE) < 0
-        || PyModule_AddIntConstant(module, "NOT_DEFERRABLE", PGA_NOT_DEFERRABLE) < 0) {
+        || PyModule_AddIntConstant(module, "NOT_DEFERRABLE", PGA_NOT_DEFERRABLE) < 0
+        || PyModule_AddIntConstant(module, "PIPELINE", PGA_PIPELINE) < 0) {
         return -1;
     }
     if (pgapy_connection_setup_types(module, st) < 0

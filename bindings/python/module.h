@@ -84,6 +84,10 @@ typedef struct {
     pgapy_values_fn op_values;    /* ... and what makes parameters of an item */
     void *op_ctx;
     PyObject *op_error;           /* the batch: a bad item's (type, value, tb) */
+    /* A pipelined transaction's results not read yet: (index, result)
+     * pairs of the open flight, settled once it has travelled
+     * (connection.c "Pipelined transactions"), or NULL. */
+    PyObject *pl_pending;
 } pgapy_Connection;
 
 enum {
@@ -92,7 +96,10 @@ enum {
     PGAPY_OP_EXECUTE,             /* one statement; its Result */
     PGAPY_OP_EACH,                /* executemany outside a transaction: a loop */
     PGAPY_OP_BATCH,               /* executemany inside one: one round trip */
-    PGAPY_OP_END                  /* atomic exit, commit, rollback */
+    PGAPY_OP_END,                 /* atomic exit, commit, rollback */
+    PGAPY_OP_EXECUTE_LAZY,        /* one statement; in a pipelined transaction
+                                     its index in the flight, else its Result */
+    PGAPY_OP_SYNC                 /* a pipelined transaction's flight, sent */
 };
 
 extern PyModuleDef pgapy_module_def;
@@ -119,6 +126,8 @@ int pgapy_cursor_setup_types(PyObject *module, pgapy_state *st);
  * first, the others reached with its nextset() (psycopg's model).
  * json_loads, if not NULL, reads the text of json and jsonb columns. */
 PyObject *pgapy_result_take(pgapy_state *st, pga_conn *conn, PyObject *json_loads);
+/* A Result of one core result (not freed here). */
+PyObject *pgapy_result_from(pgapy_state *st, pga_result *res, PyObject *json_loads);
 
 /* connection.c: what a cursor needs of its connection. */
 /* The check every method opens with: open, and the owner's thread (unless

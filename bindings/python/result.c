@@ -118,6 +118,12 @@ fail:
 }
 
 PyObject *
+pgapy_result_from(pgapy_state *st, pga_result *res, PyObject *json_loads)
+{
+    return result_from_core(st, res, json_loads);
+}
+
+PyObject *
 pgapy_result_take(pgapy_state *st, pga_conn *conn, PyObject *json_loads)
 {
     pga_result *res = pga_conn_take_result(conn);

@@ -23,6 +23,7 @@ from ._connections import (
     connections,
 )
 from ._json import Json
+from ._pipeline import PipelinedResult
 from ._tpc import Xid
 from ._values import InfiniteDate, InfiniteDatetime, Interval
 from .errors import (
@@ -78,7 +79,7 @@ __all__ = [
     "ConnectionDoesNotExist", "DataError", "DatabaseError", "DeadlockDetected",
     "Diagnostic", "Error", "ExclusionViolation", "ForeignKeyViolation",
     "InfiniteDate", "InfiniteDatetime", "IntegrityError", "InterfaceError",
-    "InternalError", "Interval", "Isolation", "Json",
+    "InternalError", "Interval", "Isolation", "Json", "PipelinedResult",
     "NotNullViolation", "NotSupportedError", "OperationalError",
     "ProgrammingError", "QueryCanceled", "Result", "SerializationFailure",
     "SynchronousOnlyOperation",

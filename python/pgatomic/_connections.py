@@ -14,6 +14,7 @@ from typing import (
 )
 
 from . import _pgatomic
+from ._pipeline import PipelinedResult
 from ._tpc import TwoPhaseCommit
 from .errors import ProgrammingError
 
@@ -69,13 +70,20 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
         transaction begun as SQL (or in manual mode) runs the on_commit hooks
         of its blocks before this returns; a ROLLBACK drops them."""
         try:
-            return self._execute(sql, params)
+            # In a pipelined transaction: a PipelinedResult, read when first
+            # touched (python/pgatomic/_pipeline.py).
+            return self._execute_lazy(sql, params, PipelinedResult)
         finally:
             if self._hooks_ready:
                 _run_hooks(self._take_hooks())
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
-        """Run one statement once per parameter sequence."""
+        """Run one statement once per parameter sequence.  In a pipelined
+        transaction each joins the flight (nothing waits)."""
+        if self._pipeline_active():
+            for params in seq:
+                self._execute_lazy(sql, params, PipelinedResult)
+            return
         self._executemany(sql, seq)
 
     # -- life cycle -----------------------------------------------------------
@@ -113,9 +121,11 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
     # -- django.db.transaction as methods ---------------------------------------
     def atomic(self, savepoint: bool = True, durable: bool = False, *,
                isolation: Any = None, read_only: Optional[bool] = None,
-               deferrable: Optional[bool] = None, retries: Optional[int] = None) -> Any:
+               deferrable: Optional[bool] = None, retries: Optional[int] = None,
+               pipeline: bool = False) -> Any:
         from .transaction import Atomic
-        return Atomic(self, savepoint, durable, isolation, read_only, deferrable, retries)
+        return Atomic(self, savepoint, durable, isolation, read_only, deferrable, retries,
+                      pipeline)
 
     def on_commit(self, func: Callable[[], Any], robust: bool = False) -> None:
         from .transaction import on_commit

@@ -45,6 +45,7 @@ from .errors import (
     DatabaseError,
     Error,
     IntegrityError,
+    NotSupportedError,
     ProgrammingError,
     SynchronousOnlyOperation,
     TransactionManagementError,
@@ -115,6 +116,10 @@ RETRIES_IN_WITH = (
     "atomic(retries=...) cannot be used as a 'with' block, since a 'with' body "
     "cannot be run again: decorate a function with @atomic(retries=N) or call "
     "pgatomic.run_in_transaction(func, *args, retries=N).")
+
+PIPELINE_ASYNC = (
+    "atomic(pipeline=True) is not supported in 'async with' blocks yet: use it "
+    "in a synchronous block.")
 
 ON_COMMIT_COROUTINE = (
     "on_commit() got the coroutine function {name!r} for a synchronous block, "
@@ -214,7 +219,8 @@ class Atomic:
 
     def __init__(self, using: Using = None, savepoint: bool = True, durable: bool = False,
                  isolation: Any = None, read_only: Optional[bool] = None,
-                 deferrable: Optional[bool] = None, retries: Optional[int] = None) -> None:
+                 deferrable: Optional[bool] = None, retries: Optional[int] = None,
+                 pipeline: bool = False) -> None:
         self.using = using
         self.savepoint = savepoint
         self.durable = durable
@@ -222,7 +228,10 @@ class Atomic:
         self.read_only = read_only
         self.deferrable = deferrable
         self.retries = _check_retries(retries)
+        self.pipeline = bool(pipeline)
         self._flags = _block_flags(savepoint, durable, isolation, read_only, deferrable)
+        if self.pipeline:
+            self._flags |= _pgatomic.PIPELINE
 
     def __enter__(self) -> None:
         if self.retries is not None:
@@ -246,6 +255,8 @@ class Atomic:
     async def __aenter__(self) -> None:
         if self.retries is not None:
             raise TransactionManagementError(RETRIES_IN_WITH)
+        if self.pipeline:
+            raise NotSupportedError(PIPELINE_ASYNC)
         conn = _async_target(self.using)
         c = conn._ready() or await conn._session()
         c._atomic_enter(self._flags)
@@ -295,7 +306,7 @@ class Atomic:
 
     def _once(self) -> "Atomic":
         return Atomic(self.using, self.savepoint, self.durable, self.isolation,
-                      self.read_only, self.deferrable)
+                      self.read_only, self.deferrable, pipeline=self.pipeline)
 
     def _run(self, func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
         """Run func in this block, again after a retryable failure of the
@@ -424,12 +435,14 @@ def atomic(using: F) -> F: ...
 @overload
 def atomic(using: Using = None, savepoint: bool = True, durable: bool = False, *,
            isolation: Any = None, read_only: Optional[bool] = None,
-           deferrable: Optional[bool] = None, retries: Optional[int] = None) -> Atomic: ...
+           deferrable: Optional[bool] = None, retries: Optional[int] = None,
+           pipeline: bool = False) -> Atomic: ...
 
 
 def atomic(using: Any = None, savepoint: bool = True, durable: bool = False, *,
            isolation: Any = None, read_only: Optional[bool] = None,
-           deferrable: Optional[bool] = None, retries: Optional[int] = None) -> Any:
+           deferrable: Optional[bool] = None, retries: Optional[int] = None,
+           pipeline: bool = False) -> Any:
     """Django's ``transaction.atomic``: ``with atomic():``, ``@atomic`` and
     ``@atomic(...)``.  The outermost block is a transaction, a nested one a
     savepoint (or, with ``savepoint=False``, part of the enclosing block).
@@ -437,12 +450,18 @@ def atomic(using: Any = None, savepoint: bool = True, durable: bool = False, *,
     ``retries=N`` (decorator only) re-runs the function up to N more times
     when the outermost block fails with a serialization failure or a
     deadlock, after a jittered exponential pause; see ``run_in_transaction``.
+
+    ``pipeline=True`` on the outermost block makes it a pipelined
+    transaction: ``execute()`` returns a result read when first touched, and
+    a block that reads nothing before COMMIT costs one round trip, nested
+    blocks included (docs/pipeline.md).  Ignored on a nested block.
     """
     if callable(using) and not isinstance(using, (str, _pgatomic.Connection, AsyncConnection)):
         # Bare decorator: @atomic
         return Atomic(None, savepoint, durable, isolation, read_only, deferrable,
-                      retries)(using)
-    return Atomic(using, savepoint, durable, isolation, read_only, deferrable, retries)
+                      retries, pipeline)(using)
+    return Atomic(using, savepoint, durable, isolation, read_only, deferrable, retries,
+                  pipeline)
 
 
 def run_in_transaction(func: Callable[..., Any], *args: Any, retries: int = 0,
