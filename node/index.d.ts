@@ -102,6 +102,13 @@ export interface TransactionOptions {
   transaction?: Transaction | null;
   nestMode?: NestMode;
   /**
+   * Outermost transactions: statements are sent without waiting and travel
+   * together at the next turn of the event loop, or with COMMIT if the
+   * block ends first (one round trip when nothing is awaited before it).
+   * Ignored on a nested block.  docs/pipeline.md.
+   */
+  pipeline?: boolean;
+  /**
    * Managed, outermost transactions only: re-run the callback up to this
    * many times when the transaction fails with a serialization failure
    * (40001) or a deadlock (40P01), never after CommitOutcomeUnknownError.

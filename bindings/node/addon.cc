@@ -159,6 +159,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   flags.Set("READ_WRITE", Napi::Number::New(env, PGA_READ_WRITE));
   flags.Set("DEFERRABLE", Napi::Number::New(env, PGA_DEFERRABLE));
   flags.Set("NOT_DEFERRABLE", Napi::Number::New(env, PGA_NOT_DEFERRABLE));
+  flags.Set("PIPELINE", Napi::Number::New(env, PGA_PIPELINE));
   exports.Set("flags", flags);
   return exports;
 }

@@ -62,6 +62,11 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
           InstanceMethod<&Connection::JsBatch>("batch"),
           InstanceMethod<&Connection::JsEnter>("enter"),
           InstanceMethod<&Connection::JsExit>("exit"),
+          InstanceMethod<&Connection::JsQueue>("queue"),
+          InstanceMethod<&Connection::JsPipelineSync>("pipelineSync"),
+          InstanceMethod<&Connection::JsExitFlight>("exitFlight"),
+          InstanceMethod<&Connection::JsPipelineQueued>("pipelineQueued"),
+          InstanceMethod<&Connection::JsPipelineActive>("pipelineActive"),
           InstanceMethod<&Connection::JsCancel>("cancel"),
           InstanceMethod<&Connection::JsSetTimeout>("setTimeout"),
           InstanceMethod<&Connection::JsClose>("close"),
@@ -438,6 +443,86 @@ Napi::Value Connection::JsExit(const Napi::CallbackInfo& info) {
   int failed = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
   int rc = pga_atomic_exit_start(conn_, failed);
   return Begin(env, Op::kExit, rc, nullptr);
+}
+
+// Pipelined transactions (docs/pipeline.md).  queue(sql, params, int8Mode)
+// -> the statement's index in the open flight: the core sends it without
+// waiting (pga_query_start() in a pipelined transaction); throws what the
+// core refuses at once.  Only inside a pipelined transaction.
+Napi::Value Connection::JsQueue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "SQL must be a string").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  if (op_ != Op::kNone || !pga_pipeline_active(conn_)) {
+    Napi::Error::New(env, "queue() needs an idle session in a pipelined transaction")
+        .ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  std::string sql = info[0].As<Napi::String>().Utf8Value();
+  if (std::strlen(sql.c_str()) != sql.size()) {
+    Napi::TypeError::New(env, "SQL must not contain a NUL character")
+        .ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  int8_mode_ = info.Length() > 2 && info[2].IsNumber()
+                   ? info[2].As<Napi::Number>().Int32Value()
+                   : kInt8String;
+  if (!EncodeParams(env, info.Length() > 1 ? info[1] : env.Undefined())) {
+    return Napi::Value();
+  }
+  int given = pga_params_count(params_);
+  int rc = pga_query_start(conn_, sql.c_str(), given > 0 ? params_ : nullptr);
+  if (rc < 0) {
+    ErrorExtra extra;
+    if (rc == PGA_EPARAMCOUNT) {
+      extra.expected_params = pga_sql_count_params(sql.c_str());
+      extra.given_params = given;
+    }
+    Napi::Value err = ErrorFromCore(env, addon_, conn_, rc, &extra);
+    if (!env.IsExceptionPending()) {
+      napi_throw(env, err);
+    }
+    ForgetClosedSocket();
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, pga_pipeline_queued(conn_) - 1);
+}
+
+// pipelineSync() -> Promise of one { ok, value | error } per statement of
+// the flight (as batch()'s promise), once it has travelled.
+Napi::Value Connection::JsPipelineSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (op_ != Op::kNone) {
+    return Rejected(env, PGA_EBUSY, nullptr);
+  }
+  return Begin(env, Op::kBatch, pga_pipeline_sync_start(conn_), nullptr);
+}
+
+// exitFlight(failed) -> Promise<{ error, outcomes }>, never rejected: exit()
+// of a pipelined transaction's block, which sends the flight; error is the
+// exit's (or null), outcomes the flight's statements' (none after a COMMIT
+// that failed).
+Napi::Value Connection::JsExitFlight(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (op_ != Op::kNone) {
+    return Rejected(env, PGA_EBUSY, nullptr);
+  }
+  int failed = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
+  int rc = pga_atomic_exit_start(conn_, failed);
+  if (rc < 0) {
+    return Rejected(env, rc, nullptr);
+  }
+  return Begin(env, Op::kExitFlight, rc, nullptr);
+}
+
+Napi::Value Connection::JsPipelineQueued(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), pga_pipeline_queued(conn_));
+}
+
+Napi::Value Connection::JsPipelineActive(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), pga_pipeline_active(conn_) != 0);
 }
 
 // cancel() -> Promise<boolean>, settled at once: the core's cancel never
@@ -944,6 +1029,25 @@ void Connection::Settle(Napi::Env env, int rc) {
   napi_deferred deferred = deferred_;
   deferred_ = nullptr;
   StopTimer(false);  // the poll stays: AfterOperation() makes it the idle watch
+  if (op == Op::kExitFlight) {
+    // The exit's error first: reading the outcomes replaces the error state.
+    Napi::Object out = Napi::Object::New(env);
+    Napi::Value err = env.Null();
+    if (rc < 0) {
+      err = ErrorFromCore(env, addon_, conn_, rc);
+      if (env.IsExceptionPending()) {
+        err = env.GetAndClearPendingException().Value();
+      }
+    }
+    out.Set("error", err);
+    bool any_failed = false;
+    std::vector<PendingResult> pending;
+    out.Set("outcomes", BatchOutcomes(env, &any_failed, &pending));
+    if (deferred != nullptr) {
+      SettleResults(env, addon_, deferred, std::move(op_context_), std::move(pending), out);
+    }
+    return;
+  }
   if (op == Op::kBatch && pga_batch_size(conn_) > 0) {
     // Each statement has its own outcome; the step's code is only the
     // first failure.  A failure no statement carries (a lost RELEASE or

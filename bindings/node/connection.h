@@ -22,7 +22,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void Detach();
 
  private:
-  enum class Op { kNone, kConnect, kQuery, kBatch, kExit };
+  enum class Op { kNone, kConnect, kQuery, kBatch, kExit, kExitFlight };
 
   // JS-facing methods.
   Napi::Value JsConnect(const Napi::CallbackInfo& info);
@@ -30,6 +30,11 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value JsBatch(const Napi::CallbackInfo& info);
   Napi::Value JsEnter(const Napi::CallbackInfo& info);
   Napi::Value JsExit(const Napi::CallbackInfo& info);
+  Napi::Value JsQueue(const Napi::CallbackInfo& info);
+  Napi::Value JsPipelineSync(const Napi::CallbackInfo& info);
+  Napi::Value JsExitFlight(const Napi::CallbackInfo& info);
+  Napi::Value JsPipelineQueued(const Napi::CallbackInfo& info);
+  Napi::Value JsPipelineActive(const Napi::CallbackInfo& info);
   Napi::Value JsCancel(const Napi::CallbackInfo& info);
   Napi::Value JsSetTimeout(const Napi::CallbackInfo& info);
   Napi::Value JsClose(const Napi::CallbackInfo& info);

@@ -166,7 +166,18 @@ class Database extends EventEmitter {
     }
   }
 
-  async query(sql, params, options) {
+  query(sql, params, options) {
+    const p = this._queryWithStack(sql, params, options);
+    // In a pipelined transaction a failure also fails the block (its
+    // transaction() rejects with it): a promise nobody awaited is no
+    // unhandled rejection (docs/pipeline.md).
+    let t = options ? options.transaction : undefined;
+    if (t === undefined) t = this.currentTransaction();
+    if (t && t._conn && t._conn.pipelined) p.catch(noop);
+    return p;
+  }
+
+  async _queryWithStack(sql, params, options) {
     try {
       return await this._query(sql, params, options);
     } catch (err) {
@@ -357,6 +368,8 @@ function normalize(res) {
   if (!res) return { command: null, rowCount: null, rows: [], fields: [] };
   return res;
 }
+
+function noop() {}
 
 function describe(v) {
   if (v === null) return 'null';

@@ -297,6 +297,93 @@ class Session {
     });
   }
 
+  // Pipelined transactions (docs/pipeline.md): a statement joins the core's
+  // flight at its turn, in order with the block's other operations, without
+  // waiting; the flight travels at the next turn of the event loop, or with
+  // the block's exit if that comes first (then COMMIT is in the same round
+  // trip).  Each promise settles with its own statement's outcome.
+  pipeQuery(sql, params, signal, guard) {
+    return new Promise((resolve, reject) => {
+      this._enqueue((done) => {
+        try {
+          if (this.closed) throw new ConnectionError(this.closedMessage());
+          const refused = signal && signal.aborted ? canceledBeforeStart(signal.reason)
+            : guard && guard();
+          if (refused) throw refused;
+          const index = this[kNative].queue(sql, params, this.resultMode);
+          let flight = this._flight;
+          if (!flight) {
+            flight = [];
+            this._flight = flight;
+            setImmediate(() => this._syncFlight(flight));
+          }
+          flight.push({ index, resolve, reject });
+        } catch (err) {
+          this._noteError(err);
+          reject(err);
+        }
+        done();
+      });
+    });
+  }
+
+  _syncFlight(flight) {
+    if (this._flight !== flight) return;  // it went with the block's exit
+    this._enqueue((done) => {
+      if (this._flight !== flight) {
+        done();
+        return;
+      }
+      this._flight = null;
+      this[kNative].pipelineSync().then((outcomes) => {
+        this._settleFlight(flight, outcomes, undefined);
+        done();
+      }, (err) => {
+        this._noteError(err);
+        this._settleFlight(flight, undefined, err);
+        done();
+      });
+    });
+  }
+
+  // The exit of a pipelined transaction's block (the core sends the flight
+  // with it): resolves with the exit's error or null, never rejects.
+  exitFlight(failed) {
+    const flight = this._flight || [];
+    this._flight = null;
+    this.pipelined = false;
+    return this[kNative].exitFlight(failed).then(({ error, outcomes }) => {
+      if (error) this._noteError(error);
+      this._settleFlight(flight, outcomes, error || undefined);
+      return error;
+    }, (error) => {
+      this._noteError(error);
+      this._settleFlight(flight, undefined, error);
+      return error;
+    });
+  }
+
+  // Each statement of a flight gets its outcome; one the core kept none for
+  // (a COMMIT that failed, a lost session) gets the error that ended it.
+  _settleFlight(flight, outcomes, err) {
+    let failure;
+    for (const it of flight) {
+      const o = outcomes ? outcomes[it.index] : undefined;
+      if (o && o.ok) {
+        it.resolve(o.value);
+        continue;
+      }
+      const e = o ? o.error : err || new ConnectionError(this.closedMessage());
+      if (o && e && e.coreCode === 'EBROKEN' && failure) {
+        e.cause = failure;  // skipped after an earlier statement failed
+      } else if (o && failure === undefined) {
+        failure = e;
+      }
+      if (o) this._noteError(e);
+      it.reject(e);
+    }
+  }
+
   _noteError(err) {
     if (err && BREAKING.has(err.coreCode)) this.broken = true;
     // The last core error raised here: a block's outcome that names it as

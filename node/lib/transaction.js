@@ -17,6 +17,8 @@ const {
 // without one, so that nothing a test writes outlives its rollback.
 const kTestTransaction = Symbol('pgatomic.testTransaction');
 
+function noop() {}
+
 const ISOLATION_LEVELS = Object.freeze({
   READ_UNCOMMITTED: 'READ UNCOMMITTED',
   READ_COMMITTED: 'READ COMMITTED',
@@ -36,7 +38,7 @@ const NEST_MODES = new Set(['savepoint', 'reuse', 'separate']);
 // Every key transaction() reads.  Any other is refused: a misspelt
 // `isolationlevel` must not run the block at READ COMMITTED in silence.
 const OPTION_KEYS = new Set(['isolationLevel', 'readOnly', 'deferrable', 'transaction', 'nestMode',
-  'retries', 'retryBaseMs', 'retryCapMs', 'signal']);
+  'retries', 'retryBaseMs', 'retryCapMs', 'signal', 'pipeline']);
 
 // Core flags for a block's options; validation of the values happens in
 // normalizeOptions, the rule "options only on the outermost block" in the
@@ -48,6 +50,8 @@ function blockFlags(options, nested) {
   }
   if (options.readOnly) flags |= binding.flags.READ_ONLY;
   if (options.deferrable) flags |= binding.flags.DEFERRABLE;
+  // Only the transaction's own block decides (the core ignores it elsewhere).
+  if (options.pipeline) flags |= binding.flags.PIPELINE;
   return flags;
 }
 
@@ -92,6 +96,7 @@ function normalizeOptions(options) {
     deferrable: deferrable === undefined ? undefined : Boolean(deferrable),
     nestMode,
     transaction: options.transaction,
+    pipeline: Boolean(options.pipeline),
   };
 }
 
@@ -176,7 +181,11 @@ class Transaction {
   }
 
   query(sql, params) {
-    return this.db.query(sql, params, { transaction: this });
+    const p = this.db.query(sql, params, { transaction: this });
+    // Pipelined: a failure also fails the block (transaction() rejects with
+    // it), so a promise nobody awaited is no unhandled rejection.
+    if (this._conn.pipelined) p.catch(noop);
+    return p;
   }
 
   // The state a query or a nested block must refuse: this block's, or an
@@ -232,7 +241,9 @@ class Transaction {
       if (err) err.sql = sql;
       return err;
     };
-    return this._conn.query(sql, params, signal, guard);
+    const conn = this._conn;
+    return conn.pipelined ? conn.pipeQuery(sql, params, signal, guard)
+      : conn.query(sql, params, signal, guard);
   }
 
   afterCommit(fn) {
@@ -433,10 +444,15 @@ async function exitBlock(conn, t, how) {
   if (idx >= 0) stack.splice(idx, 1);
   const failed = how === 'rollback';
   let error;
-  try {
-    await conn[kNative].exit(failed);
-  } catch (err) {
-    error = err;
+  if (conn.pipelined && !t.parent) {
+    // A pipelined transaction: its flight travels with COMMIT or ROLLBACK.
+    error = (await conn.exitFlight(failed)) || undefined;
+  } else {
+    try {
+      await conn[kNative].exit(failed);
+    } catch (err) {
+      error = err;
+    }
   }
   return outcomeOf(conn, t, conn[kNative].outcome(), error, 'committed');
 }
@@ -663,6 +679,8 @@ async function begin(db, parent, opts) {
   try {
     depth = await session.run(() => {
       session[kNative].enter(blockFlags(opts, parent !== null));
+      // The core says whether it is one (not inside a BEGIN given as SQL).
+      if (!parent && opts.pipeline) session.pipelined = session[kNative].pipelineActive();
       return session[kNative].depth();
     });
   } catch (err) {
