@@ -43,6 +43,8 @@ CLIENTS = [
     "py-pgatomic", "py-psycopg", "py-django", "py-sqlalchemy",
     "node-pgatomic", "node-pg", "node-pg-promise", "node-knex", "node-sequelize",
     "node-postgres-js",
+    # Pipelined transactions (docs/pipeline.md) and psycopg's pipeline mode.
+    "c-pgatomic-pipe", "py-pgatomic-pipe", "node-pgatomic-pipe", "py-psycopg-pipe",
 ]
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "0.8"))
@@ -70,11 +72,11 @@ def available(client):
     """None when the client can run, else why not."""
     if client.startswith("c-"):
         return None if os.access(command(client)[0], os.X_OK) else "not built"
-    if client in ("py-pgatomic", "aio-pgatomic"):
+    if client in ("py-pgatomic", "aio-pgatomic", "py-pgatomic-pipe"):
         r = subprocess.run([PY, "-c", "import pgatomic, pgatomic._pgatomic"],
                            capture_output=True, text=True, cwd=BENCH)
         return None if r.returncode == 0 else "pgatomic does not import: " + last_line(r.stderr)
-    if client == "node-pgatomic":
+    if client in ("node-pgatomic", "node-pgatomic-pipe"):
         r = subprocess.run(["node", "-e", "require(%r)" % ROOT], capture_output=True, text=True)
         return None if r.returncode == 0 else "pgatomic does not load: " + last_line(r.stderr)
     return None
@@ -320,9 +322,12 @@ def main():
         "cells": cells,
         "memory": memory,
     }
-    with open(os.path.join(RESULTS, "results.json"), "w") as f:
+    # BENCH_RESULTS_NAME: a narrowed run (bash bench/run.sh pipeline) keeps
+    # its cells apart from the full table's results.json.
+    name = os.environ.get("BENCH_RESULTS_NAME", "results.json")
+    with open(os.path.join(RESULTS, name), "w") as f:
         json.dump(results, f, indent=1)
-    log("wrote bench/results/results.json (%.0f s)" % (time.time() - started))
+    log("wrote bench/results/%s (%.0f s)" % (name, time.time() - started))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ PNG = os.path.join(ROOT, "docs", "benchmarks.png")
 PGATOMIC = ["c-pgatomic", "py-pgatomic", "node-pgatomic"]
 BASELINES = ["c-naive", "c-pipelined"]
 PEERS = ["py-psycopg", "py-django", "py-sqlalchemy", "node-pg", "node-pg-promise",
-         "node-knex", "node-sequelize", "node-postgres-js"]
+         "node-knex", "node-sequelize", "node-postgres-js", "py-psycopg-pipe"]
+PIPE_RESULTS = os.path.join(ROOT, "bench", "results", "pipeline.json")
+PIPE_CLIENTS = ["c-pgatomic-pipe", "py-pgatomic-pipe", "node-pgatomic-pipe"]
 RT_TARGET = {"insert": 2, "transfer": 3, "nested": 3, "empty": 0}
 
 HOW_USED = {
@@ -40,6 +42,10 @@ HOW_USED = {
     "node-knex": "`knex.transaction(trx => trx.raw(...))`, nested `trx.transaction`",
     "node-sequelize": "`sequelize.transaction(t => sequelize.query(sql, {bind, transaction: t}))`, nested with `{transaction: t}`",
     "node-postgres-js": "postgres.js: `sql.begin(async s => ...)` with tagged-template statements, nested `s.savepoint`",
+    "c-pgatomic-pipe": "c-pgatomic with `PGA_PIPELINE` on the outer block, results not read (`pga_query(..., NULL)`)",
+    "py-pgatomic-pipe": "`with pgatomic.atomic(pipeline=True):` + `connection.execute(...)`, results not read",
+    "node-pgatomic-pipe": "`db.transaction({ pipeline: true }, async t => { t.query(...) })`, queries not awaited",
+    "py-psycopg-pipe": "psycopg 3 pipeline mode as documented: `with conn.pipeline(), conn.transaction():`, nested `conn.transaction()`",
 }
 
 SHAPE_TEXT = {
@@ -617,6 +623,82 @@ def replace_loop_delay_section():
         f.write(doc)
 
 
+def pipeline_section():
+    """The pipelined-transaction cells (`bash bench/run.sh pipeline`,
+    bench/results/pipeline.json) beside the peers of the same run, as the
+    section `notes:pipeline`, which a full report keeps as it is."""
+    with open(PIPE_RESULTS) as f:
+        r = json.load(f)
+    t = Table(r)
+    m, cfg = r["machine"], r["config"]
+    clients = [c for c in r["clients"] if c not in r.get("skipped", {})]
+    peers = [c for c in clients if c in PEERS]
+    L = ["<!-- notes:pipeline begin -->", "## Pipelined transactions (issue 17)", ""]
+    L.append("Written by `bash bench/run.sh pipeline` (`bench/results/pipeline.json`) on %s, "
+             "pgatomic %s; %s s per socket run x %s (median), %s s through the proxy at %s us "
+             "each way; load average at start `%s`, at end `%s` (%s vCPUs, shared with other "
+             "work: compare within a row, not across runs)." % (
+                 m["date"], m.get("pgatomic", "?"), cfg["seconds"], cfg["repeat"],
+                 cfg["delay_seconds"], cfg["delay_us"], m.get("loadavg_start", "?"),
+                 m.get("loadavg_end", "?"), m.get("nproc", "?")))
+    L.append("")
+    L.append("Target (issue 17): a pipelined transfer at least 3x the best peer at 0.5 ms "
+             "each way. Peers: %s; the best one is chosen per shape from this run. "
+             "c-naive and c-pipelined are baselines (hand-written libpq), not peers." % (
+                 ", ".join(peers) or "none ran"))
+    L.append("")
+    for shape in r["shapes"]:
+        best, best_v = None, None
+        for p in peers:
+            v = t.dtps(p, shape)
+            if v is not None and (best_v is None or v > best_v):
+                best, best_v = p, v
+        L.append("### %s: %s" % (shape, SHAPE_TEXT.get(shape, shape)))
+        L.append("")
+        L.append("| client | round trips / txn | tps, unix socket | tps, %s us each way | "
+                 "x best peer (%s) at %s us |" % (cfg["delay_us"], best or "none", cfg["delay_us"]))
+        L.append("|---|---:|---:|---:|---:|")
+        for c in clients:
+            err = t.error(c, shape)
+            if err and t.dtps(c, shape) is None:
+                L.append("| %s | failed: %s | | | |" % (c, err.replace("|", "\\|")[:200]))
+                continue
+            x = ratio(t.dtps(c, shape), best_v)
+            mark = "**" if c in PIPE_CLIENTS else ""
+            L.append("| %s%s%s | %s | %s | %s | %s |" % (
+                mark, c, mark, fmt_rt(t.rt(c, shape)), fmt_tps(t.tps(c, shape)),
+                fmt_tps(t.dtps(c, shape)), (fmt_ratio(x) + "x") if x is not None else "n/a"))
+        if shape == "transfer" and best_v:
+            for c in PIPE_CLIENTS:
+                x = ratio(t.dtps(c, shape), best_v)
+                if x is not None:
+                    L.append("")
+                    L.append("- %s: %sx the best peer at %s us: %s" % (
+                        c, fmt_ratio(x), cfg["delay_us"], verdict(x >= 3)))
+        L.append("")
+    L.append("How each is used: %s. Semantics and what surfaces later than in normal mode: "
+             "[pipeline.md](pipeline.md)." % "; ".join(
+                 "%s: %s" % (c, HOW_USED[c]) for c in clients if c in HOW_USED and
+                 (c in PIPE_CLIENTS or c == "py-psycopg-pipe")))
+    L.append("<!-- notes:pipeline end -->")
+    return L
+
+
+def replace_pipeline_section():
+    with open(DOC) as f:
+        doc = f.read()
+    block = "\n".join(pipeline_section())
+    pattern = re.compile(r"<!-- notes:pipeline begin -->.*?<!-- notes:pipeline end -->", re.S)
+    if pattern.search(doc):
+        doc = pattern.sub(lambda _: block, doc, count=1)
+    else:
+        marker = "\n## How each client is used"
+        at = doc.index(marker)
+        doc = doc[:at] + "\n" + block + "\n" + doc[at:]
+    with open(DOC, "w") as f:
+        f.write(doc)
+
+
 def orm_sections():
     """The ORM sections `bench/run.sh <orm>` wrote (bench/orm.py), kept
     as they are: this run did not measure them."""
@@ -632,5 +714,7 @@ def orm_sections():
 if __name__ == "__main__":
     if sys.argv[1:] == ["--loop-delay"]:
         replace_loop_delay_section()
+    elif sys.argv[1:] == ["--pipeline"]:
+        replace_pipeline_section()
     else:
         main()

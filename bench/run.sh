@@ -41,6 +41,12 @@
 # only bench/node/loop-delay.js (BENCH_LOOP_ROWS, BENCH_LOOP_REPEAT) and
 # rewrites only the event-loop section.
 #
+# Pipeline mode: `bash bench/run.sh pipeline` runs only the pipelined
+# transactions (c/py/node-pgatomic-pipe) beside psycopg's pipeline mode and
+# the other peers on insert, transfer and nested (BENCH_CLIENTS and
+# BENCH_SHAPES narrow it further), into bench/results/pipeline.json, and
+# rewrites only the section notes:pipeline of docs/benchmarks.md.
+#
 # asyncio mode: `bash bench/run.sh asyncio` runs bench/harness_asyncio.py:
 # pgatomic's asyncio API beside asyncpg and psycopg's AsyncConnection, 1 and
 # 16 tasks (BENCH_TASKS), over the socket, at BENCH_DELAY_US each way and
@@ -103,6 +109,8 @@ build() {
     if make -s BUILD="$PEERS/build" "$PEERS/build/libpgatomic.a" >/dev/null; then
         cc "${cflags[@]}" -o "$OUT/c-pgatomic" bench/c/c-pgatomic.c "$PEERS/build/libpgatomic.a" \
             -L"$pglib" -lpq || log "WARNING: c-pgatomic did not build"
+        cc "${cflags[@]}" -DBENCH_PIPELINE -o "$OUT/c-pgatomic-pipe" bench/c/c-pgatomic.c \
+            "$PEERS/build/libpgatomic.a" -L"$pglib" -lpq || log "WARNING: c-pgatomic-pipe did not build"
     else
         log "WARNING: libpgatomic did not build; c-pgatomic will be skipped"
     fi
@@ -145,6 +153,21 @@ asyncio)
     scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/harness_asyncio.py
     "$PEERS/venv/bin/python" bench/report_asyncio.py
     log "done: bench/results/asyncio.json, docs/benchmarks-asyncio.md"
+    exit 0
+    ;;
+pipeline)
+    # Pipelined transactions beside the peers at 0.5 ms each way (issue 17):
+    # only these cells, into bench/results/pipeline.json and the section
+    # notes:pipeline of docs/benchmarks.md.
+    [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers
+    build
+    export BENCH_ROOT=$ROOT BENCH_RESULTS_NAME=pipeline.json BENCH_MEM_BLOCKS=-1
+    export BENCH_CLIENTS=${BENCH_CLIENTS:-c-naive,c-pipelined,c-pgatomic,c-pgatomic-pipe,py-pgatomic,py-pgatomic-pipe,py-psycopg,py-psycopg-pipe,node-pgatomic,node-pgatomic-pipe,node-pg,node-postgres-js}
+    export BENCH_SHAPES=${BENCH_SHAPES:-insert,transfer,nested}
+    log "starting a throwaway PostgreSQL and running the pipeline cells"
+    scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/harness.py
+    python3 bench/report.py --pipeline
+    log "done: bench/results/pipeline.json, docs/benchmarks.md (notes:pipeline)"
     exit 0
     ;;
 node-orms)

@@ -5,14 +5,25 @@
 
 #include "common.h"
 
-static const char *client_name(void) { return "c-pgatomic"; }
+/* Built a second time with -DBENCH_PIPELINE as c-pgatomic-pipe: the
+ * transactions are pipelined (PGA_PIPELINE) and nothing is read before
+ * COMMIT, so each costs one round trip (docs/pipeline.md). */
+#ifdef BENCH_PIPELINE
+#define NAME "c-pgatomic-pipe"
+#define TXN PGA_PIPELINE
+#else
+#define NAME "c-pgatomic"
+#define TXN 0
+#endif
+
+static const char *client_name(void) { return NAME; }
 
 static pga_conn *conn;
 static pga_params *params;
 
 static void fail(const char *what, int rc)
 {
-    fprintf(stderr, "c-pgatomic: %s: %s (%s)\n", what, pga_err_name(rc), pga_conn_errmsg(conn));
+    fprintf(stderr, NAME ": %s: %s (%s)\n", what, pga_err_name(rc), pga_conn_errmsg(conn));
     exit(1);
 }
 
@@ -24,11 +35,13 @@ static void run(const char *sql, int n, long a, long b)
         pga_params_add_int64(params, b);
     }
     pga_result *res = NULL;
-    int rc = pga_query(conn, sql, params, &res);
+    /* Pipelined: queued, its result not read (the flight travels with
+     * COMMIT); its error would come back from the exit. */
+    int rc = pga_query(conn, sql, params, pga_pipeline_active(conn) ? NULL : &res);
     if (rc != PGA_OK) {
         fail(sql, rc);
     }
-    if (pga_result_nrows(res) > 0) {
+    if (res != NULL && pga_result_nrows(res) > 0) {
         (void)pga_result_text(res, 0, 1, NULL);
     }
     pga_result_free(res);
@@ -68,18 +81,18 @@ static void client_txn(void *ctx, int shape, long i)
     long from = 1 + i % N_ACCOUNTS, to = 1 + (i + 1) % N_ACCOUNTS;
     switch (shape) {
     case SH_INSERT:
-        enter(0);
+        enter(TXN);
         run(SQL_INSERT, 1, i, 0);
         leave();
         break;
     case SH_TRANSFER:
-        enter(0);
+        enter(TXN);
         run(SQL_DEBIT, 2, 1, from);
         run(SQL_CREDIT, 2, 1, to);
         leave();
         break;
     case SH_NESTED:
-        enter(0);
+        enter(TXN);
         run(SQL_INSERT, 1, i, 0);
         enter(PGA_SAVEPOINT);
         run(SQL_INSERT, 1, i, 0);
@@ -87,11 +100,11 @@ static void client_txn(void *ctx, int shape, long i)
         leave();
         break;
     case SH_EMPTY:
-        enter(0);
+        enter(TXN);
         leave();
         break;
     case SH_TEN:
-        enter(0);
+        enter(TXN);
         for (int k = 0; k < 10; k++) {
             run(SQL_INSERT, 1, i, 0);
         }
