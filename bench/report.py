@@ -609,10 +609,17 @@ def loop_delay_section():
 
 
 def replace_loop_delay_section():
+    replace_section("loop-delay", loop_delay_section()[1:])
+
+
+def replace_section(name, lines):
+    """Put lines (markers included) in place of the section between the
+    markers `<!-- name begin/end -->`, or before "How each client is used"
+    when there is none yet."""
     with open(DOC) as f:
         doc = f.read()
-    block = "\n".join(loop_delay_section()[1:])
-    pattern = re.compile(r"<!-- loop-delay begin -->.*?<!-- loop-delay end -->", re.S)
+    block = "\n".join(lines)
+    pattern = re.compile(r"<!-- %s begin -->.*?<!-- %s end -->" % (name, name), re.S)
     if pattern.search(doc):
         doc = pattern.sub(lambda _: block, doc, count=1)
     else:
@@ -684,21 +691,6 @@ def pipeline_section():
     return L
 
 
-def replace_pipeline_section():
-    with open(DOC) as f:
-        doc = f.read()
-    block = "\n".join(pipeline_section())
-    pattern = re.compile(r"<!-- notes:pipeline begin -->.*?<!-- notes:pipeline end -->", re.S)
-    if pattern.search(doc):
-        doc = pattern.sub(lambda _: block, doc, count=1)
-    else:
-        marker = "\n## How each client is used"
-        at = doc.index(marker)
-        doc = doc[:at] + "\n" + block + "\n" + doc[at:]
-    with open(DOC, "w") as f:
-        f.write(doc)
-
-
 def orm_sections():
     """The ORM sections `bench/run.sh <orm>` wrote (bench/orm.py), kept
     as they are: this run did not measure them."""
@@ -715,6 +707,6 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--loop-delay"]:
         replace_loop_delay_section()
     elif sys.argv[1:] == ["--pipeline"]:
-        replace_pipeline_section()
+        replace_section("notes:pipeline", pipeline_section())
     else:
         main()

@@ -169,17 +169,8 @@ Napi::Value Connection::JsQuery(const Napi::CallbackInfo& info) {
   if (op_ != Op::kNone) {
     return Rejected(env, PGA_EBUSY, nullptr);
   }
-  std::string sql = info[0].As<Napi::String>().Utf8Value();
-  if (std::strlen(sql.c_str()) != sql.size()) {
-    Napi::TypeError::New(env, "SQL must not contain a NUL character")
-        .ThrowAsJavaScriptException();
-    return Napi::Value();
-  }
-  int8_mode_ = info.Length() > 2 && info[2].IsNumber()
-                   ? info[2].As<Napi::Number>().Int32Value()
-                   : kInt8String;
-
-  if (!EncodeParams(env, info.Length() > 1 ? info[1] : env.Undefined())) {
+  std::string sql;
+  if (!StatementArgs(info, &sql)) {
     return Napi::Value();  // TypeError (or JSON.stringify's error) pending
   }
   int given = pga_params_count(params_);
@@ -190,6 +181,24 @@ Napi::Value Connection::JsQuery(const Napi::CallbackInfo& info) {
     extra.given_params = given;
   }
   return Begin(env, Op::kQuery, rc, &extra);
+}
+
+// The (sql, params, int8Mode) of query() and queue(), sql already checked
+// to be a string: the text (no NUL), the result mode, the parameters
+// encoded into params_.  false with a TypeError (or JSON.stringify's
+// error) pending.
+bool Connection::StatementArgs(const Napi::CallbackInfo& info, std::string* sql) {
+  Napi::Env env = info.Env();
+  *sql = info[0].As<Napi::String>().Utf8Value();
+  if (std::strlen(sql->c_str()) != sql->size()) {
+    Napi::TypeError::New(env, "SQL must not contain a NUL character")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  int8_mode_ = info.Length() > 2 && info[2].IsNumber()
+                   ? info[2].As<Napi::Number>().Int32Value()
+                   : kInt8String;
+  return EncodeParams(env, info.Length() > 1 ? info[1] : env.Undefined());
 }
 
 // batch([[sql, params], ...], int8Mode) -> { consumed, refused, promise }.
@@ -460,16 +469,8 @@ Napi::Value Connection::JsQueue(const Napi::CallbackInfo& info) {
         .ThrowAsJavaScriptException();
     return Napi::Value();
   }
-  std::string sql = info[0].As<Napi::String>().Utf8Value();
-  if (std::strlen(sql.c_str()) != sql.size()) {
-    Napi::TypeError::New(env, "SQL must not contain a NUL character")
-        .ThrowAsJavaScriptException();
-    return Napi::Value();
-  }
-  int8_mode_ = info.Length() > 2 && info[2].IsNumber()
-                   ? info[2].As<Napi::Number>().Int32Value()
-                   : kInt8String;
-  if (!EncodeParams(env, info.Length() > 1 ? info[1] : env.Undefined())) {
+  std::string sql;
+  if (!StatementArgs(info, &sql)) {
     return Napi::Value();
   }
   int given = pga_params_count(params_);

@@ -31,6 +31,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value JsEnter(const Napi::CallbackInfo& info);
   Napi::Value JsExit(const Napi::CallbackInfo& info);
   Napi::Value JsQueue(const Napi::CallbackInfo& info);
+  bool StatementArgs(const Napi::CallbackInfo& info, std::string* sql);
   Napi::Value JsPipelineSync(const Napi::CallbackInfo& info);
   Napi::Value JsExitFlight(const Napi::CallbackInfo& info);
   Napi::Value JsPipelineQueued(const Napi::CallbackInfo& info);
