@@ -642,11 +642,13 @@ def pipeline_section():
     peers = [c for c in clients if c in PEERS]
     L = ["<!-- notes:pipeline begin -->", "## Pipelined transactions (issue 17)", ""]
     L.append("Written by `bash bench/run.sh pipeline` (`bench/results/pipeline.json`) on %s, "
-             "pgatomic %s; %s s per socket run x %s (median), %s s through the proxy at %s us "
-             "each way; load average at start `%s`, at end `%s` (%s vCPUs, shared with other "
-             "work: compare within a row, not across runs)." % (
+             "pgatomic %s; %s s per socket run x %s (median), %s s per run through the proxy "
+             "at %s us each way x %s (interleaved rounds, median); load average at start `%s`, "
+             "at end `%s` (%s vCPUs, shared with other work: compare within a table, not "
+             "across runs)." % (
                  m["date"], m.get("pgatomic", "?"), cfg["seconds"], cfg["repeat"],
-                 cfg["delay_seconds"], cfg["delay_us"], m.get("loadavg_start", "?"),
+                 cfg["delay_seconds"], cfg["delay_us"], cfg.get("delay_repeat", 1),
+                 m.get("loadavg_start", "?"),
                  m.get("loadavg_end", "?"), m.get("nproc", "?")))
     L.append("")
     L.append("Target (issue 17): a pipelined transfer at least 3x the best peer at 0.5 ms "
@@ -663,24 +665,24 @@ def pipeline_section():
         L.append("### %s: %s" % (shape, SHAPE_TEXT.get(shape, shape)))
         L.append("")
         L.append("| client | round trips / txn | tps, unix socket | tps, %s us each way | "
-                 "x best peer (%s) at %s us |" % (cfg["delay_us"], best or "none", cfg["delay_us"]))
+                 "× best peer (%s) at %s us |" % (cfg["delay_us"], best or "none", cfg["delay_us"]))
         L.append("|---|---:|---:|---:|---:|")
         for c in clients:
             err = t.error(c, shape)
             if err and t.dtps(c, shape) is None:
-                L.append("| %s | failed: %s | | | |" % (c, err.replace("|", "\\|")[:200]))
+                L.append("| %s | failed: %s | | | |" % (c, err.replace("|", "\\|")[:120]))
                 continue
             x = ratio(t.dtps(c, shape), best_v)
             mark = "**" if c in PIPE_CLIENTS else ""
             L.append("| %s%s%s | %s | %s | %s | %s |" % (
                 mark, c, mark, fmt_rt(t.rt(c, shape)), fmt_tps(t.tps(c, shape)),
-                fmt_tps(t.dtps(c, shape)), (fmt_ratio(x) + "x") if x is not None else "n/a"))
+                fmt_tps(t.dtps(c, shape)), fmt_ratio(x)))
         if shape == "transfer" and best_v:
             for c in PIPE_CLIENTS:
                 x = ratio(t.dtps(c, shape), best_v)
                 if x is not None:
                     L.append("")
-                    L.append("- %s: %sx the best peer at %s us: %s" % (
+                    L.append("- %s: %s the best peer at %s us: %s" % (
                         c, fmt_ratio(x), cfg["delay_us"], verdict(x >= 3)))
         L.append("")
     L.append("How each is used: %s. Semantics and what surfaces later than in normal mode: "

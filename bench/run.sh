@@ -19,6 +19,7 @@
 #   BENCH_REPEAT=3         ... run this many times (the median counts)
 #   BENCH_DELAY_SECONDS=0.8  seconds per cell through the 0.5 ms proxy
 #   BENCH_DELAY_US=500     delay the proxy adds in each direction
+#   BENCH_DELAY_REPEAT=1   rounds of the delayed runs (median; pipeline mode: 3)
 #   BENCH_RT_TXNS=100      transactions counted for round trips per transaction
 #   BENCH_CLIENTS=...      comma list to run a subset (default: all)
 #   BENCH_SHAPES=...       comma list of shapes (default: all)
@@ -83,7 +84,9 @@ install_peers() {
     log "installing Node peers (pg, pg-promise, knex, sequelize, postgres, kysely, drizzle, typeorm, prisma) into bench/.peers/node"
     mkdir -p "$PEERS/node"
     [ -f "$PEERS/node/package.json" ] || echo '{"name":"pgatomic-bench-peers","private":true}' >"$PEERS/node/package.json"
-    npm install --silent --no-audit --no-fund --prefix "$PEERS/node" pg pg-promise knex sequelize postgres \
+    # postgres@3: postgres.js 4 is an ES module only, which the CommonJS
+    # client (bench/node/node-postgres-js.js) cannot require().
+    npm install --silent --no-audit --no-fund --prefix "$PEERS/node" pg pg-promise knex sequelize postgres@3 \
         kysely drizzle-orm typeorm reflect-metadata @prisma/adapter-pg @prisma/client-engine-runtime >/dev/null
     log "building the pgatomic Node addon (npm install at the repo root)"
     if ! npm_config_nodedir=/usr npm install --silent --no-audit --no-fund >/dev/null; then
@@ -162,6 +165,8 @@ pipeline)
     [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers
     build
     export BENCH_ROOT=$ROOT BENCH_RESULTS_NAME=pipeline.json BENCH_MEM_BLOCKS=-1
+    # The delayed runs decide the target: interleaved rounds, median.
+    export BENCH_DELAY_REPEAT=${BENCH_DELAY_REPEAT:-3}
     export BENCH_CLIENTS=${BENCH_CLIENTS:-c-naive,c-pipelined,c-pgatomic,c-pgatomic-pipe,py-pgatomic,py-pgatomic-pipe,py-psycopg,py-psycopg-pipe,node-pgatomic,node-pgatomic-pipe,node-pg,node-postgres-js}
     export BENCH_SHAPES=${BENCH_SHAPES:-insert,transfer,nested}
     log "starting a throwaway PostgreSQL and running the pipeline cells"
