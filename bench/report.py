@@ -678,12 +678,22 @@ def pipeline_section():
                 mark, c, mark, fmt_rt(t.rt(c, shape)), fmt_tps(t.tps(c, shape)),
                 fmt_tps(t.dtps(c, shape)), fmt_ratio(x)))
         if shape == "transfer" and best_v:
+            L.append("")
             for c in PIPE_CLIENTS:
                 x = ratio(t.dtps(c, shape), best_v)
                 if x is not None:
-                    L.append("")
                     L.append("- %s: %s the best peer at %s us: %s" % (
                         c, fmt_ratio(x), cfg["delay_us"], verdict(x >= 3)))
+            floor = t.dtps("c-pipelined", shape)
+            if floor:
+                L.append("- the 1-round-trip floor (c-pipelined) reached %s tps here, so a "
+                         "round trip took %.1f ms instead of the %.1f ms the proxy adds: the rest "
+                         "is, most likely, waiting for one of the 2 shared vCPUs (client, proxy, server; "
+                         "inferred from the load average, not measured). The pipelined clients are "
+                         "at %s of that floor." % (
+                             fmt_tps(floor), 1000.0 / floor, 2 * cfg["delay_us"] / 1000.0,
+                             ", ".join("%s %s" % (c, fmt_ratio(ratio(t.dtps(c, shape), floor)))
+                                       for c in PIPE_CLIENTS if t.dtps(c, shape))))
         L.append("")
     L.append("How each is used: %s. Semantics and what surfaces later than in normal mode: "
              "[pipeline.md](pipeline.md)." % "; ".join(
