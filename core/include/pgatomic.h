@@ -733,6 +733,89 @@ PGA_EXTERN int pga_query(pga_conn *conn, const char *sql, const pga_params *para
 PGA_EXTERN pga_result *pga_conn_take_result(pga_conn *conn);
 
 /* ---------------------------------------------------------------------------
+ * Streams: a statement's rows in batches
+ *
+ * pga_query_start() holds a whole result in memory.  A stream hands the
+ * rows of one statement over in batches of at most max_rows rows (libpq's
+ * single-row mode, the rows gathered into batches so the per-row cost stays
+ * low), reading from the socket only as batches are asked for, so memory
+ * is bounded by one batch whatever the result's size.  It is a statement
+ * like any other: ^inside a block the BEGIN and SAVEPOINT owed still ride
+ * with it in its first round trip; outside one it is its own implicit
+ * transaction.
+ *
+ * Life cycle:
+ *   1. pga_stream_start() sends the statement;
+ *   2. pga_conn_step() until PGA_OK: a batch is ready; take it with
+ *      pga_conn_take_result() (^0 to max_rows rows, the statement's
+ *      columns);
+ *   3. while pga_stream_more() says 1, pga_stream_next_start() and step
+ *      again for the next batch.  ^Once it says 0 the batch taken was the
+ *      last and its status and row count are the statement's ("SELECT
+ *      1000000"); the earlier ones say "" and -1.  The last batch may hold
+ *      no rows.
+ *   4. To stop early, pga_stream_close_start() and step until it ends.
+ * ^A failure ends the stream: the step returns it (pga_conn_errmsg(),
+ * SQLSTATE, ... as for pga_query_start()) after the batches already
+ * taken, and ^inside a block the block needs rollback, as for any failed
+ * statement.
+ * ^While a stream is open (rows may follow) the connection is its: every
+ * other call that sends returns PGA_EBUSY, and pga_conn_probe() reads
+ * nothing (the socket stays readable with rows: a driver that watches it
+ * while idle stops watching until the stream ends).  pga_conn_close() and
+ * pga_conn_free() end a stream with the session.
+ * ^Stopping early drains: the rows left are read and dropped, never
+ * cancelled, so the statement completes as it would have (an UPDATE ...
+ * RETURNING keeps its effect, the block stays healthy) and the connection
+ * is usable after; the price is reading the rest.  To stop sooner, call
+ * pga_conn_cancel() first: the statement then fails with 57014 (inside a
+ * block the block needs rollback).  The statement deadline
+ * (pga_conn_set_timeout()) bounds each wait for a batch, not the time
+ * between batches.
+ * ------------------------------------------------------------------------- */
+
+/* Send one statement whose rows come in batches of at most max_rows.
+ * params as for pga_query_start().  METHOD: pga_conn  BLOCKS: never
+ * Returns PGA_OK, or without sending anything the codes of
+ * pga_query_start(), and PGA_EMISUSE (^max_rows < 1; ^a script of several
+ * commands or a control statement (BEGIN, COMMIT, SAVEPOINT ...), which
+ * run with pga_query_start(); ^inside a pipelined transaction
+ * (PGA_PIPELINE), whose statements are read only when forced).  The step
+ * ends with PGA_OK (a batch is ready) or the statement's failure. */
+PGA_EXTERN int pga_stream_start(pga_conn *conn, const char *sql, const pga_params *params,
+                                int max_rows);
+/* Read the next batch of the open stream; drive with pga_conn_step(),
+ * which ends with PGA_OK (a batch is ready) or the statement's failure.
+ * METHOD: pga_conn  BLOCKS: never.  Returns PGA_OK, PGA_EMISUSE (^no
+ * stream is open), PGA_EBUSY. */
+PGA_EXTERN int pga_stream_next_start(pga_conn *conn);
+/* ^1 while the stream has rows to come (its statement has not ended), else
+ * 0.  BLOCKS: never */
+PGA_EXTERN int pga_stream_more(const pga_conn *conn);
+/* Stop the open stream: the rows left are read and dropped (see above).
+ * A batch not taken yet is dropped.  With no stream open, nothing to do
+ * (the step returns PGA_OK).  METHOD: pga_conn  BLOCKS: never.  Returns
+ * PGA_OK or PGA_EBUSY; the step ends with PGA_OK, or the failure of the
+ * statement (^an error in rows nobody read is still its error: inside a
+ * block the block needs rollback). */
+PGA_EXTERN int pga_stream_close_start(pga_conn *conn);
+/* Blocking twins.  pga_stream() starts and reads the first batch;
+ * pga_stream_next() the next one.  On PGA_OK *out receives the batch,
+ * owned by the caller.
+ *   pga_result *b;
+ *   int rc = pga_stream(conn, "SELECT ...", NULL, 1000, &b);
+ *   while (rc == PGA_OK) {
+ *       ...; pga_result_free(b);
+ *       if (!pga_stream_more(conn)) break;
+ *       rc = pga_stream_next(conn, &b);
+ *   }
+ * BLOCKS: network */
+PGA_EXTERN int pga_stream(pga_conn *conn, const char *sql, const pga_params *params,
+                          int max_rows, pga_result **out);
+PGA_EXTERN int pga_stream_next(pga_conn *conn, pga_result **out);
+PGA_EXTERN int pga_stream_close(pga_conn *conn);
+
+/* ---------------------------------------------------------------------------
  * Batches: several statements in one round trip
  *
  * Life cycle: pga_batch_begin(), pga_batch_add() for each statement,

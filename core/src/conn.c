@@ -186,7 +186,7 @@ int pga__fail(pga_conn *conn, int rc)
 int pga__check_idle(pga_conn *conn)
 {
     pga__err_clear(conn);
-    if (conn->op != PGA__OP_NONE || conn->batch_open) {
+    if (conn->op != PGA__OP_NONE || conn->batch_open || pga__stream_busy(conn)) {
         return pga__fail(conn, PGA_EBUSY);
     }
     return PGA_OK;
@@ -653,7 +653,8 @@ int pga_conn_is_open(const pga_conn *conn)
 void pga__read_idle(pga_conn *conn)
 {
     for (int i = 0; i < 4 && pga__conn_usable(conn) && conn->op == PGA__OP_NONE
-                    && !conn->batch_open && !PQisBusy(conn->pg); i++) {
+                    && !conn->batch_open && !pga__stream_busy(conn) && !PQisBusy(conn->pg);
+         i++) {
         if (pga__poll(PQsocket(conn->pg), PGA_WANT_READ, 0) == 0 || !PQconsumeInput(conn->pg)) {
             break;
         }

@@ -143,6 +143,23 @@ typedef struct pga__outcome {
     pga__error err;
 } pga__outcome;
 
+/* Rows copied out of single-row results: one batch of a stream.  Each
+ * value is NUL-ended in data; a cell's len is -1 for NULL. */
+typedef struct pga__cell {
+    size_t off;
+    int len;
+} pga__cell;
+
+typedef struct pga__rows {
+    int nrows, ncols;
+    char *data;
+    size_t len, cap;
+    pga__cell *cells;     /* nrows * ncols */
+    size_t cells_cap;
+} pga__rows;
+
+typedef struct pga__stream pga__stream;
+
 /* Where and how to ask the server to cancel: fixed when the session
  * opens, read by any thread (pga_conn_cancel()). */
 typedef struct pga__cancel_key {
@@ -254,6 +271,8 @@ struct pga_conn {
                                             prepared as (pga_atomic_outcome_gid) */
     uint64_t round_trips;
     char name_buf[PGA_NAME_MAX + 1];
+
+    pga__stream *stream;  /* the statement whose rows come in batches (stream.c) */
 };
 
 /* conn.c: the error state */
@@ -348,11 +367,33 @@ int pga__control_start(pga_conn *conn, const pga_control *ctl);
 /* complete.c: what a finished batch means for the stack */
 int pga__batch_finished(pga_conn *conn, int rc, int lost);
 
+/* stream.c: the open stream's part in step.c's reading */
+/* Before reading the stream's statement: single-row mode, once. */
+void pga__stream_prepare(pga_conn *conn);
+/* A result of the stream's statement: 1 when the stream took it (a row,
+ * copied into the batch or dropped), 0 when step.c handles it as usual. */
+int pga__stream_result(pga_conn *conn, PGresult *res);
+/* The batch is full: the operation pauses (PGA_OK) with the stream open. */
+int pga__stream_paused(pga_conn *conn);
+/* The next batch's first step reads what libpq holds before the socket. */
+int pga__stream_resuming(pga_conn *conn);
+/* No stream any more (a new batch, a closed session). */
+void pga__stream_free(pga_conn *conn);
+/* The statement ended (well or not): no more rows will come. */
+void pga__stream_finished(pga_conn *conn);
+/* The batch ready to take, or NULL when the stream has none. */
+pga_result *pga__stream_take(pga_conn *conn);
+/* A stream is open: rows may follow, and the connection is its. */
+int pga__stream_busy(const pga_conn *conn);
+
 /* query.c: the script of several commands, once its prelude is done */
 int pga__send_script(pga_conn *conn);
 /* What every statement needs before it may be sent: no broken block (the
  * error is its cause), an open session. */
 int pga__statement_guard(pga_conn *conn);
+/* The text and parameter count checks of pga_query_start(); *commands
+ * receives how many commands the text holds. */
+int pga__check_params(pga_conn *conn, const char *sql, const pga_params *params, int *commands);
 /* A statement that has passed pga_query_start()'s checks: guarded, with
  * what is owed ahead of it, for purpose. */
 int pga__statement_start(pga_conn *conn, const char *sql, const pga_params *params,
@@ -389,6 +430,10 @@ void pga__notify_free_all(pga_conn *conn);
 /* result.c: day_first is the DMY order of the DateStyle in force when
  * the result arrived; values in other styles are rewritten (canonical.c). */
 pga_result *pga__result_wrap(PGresult *res, int day_first);
+/* A stream's batch: columns (and tag) from res, the rows from rows, whose
+ * buffers the result takes over (rows is left empty). */
+pga_result *pga__result_rows(PGresult *res, pga__rows *rows, int day_first);
+void pga__rows_free(pga__rows *rows);
 
 /* redact.c: star every part of a password (from conninfo, or PGPASSWORD)
  * that msg shows. */

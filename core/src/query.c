@@ -51,7 +51,7 @@ int pga__statement_guard(pga_conn *conn)
     return pga__check_session(conn);
 }
 
-static int check_params(pga_conn *conn, const char *sql, const pga_params *params, int *commands)
+int pga__check_params(pga_conn *conn, const char *sql, const pga_params *params, int *commands)
 {
     if (sql == NULL) {
         return pga__err_set(conn, PGA_EMISUSE, "%s", "the SQL text is NULL");
@@ -137,7 +137,7 @@ int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
     int commands = 0, purpose = PGA__P_QUERY;
     int rc = pga__check_idle_pipelined(conn);
     if (rc == PGA_OK) {
-        rc = check_params(conn, sql, params, &commands);
+        rc = pga__check_params(conn, sql, params, &commands);
     }
     if (rc != PGA_OK) {
         return rc;
@@ -183,7 +183,7 @@ int pga_batch_add(pga_conn *conn, const char *sql, const pga_params *params)
     if (!conn->batch_open) {
         return pga__err_set(conn, PGA_EMISUSE, "%s", "no batch is open");
     }
-    int rc = check_params(conn, sql, params, &commands);
+    int rc = pga__check_params(conn, sql, params, &commands);
     if (rc != PGA_OK) {
         return rc;
     }

@@ -21,6 +21,7 @@
 
 void pga__batch_reset(pga_conn *conn)
 {
+    pga__stream_free(conn);
     conn->ncmds = 0;
     conn->cmd_index = 0;
     conn->batch_rc = PGA_OK;
@@ -361,6 +362,9 @@ static void on_result(pga_conn *conn, PGresult *res)
     case PGRES_EMPTY_QUERY:
     case PGRES_SINGLE_TUPLE:
         if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
+            if (conn->stream != NULL && pga__stream_result(conn, res)) {
+                return;     /* a row, copied into the stream's batch */
+            }
             /* The order a SQL or Postgres style date was written in; the
              * server reports DateStyle whenever it changes. */
             const char *style = PQparameterStatus(conn->pg, "DateStyle");
@@ -413,6 +417,9 @@ static int finish(pga_conn *conn)
         lost = 1;
     }
     conn->pipeline = 0;
+    if (conn->stream != NULL) {
+        pga__stream_finished(conn);
+    }
     if (lost) {
         int ending = conn->purpose == PGA__P_COMMIT || conn->purpose == PGA__P_PREPARE;
         rc = pga__err_lost(conn, (ending && conn->commit_sent) ? PGA_ECOMMITUNKNOWN : PGA_ECONN);
@@ -437,6 +444,9 @@ static int read_results(pga_conn *conn)
             }
             conn->copy_out = 0;
         }
+        if (conn->stream != NULL) {
+            pga__stream_prepare(conn);
+        }
         if (PQisBusy(conn->pg)) {
             return PQstatus(conn->pg) == CONNECTION_BAD ? finish(conn) : PGA_WANT_READ;
         }
@@ -454,6 +464,9 @@ static int read_results(pga_conn *conn)
             }
             else {
                 on_result(conn, res);
+                if (conn->stream != NULL && pga__stream_paused(conn)) {
+                    return PGA_OK;      /* a full batch: the caller takes it */
+                }
             }
         }
         else {
@@ -489,6 +502,11 @@ static int batch_step(pga_conn *conn, int ready)
             return PGA_WANT_READ | PGA_WANT_WRITE;
         }
         conn->flushing = 0;
+    }
+    /* A stream's next batch starts with the rows libpq already holds:
+     * reading the socket first would let its buffer grow batch by batch. */
+    if (conn->stream != NULL && pga__stream_resuming(conn)) {
+        return read_results(conn);
     }
     if (!PQconsumeInput(conn->pg)) {
         return finish(conn);
@@ -618,6 +636,9 @@ int pga_batch_outcome(pga_conn *conn, int index, pga_result **out)
 pga_result *pga_conn_take_result(pga_conn *conn)
 {
     pga_result *res = NULL;
+    if (conn->stream != NULL) {
+        return conn->op == PGA__OP_NONE ? pga__stream_take(conn) : NULL;
+    }
     if (conn->noutcomes == 0 || conn->op != PGA__OP_NONE || conn->batch_open
         || conn->outcomes[0].rc != PGA_OK) {
         return NULL;

@@ -132,3 +132,23 @@ int pga_rollback(pga_conn *conn)
 {
     return drive(conn, pga_rollback_start(conn));
 }
+
+int pga_stream(pga_conn *conn, const char *sql, const pga_params *params, int max_rows,
+               pga_result **out)
+{
+    int rc = drive(conn, pga_stream_start(conn, sql, params, max_rows));
+    *out = rc == PGA_OK ? pga_conn_take_result(conn) : NULL;
+    return rc == PGA_OK && *out == NULL ? PGA_ENOMEM : rc;
+}
+
+int pga_stream_next(pga_conn *conn, pga_result **out)
+{
+    int rc = drive(conn, pga_stream_next_start(conn));
+    *out = rc == PGA_OK ? pga_conn_take_result(conn) : NULL;
+    return rc == PGA_OK && *out == NULL ? PGA_ENOMEM : rc;
+}
+
+int pga_stream_close(pga_conn *conn)
+{
+    return drive(conn, pga_stream_close_start(conn));
+}
