@@ -315,10 +315,12 @@ statement_finish(pgapy_Connection *self, int rc, int lazy)
             return PyLong_FromLong(queued - 1);
         }
         rc = pgapy_drive(self, pga_pipeline_sync_start(self->conn));
+        /* Even when interrupted (Ctrl-C): the driver has ended the
+         * operation by then, and the flight's results are kept or lost. */
+        flight_settle(self, NULL);
         if (rc == PGAPY_RAISED) {
             return NULL;
         }
-        flight_settle(self, NULL);
         return flight_outcome(self, queued - 1);
     }
     return pgapy_result_take(self->state, self->conn, self->json_loads);
@@ -406,9 +408,7 @@ batch_start(pgapy_Connection *self, const char *sql, PyObject *first, PyObject *
         /* A pipelined transaction's flight goes first: a batch is a round
          * trip of its own that reports every statement. */
         rc = pgapy_drive(self, pga_pipeline_sync_start(self->conn));
-        if (rc != PGAPY_RAISED) {
-            flight_settle(self, NULL);
-        }
+        flight_settle(self, NULL);
     }
     if (rc == PGA_OK) {
         rc = pga_batch_begin(self->conn);
@@ -533,7 +533,10 @@ many_finish(pgapy_Connection *self, int op, int rc, PyObject *error, long long *
 static PyObject *
 ending_finish(pgapy_Connection *self, int rc)
 {
-    if (self->pl_pending != NULL && rc != PGAPY_RAISED) {
+    if (self->pl_pending != NULL && rc == PGAPY_RAISED) {
+        flight_settle(self, NULL);      /* interrupted: what was kept, or lost */
+    }
+    else if (self->pl_pending != NULL) {
         /* The exit sent the flight: its results first, those of a COMMIT
          * that failed getting that failure. */
         PyObject *lost = NULL;
@@ -610,9 +613,7 @@ op_finish(pgapy_Connection *self, int rc, long long *rowcount)
         }
         return statement_finish(self, rc, op == PGAPY_OP_EXECUTE_LAZY);
     case PGAPY_OP_SYNC:
-        if (rc != PGAPY_RAISED) {
-            flight_settle(self, NULL);
-        }
+        flight_settle(self, NULL);
         if (rc < 0) {
             return rc == PGAPY_RAISED ? NULL : pgapy_raise(self->state, self, rc, NULL);
         }

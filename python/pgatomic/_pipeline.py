@@ -12,6 +12,7 @@ soon as its flight has travelled.
 from typing import Any, Iterator, Optional
 
 from . import _pgatomic
+from .errors import InterfaceError
 
 __all__ = ["PipelinedResult"]
 
@@ -41,7 +42,9 @@ class PipelinedResult:
             self._conn._pipeline_sync()
         if self._error is not None:
             raise self._error
-        assert self._result is not None
+        if self._result is None:
+            # Not expected: every call that sends a flight settles it.
+            raise InterfaceError("the pipelined statement's result was lost")
         return self._result
 
     @property

@@ -261,3 +261,24 @@ def test_wire_pipeline_nested(proxy, table, rows):
                 conn.execute(f"INSERT INTO {table} VALUES ($1, 'b')", [2])
     assert wire_count(proxy, body) == 1
     assert rows(table) == [(1, "a"), (2, "b")]
+
+
+def test_pipeline_keyboard_interrupt_settles_the_flight(conn, ctrl_c):
+    """Ctrl-C while a flight is read: the statement is cancelled, every
+    result of the flight is settled (none is left pending), the block rolls
+    back, and the connection goes on."""
+    import os
+    import signal
+    import threading
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        with conn.atomic(pipeline=True):
+            first = conn.execute("SELECT 1")
+            slow = conn.execute("SELECT pg_sleep(5)")
+            slow.rows
+    timer.join()
+    assert first.ready and slow.ready
+    with pytest.raises(pgatomic.QueryCanceled):
+        slow.rows
+    assert conn.execute("SELECT 2").scalar() == 2
