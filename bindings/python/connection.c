@@ -147,6 +147,13 @@ op_begin(pgapy_Connection *self, int kind)
         pgapy_raise(self->state, self, PGA_EBUSY, NULL);
         return -1;
     }
+    /* A stream its caller stopped reading (and still holds): the next
+     * statement needs the connection, so the rest of the rows are read and
+     * dropped, as the core's close does. */
+    if (kind != PGAPY_OP_STREAM && self->conn != NULL && pga_stream_more(self->conn)
+        && pgapy_stream_abandon(self) < 0) {
+        return -1;
+    }
     self->op = kind;
     self->op_rowcount = 0;
     return 0;
@@ -585,6 +592,26 @@ connect_finish(pgapy_Connection *self, int rc)
     Py_RETURN_NONE;
 }
 
+/* A stream's batch, finish: raise, or the batch as a Result (None once
+ * closed: nothing to take). */
+static PyObject *
+stream_finish(pgapy_Connection *self, int rc)
+{
+    pga_result *res;
+    PyObject *out;
+
+    if (rc < 0) {
+        return pgapy_raise(self->state, self, rc, NULL);
+    }
+    res = pga_conn_take_result(self->conn);
+    if (res == NULL) {
+        Py_RETURN_NONE;
+    }
+    out = pgapy_result_from(self->state, res, self->json_loads);
+    pga_result_free(res);
+    return out;
+}
+
 /* End the operation in progress, rc being the driver's final code: its
  * outcome (a Result for a statement, the rows affected in all for
  * executemany, also put in *rowcount if not NULL, else None), or NULL with
@@ -629,6 +656,8 @@ op_finish(pgapy_Connection *self, int rc, long long *rowcount)
         return PyLong_FromLongLong(count);
     case PGAPY_OP_END:
         return ending_finish(self, rc);
+    case PGAPY_OP_STREAM:
+        return stream_finish(self, rc);
     default:
         Py_XDECREF(error);
         if (rc == PGAPY_RAISED) {
@@ -668,6 +697,45 @@ const char *
 pgapy_sql_text(pgapy_state *st, PyObject *sql)
 {
     return sql_text(st, sql);
+}
+
+/* A stream's operation, start.  Returns the core's code, or PGAPY_RAISED. */
+static int
+stream_start(pgapy_Connection *self, int which, const char *sql, PyObject *params, int size)
+{
+    int rc;
+
+    switch (which) {
+    case PGAPY_STREAM_START:
+        if (pgapy_params_from_python(self->state, self->params, params) < 0) {
+            return PGAPY_RAISED;
+        }
+        rc = pga_stream_start(self->conn, sql, params == Py_None ? NULL : self->params, size);
+        return rc == PGA_EPARAMCOUNT ? raise_param_count(self, sql) : rc;
+    case PGAPY_STREAM_NEXT:
+        return pga_stream_next_start(self->conn);
+    default:
+        return pga_stream_close_start(self->conn);
+    }
+}
+
+PyObject *
+pgapy_conn_stream_op(pgapy_Connection *self, int which, const char *sql, PyObject *params,
+                     int size)
+{
+    if (guard(self) < 0) {
+        return NULL;
+    }
+    /* A new stream ends the one its caller stopped reading, as any other
+     * statement does (op_begin). */
+    if (which == PGAPY_STREAM_START && self->op == PGAPY_OP_NONE && pga_stream_more(self->conn)
+        && pgapy_stream_abandon(self) < 0) {
+        return NULL;
+    }
+    if (op_begin(self, PGAPY_OP_STREAM) < 0) {
+        return NULL;
+    }
+    return op_finish(self, pgapy_drive(self, stream_start(self, which, sql, params, size)), NULL);
 }
 
 PyObject *
@@ -769,6 +837,7 @@ conn_close(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
         return NULL;
     }
     op_clear(self);
+    pgapy_stream_detach(self);
     pgapy_close_session(self);
     flight_settle(self, NULL);
     if (drain_hooks(self) < 0) {
@@ -884,6 +953,92 @@ conn_execute_start(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nar
         return NULL;
     }
     return op_started(self, rc);
+}
+
+/* _stream(sql, params, size): a Stream over the statement's rows, its
+ * first batch read.  _stream_start(sql, params, size), _stream_next_start()
+ * and _stream_close_start() are the asyncio driver's: each batch is an
+ * operation whose _finish() is the batch as a Result (None after close). */
+static int
+stream_args(pgapy_Connection *self, const char *name, PyObject *const *args, Py_ssize_t nargs,
+            const char **sql, int *size)
+{
+    long n;
+
+    if (!check_nargs(name, nargs, 3, 3) || guard(self) < 0) {
+        return -1;
+    }
+    n = PyLong_AsLong(args[2]);
+    if (n == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (n < 1 || n > INT_MAX) {
+        PyErr_SetString(PyExc_ValueError, "size must be a positive number of rows");
+        return -1;
+    }
+    *size = (int)n;
+    *sql = sql_text(self->state, args[0]);
+    return *sql == NULL ? -1 : 0;
+}
+
+static PyObject *
+conn_stream(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    const char *sql;
+    int size;
+    PyObject *first, *stream;
+
+    if (stream_args(self, "_stream", args, nargs, &sql, &size) < 0) {
+        return NULL;
+    }
+    first = pgapy_conn_stream_op(self, PGAPY_STREAM_START, sql, args[1], size);
+    if (first == NULL) {
+        return NULL;
+    }
+    stream = pgapy_stream_new(self, first);
+    Py_DECREF(first);
+    return stream;
+}
+
+static PyObject *
+conn_stream_start(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    const char *sql;
+    int size;
+
+    if (stream_args(self, "_stream_start", args, nargs, &sql, &size) < 0
+        || op_begin(self, PGAPY_OP_STREAM) < 0) {
+        return NULL;
+    }
+    return op_started(self, stream_start(self, PGAPY_STREAM_START, sql, args[1], size));
+}
+
+static PyObject *
+stream_more_start(pgapy_Connection *self, int which)
+{
+    if (guard(self) < 0 || op_begin(self, PGAPY_OP_STREAM) < 0) {
+        return NULL;
+    }
+    return op_started(self, stream_start(self, which, NULL, NULL, 0));
+}
+
+static PyObject *
+conn_stream_next_start(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return stream_more_start(self, PGAPY_STREAM_NEXT);
+}
+
+static PyObject *
+conn_stream_close_start(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return stream_more_start(self, PGAPY_STREAM_CLOSE);
+}
+
+/* _stream_more(): rows may follow on the open stream. */
+static PyObject *
+conn_stream_more(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return PyBool_FromLong(self->conn != NULL && pga_stream_more(self->conn));
 }
 
 static int
@@ -1766,6 +1921,11 @@ static PyMethodDef conn_methods[] = {
     {"_atomic_exit_start", (PyCFunction)conn_atomic_exit_start, METH_O, NULL},
     {"_commit_start", (PyCFunction)conn_commit_start, METH_NOARGS, NULL},
     {"_rollback_start", (PyCFunction)conn_rollback_start, METH_NOARGS, NULL},
+    {"_stream", (PyCFunction)(void (*)(void))conn_stream, METH_FASTCALL, NULL},
+    {"_stream_start", (PyCFunction)(void (*)(void))conn_stream_start, METH_FASTCALL, NULL},
+    {"_stream_next_start", (PyCFunction)conn_stream_next_start, METH_NOARGS, NULL},
+    {"_stream_close_start", (PyCFunction)conn_stream_close_start, METH_NOARGS, NULL},
+    {"_stream_more", (PyCFunction)conn_stream_more, METH_NOARGS, NULL},
     {"_step", (PyCFunction)conn_step, METH_O, NULL},
     {"_finish", (PyCFunction)conn_finish, METH_O, NULL},
     {"_socket", (PyCFunction)conn_socket, METH_NOARGS, NULL},

@@ -315,7 +315,8 @@ module_exec(PyObject *module)
     }
     if (pgapy_connection_setup_types(module, st) < 0
         || pgapy_result_setup_types(module, st) < 0
-        || pgapy_cursor_setup_types(module, st) < 0) {
+        || pgapy_cursor_setup_types(module, st) < 0
+        || pgapy_stream_setup_types(module, st) < 0) {
         return -1;
     }
     return 0;
@@ -329,6 +330,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->ConnectionType);
     Py_VISIT(st->ResultType);
     Py_VISIT(st->CursorType);
+    Py_VISIT(st->StreamType);
     Py_VISIT(st->ColumnType);
     Py_VISIT(st->core_error);
     Py_VISIT(st->Error);
@@ -352,6 +354,7 @@ module_clear(PyObject *module)
     Py_CLEAR(st->ConnectionType);
     Py_CLEAR(st->ResultType);
     Py_CLEAR(st->CursorType);
+    Py_CLEAR(st->StreamType);
     Py_CLEAR(st->ColumnType);
     Py_CLEAR(st->core_error);
     Py_CLEAR(st->Error);

@@ -39,6 +39,7 @@ typedef struct {
     PyTypeObject *ConnectionType;
     PyTypeObject *ResultType;
     PyTypeObject *CursorType;
+    PyTypeObject *StreamType;
     PyTypeObject *ColumnType;    /* a struct sequence: PEP 249's description item */
     /* pgatomic.errors._core_error(condition, info) -> exception instance:
      * the wording and the class live in Python, not here. */
@@ -88,6 +89,8 @@ typedef struct {
      * pairs of the open flight, settled once it has travelled
      * (connection.c "Pipelined transactions"), or NULL. */
     PyObject *pl_pending;
+    PyObject *stream;             /* the open Stream (stream.c), borrowed: it holds
+                                     us and clears this when it ends, or NULL */
 } pgapy_Connection;
 
 enum {
@@ -99,8 +102,12 @@ enum {
     PGAPY_OP_END,                 /* atomic exit, commit, rollback */
     PGAPY_OP_EXECUTE_LAZY,        /* one statement; in a pipelined transaction
                                      its index in the flight, else its Result */
-    PGAPY_OP_SYNC                 /* a pipelined transaction's flight, sent */
+    PGAPY_OP_SYNC,                /* a pipelined transaction's flight, sent */
+    PGAPY_OP_STREAM               /* one batch of a stream (or its close); a Result */
 };
+
+/* What a stream operation does (pgapy_conn_stream_op). */
+enum { PGAPY_STREAM_START, PGAPY_STREAM_NEXT, PGAPY_STREAM_CLOSE };
 
 extern PyModuleDef pgapy_module_def;
 
@@ -122,6 +129,7 @@ typedef struct {
 int pgapy_connection_setup_types(PyObject *module, pgapy_state *st);
 int pgapy_result_setup_types(PyObject *module, pgapy_state *st);
 int pgapy_cursor_setup_types(PyObject *module, pgapy_state *st);
+int pgapy_stream_setup_types(PyObject *module, pgapy_state *st);
 /* Take every result of the finished statement from conn: a Result on the
  * first, the others reached with its nextset() (psycopg's model).
  * json_loads, if not NULL, reads the text of json and jsonb columns. */
@@ -145,6 +153,22 @@ PyObject *pgapy_conn_run(pgapy_Connection *self, const char *sql, PyObject *para
 int pgapy_conn_run_many(pgapy_Connection *self, const char *sql, PyObject *it,
                         pgapy_values_fn values, void *ctx, long long *rowcount);
 
+/* One operation of a stream, blocking (GIL released while waiting): START
+ * (sql, params, size), NEXT or CLOSE.  The batch read, as a Result; None
+ * after CLOSE; NULL with the exception raised. */
+PyObject *pgapy_conn_stream_op(pgapy_Connection *self, int which, const char *sql,
+                               PyObject *params, int size);
+
+/* stream.c */
+/* A Stream over the first batch (a Result) of the stream just started. */
+PyObject *pgapy_stream_new(pgapy_Connection *conn, PyObject *first);
+/* Another operation needs the connection: drain the open stream (errors
+ * dropped: inside a block the core keeps the one that broke it), and mark
+ * the Stream closed.  0, or -1 with an exception (Ctrl-C). */
+int pgapy_stream_abandon(pgapy_Connection *conn);
+/* The session went away (close): the Stream ends without a round trip. */
+void pgapy_stream_detach(pgapy_Connection *conn);
+
 /* result.c: what a cursor reads of a Result (result is one). */
 int pgapy_result_has_rows(PyObject *result);        /* it has columns */
 long long pgapy_result_rowcount(PyObject *result);
@@ -153,6 +177,8 @@ PyObject *pgapy_result_status(PyObject *result);    /* borrowed: the command tag
 PyObject *pgapy_result_fetchone(PyObject *result);  /* the next row or None */
 PyObject *pgapy_result_fetchmany(PyObject *result, Py_ssize_t size);
 PyObject *pgapy_result_fetchall(PyObject *result);
+PyObject *pgapy_result_rows(PyObject *result);      /* borrowed: the list of rows */
+PyObject *pgapy_result_columns(PyObject *result);   /* borrowed: the list of names */
 int pgapy_result_nextset(PyObject *result);         /* 1 moved, 0 no other, -1 error */
 /* A tuple of Column items (name, type_code, display_size, internal_size,
  * precision, scale, null_ok), or None when the statement has no columns. */

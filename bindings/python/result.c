@@ -388,6 +388,18 @@ pgapy_result_fetchall(PyObject *result)
 }
 
 PyObject *
+pgapy_result_rows(PyObject *result)
+{
+    return RESULT(result)->rows;
+}
+
+PyObject *
+pgapy_result_columns(PyObject *result)
+{
+    return RESULT(result)->columns;
+}
+
+PyObject *
 pgapy_result_fetchmany(PyObject *result, Py_ssize_t size)
 {
     pgapy_Result *self = RESULT(result);

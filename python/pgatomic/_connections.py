@@ -22,6 +22,7 @@ __all__ = ["Connection", "connect", "configure", "connections", "connection",
            "get_connection"]
 
 Result = _pgatomic.Result
+Stream = _pgatomic.Stream
 
 
 class Connection(TwoPhaseCommit, _pgatomic.Connection):
@@ -76,6 +77,25 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
         finally:
             if self._hooks_ready:
                 _run_hooks(self._take_hooks())
+
+    def stream(self, sql: str, params: Optional[Sequence[Any]] = None, *,
+               size: int = 1000) -> Stream:
+        """Run one statement and iterate over its rows without holding them
+        all: they are read ``size`` at a time (at most one batch is held), the
+        GIL released while waiting for the next.  ``for row in
+        conn.stream(sql, params):`` yields tuples; the Stream also has
+        ``columns``, and ``status`` / ``rowcount`` once every row was read.
+
+        Inside an atomic block it is one of the block's statements (BEGIN or
+        SAVEPOINT ride with it); an error while rows arrive raises from the
+        iteration and breaks the block like any failed statement.  Stopping
+        early (``break``, ``close()``, the ``with`` block's end, or the next
+        statement on the connection) reads the rows left and drops them, so
+        the statement completes as it would have and the connection is free;
+        call ``cancel()`` first to stop a long one sooner (it then fails with
+        ``QueryCanceled``).  One statement only: no scripts, no BEGIN/COMMIT.
+        """
+        return self._stream(sql, params, size)
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
         """Run one statement once per parameter sequence.  In a pipelined
