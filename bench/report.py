@@ -715,8 +715,77 @@ def orm_sections():
     return [b.group(0) + "\n" for b in blocks]
 
 
+STREAM_RESULTS = os.path.join(ROOT, "bench", "results", "stream.json")
+
+STREAM_ABOUT = {
+    "pgatomic-stream": "`for row in conn.stream(sql)` (batches of 1,000 rows)",
+    "pgatomic-execute": "`conn.execute(sql).rows` (materialised)",
+    "psycopg-stream": "`for row in cur.stream(sql)` (libpq single-row mode)",
+    "psycopg-fetchall": "`cur.execute(sql).fetchall()` (materialised)",
+    "psycopg-named": "server-side cursor, `itersize` 1,000 (DECLARE / FETCH in a transaction)",
+}
+
+
+def stream_section():
+    """Python reading a large result, from bench/python/stream.py's results
+    (`bash bench/run.sh stream`), as the section `notes:stream-python`,
+    which a full report keeps as it is."""
+    with open(STREAM_RESULTS) as f:
+        r = json.load(f)
+    s, m = r["summary"], r["machine"]
+    L = ["<!-- notes:stream-python begin -->",
+         "## Python: reading a large result (streams)", ""]
+    L.append("Written by `bench/python/stream.py` (`bench/results/stream.json`) on %s: %s of "
+             "each client, each run a process of its own, the clients taking turns (load average "
+             "%.2f at the start, %.2f at the end; %s cores shared with whatever else runs; "
+             "Python %s). A run connects, warms up, then reads every row of `%s` (an int, a text, "
+             "a float8 and a timestamptz per row; the same SELECT as the event-loop section) and "
+             "reports its wall time and the growth of its peak RSS over the RSS before the read."
+             % (r["date"][:16].replace("T", " ") + " UTC",
+                "1 run" if r["repeat"] == 1 else "%d runs" % r["repeat"],
+                m["loadavgStart"], m["loadavgEnd"], m["nproc"], m["python"], r["sql"]))
+    L.append("")
+    L.append("| client | how | %s rows, median (s) | per run (s) | peak RSS growth, median (MB) | "
+             "vs psycopg-fetchall | vs psycopg-stream |" % "{:,}".format(r["rows"]))
+    L.append("|---|---|---:|---:|---:|---:|---:|")
+    base = s.get("psycopg-fetchall", {}).get("median_wall_s")
+    base_stream = s.get("psycopg-stream", {}).get("median_wall_s")
+    for client, v in s.items():
+        runs = [x["wall_s"] for x in r["runs"] if x["client"] == client]
+        name = "**%s**" % client if client.startswith("pgatomic") else client
+        L.append("| %s | %s | %.2f | %s | %.1f | %s | %s |" % (
+            name, STREAM_ABOUT.get(client, ""), v["median_wall_s"],
+            ", ".join("%.2f" % x for x in runs), v["median_peak_rss_growth_mb"],
+            "%.2f×" % (base / v["median_wall_s"]) if base else "",
+            "%.2f×" % (base_stream / v["median_wall_s"]) if base_stream else ""))
+    L.append("")
+    versions = sorted({v["version"] for k, v in s.items() if k.startswith("psycopg")})
+    L.append("The ratios are speed (psycopg's median time over the client's): above 1 is faster "
+             "than psycopg. Peer: %s." % (", ".join(versions) or "none"))
+    if r.get("big"):
+        b = r["big"]
+        L.append("")
+        L.append("**%s rows through `conn.stream()`**: %.1f s, peak RSS of the whole process "
+                 "%.1f MB (%+.1f MB over the RSS before the read); the query, `%s`, makes its "
+                 "rows as they are sent (a `generate_series` of that size alone is built whole on "
+                 "the server before the first row leaves)."
+                 % ("{:,}".format(b["rows"]), b["wall_s"], b["peak_rss_mb"],
+                    b["peak_rss_growth_mb"], r["big_sql"]))
+    L.append("")
+    L.append("What a stream does: the core runs the statement in libpq's single-row mode, copies "
+             "each row into a batch and frees libpq's per-row result at once, and reads the "
+             "socket only while a batch is asked for, so the server waits on its own output and "
+             "the client holds one batch (`docs/core.md`, Decisions: Streams). Reproduce: "
+             "`bash bench/run.sh stream` (`BENCH_STREAM_ROWS`, `BENCH_STREAM_BIG_ROWS`, "
+             "`BENCH_STREAM_REPEAT`, `BENCH_STREAM_CLIENTS`).")
+    L.append("<!-- notes:stream-python end -->")
+    return L
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--loop-delay"]:
+    if sys.argv[1:] == ["--stream"]:
+        replace_section("notes:stream-python", stream_section())
+    elif sys.argv[1:] == ["--loop-delay"]:
         replace_loop_delay_section()
     elif sys.argv[1:] == ["--pipeline"]:
         replace_section("notes:pipeline", pipeline_section())

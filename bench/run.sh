@@ -48,6 +48,15 @@
 # BENCH_SHAPES narrow it further), into bench/results/pipeline.json, and
 # rewrites only the section notes:pipeline of docs/benchmarks.md.
 #
+# stream mode: `bash bench/run.sh stream` runs bench/python/stream.py:
+# reading BENCH_STREAM_ROWS (1000000) rows in Python, pgatomic's stream()
+# and execute() beside psycopg's stream(), fetchall() and server-side
+# cursor, the clients taking turns (BENCH_STREAM_REPEAT, 3;
+# BENCH_STREAM_CLIENTS narrows them), then BENCH_STREAM_BIG_ROWS
+# (10000000; 0 skips it) through pgatomic's stream() for its peak RSS;
+# writes bench/results/stream.json and rewrites only the section
+# "notes:stream-python" of docs/benchmarks.md.
+#
 # asyncio mode: `bash bench/run.sh asyncio` runs bench/harness_asyncio.py:
 # pgatomic's asyncio API beside asyncpg and psycopg's AsyncConnection, 1 and
 # 16 tasks (BENCH_TASKS), over the socket, at BENCH_DELAY_US each way and
@@ -146,6 +155,16 @@ loop-delay)
     scripts/pgtmp run -- node bench/node/loop-delay.js --rows "${BENCH_LOOP_ROWS:-1000000}" \
         --repeat "${BENCH_LOOP_REPEAT:-3}"
     python3 bench/report.py --loop-delay
+    exit 0
+    ;;
+stream)
+    [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers python
+    log "starting a throwaway PostgreSQL and reading large results from Python (bench/python/stream.py)"
+    scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/python/stream.py \
+        --rows "${BENCH_STREAM_ROWS:-1000000}" --big-rows "${BENCH_STREAM_BIG_ROWS:-10000000}" \
+        --repeat "${BENCH_STREAM_REPEAT:-3}" \
+        ${BENCH_STREAM_CLIENTS:+--clients "$BENCH_STREAM_CLIENTS"}
+    python3 bench/report.py --stream
     exit 0
     ;;
 asyncio)

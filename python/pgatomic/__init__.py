@@ -9,6 +9,7 @@ from . import errors
 from ._aio import (
     AsyncConnection,
     AsyncPool,
+    AsyncStream,
     aconnection,
     aconnections,
     connect_async,
@@ -74,7 +75,7 @@ from .transaction import (
 )
 
 __all__ = [
-    "AsyncConnection", "AsyncPool", "PoolTimeout", "aconnection", "aconnections",
+    "AsyncConnection", "AsyncPool", "AsyncStream", "PoolTimeout", "aconnection", "aconnections",
     "arun_in_transaction", "connect_async",
     "Atomic", "CheckViolation", "CommitOutcomeUnknown", "Connection",
     "ConnectionDoesNotExist", "DataError", "DatabaseError", "DeadlockDetected",

@@ -34,7 +34,7 @@ from .errors import (
     TransactionManagementError,
 )
 
-__all__ = ["AsyncConnection", "AsyncPool", "connect_async", "aconnections",
+__all__ = ["AsyncConnection", "AsyncPool", "AsyncStream", "connect_async", "aconnections",
            "aconnection", "get_async_connection", "in_async_context"]
 
 logger = logging.getLogger("pgatomic")
@@ -231,6 +231,17 @@ class AsyncConnection:
         c = self._ready() or await self._session()
         return await _run(self, c, c._execute_start, sql, params)
 
+    def stream(self, sql: str, params: Optional[Sequence[Any]] = None, *,
+               size: int = 1000) -> "AsyncStream":
+        """The rows of one statement, read ``size`` at a time, as an async
+        iterator: ``async with conn.stream(sql) as rows: async for row in
+        rows: ...`` (the blocking ``Connection.stream()``'s twin; the
+        statement is sent on the first ``__anext__``).  Leave it with
+        ``aclose()`` or ``async with``: the rows left are read and dropped
+        without blocking the loop.  A stream left unclosed is drained by
+        the connection's next statement, blocking the loop meanwhile."""
+        return AsyncStream(self, sql, params, size)
+
     async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
         """Run one statement once per parameter sequence: in one round trip
         inside a transaction, one statement after another outside one."""
@@ -379,6 +390,83 @@ class AsyncConnection:
         c = self._c
         inner = "no session yet" if c is None else repr(c).replace("<pgatomic.Connection ", "")[:-1]
         return f"<pgatomic.AsyncConnection {inner}>"
+
+
+class AsyncStream:
+    """``AsyncConnection.stream()``: the rows of one statement, a batch at a
+    time.  ``columns`` once the first batch arrived; ``status`` and
+    ``rowcount`` once every row was read (None and -1 before)."""
+
+    __module__ = "pgatomic"
+    __slots__ = ("_conn", "_c", "_start", "_rows", "_pos", "_open", "columns", "status",
+                 "rowcount")
+
+    def __init__(self, conn: AsyncConnection, sql: str, params: Optional[Sequence[Any]],
+                 size: int) -> None:
+        self._conn = conn
+        self._c: Any = None
+        self._start: Optional[Tuple[str, Optional[Sequence[Any]], int]] = (sql, params, size)
+        self._rows: List[Tuple[Any, ...]] = []
+        self._pos = 0
+        self._open = False
+        self.columns: Optional[List[str]] = None
+        self.status: Optional[str] = None
+        self.rowcount = -1
+
+    def _take(self, batch: Result) -> None:
+        self._rows = batch.rows
+        self._pos = 0
+        if self.columns is None:
+            self.columns = batch.columns
+        if not self._c._stream_more():
+            self._open = False
+            self.status = batch.status
+            self.rowcount = batch.rowcount
+
+    def __aiter__(self) -> "AsyncStream":
+        return self
+
+    async def __anext__(self) -> Tuple[Any, ...]:
+        while True:
+            if self._pos < len(self._rows):
+                row = self._rows[self._pos]
+                self._pos += 1
+                return row
+            if self._start is not None:
+                sql, params, size = self._start
+                self._start = None
+                c = self._c = self._conn._ready() or await self._conn._session()
+                self._open = True
+                try:
+                    batch = await _run(self._conn, c, c._stream_start, sql, params, size)
+                except BaseException:
+                    self._open = c._stream_more()
+                    raise
+            elif self._open:
+                try:
+                    batch = await _run(self._conn, self._c, self._c._stream_next_start)
+                except BaseException:
+                    self._open = self._c._stream_more()
+                    raise
+            else:
+                raise StopAsyncIteration
+            self._take(batch)
+
+    async def aclose(self) -> None:
+        """Stop reading: the rows left are read and dropped (never
+        cancelled); an error among them is raised here."""
+        self._rows = []
+        self._start = None
+        if self._open and self._c._stream_more():
+            self._open = False
+            await _run(self._conn, self._c, self._c._stream_close_start)
+        self._open = False
+
+    async def __aenter__(self) -> "AsyncStream":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
 
 
 async def connect_async(dsn: Optional[str] = None, *,

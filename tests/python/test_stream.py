@@ -1,6 +1,7 @@
 """Connection.stream(): one statement's rows read a batch at a time.  The
 scenario names are those of tests/c/test_stream.c."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -180,3 +181,41 @@ def test_stream_memory_is_bounded(pgatomic_dsn):
                          env=dict(os.environ)).stdout.split()
     assert out[0] == "200000"
     assert int(out[1]) < 30, f"peak RSS grew {out[1]} MiB"
+
+
+def test_stream_in_asyncio(pgatomic_dsn):
+    """AsyncConnection.stream(): the same batches, awaited; aclose() drains
+    without blocking the loop; an error raises from the iteration."""
+    async def main():
+        conn = await pgatomic.connect_async(pgatomic_dsn)
+        try:
+            ticks = 0
+
+            async def tick():
+                nonlocal ticks
+                while True:
+                    ticks += 1
+                    await asyncio.sleep(0.001)
+
+            ticker = asyncio.ensure_future(tick())
+            s = conn.stream("SELECT i, 'x' || i FROM generate_series(1, 2500) i", size=1000)
+            rows = [row async for row in s]
+            assert rows == [(i, f"x{i}") for i in range(1, 2501)]
+            assert s.columns == ["i", "?column?"] and s.status == "SELECT 2500"
+            async with conn.atomic():
+                async with conn.stream("SELECT a * 100000 + b FROM generate_series(0, 9) a,"
+                                       " generate_series(1, 100000) b", size=100) as s:
+                    async for row in s:
+                        break
+                assert (await conn.execute("SELECT 1")).scalar() == 1
+            assert s.status is None
+            with pytest.raises(pgatomic.errors.DivisionByZero):
+                async for row in conn.stream("SELECT 1 / 0"):
+                    pass
+            assert (await conn.execute("SELECT 2")).scalar() == 2
+            ticker.cancel()
+            assert ticks > 0
+        finally:
+            await conn.close()
+
+    asyncio.run(main())
