@@ -382,3 +382,29 @@ TEST(stream_through_pgbouncer)
     ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT 1", NULL, NULL));
     pga_conn_free(c);
 }
+
+/* The same statement streamed again and again on one connection: once a
+ * text is used often enough to be prepared on the session, its Parse
+ * answers ahead of the rows, and single-row mode must still apply to
+ * them (every batch within max_rows). */
+TEST(stream_repeated_on_one_connection)
+{
+    pga_conn *c = test_connect();
+    pga_params *p = NULL;
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_params_new(&p));
+    for (int k = 0; k < 8; k++) {
+        pga_result *b = NULL;
+        long rows;
+        int batches;
+        char tag[64];
+        pga_params_clear(p);
+        ASSERT_EQ_INT(PGA_OK, pga_params_add_int64(p, 1000 + k));
+        int rc = pga_stream(c, "SELECT i FROM generate_series(1, $1::int) i", p, 300, &b);
+        ASSERT_EQ_INT(PGA_OK, read_all(c, rc, b, 300, &rows, &batches, tag, sizeof(tag)));
+        ASSERT_EQ_INT(1000 + k, rows);
+        ASSERT_EQ_INT(4, batches);
+    }
+    pga_params_free(p);
+    pga_conn_free(c);
+}
