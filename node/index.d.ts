@@ -41,6 +41,10 @@ export interface DatabaseOptions extends ConnectionOptions {
   max?: number;
   /** Close a session idle this long (default 10000; 0 keeps it). */
   idleTimeoutMillis?: number;
+  /** Runs of a statement text on a session before it is prepared there (psycopg's
+   * prepare_threshold: 0 at the first run, null never; default 4, or the environment's
+   * PGA_PREPARE_THRESHOLD). Never behind a pooler that hides the server (PgBouncer). */
+  prepareThreshold?: number | null;
   /** int8 results as strings (default, like node-postgres), bigints or numbers. */
   types?: { readonly int8?: 'string' | 'bigint' | 'number' };
   /** Default nestMode of nested managed transactions (default 'savepoint'). */

@@ -69,6 +69,8 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
           InstanceMethod<&Connection::JsPipelineActive>("pipelineActive"),
           InstanceMethod<&Connection::JsCancel>("cancel"),
           InstanceMethod<&Connection::JsSetTimeout>("setTimeout"),
+          InstanceMethod<&Connection::JsSetPrepareThreshold>("setPrepareThreshold"),
+          InstanceMethod<&Connection::JsPreparedCount>("preparedCount"),
           InstanceMethod<&Connection::JsClose>("close"),
           InstanceMethod<&Connection::JsState>("state"),
           InstanceMethod<&Connection::JsRoundTrips>("roundTrips"),
@@ -551,6 +553,22 @@ Napi::Value Connection::JsSetTimeout(const Napi::CallbackInfo& info) {
         .ThrowAsJavaScriptException();
   }
   return env.Undefined();
+}
+
+// setPrepareThreshold(n): a statement text is prepared at its n-th use on
+// this session, 0 never (pgatomic.h "Prepared statements").
+Napi::Value Connection::JsSetPrepareThreshold(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int n = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : -1;
+  if (pga_conn_set_prepare_threshold(conn_, n) != PGA_OK) {
+    Napi::RangeError::New(env, "the prepare threshold must be a number >= 0")
+        .ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+Napi::Value Connection::JsPreparedCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), pga_conn_prepared_count(conn_));
 }
 
 Napi::Value Connection::JsClose(const Napi::CallbackInfo& info) {

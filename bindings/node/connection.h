@@ -38,6 +38,8 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value JsPipelineActive(const Napi::CallbackInfo& info);
   Napi::Value JsCancel(const Napi::CallbackInfo& info);
   Napi::Value JsSetTimeout(const Napi::CallbackInfo& info);
+  Napi::Value JsSetPrepareThreshold(const Napi::CallbackInfo& info);
+  Napi::Value JsPreparedCount(const Napi::CallbackInfo& info);
   Napi::Value JsClose(const Napi::CallbackInfo& info);
   Napi::Value JsState(const Napi::CallbackInfo& info);
   Napi::Value JsRoundTrips(const Napi::CallbackInfo& info);

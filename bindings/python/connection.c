@@ -1567,6 +1567,36 @@ conn_get_timeout(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     return PyLong_FromLong(self->conn != NULL ? pga_conn_get_timeout(self->conn) : 0);
 }
 
+/* _set_prepare_threshold(n) / _get_prepare_threshold() / _prepared_count():
+ * the core's prepared statements (pgatomic.h "Prepared statements"): a
+ * text is prepared at its n-th use, 0 never. */
+static PyObject *
+conn_set_prepare_threshold(pgapy_Connection *self, PyObject *arg)
+{
+    long n = PyLong_AsLong(arg);
+
+    if (n == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (self->conn == NULL || n > INT_MAX || pga_conn_set_prepare_threshold(self->conn, (int)n) != PGA_OK) {
+        PyErr_SetString(PyExc_ValueError, "prepare threshold must be >= 0");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+conn_get_prepare_threshold(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return PyLong_FromLong(self->conn != NULL ? pga_conn_get_prepare_threshold(self->conn) : 0);
+}
+
+static PyObject *
+conn_prepared_count(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return PyLong_FromLong(self->conn != NULL ? pga_conn_prepared_count(self->conn) : 0);
+}
+
 /* _alive(): is the session still open?  The core reads what the server
  * sent while we were idle, so python/pgatomic can reopen an alias
  * connection the server closed instead of failing its next statement. */
@@ -1952,6 +1982,9 @@ static PyMethodDef conn_methods[] = {
      PyDoc_STR("A parameter the server reported (TimeZone, ...), without a round trip.")},
     {"_set_timeout", (PyCFunction)conn_set_timeout, METH_O, NULL},
     {"_get_timeout", (PyCFunction)conn_get_timeout, METH_NOARGS, NULL},
+    {"_set_prepare_threshold", (PyCFunction)conn_set_prepare_threshold, METH_O, NULL},
+    {"_get_prepare_threshold", (PyCFunction)conn_get_prepare_threshold, METH_NOARGS, NULL},
+    {"_prepared_count", (PyCFunction)conn_prepared_count, METH_NOARGS, NULL},
     {"cancel", (PyCFunction)conn_cancel, METH_NOARGS,
      PyDoc_STR("Ask the server to cancel the running statement (any thread).")},
     {NULL, NULL, 0, NULL},

@@ -324,6 +324,37 @@ PGA_EXTERN int pga_conn_timeout_ms(const pga_conn *conn);
 PGA_EXTERN int pga_conn_set_timeout(pga_conn *conn, int ms);
 PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
 
+/* ---- Prepared statements ----
+ * A statement text sent n times on a session (with the same parameter
+ * types; control statements such as BEGIN and COMMIT count too) is
+ * prepared there the n-th time, in the same round trip, and runs by name
+ * from then on: the server skips parsing and planning it.  The default n
+ * is 5 (psycopg prepares at the 6th run), or the environment variable
+ * PGA_PREPARE_THRESHOLD read by pga_conn_new(); ^0 never prepares.
+ * Nothing changes for the caller: results, errors and round trips are the
+ * same.  The engine's names are "pga_" and a hash of the text and types,
+ * so a name can only ever stand for its own text.
+ * ^A session tracks at most 100 texts, and prepares at most those: a text
+ * not prepared makes room for a new one (least recently used first); a
+ * prepared one stays until the session ends (no DEALLOCATE is sent).
+ * ^When the server may have lost them (a new session, a user statement
+ * DISCARD ALL or DEALLOCATE, an error 26000 "prepared statement does not
+ * exist") the session forgets them all and counts again; a text the server
+ * refuses to run by name (0A000 "cached plan must not change result
+ * type", after its table changed) is sent unnamed from then on.  The
+ * statement that met such an error fails with it, once.
+ * Poolers in transaction mode (PgBouncer 1.18) give the next transaction
+ * another server session, without the statements: ^a session whose
+ * backend key is not a server process id (above 2^22, as PgBouncer's
+ * random keys are but for one in 1024) never prepares; set the threshold
+ * to 0 (or PGA_PREPARE_THRESHOLD=0) to be sure behind a pooler.
+ * METHOD: pga_conn  BLOCKS: never
+ * pga_conn_set_prepare_threshold: PGA_OK, or PGA_EMISUSE for n < 0. */
+PGA_EXTERN int pga_conn_set_prepare_threshold(pga_conn *conn, int n);
+PGA_EXTERN int pga_conn_get_prepare_threshold(const pga_conn *conn);
+/* How many statements the session has prepared (tests, monitoring). */
+PGA_EXTERN int pga_conn_prepared_count(const pga_conn *conn);
+
 /* Ask the server to cancel the statement in progress.
  * METHOD: pga_conn  BLOCKS: ^never: it opens a non-blocking socket of its
  * own to the server and writes the 16-byte cancel request when the socket

@@ -39,6 +39,13 @@ int pga_conn_new(pga_conn **out)
     }
     conn->autocommit = 1;
     conn->next_sp = 1;
+    conn->prepare_threshold = PGA__PREPARE_THRESHOLD;
+    /* The setting for processes that cannot pass it in code: a pooler in
+     * transaction mode (pgatomic.h, "Prepared statements"). */
+    const char *threshold = getenv("PGA_PREPARE_THRESHOLD");
+    if (threshold != NULL && threshold[0] >= '0' && threshold[0] <= '9') {
+        conn->prepare_threshold = atoi(threshold);
+    }
     atomic_init(&conn->cancel_slot, -1);
     conn->cancel_seen = -1;
     for (int i = 0; i < 4; i++) {
@@ -333,6 +340,7 @@ static void session_forget(pga_conn *conn)
     conn->deadline = 0;
     conn->timed_out = 0;
     conn->op = PGA__OP_NONE;
+    pga__stmts_forget(conn);    /* the next session has none of them */
 }
 
 /* The i-th item of a comma-separated list (libpq's host, hostaddr and
@@ -575,6 +583,12 @@ int pga__connect_step(pga_conn *conn)
     PQsetErrorVerbosity(conn->pg, PQERRORS_DEFAULT);
     conn->cancel = PQgetCancel(conn->pg);
     pga__cancel_key_capture(conn);
+    /* PostgreSQL's backend is a process, its id below Linux's
+     * PID_MAX_LIMIT (2^22); a pooler (PgBouncer) makes up a random key,
+     * which is larger but in one case of 1024.  Behind one, the next
+     * transaction may run on a server session without our statements. */
+    int backend = PQbackendPID(conn->pg);
+    conn->behind_pooler = backend <= 0 || backend > (1 << 22);
     forget_hosts(conn);
     conn->deadline = 0;
     conn->op = PGA__OP_NONE;
@@ -637,6 +651,7 @@ void pga_conn_free(pga_conn *conn)
     free(conn->parked);
     pga__err_free(&conn->abort_cause);
     pga__err_free(&conn->outcome_cause);
+    pga__stmts_free(conn);
     free(conn);
 }
 

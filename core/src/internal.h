@@ -91,7 +91,16 @@ typedef struct pga__cmd {
     int kind;
     unsigned arg;
     char name[PGA_NAME_MAX + 1];
+    int parse;            /* its Parse (prepare.c) answers first */
+    int stmt;             /* its text in conn->stmts when sent by name, else -1 */
 } pga__cmd;
+
+/* prepare.c: a session's statement texts, prepared once used often enough */
+typedef struct pga__stmt pga__stmt;
+#define PGA__STMTS_MAX 100          /* texts tracked (and at most prepared) per session */
+#define PGA__STMT_NAME_MAX 24       /* "pga_" + 16 hex digits + NUL */
+#define PGA__PREPARE_THRESHOLD 5    /* psycopg's default */
+enum { PGA__SEND_UNNAMED, PGA__SEND_PREPARE, PGA__SEND_NAMED };
 
 /* A prepared transaction's hook, waiting for COMMIT / ROLLBACK PREPARED. */
 typedef struct pga__parked_hook {
@@ -273,6 +282,13 @@ struct pga_conn {
     char name_buf[PGA_NAME_MAX + 1];
 
     pga__stream *stream;  /* the statement whose rows come in batches (stream.c) */
+
+    /* prepared statements (prepare.c) */
+    int prepare_threshold;    /* uses before a text is prepared; 0: never */
+    int behind_pooler;        /* the session's backend is a pooler's: never prepare */
+    pga__stmt *stmts;
+    size_t nstmts, stmts_cap;
+    uint64_t stmt_clock;
 };
 
 /* conn.c: the error state */
@@ -320,6 +336,21 @@ int pga__cmds_push(pga_conn *conn, int kind, unsigned arg, const char *name);
 int pga__cmd_text(const pga_conn *conn, const pga__cmd *cmd, char *buf, size_t cap);
 /* A transaction is open, or the next statement opens one. */
 int pga__txn_needed(const pga_conn *conn);
+
+/* prepare.c.  pga__stmt_plan(): how to send sql with these parameter
+ * types (PGA__SEND_*); name gets the statement's name unless UNNAMED,
+ * index its slot for the calls below (-1: none). */
+int pga__stmt_plan(pga_conn *conn, const char *sql, int n, const unsigned *types,
+                   char *name, int *index);
+void pga__stmt_parsed(pga_conn *conn, int index, int ok);
+/* A statement failed with sqlstate (sent by name when index >= 0). */
+void pga__stmt_failed(pga_conn *conn, int index, const char *sqlstate);
+/* The server may have lost every prepared statement (a new session,
+ * DISCARD ALL, DEALLOCATE). */
+void pga__stmts_forget(pga_conn *conn);
+/* Parses that never answered (the batch ended early) did not happen. */
+void pga__stmts_batch_over(pga_conn *conn);
+void pga__stmts_free(pga_conn *conn);
 
 /* step.c */
 int pga__batch_send(pga_conn *conn, int purpose, const char *sql,

@@ -21,6 +21,8 @@ int pga__cmds_push(pga_conn *conn, int kind, unsigned arg, const char *name)
     cmd->kind = kind;
     cmd->arg = arg;
     snprintf(cmd->name, sizeof(cmd->name), "%s", name != NULL ? name : "");
+    cmd->parse = 0;
+    cmd->stmt = -1;
     return PGA_OK;
 }
 

@@ -132,6 +132,32 @@ static int send_simple(pga_conn *conn, const char *sql)
     return PGA_OK;
 }
 
+/* One statement into the pipeline: unnamed, or by the name the session
+ * prepared it under, first preparing it when it has been used often enough
+ * (prepare.c).  Its Parse then answers ahead of it (read_results). */
+static int send_statement(pga_conn *conn, pga__cmd *cmd, const char *sql,
+                          const pga__params_view *v)
+{
+    char name[PGA__STMT_NAME_MAX];
+    int ok;
+    switch (pga__stmt_plan(conn, sql, v->count, v->types, name, &cmd->stmt)) {
+    case PGA__SEND_PREPARE:
+        if (!PQsendPrepare(conn->pg, name, sql, v->count, v->types)) {
+            return pga__err_lost(conn, PGA_ECONN);
+        }
+        cmd->parse = 1;
+        /* fall through */
+    case PGA__SEND_NAMED:
+        ok = PQsendQueryPrepared(conn->pg, name, v->count, v->values, v->lengths, v->formats, 0);
+        break;
+    default:
+        ok = PQsendQueryParams(conn->pg, sql, v->count, v->types, v->values, v->lengths,
+                               v->formats, 0);
+        break;
+    }
+    return ok ? PGA_OK : pga__err_lost(conn, PGA_ECONN);
+}
+
 /* The extended protocol parses each statement on its own: a user statement
  * that does not parse cannot take a SAVEPOINT riding ahead of it down too,
  * as it would in one simple-protocol string (parsed whole before running). */
@@ -149,9 +175,10 @@ int pga__pipeline_controls(pga_conn *conn, size_t from)
 {
     char one[PGA__CMD_TEXT_MAX];
     for (size_t i = from; i < conn->ncmds; i++) {
+        pga__params_view none = {0, NULL, NULL, NULL, NULL};
         pga__cmd_text(conn, &conn->cmds[i], one, sizeof(one));
-        if (!PQsendQueryParams(conn->pg, one, 0, NULL, NULL, NULL, NULL, 0)) {
-            return pga__err_lost(conn, PGA_ECONN);
+        if (send_statement(conn, &conn->cmds[i], one, &none) != PGA_OK) {
+            return PGA_ECONN;
         }
     }
     return PGA_OK;
@@ -167,8 +194,8 @@ int pga__pipeline_add(pga_conn *conn, const char *sql, const pga_params *params)
     if (new_outcome(conn, &index) != PGA_OK) {
         return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
     }
-    if (!PQsendQueryParams(conn->pg, sql, v.count, v.types, v.values, v.lengths, v.formats, 0)) {
-        return pga__err_lost(conn, PGA_ECONN);
+    if (send_statement(conn, &conn->cmds[conn->ncmds - 1], sql, &v) != PGA_OK) {
+        return PGA_ECONN;
     }
     if (autonomous(conn)) {
         if (!PQpipelineSync(conn->pg)) {
@@ -294,6 +321,10 @@ static void control_undone(pga_conn *conn, const pga__cmd *cmd)
 
 static void statement_failed(pga_conn *conn, const pga__cmd *cmd, const PGresult *res)
 {
+    const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (sqlstate != NULL) {
+        pga__stmt_failed(conn, cmd != NULL ? cmd->stmt : -1, sqlstate);
+    }
     if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
         pga__outcome *o = &conn->outcomes[cmd->arg];
         if (o->rc == PGA_ENOTSUPPORTED) {
@@ -353,9 +384,34 @@ static void copy_refused(pga_conn *conn, const pga__cmd *cmd, const char *why)
     }
 }
 
+/* The answer to a statement's Parse (prepare.c): a failure is the
+ * statement's own, which the server then skips. */
+static void on_parse_result(pga_conn *conn, pga__cmd *cmd, PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    pga__stmt_parsed(conn, cmd->stmt, st == PGRES_COMMAND_OK);
+    if (st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED) {
+        statement_failed(conn, cmd, res);
+    }
+    PQclear(res);
+}
+
+/* DISCARD ALL and DEALLOCATE drop prepared statements, ours too. */
+static void note_tag(pga_conn *conn, const PGresult *res)
+{
+    const char *tag = PQcmdStatus((PGresult *)res);
+    if (tag[0] == 'D' && (strcmp(tag, "DISCARD ALL") == 0 || strncmp(tag, "DEALLOCATE", 10) == 0)) {
+        pga__stmts_forget(conn);
+    }
+}
+
 static void on_result(pga_conn *conn, PGresult *res)
 {
-    const pga__cmd *cmd = conn->cmd_index < conn->ncmds ? &conn->cmds[conn->cmd_index] : NULL;
+    pga__cmd *cmd = conn->cmd_index < conn->ncmds ? &conn->cmds[conn->cmd_index] : NULL;
+    if (cmd != NULL && cmd->parse) {
+        on_parse_result(conn, cmd, res);
+        return;
+    }
     switch (PQresultStatus(res)) {
     case PGRES_COMMAND_OK:
     case PGRES_TUPLES_OK:
@@ -369,6 +425,7 @@ static void on_result(pga_conn *conn, PGresult *res)
              * server reports DateStyle whenever it changes. */
             const char *style = PQparameterStatus(conn->pg, "DateStyle");
             conn->outcomes[cmd->arg].day_first = style != NULL && strstr(style, "DMY") != NULL;
+            note_tag(conn, res);
             keep_result(conn, &conn->outcomes[cmd->arg], res);
             return;
         }
@@ -404,6 +461,7 @@ static void on_result(pga_conn *conn, PGresult *res)
 
 static int finish(pga_conn *conn)
 {
+    pga__stmts_batch_over(conn);
     int lost = !pga__conn_usable(conn);
     int rc = conn->batch_rc;
     conn->op = PGA__OP_NONE;
@@ -453,8 +511,15 @@ static int read_results(pga_conn *conn)
         PGresult *res = PQgetResult(conn->pg);
         if (conn->pipeline) {
             if (res == NULL) {
-                /* Each command's results end with NULL. */
-                conn->cmd_index++;
+                /* Each command's results end with NULL; a Parse's too. */
+                pga__cmd *cmd = conn->cmd_index < conn->ncmds ? &conn->cmds[conn->cmd_index]
+                                                               : NULL;
+                if (cmd != NULL && cmd->parse) {
+                    cmd->parse = 0;
+                }
+                else {
+                    conn->cmd_index++;
+                }
             }
             else if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
                 PQclear(res);

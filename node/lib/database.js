@@ -16,7 +16,7 @@ const { connectionFromOptions, CONNECTION_KEYS } = require('./conninfo');
 
 const INT8_MODES = { string: 0, bigint: 1, number: 2 };
 const OPTION_KEYS = new Set(['max', 'idleTimeoutMillis', 'queryTimeoutMillis', 'acquireTimeoutMillis',
-  'types', 'nestMode', ...CONNECTION_KEYS]);
+  'prepareThreshold', 'types', 'nestMode', ...CONNECTION_KEYS]);
 
 // What db.query()'s third argument may hold; any other key is refused.
 const QUERY_OPTION_KEYS = new Set(['transaction', 'signal']);
@@ -79,6 +79,12 @@ class Database extends EventEmitter {
     if (typeof acquireTimeout !== 'number' || !(acquireTimeout >= 0)) {
       throw new TypeError('options.acquireTimeoutMillis must be a non-negative number');
     }
+    // psycopg's prepare_threshold: runs of a text before it is prepared
+    // (0: at the first), null never; the core counts the preparing run.
+    const prepare = options.prepareThreshold;
+    if (prepare !== undefined && prepare !== null && !(Number.isInteger(prepare) && prepare >= 0)) {
+      throw new TypeError('options.prepareThreshold must be a non-negative integer or null');
+    }
     if (options.types !== undefined) {
       if (options.types === null || typeof options.types !== 'object') {
         throw new TypeError('options.types must be an object');
@@ -104,6 +110,7 @@ class Database extends EventEmitter {
       idleTimeoutMillis: idle,
       queryTimeoutMillis: Math.ceil(queryTimeout),
       acquireTimeoutMillis: acquireTimeout,
+      prepareThreshold: prepare === undefined ? undefined : prepare === null ? 0 : prepare + 1,
       int8Mode: INT8_MODES[int8],
       connectionString: () => this.#connectionString,
       onNotification: (n) => this._notify(n),

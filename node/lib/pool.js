@@ -14,8 +14,9 @@ class Pool {
   // onNotification(n) receives the NOTIFYs any session reads.
   constructor({
     max, idleTimeoutMillis, int8Mode, connectionString, queryTimeoutMillis, acquireTimeoutMillis,
-    onNotification,
+    prepareThreshold, onNotification,
   }) {
+    this.prepareThreshold = prepareThreshold;
     this.max = max;
     this.queryTimeoutMillis = queryTimeoutMillis || 0;
     this.acquireTimeoutMillis = acquireTimeoutMillis || 0;
@@ -113,6 +114,7 @@ class Pool {
     const session = new Session({
       resultMode: this.int8Mode,
       queryTimeoutMillis: this.queryTimeoutMillis,
+      prepareThreshold: this.prepareThreshold,
       closedMessage: () => (this.closed ? 'Database is closed' : 'Connection is closed'),
       onNotification: this.onNotification,
     });

@@ -28,12 +28,17 @@ class Session {
   // for a statement that must not share a batch (the SQL control mode
   // recognises control statements only when they travel alone);
   // queryTimeoutMillis: the core's deadline for every round trip (0: none);
+  // prepareThreshold: the core's (a text is prepared at its n-th use, 0
+  // never; undefined keeps the core's default);
   // onNotification({ channel, payload, processId }) gets each NOTIFY this
   // session reads: after each operation, and while it idles (the addon
   // watches the socket then, without keeping the process alive).
-  constructor({ resultMode, closedMessage, runsAlone, queryTimeoutMillis, onNotification }) {
+  constructor({
+    resultMode, closedMessage, runsAlone, queryTimeoutMillis, prepareThreshold, onNotification,
+  }) {
     this[kNative] = new binding.Connection();
     if (queryTimeoutMillis > 0) this[kNative].setTimeout(queryTimeoutMillis);
+    if (prepareThreshold !== undefined) this[kNative].setPrepareThreshold(prepareThreshold);
     if (onNotification) {
       this[kNative].onNotify((channel, payload, processId) =>
         onNotification({ channel, payload, processId }));

@@ -61,6 +61,25 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
     def timeout(self, seconds: Optional[float]) -> None:
         self._set_timeout(_timeout_ms(seconds))
 
+    @property
+    def prepare_threshold(self) -> Optional[int]:
+        """How many times a statement text runs on this connection before it
+        is prepared on the server (psycopg's name and meaning: 0 prepares at
+        the first run, None never).  Default 4, i.e. at the 5th run (or
+        ``PGA_PREPARE_THRESHOLD``, the core's count); never behind a pooler
+        that hides the server's process id (PgBouncer): set None to be sure."""
+        n = self._get_prepare_threshold()
+        return n - 1 if n > 0 else None
+
+    @prepare_threshold.setter
+    def prepare_threshold(self, n: Optional[int]) -> None:
+        if n is None:
+            self._set_prepare_threshold(0)
+            return
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"prepare_threshold must be an int >= 0 or None, not {n!r}")
+        self._set_prepare_threshold(n + 1)
+
     # -- statements ---------------------------------------------------------
     def execute(self, sql: str, params: Optional[Sequence[Any]] = None) -> Result:
         """Run one statement with ``$n`` parameters and return its Result.

@@ -1,0 +1,233 @@
+/* prepare.c -- statements a session runs again and again are prepared
+ * there once: the server then skips parsing and planning them (psycopg's
+ * prepare_threshold).  This file keeps the session's list of statement
+ * texts and says, for each one step.c sends, whether it goes unnamed, is
+ * prepared now, or runs by name.  The list is bounded; what the server has
+ * prepared is forgotten whenever the server may have lost it. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* A text and its parameter types, and where it stands on this session. */
+struct pga__stmt {
+    uint64_t hash;
+    char *sql;
+    unsigned *types;
+    int ntypes;
+    unsigned uses;        /* sent unnamed so far */
+    int state;
+    uint64_t last_use;
+};
+
+enum {
+    STMT_COUNTING,        /* not prepared; counting the uses */
+    STMT_PREPARING,       /* its Parse is on the way */
+    STMT_PREPARED,        /* the server has it under stmt_name() */
+    STMT_NEVER            /* the server refused to run it by name: unnamed for good */
+};
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211u;
+    }
+    return h;
+}
+
+/* The name depends only on the text and types, so a name already on the
+ * server (another client's, behind a pooler) can only be this statement. */
+static void stmt_name(uint64_t hash, char *buf)
+{
+    snprintf(buf, PGA__STMT_NAME_MAX, "pga_%016llx", (unsigned long long)hash);
+}
+
+static void stmt_free(pga__stmt *s)
+{
+    free(s->sql);
+    free(s->types);
+}
+
+void pga__stmts_free(pga_conn *conn)
+{
+    for (size_t i = 0; i < conn->nstmts; i++) {
+        stmt_free(&conn->stmts[i]);
+    }
+    free(conn->stmts);
+    conn->stmts = NULL;
+    conn->nstmts = conn->stmts_cap = 0;
+}
+
+void pga__stmts_forget(pga_conn *conn)
+{
+    for (size_t i = 0; i < conn->nstmts; i++) {
+        conn->stmts[i].state = STMT_COUNTING;
+        conn->stmts[i].uses = 0;
+    }
+}
+
+static pga__stmt *find(pga_conn *conn, uint64_t hash, const char *sql, int n,
+                       const unsigned *types)
+{
+    for (size_t i = 0; i < conn->nstmts; i++) {
+        pga__stmt *s = &conn->stmts[i];
+        if (s->sql != NULL && s->hash == hash && s->ntypes == n && strcmp(s->sql, sql) == 0
+            && (n == 0 || memcmp(s->types, types, (size_t)n * sizeof(*types)) == 0)) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* A slot for a new text: a free one, else the least recently used text
+ * that is not on the server (a prepared one stays until the session ends:
+ * dropping it would cost a DEALLOCATE).  NULL when all are prepared. */
+static pga__stmt *slot(pga_conn *conn)
+{
+    if (conn->nstmts < PGA__STMTS_MAX) {
+        pga__stmt *grown = pga__grow(conn->stmts, &conn->stmts_cap, conn->nstmts + 1,
+                                     sizeof(*grown));
+        if (grown == NULL) {
+            return NULL;
+        }
+        conn->stmts = grown;
+        pga__stmt *s = &conn->stmts[conn->nstmts++];
+        memset(s, 0, sizeof(*s));
+        return s;
+    }
+    pga__stmt *victim = NULL;
+    for (size_t i = 0; i < conn->nstmts; i++) {
+        pga__stmt *s = &conn->stmts[i];
+        if ((s->state == STMT_COUNTING || s->state == STMT_NEVER)
+            && (victim == NULL || s->sql == NULL || s->last_use < victim->last_use)) {
+            if (s->sql == NULL) {
+                return s;   /* freed by a failed allocation: already empty */
+            }
+            victim = s;
+        }
+    }
+    if (victim != NULL) {
+        stmt_free(victim);
+        memset(victim, 0, sizeof(*victim));
+    }
+    return victim;
+}
+
+int pga__stmt_plan(pga_conn *conn, const char *sql, int n, const unsigned *types,
+                   char *name, int *index)
+{
+    *index = -1;
+    if (conn->prepare_threshold <= 0 || conn->behind_pooler) {
+        return PGA__SEND_UNNAMED;
+    }
+    uint64_t hash = fnv1a(14695981039346656037u, sql, strlen(sql) + 1);
+    if (n > 0) {
+        hash = fnv1a(hash, types, (size_t)n * sizeof(*types));
+    }
+    pga__stmt *s = find(conn, hash, sql, n, types);
+    if (s == NULL) {
+        s = slot(conn);
+        if (s == NULL) {
+            return PGA__SEND_UNNAMED;
+        }
+        s->sql = strdup(sql);
+        s->types = n > 0 ? malloc((size_t)n * sizeof(*types)) : NULL;
+        if (s->sql == NULL || (n > 0 && s->types == NULL)) {
+            /* Without memory the text just goes unnamed; the slot stays
+             * empty (sql NULL) for the next one. */
+            stmt_free(s);
+            memset(s, 0, sizeof(*s));
+            return PGA__SEND_UNNAMED;
+        }
+        if (n > 0) {
+            memcpy(s->types, types, (size_t)n * sizeof(*types));
+        }
+        s->hash = hash;
+        s->ntypes = n;
+    }
+    s->last_use = ++conn->stmt_clock;
+    switch (s->state) {
+    case STMT_PREPARED:
+        stmt_name(hash, name);
+        *index = (int)(s - conn->stmts);
+        return PGA__SEND_NAMED;
+    case STMT_COUNTING:
+        if (++s->uses >= (unsigned)conn->prepare_threshold) {
+            s->state = STMT_PREPARING;
+            stmt_name(hash, name);
+            *index = (int)(s - conn->stmts);
+            return PGA__SEND_PREPARE;
+        }
+        return PGA__SEND_UNNAMED;
+    default:
+        /* PREPARING: a second copy in the same batch goes unnamed, so it
+         * cannot fail for want of a Parse that failed. */
+        return PGA__SEND_UNNAMED;
+    }
+}
+
+/* The Parse of the text at index (an index is stable while its Parse is
+ * on the way: a text being prepared is never evicted) succeeded or not. */
+void pga__stmt_parsed(pga_conn *conn, int index, int ok)
+{
+    if (index < 0 || (size_t)index >= conn->nstmts) {
+        return;
+    }
+    pga__stmt *s = &conn->stmts[index];
+    if (s->state == STMT_PREPARING) {
+        s->state = ok ? STMT_PREPARED : STMT_COUNTING;
+        s->uses = 0;
+    }
+}
+
+void pga__stmt_failed(pga_conn *conn, int index, const char *sqlstate)
+{
+    if (strcmp(sqlstate, "26000") == 0) {
+        /* invalid_sql_statement_name: the server lost what it had
+         * (DEALLOCATE ALL, DISCARD ALL, a pooler's other session). */
+        pga__stmts_forget(conn);
+        return;
+    }
+    if (index >= 0 && (size_t)index < conn->nstmts && strcmp(sqlstate, "0A000") == 0) {
+        /* "cached plan must not change result type": the table changed
+         * under it; the server keeps the statement but will not run it. */
+        conn->stmts[index].state = STMT_NEVER;
+    }
+}
+
+void pga__stmts_batch_over(pga_conn *conn)
+{
+    for (size_t i = 0; i < conn->nstmts; i++) {
+        if (conn->stmts[i].state == STMT_PREPARING) {
+            conn->stmts[i].state = STMT_COUNTING;
+            conn->stmts[i].uses = 0;
+        }
+    }
+}
+
+int pga_conn_set_prepare_threshold(pga_conn *conn, int n)
+{
+    if (n < 0) {
+        return pga__err_set(conn, PGA_EMISUSE, "%s", "the prepare threshold must be >= 0");
+    }
+    conn->prepare_threshold = n;
+    return PGA_OK;
+}
+
+int pga_conn_get_prepare_threshold(const pga_conn *conn)
+{
+    return conn->prepare_threshold;
+}
+
+int pga_conn_prepared_count(const pga_conn *conn)
+{
+    int n = 0;
+    for (size_t i = 0; i < conn->nstmts; i++) {
+        n += conn->stmts[i].state == STMT_PREPARED;
+    }
+    return n;
+}
