@@ -326,7 +326,8 @@ PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
 
 /* ---- Prepared statements ----
  * A statement text sent n times on a session (with the same parameter
- * types; control statements such as BEGIN and COMMIT count too) is
+ * types; the engine's own control statements, BEGIN, COMMIT and the
+ * savepoint ones, keep their text on the wire and are never prepared) is
  * prepared there the n-th time, in the same round trip, and runs by name
  * from then on: the server skips parsing and planning it.  The default n
  * is 5 (psycopg prepares at the 6th run), or the environment variable
@@ -338,8 +339,10 @@ PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
  * not prepared makes room for a new one (least recently used first); a
  * prepared one stays until the session ends (no DEALLOCATE is sent).
  * ^When the server may have lost them (a new session, a user statement
- * DISCARD ALL or DEALLOCATE, an error 26000 "prepared statement does not
- * exist") the session forgets them all and counts again; a text the server
+ * DISCARD ALL or DEALLOCATE, the server's 26000 "prepared statement
+ * "pga_..." does not exist"; ^not a 26000 the statement raises itself) the
+ * session forgets them all and counts again; ^a Parse answered 42P05 (the
+ * name is there already: the same text) counts as prepared; a text the server
  * refuses to run by name (0A000 "cached plan must not change result
  * type", after its table changed) is sent unnamed from then on.  The
  * statement that met such an error fails with it, once.

@@ -343,8 +343,8 @@ int pga__txn_needed(const pga_conn *conn);
 int pga__stmt_plan(pga_conn *conn, const char *sql, int n, const unsigned *types,
                    char *name, int *index);
 void pga__stmt_parsed(pga_conn *conn, int index, int ok);
-/* A statement failed with sqlstate (sent by name when index >= 0). */
-void pga__stmt_failed(pga_conn *conn, int index, const char *sqlstate);
+/* The statement sent by name from slot index failed with sqlstate. */
+void pga__stmt_failed(pga_conn *conn, int index, const char *sqlstate, const char *message);
 /* The server may have lost every prepared statement (a new session,
  * DISCARD ALL, DEALLOCATE). */
 void pga__stmts_forget(pga_conn *conn);

@@ -184,15 +184,22 @@ void pga__stmt_parsed(pga_conn *conn, int index, int ok)
     }
 }
 
-void pga__stmt_failed(pga_conn *conn, int index, const char *sqlstate)
+void pga__stmt_failed(pga_conn *conn, int index, const char *sqlstate, const char *message)
 {
-    if (strcmp(sqlstate, "26000") == 0) {
-        /* invalid_sql_statement_name: the server lost what it had
-         * (DEALLOCATE ALL, DISCARD ALL, a pooler's other session). */
+    char name[PGA__STMT_NAME_MAX];
+    if (index < 0 || (size_t)index >= conn->nstmts || conn->stmts[index].state != STMT_PREPARED) {
+        return;
+    }
+    stmt_name(conn->stmts[index].hash, name);
+    if (strcmp(sqlstate, "26000") == 0 && message != NULL && strstr(message, name) != NULL) {
+        /* "prepared statement "pga_..." does not exist": the server lost
+         * what it had (DEALLOCATE ALL, DISCARD ALL, a pooler's other
+         * session); the same code raised by the statement itself is its
+         * own business. */
         pga__stmts_forget(conn);
         return;
     }
-    if (index >= 0 && (size_t)index < conn->nstmts && strcmp(sqlstate, "0A000") == 0) {
+    if (strcmp(sqlstate, "0A000") == 0) {
         /* "cached plan must not change result type": the table changed
          * under it; the server keeps the statement but will not run it. */
         conn->stmts[index].state = STMT_NEVER;

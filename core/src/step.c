@@ -140,7 +140,13 @@ static int send_statement(pga_conn *conn, pga__cmd *cmd, const char *sql,
 {
     char name[PGA__STMT_NAME_MAX];
     int ok;
-    switch (pga__stmt_plan(conn, sql, v->count, v->types, name, &cmd->stmt)) {
+    /* Control statements keep their text on the wire: they cost the server
+     * little to parse, and COMMIT is what proxies, poolers and the fault
+     * tests look for. */
+    int how = cmd->kind == PGA__CMD_USER
+                  ? pga__stmt_plan(conn, sql, v->count, v->types, name, &cmd->stmt)
+                  : PGA__SEND_UNNAMED;
+    switch (how) {
     case PGA__SEND_PREPARE:
         if (!PQsendPrepare(conn->pg, name, sql, v->count, v->types)) {
             return pga__err_lost(conn, PGA_ECONN);
@@ -322,8 +328,9 @@ static void control_undone(pga_conn *conn, const pga__cmd *cmd)
 static void statement_failed(pga_conn *conn, const pga__cmd *cmd, const PGresult *res)
 {
     const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (sqlstate != NULL) {
-        pga__stmt_failed(conn, cmd != NULL ? cmd->stmt : -1, sqlstate);
+    if (sqlstate != NULL && cmd != NULL && cmd->stmt >= 0 && !cmd->parse) {
+        pga__stmt_failed(conn, cmd->stmt, sqlstate,
+                         PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
     }
     if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
         pga__outcome *o = &conn->outcomes[cmd->arg];
@@ -389,7 +396,10 @@ static void copy_refused(pga_conn *conn, const pga__cmd *cmd, const char *why)
 static void on_parse_result(pga_conn *conn, pga__cmd *cmd, PGresult *res)
 {
     ExecStatusType st = PQresultStatus(res);
-    pga__stmt_parsed(conn, cmd->stmt, st == PGRES_COMMAND_OK);
+    const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    /* 42P05: the name is already there, and a name stands for one text. */
+    int there = sqlstate != NULL && strcmp(sqlstate, "42P05") == 0;
+    pga__stmt_parsed(conn, cmd->stmt, st == PGRES_COMMAND_OK || there);
     if (st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED) {
         statement_failed(conn, cmd, res);
     }

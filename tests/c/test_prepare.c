@@ -73,8 +73,8 @@ TEST(prepared_block_statements_keep_their_round_trips)
         ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
         ASSERT_EQ_INT(2, pga_conn_round_trips(c) - t0);
     }
-    /* BEGIN, the INSERT and COMMIT. */
-    ASSERT_EQ_INT(3, pga_conn_prepared_count(c));
+    /* The INSERT; control statements keep their text on the wire. */
+    ASSERT_EQ_INT(1, pga_conn_prepared_count(c));
     ASSERT_EQ_INT(5, test_scalar_int("SELECT count(*) FROM prep_ins"));
     ASSERT_EQ_INT(10, test_scalar_int("SELECT sum(id) FROM prep_ins"));
     pga_params_free(p);
@@ -135,6 +135,24 @@ TEST(statement_lost_by_the_server_fails_once)
     ASSERT_EQ_STR("26000", pga_conn_sqlstate(c));
     ASSERT_EQ_INT(6, one_int(c, "SELECT 6", NULL));
     ASSERT_EQ_INT(1, pga_conn_prepared_count(c));
+    pga_conn_free(c);
+}
+
+TEST(statement_raising_26000_itself_keeps_the_prepared_ones)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_prepare_threshold(c, 1));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "CREATE FUNCTION pg_temp.raise_26000() RETURNS int"
+                                       " LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'mine'"
+                                       " USING ERRCODE = '26000'; END$$", NULL, NULL));
+    ASSERT_EQ_INT(8, one_int(c, "SELECT 8", NULL));
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ_INT(PGA_ESERVER, pga_query(c, "SELECT pg_temp.raise_26000()", NULL, NULL));
+        ASSERT_EQ_STR("26000", pga_conn_sqlstate(c));
+    }
+    ASSERT_EQ_INT(3, pga_conn_prepared_count(c));
+    ASSERT_EQ_INT(8, one_int(c, "SELECT 8", NULL));
     pga_conn_free(c);
 }
 
