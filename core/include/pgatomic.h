@@ -339,18 +339,23 @@ PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
  * not prepared makes room for a new one (least recently used first); a
  * prepared one stays until the session ends (no DEALLOCATE is sent).
  * ^When the server may have lost them (a new session, a user statement
- * DISCARD ALL or DEALLOCATE, the server's 26000 "prepared statement
- * "pga_..." does not exist"; ^not a 26000 the statement raises itself) the
- * session forgets them all and counts again; ^a Parse answered 42P05 (the
- * name is there already: the same text) counts as prepared; a text the server
- * refuses to run by name (0A000 "cached plan must not change result
- * type", after its table changed) is sent unnamed from then on.  The
- * statement that met such an error fails with it, once.
+ * DISCARD ALL or DEALLOCATE) the session forgets them all and counts
+ * again; ^a 26000 the statement raises itself changes nothing.
  * Poolers in transaction mode (PgBouncer 1.18) give the next transaction
- * another server session, without the statements: ^a session whose
- * backend key is not a server process id (above 2^22, as PgBouncer's
- * random keys are but for one in 1024) never prepares; set the threshold
- * to 0 (or PGA_PREPARE_THRESHOLD=0) to be sure behind a pooler.
+ * another server session, without the statements: ^the first text due
+ * goes unnamed once more with SELECT pg_backend_pid() riding behind it (no
+ * round trip of its own), and the session prepares only if that equals
+ * PQbackendPID() (a pooler's made-up key does not).
+ * ^If the server still answers 26000 to one of our names, or 42P05 to our
+ * Parse (something out of the engine's sight dropped or made statements:
+ * a pooler passing one server's real key, DEALLOCATE inside a function),
+ * the connection never prepares again, and the statement, of which
+ * nothing ran, is sent again unnamed when it was outside any transaction
+ * block and its batch's last; otherwise it fails with that error, once.
+ * ^0A000 "cached plan must not change result type" (its table changed)
+ * makes that text unnamed for good, with the same resend rule.  Set the
+ * threshold to 0 (or PGA_PREPARE_THRESHOLD=0) to be certain behind such a
+ * pooler (docs/core.md "Prepared statements").
  * METHOD: pga_conn  BLOCKS: never
  * pga_conn_set_prepare_threshold: PGA_OK, or PGA_EMISUSE for n < 0. */
 PGA_EXTERN int pga_conn_set_prepare_threshold(pga_conn *conn, int n);

@@ -40,6 +40,7 @@ int pga_conn_new(pga_conn **out)
     conn->autocommit = 1;
     conn->next_sp = 1;
     conn->prepare_threshold = PGA__PREPARE_THRESHOLD;
+    conn->resend.cmd = -1;
     /* The setting for processes that cannot pass it in code: a pooler in
      * transaction mode (pgatomic.h, "Prepared statements"). */
     const char *threshold = getenv("PGA_PREPARE_THRESHOLD");
@@ -583,12 +584,10 @@ int pga__connect_step(pga_conn *conn)
     PQsetErrorVerbosity(conn->pg, PQERRORS_DEFAULT);
     conn->cancel = PQgetCancel(conn->pg);
     pga__cancel_key_capture(conn);
-    /* PostgreSQL's backend is a process, its id below Linux's
-     * PID_MAX_LIMIT (2^22); a pooler (PgBouncer) makes up a random key,
-     * which is larger but in one case of 1024.  Behind one, the next
-     * transaction may run on a server session without our statements. */
-    int backend = PQbackendPID(conn->pg);
-    conn->behind_pooler = backend <= 0 || backend > (1 << 22);
+    /* Whether this session may prepare is learnt from pg_backend_pid()
+     * when a statement first becomes due (prepare.c); a session without a
+     * backend key (some poolers send none) never does. */
+    conn->pid_state = PQbackendPID(conn->pg) > 0 ? PGA__PID_UNKNOWN : PGA__PID_MISMATCH;
     forget_hosts(conn);
     conn->deadline = 0;
     conn->op = PGA__OP_NONE;

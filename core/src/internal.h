@@ -93,6 +93,7 @@ typedef struct pga__cmd {
     char name[PGA_NAME_MAX + 1];
     int parse;            /* its Parse (prepare.c) answers first */
     int stmt;             /* its text in conn->stmts when sent by name, else -1 */
+    int probe;            /* 1: SELECT pg_backend_pid() answers after it; 2: answering */
 } pga__cmd;
 
 /* prepare.c: a session's statement texts, prepared once used often enough */
@@ -100,7 +101,26 @@ typedef struct pga__stmt pga__stmt;
 #define PGA__STMTS_MAX 100          /* texts tracked (and at most prepared) per session */
 #define PGA__STMT_NAME_MAX 24       /* "pga_" + 16 hex digits + NUL */
 #define PGA__PREPARE_THRESHOLD 5    /* psycopg's default */
-enum { PGA__SEND_UNNAMED, PGA__SEND_PREPARE, PGA__SEND_NAMED };
+enum { PGA__SEND_UNNAMED, PGA__SEND_PREPARE, PGA__SEND_NAMED,
+       PGA__SEND_PROBE /* unnamed, and learn the backend's pid behind it */ };
+/* What the session knows of its backend's process id (prepare.c). */
+enum { PGA__PID_UNKNOWN, PGA__PID_PROBING, PGA__PID_MATCH, PGA__PID_MISMATCH };
+
+/* A copy of the last statement sent by name with a sync of its own, so
+ * that it can go again unnamed when the server lost the name (step.c). */
+typedef struct pga__resend {
+    int cmd;              /* its index in conn->cmds, -1: none */
+    int due;              /* it met a lost name: send it again unnamed */
+    int rc_before;        /* the batch's rc before that failure */
+    int count;
+    char *sql;
+    unsigned *types;
+    int *lengths, *formats;
+    long *offsets;        /* of each value in data, -1: NULL */
+    const char **values;
+    char *data;
+    size_t sql_cap, count_cap, data_cap;
+} pga__resend;
 
 /* A prepared transaction's hook, waiting for COMMIT / ROLLBACK PREPARED. */
 typedef struct pga__parked_hook {
@@ -285,7 +305,10 @@ struct pga_conn {
 
     /* prepared statements (prepare.c) */
     int prepare_threshold;    /* uses before a text is prepared; 0: never */
-    int behind_pooler;        /* the session's backend is a pooler's: never prepare */
+    int pid_state;            /* PGA__PID_*: prepare only on MATCH */
+    int prepare_off;          /* the server lost a name once: never prepare again */
+    int probe_in_txn;         /* the probe in flight shares the user's transaction */
+    pga__resend resend;
     pga__stmt *stmts;
     size_t nstmts, stmts_cap;
     uint64_t stmt_clock;
@@ -343,8 +366,14 @@ int pga__txn_needed(const pga_conn *conn);
 int pga__stmt_plan(pga_conn *conn, const char *sql, int n, const unsigned *types,
                    char *name, int *index);
 void pga__stmt_parsed(pga_conn *conn, int index, int ok);
-/* The statement sent by name from slot index failed with sqlstate. */
-void pga__stmt_failed(pga_conn *conn, int index, const char *sqlstate, const char *message);
+/* The statement sent by name from slot index failed with sqlstate (Parse:
+ * the failure of the Parse that prepared it).  1 when nothing of it ran
+ * because of the name (the server lost it, or already had it, or will not
+ * run it by name any more): it may go again unnamed. */
+int pga__stmt_failed(pga_conn *conn, int index, int parse, const char *sqlstate,
+                     const char *message);
+/* The answer to SELECT pg_backend_pid(): NULL when it failed. */
+void pga__stmt_pid(pga_conn *conn, const char *pid);
 /* The server may have lost every prepared statement (a new session,
  * DISCARD ALL, DEALLOCATE). */
 void pga__stmts_forget(pga_conn *conn);

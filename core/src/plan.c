@@ -23,6 +23,7 @@ int pga__cmds_push(pga_conn *conn, int kind, unsigned arg, const char *name)
     snprintf(cmd->name, sizeof(cmd->name), "%s", name != NULL ? name : "");
     cmd->parse = 0;
     cmd->stmt = -1;
+    cmd->probe = 0;
     return PGA_OK;
 }
 

@@ -54,6 +54,15 @@ static void stmt_free(pga__stmt *s)
 
 void pga__stmts_free(pga_conn *conn)
 {
+    pga__resend *r = &conn->resend;
+    free(r->sql);
+    free(r->types);
+    free(r->lengths);
+    free(r->formats);
+    free(r->offsets);
+    free(r->values);
+    free(r->data);
+    memset(r, 0, sizeof(*r));
     for (size_t i = 0; i < conn->nstmts; i++) {
         stmt_free(&conn->stmts[i]);
     }
@@ -121,7 +130,8 @@ int pga__stmt_plan(pga_conn *conn, const char *sql, int n, const unsigned *types
                    char *name, int *index)
 {
     *index = -1;
-    if (conn->prepare_threshold <= 0 || conn->behind_pooler) {
+    if (conn->prepare_threshold <= 0 || conn->prepare_off
+        || conn->pid_state == PGA__PID_MISMATCH) {
         return PGA__SEND_UNNAMED;
     }
     uint64_t hash = fnv1a(14695981039346656037u, sql, strlen(sql) + 1);
@@ -156,13 +166,30 @@ int pga__stmt_plan(pga_conn *conn, const char *sql, int n, const unsigned *types
         *index = (int)(s - conn->stmts);
         return PGA__SEND_NAMED;
     case STMT_COUNTING:
-        if (++s->uses >= (unsigned)conn->prepare_threshold) {
-            s->state = STMT_PREPARING;
-            stmt_name(hash, name);
-            *index = (int)(s - conn->stmts);
-            return PGA__SEND_PREPARE;
+        if (s->uses < (unsigned)conn->prepare_threshold) {
+            s->uses++;
         }
-        return PGA__SEND_UNNAMED;
+        if (s->uses < (unsigned)conn->prepare_threshold) {
+            return PGA__SEND_UNNAMED;
+        }
+        if (conn->pid_state == PGA__PID_UNKNOWN) {
+            /* A pooler in transaction mode hands the next transaction
+             * another server session, where the name does not exist; it
+             * shows in the backend key it makes up, which is not the
+             * process id of the server session behind it.  The text goes
+             * unnamed once more with SELECT pg_backend_pid() riding behind
+             * it (no round trip of its own), and is prepared at its next
+             * use if the two agree. */
+            conn->pid_state = PGA__PID_PROBING;
+            return PGA__SEND_PROBE;
+        }
+        if (conn->pid_state != PGA__PID_MATCH) {
+            return PGA__SEND_UNNAMED;   /* the answer is on its way */
+        }
+        s->state = STMT_PREPARING;
+        stmt_name(hash, name);
+        *index = (int)(s - conn->stmts);
+        return PGA__SEND_PREPARE;
     default:
         /* PREPARING: a second copy in the same batch goes unnamed, so it
          * cannot fail for want of a Parse that failed. */
@@ -184,30 +211,72 @@ void pga__stmt_parsed(pga_conn *conn, int index, int ok)
     }
 }
 
-void pga__stmt_failed(pga_conn *conn, int index, const char *sqlstate, const char *message)
+/* The server lost a name of ours, or had one it should not have: what it
+ * holds is not what this session thinks (a pooler that shares server
+ * sessions, a DEALLOCATE the engine did not see).  Guessing again could
+ * fail another statement, so this connection prepares nothing from now on. */
+static void stop_preparing(pga_conn *conn)
+{
+    conn->prepare_off = 1;
+    pga__stmts_forget(conn);
+}
+
+int pga__stmt_failed(pga_conn *conn, int index, int parse, const char *sqlstate,
+                     const char *message)
 {
     char name[PGA__STMT_NAME_MAX];
-    if (index < 0 || (size_t)index >= conn->nstmts || conn->stmts[index].state != STMT_PREPARED) {
-        return;
+    if (index < 0 || (size_t)index >= conn->nstmts || sqlstate == NULL) {
+        return 0;
+    }
+    if (parse) {
+        /* 42P05 duplicate_prepared_statement: the name is there already,
+         * though this session never prepared it.  Any other failure of the
+         * Parse (a syntax error) is the statement's own. */
+        if (strcmp(sqlstate, "42P05") == 0) {
+            stop_preparing(conn);
+            return 1;
+        }
+        return 0;
+    }
+    if (conn->stmts[index].state != STMT_PREPARED) {
+        return 0;
     }
     stmt_name(conn->stmts[index].hash, name);
     if (strcmp(sqlstate, "26000") == 0 && message != NULL && strstr(message, name) != NULL) {
-        /* "prepared statement "pga_..." does not exist": the server lost
-         * what it had (DEALLOCATE ALL, DISCARD ALL, a pooler's other
-         * session); the same code raised by the statement itself is its
-         * own business. */
-        pga__stmts_forget(conn);
+        /* "prepared statement "pga_..." does not exist"; the same code
+         * raised by the statement itself is its own business. */
+        stop_preparing(conn);
+        return 1;
+    }
+    if (strcmp(sqlstate, "0A000") == 0 && message != NULL
+        && strstr(message, "cached plan must not change result type") != NULL) {
+        /* The table changed under it; the server keeps the statement but
+         * will not run it (refused at Bind: nothing ran). */
+        conn->stmts[index].state = STMT_NEVER;
+        return 1;
+    }
+    return 0;
+}
+
+void pga__stmt_pid(pga_conn *conn, const char *pid)
+{
+    if (conn->pid_state != PGA__PID_PROBING) {
         return;
     }
-    if (strcmp(sqlstate, "0A000") == 0) {
-        /* "cached plan must not change result type": the table changed
-         * under it; the server keeps the statement but will not run it. */
-        conn->stmts[index].state = STMT_NEVER;
+    if (pid == NULL) {
+        conn->pid_state = PGA__PID_UNKNOWN;     /* asked again when next due */
+        return;
     }
+    conn->pid_state = conn->pg != NULL && atol(pid) == (long)PQbackendPID(conn->pg)
+                          ? PGA__PID_MATCH
+                          : PGA__PID_MISMATCH;
 }
 
 void pga__stmts_batch_over(pga_conn *conn)
 {
+    if (conn->pid_state == PGA__PID_PROBING) {
+        conn->pid_state = PGA__PID_UNKNOWN;     /* the probe never answered */
+    }
     for (size_t i = 0; i < conn->nstmts; i++) {
         if (conn->stmts[i].state == STMT_PREPARING) {
             conn->stmts[i].state = STMT_COUNTING;

@@ -34,6 +34,8 @@ void pga__batch_reset(pga_conn *conn)
     conn->syncs_seen = 0;
     conn->batch_open = 0;
     conn->flight = 0;
+    conn->resend.cmd = -1;
+    conn->resend.due = 0;
     free(conn->script);
     conn->script = NULL;
     for (size_t i = 0; i < conn->noutcomes; i++) {
@@ -147,6 +149,11 @@ static int send_statement(pga_conn *conn, pga__cmd *cmd, const char *sql,
                   ? pga__stmt_plan(conn, sql, v->count, v->types, name, &cmd->stmt)
                   : PGA__SEND_UNNAMED;
     switch (how) {
+    case PGA__SEND_PROBE:
+        cmd->probe = 1;     /* sent after it by pga__pipeline_add() */
+        ok = PQsendQueryParams(conn->pg, sql, v->count, v->types, v->values, v->lengths,
+                               v->formats, 0);
+        break;
     case PGA__SEND_PREPARE:
         if (!PQsendPrepare(conn->pg, name, sql, v->count, v->types)) {
             return pga__err_lost(conn, PGA_ECONN);
@@ -162,6 +169,143 @@ static int send_statement(pga_conn *conn, pga__cmd *cmd, const char *sql,
         break;
     }
     return ok ? PGA_OK : pga__err_lost(conn, PGA_ECONN);
+}
+
+/* SELECT pg_backend_pid() behind the statement that asked for it
+ * (prepare.c): with a sync of its own when the statement had one, so it
+ * is its own implicit transaction; else in the statement's transaction,
+ * after it, where it cannot change what the statement does. */
+static int send_probe(pga_conn *conn, int own_sync)
+{
+    if (!PQsendQueryParams(conn->pg, "SELECT pg_backend_pid()", 0, NULL, NULL, NULL, NULL, 0)) {
+        return pga__err_lost(conn, PGA_ECONN);
+    }
+    conn->probe_in_txn = !own_sync;
+    if (own_sync) {
+        if (!PQpipelineSync(conn->pg)) {
+            return pga__err_lost(conn, PGA_ECONN);
+        }
+        conn->nsyncs++;
+    }
+    return PGA_OK;
+}
+
+static int grow_array(void *items, size_t n, size_t size)
+{
+    void **p = items;
+    void *grown = realloc(*p, n * size);
+    if (grown == NULL) {
+        return PGA_ENOMEM;
+    }
+    *p = grown;
+    return PGA_OK;
+}
+
+/* Keeps a copy of a statement sent by name with its own sync (outside any
+ * transaction), the one kind that can safely go again when the server
+ * lost the name: nothing of it ran, and nothing of the batch after it
+ * ran either when it was the batch's last statement.  Without memory for
+ * the copy it just cannot go again. */
+static void keep_for_resend(pga_conn *conn, unsigned cmd, const char *sql,
+                            const pga__params_view *v)
+{
+    pga__resend *r = &conn->resend;
+    size_t n = (size_t)v->count;
+    size_t sql_len = strlen(sql) + 1;
+    size_t total = 0;
+    r->cmd = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (v->values[i] != NULL) {
+            int binary = v->formats != NULL && v->formats[i] == 1;
+            total += binary ? (size_t)v->lengths[i] : strlen(v->values[i]) + 1;
+        }
+    }
+    char *text = pga__grow(r->sql, &r->sql_cap, sql_len, 1);
+    if (text == NULL) {
+        return;
+    }
+    r->sql = text;
+    if (n > r->count_cap) {
+        if (grow_array(&r->types, n, sizeof(*r->types)) != PGA_OK
+            || grow_array(&r->lengths, n, sizeof(*r->lengths)) != PGA_OK
+            || grow_array(&r->formats, n, sizeof(*r->formats)) != PGA_OK
+            || grow_array(&r->offsets, n, sizeof(*r->offsets)) != PGA_OK
+            || grow_array(&r->values, n, sizeof(*r->values)) != PGA_OK) {
+            return;
+        }
+        r->count_cap = n;
+    }
+    char *data = pga__grow(r->data, &r->data_cap, total + 1, 1);
+    if (data == NULL) {
+        return;
+    }
+    r->data = data;
+    memcpy(r->sql, sql, sql_len);
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        int binary = v->formats != NULL && v->formats[i] == 1;
+        r->types[i] = v->types != NULL ? v->types[i] : 0;
+        r->formats[i] = binary;
+        r->lengths[i] = v->lengths != NULL ? v->lengths[i] : 0;
+        if (v->values[i] == NULL) {
+            r->offsets[i] = -1;
+            continue;
+        }
+        size_t len = binary ? (size_t)v->lengths[i] : strlen(v->values[i]) + 1;
+        memcpy(r->data + at, v->values[i], len);
+        r->offsets[i] = (long)at;
+        at += len;
+    }
+    r->count = (int)n;
+    r->cmd = (int)cmd;
+}
+
+/* The statement kept by keep_for_resend() met a lost name and is the
+ * last of the batch: it goes again, unnamed, with a sync of its own, if
+ * the server is outside a transaction block (1 when sent). */
+static int resend(pga_conn *conn)
+{
+    pga__resend *r = &conn->resend;
+    if (!r->due || r->cmd < 0 || PQtransactionStatus(conn->pg) != PQTRANS_IDLE) {
+        return 0;
+    }
+    for (int i = 0; i < r->count; i++) {
+        r->values[i] = r->offsets[i] < 0 ? NULL : r->data + r->offsets[i];
+    }
+    pga__cmd *cmd = &conn->cmds[r->cmd];
+    pga__outcome *o = &conn->outcomes[cmd->arg];
+    /* The failure read for it is undone: the new answer is its outcome. */
+    o->rc = PGA_OK;
+    o->aborted = 0;
+    pga__err_free(&o->err);
+    o->err.rc = PGA_OK;
+    o->err.msg[0] = '\0';
+    o->err.sqlstate[0] = '\0';
+    conn->batch_rc = r->rc_before;
+    cmd->stmt = -1;
+    cmd->parse = 0;
+    cmd->probe = 0;
+    conn->cmd_index = (size_t)r->cmd;
+    r->due = 0;
+    r->cmd = -1;
+    if (!PQsendQueryParams(conn->pg, r->sql, r->count, r->types, r->values, r->lengths,
+                           r->formats, 0)
+        || !PQpipelineSync(conn->pg)) {
+        pga__err_lost(conn, PGA_ECONN);
+        return -1;
+    }
+    conn->nsyncs++;
+    conn->round_trips++;
+    conn->flushing = 1;
+    return 1;
+}
+
+/* Whether a failure of cmd because of its name can be made good by
+ * resend(): it is the statement kept, and the batch's last. */
+static int resend_candidate(const pga_conn *conn, const pga__cmd *cmd)
+{
+    int at = (int)(cmd - conn->cmds);
+    return conn->resend.cmd == at && at == (int)conn->ncmds - 1;
 }
 
 /* The extended protocol parses each statement on its own: a user statement
@@ -200,14 +344,22 @@ int pga__pipeline_add(pga_conn *conn, const char *sql, const pga_params *params)
     if (new_outcome(conn, &index) != PGA_OK) {
         return pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));
     }
-    if (send_statement(conn, &conn->cmds[conn->ncmds - 1], sql, &v) != PGA_OK) {
+    pga__cmd *cmd = &conn->cmds[conn->ncmds - 1];
+    if (send_statement(conn, cmd, sql, &v) != PGA_OK) {
         return PGA_ECONN;
     }
-    if (autonomous(conn)) {
+    int own_sync = autonomous(conn);
+    if (own_sync) {
         if (!PQpipelineSync(conn->pg)) {
             return pga__err_lost(conn, PGA_ECONN);
         }
         conn->nsyncs++;
+        if (cmd->stmt >= 0) {
+            keep_for_resend(conn, (unsigned)(conn->ncmds - 1), sql, &v);
+        }
+    }
+    if (cmd->probe && send_probe(conn, own_sync) != PGA_OK) {
+        return PGA_ECONN;
     }
     return PGA_OK;
 }
@@ -327,10 +479,14 @@ static void control_undone(pga_conn *conn, const pga__cmd *cmd)
 
 static void statement_failed(pga_conn *conn, const pga__cmd *cmd, const PGresult *res)
 {
-    const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (sqlstate != NULL && cmd != NULL && cmd->stmt >= 0 && !cmd->parse) {
-        pga__stmt_failed(conn, cmd->stmt, sqlstate,
-                         PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    if (cmd != NULL && cmd->stmt >= 0
+        && pga__stmt_failed(conn, cmd->stmt, cmd->parse, PQresultErrorField(res, PG_DIAG_SQLSTATE),
+                            PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
+        && resend_candidate(conn, cmd)) {
+        /* Nothing of it ran: it goes again unnamed once the batch's
+         * answers are in (resend()), which then undoes what follows. */
+        conn->resend.due = 1;
+        conn->resend.rc_before = conn->batch_rc;
     }
     if (cmd != NULL && cmd->kind == PGA__CMD_USER) {
         pga__outcome *o = &conn->outcomes[cmd->arg];
@@ -396,10 +552,7 @@ static void copy_refused(pga_conn *conn, const pga__cmd *cmd, const char *why)
 static void on_parse_result(pga_conn *conn, pga__cmd *cmd, PGresult *res)
 {
     ExecStatusType st = PQresultStatus(res);
-    const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    /* 42P05: the name is already there, and a name stands for one text. */
-    int there = sqlstate != NULL && strcmp(sqlstate, "42P05") == 0;
-    pga__stmt_parsed(conn, cmd->stmt, st == PGRES_COMMAND_OK || there);
+    pga__stmt_parsed(conn, cmd->stmt, st == PGRES_COMMAND_OK);
     if (st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED) {
         statement_failed(conn, cmd, res);
     }
@@ -415,9 +568,27 @@ static void note_tag(pga_conn *conn, const PGresult *res)
     }
 }
 
+/* The answer to SELECT pg_backend_pid() (send_probe()). */
+static void on_probe_result(pga_conn *conn, PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    int answered = st == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 1;
+    pga__stmt_pid(conn, answered ? PQgetvalue(res, 0, 0) : NULL);
+    if (st == PGRES_FATAL_ERROR && conn->probe_in_txn && conn->batch_rc == PGA_OK) {
+        /* It cannot fail but for a cancel or the server's end; if it did,
+         * it failed the caller's transaction, which must not go unsaid. */
+        conn->batch_rc = pga__err_server(conn, res);
+    }
+    PQclear(res);
+}
+
 static void on_result(pga_conn *conn, PGresult *res)
 {
     pga__cmd *cmd = conn->cmd_index < conn->ncmds ? &conn->cmds[conn->cmd_index] : NULL;
+    if (cmd != NULL && cmd->probe == 2) {
+        on_probe_result(conn, res);
+        return;
+    }
     if (cmd != NULL && cmd->parse) {
         on_parse_result(conn, cmd, res);
         return;
@@ -495,6 +666,8 @@ static int finish(pga_conn *conn)
     return pga__batch_finished(conn, rc, lost);
 }
 
+static int batch_step(pga_conn *conn, int ready);
+
 static int read_results(pga_conn *conn)
 {
     for (;;) {
@@ -527,14 +700,27 @@ static int read_results(pga_conn *conn)
                 if (cmd != NULL && cmd->parse) {
                     cmd->parse = 0;
                 }
+                else if (cmd != NULL && cmd->probe == 1) {
+                    cmd->probe = 2;     /* the probe's answer comes next */
+                }
                 else {
+                    if (cmd != NULL) {
+                        cmd->probe = 0;
+                    }
                     conn->cmd_index++;
                 }
             }
             else if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
                 PQclear(res);
                 if (++conn->syncs_seen >= conn->nsyncs) {
-                    return finish(conn);
+                    int again = resend(conn);
+                    if (again == 0) {
+                        return finish(conn);
+                    }
+                    if (again < 0 || PQflush(conn->pg) < 0) {
+                        return finish(conn);
+                    }
+                    return batch_step(conn, 0);
                 }
             }
             else {

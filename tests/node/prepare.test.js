@@ -20,7 +20,9 @@ test('statement_is_prepared_at_the_threshold', async () => {
     for (let i = 1; i <= 6; i++) {
       const res = await db.query('SELECT $1::int * 10 AS v', [i]);
       expect(res.rows).toEqual([{ v: i * 10 }]);
-      expect(preparedCount(db)).toBe(BEHIND_POOLER || i < 3 ? 0 : 1);
+      // The first text due on a session runs unnamed once more, with
+      // SELECT pg_backend_pid() riding behind it (the pooler check).
+      expect(preparedCount(db)).toBe(BEHIND_POOLER || i <= 3 ? 0 : 1);
     }
   } finally {
     await db.close();
@@ -40,8 +42,9 @@ test('prepared_block_statements_keep_their_round_trips', async () => {
       });
       expect(t.roundTrips).toBe(2);
     }
-    // DROP, CREATE and the INSERT: control statements keep their text.
-    expect(preparedCount(db)).toBe(BEHIND_POOLER ? 0 : 3);
+    // CREATE and the INSERT (the DROP learnt the backend's pid): control
+    // statements keep their text.
+    expect(preparedCount(db)).toBe(BEHIND_POOLER ? 0 : 2);
     const res = await db.query('SELECT count(*)::int AS n, sum(n)::int AS s FROM prep_rows');
     expect(res.rows).toEqual([{ n: 5, s: 10 }]);
     await db.query('DROP TABLE prep_rows');

@@ -18,7 +18,9 @@ def test_statement_is_prepared_at_the_threshold(conn):
     assert conn.prepare_threshold == 2
     for i in range(1, 7):
         assert conn.execute("SELECT $1::int * 10", [i]).rows == [(i * 10,)]
-        assert conn._prepared_count() == (0 if BEHIND_POOLER or i < 3 else 1)
+        # The first text due on a session runs unnamed once more, with
+        # SELECT pg_backend_pid() riding behind it (the pooler check).
+        assert conn._prepared_count() == (0 if BEHIND_POOLER or i <= 3 else 1)
 
 
 def test_prepared_block_statements_keep_their_round_trips(conn, tables):
