@@ -57,6 +57,12 @@
 # writes bench/results/stream.json and rewrites only the section
 # "notes:stream-python" of docs/benchmarks.md.
 #
+# Prepared statements: `bash bench/run.sh prepare` runs bench/prepare.py:
+# c-, py- and node-pgatomic with the default prepare threshold and with
+# PGA_PREPARE_THRESHOLD=0, interleaved (BENCH_CLIENTS, BENCH_SHAPES default
+# insert,transfer, BENCH_REPEAT 5, BENCH_SECONDS 2) and rewrites only the
+# section "notes:prepare" of docs/benchmarks.md.
+#
 # asyncio mode: `bash bench/run.sh asyncio` runs bench/harness_asyncio.py:
 # pgatomic's asyncio API beside asyncpg and psycopg's AsyncConnection, 1 and
 # 16 tasks (BENCH_TASKS), over the socket, at BENCH_DELAY_US each way and
@@ -192,6 +198,20 @@ pipeline)
     scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/harness.py
     python3 bench/report.py --pipeline
     log "done: bench/results/pipeline.json, docs/benchmarks.md (notes:pipeline)"
+    exit 0
+    ;;
+prepare)
+    # pgatomic's own clients only: C (built here), Python (the peers'
+    # venv) and Node (the addon at the repo root).
+    if [ "${BENCH_SKIP_INSTALL:-0}" != 1 ]; then
+        install_peers python
+        log "building the pgatomic Node addon (npm install at the repo root)"
+        npm_config_nodedir=/usr npm install --silent --no-audit --no-fund >/dev/null || exit 1
+    fi
+    build
+    export BENCH_ROOT=$ROOT
+    log "starting a throwaway PostgreSQL: prepared statements on and off (bench/prepare.py)"
+    scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/prepare.py
     exit 0
     ;;
 node-orms)
