@@ -128,9 +128,32 @@ class AsyncConnection(_aio.AsyncConnection):
     __module__ = "pgatomic.dbapi"
     __slots__ = ()
 
-    def cursor(self) -> AsyncCursor:
-        """A new cursor on this connection."""
+    def cursor(self, name: Optional[str] = None, *, scrollable: Optional[bool] = None,
+               withhold: bool = False) -> Any:
+        """A new cursor on this connection; with a name, a server-side cursor
+        (psycopg's ``AsyncServerCursor``)."""
+        if name:
+            from ._server_cursor import AsyncServerCursor
+            return AsyncServerCursor(self, name, scrollable=scrollable, withhold=withhold)
         return AsyncCursor(self)
+
+    async def commit(self) -> None:
+        try:
+            await super().commit()
+        finally:
+            self._mark_txn_end()
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            self._mark_txn_end()
+
+    def _mark_txn_end(self) -> None:
+        # Named cursors without hold die with the transaction (dbapi.Connection._txn_mark).
+        c = self._c
+        if c is not None:
+            c._txn_mark += 1
 
     async def execute(self, query: str, params: Any = None) -> AsyncCursor:  # type: ignore[override]
         """psycopg's shortcut: a new cursor, executed; returns the cursor."""

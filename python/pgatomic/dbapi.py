@@ -52,7 +52,7 @@ from .errors import (
 
 __all__ = [
     "apilevel", "threadsafety", "paramstyle", "connect", "Connection", "Cursor",
-    "connect_async", "AsyncConnection", "AsyncCursor",
+    "ServerCursor", "connect_async", "AsyncConnection", "AsyncCursor", "AsyncServerCursor",
     "Column", "ConnectionInfo", "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
     "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
     "NotSupportedError", "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID", "Date",
@@ -70,6 +70,7 @@ logger = logging.getLogger("pgatomic")
 
 Cursor = _pgatomic.Cursor
 Column = _pgatomic.Column
+from ._server_cursor import ServerCursor  # noqa: E402
 
 
 class Connection(_AtomicConnection):
@@ -91,9 +92,29 @@ class Connection(_AtomicConnection):
         if not autocommit:
             self.set_autocommit(False)
 
-    def cursor(self) -> Cursor:
-        """A new cursor on this connection."""
+    # How many times commit() or rollback() ended a transaction: a named
+    # cursor without hold remembers it, to know its transaction is gone.
+    _txn_mark = 0
+
+    def cursor(self, name: Optional[str] = None, *, scrollable: Optional[bool] = None,
+               withhold: bool = False) -> Cursor:
+        """A new cursor on this connection; with a name, a server-side cursor
+        (psycopg's ``ServerCursor``: DECLARE, then FETCH FORWARD n per fetch)."""
+        if name:
+            return ServerCursor(self, name, scrollable=scrollable, withhold=withhold)
         return Cursor(self)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._txn_mark += 1
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._txn_mark += 1
 
     @property
     def info(self) -> "ConnectionInfo":
@@ -349,3 +370,4 @@ def Binary(data: Any) -> bytes:
 
 # The asyncio twin: pgatomic.dbapi.connect_async(), AsyncConnection, AsyncCursor.
 from ._dbapi_aio import AsyncConnection, AsyncCursor, connect_async  # noqa: E402
+from ._server_cursor import AsyncServerCursor  # noqa: E402

@@ -25,9 +25,9 @@ travel:
 - parameters are PostgreSQL's own ``$n`` (``numeric_dollar``): nothing is
   rewritten on the way.
 
-Not supported: server-side cursors (``stream_results`` buffers the whole
-result, as SQLAlchemy does for any dialect without them: the core does not
-stream rows yet), range and multirange values (they arrive as their text).
+``stream_results`` and ``yield_per`` read a server-side cursor
+(``pgatomic.dbapi`` named cursors: DECLARE, then FETCH FORWARD n).
+Not supported: range and multirange values (they arrive as their text).
 json and jsonb arrive decoded (by ``json.loads``, or by ``json_deserializer``
 when the engine is given one), except inside arrays (``json.loads``).
 """
@@ -229,8 +229,15 @@ class _Float(_Numeric, sqltypes.Float):
 
 # -- dialect -------------------------------------------------------------------
 
+_server_side_id = util.counter()
+
+
 class PGExecutionContext_pgatomic(PGExecutionContext):
-    pass
+    def create_server_side_cursor(self) -> Any:
+        # stream_results / yield_per: a named cursor (DECLARE, FETCH FORWARD
+        # n), named as SQLAlchemy's psycopg dialect names them.
+        ident = "c_%s_%s" % (hex(id(self))[2:], hex(_server_side_id())[2:])
+        return self._dbapi_connection.cursor(ident)
 
 
 class PGCompiler_pgatomic(PGCompiler):
@@ -244,9 +251,9 @@ class PGIdentifierPreparer_pgatomic(PGIdentifierPreparer):
 class PGDialect_pgatomic(PGDialect):
     driver = "pgatomic"
     supports_statement_cache = True
-    # The core reads a whole result before handing it over; SQLAlchemy then
-    # buffers for stream_results / yield_per, as for any such dialect.
-    supports_server_side_cursors = False
+    # stream_results / yield_per read a named cursor of pgatomic.dbapi
+    # (DECLARE ... CURSOR, FETCH FORWARD n), as on SQLAlchemy's psycopg dialect.
+    supports_server_side_cursors = True
     default_paramstyle = "numeric_dollar"
     supports_sane_multi_rowcount = True     # executemany() sums its counts
 
@@ -458,12 +465,27 @@ def _async_adapters() -> Any:
         AsyncAdapt_dbapi_connection,
         AsyncAdapt_dbapi_cursor,
         AsyncAdapt_dbapi_module,
+        AsyncAdapt_dbapi_ss_cursor,
         AsyncAdapt_terminate,
     )
     from sqlalchemy.util.concurrency import await_only
 
     class AsyncAdapt_pgatomic_cursor(AsyncAdapt_dbapi_cursor):
         __slots__ = ()
+
+    class AsyncAdapt_pgatomic_ss_cursor(AsyncAdapt_dbapi_ss_cursor):
+        """stream_results on asyncio: pgatomic.dbapi.AsyncServerCursor."""
+
+        __slots__ = ("_name",)
+
+        def __init__(self, adapt_connection: Any, name: str) -> None:
+            self._name = name
+            super().__init__(adapt_connection)
+
+        def _make_new_cursor(self, connection: Any) -> Any:
+            return connection.cursor(self._name)
+
+        name = property(lambda self: self._name)
 
     class AsyncAdapt_pgatomic_connection(AsyncAdapt_terminate, AsyncAdapt_dbapi_connection):
         """The DB-API connection attributes the dialect reads and sets.
@@ -472,6 +494,15 @@ def _async_adapters() -> Any:
 
         __slots__ = ()
         _cursor_cls = AsyncAdapt_pgatomic_cursor
+
+        def cursor(self, name: Any = None, server_side: bool = False) -> Any:
+            # The execution context names its server-side cursors
+            # (create_server_side_cursor), as psycopg's dialect does.
+            if name:
+                return AsyncAdapt_pgatomic_ss_cursor(self, name)
+            if server_side:
+                return AsyncAdapt_pgatomic_ss_cursor(self, "c_%s" % hex(_server_side_id())[2:])
+            return AsyncAdapt_pgatomic_cursor(self)
 
         def _session(self) -> Any:
             return self._connection._c

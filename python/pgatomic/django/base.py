@@ -38,7 +38,7 @@ from django.utils.functional import cached_property
 
 from .. import dbapi as Database
 from .creation import DatabaseCreation
-from .cursor import Cursor
+from .cursor import Cursor, ServerSideCursor
 from .errors import DatabaseErrorWrapper
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
@@ -169,16 +169,17 @@ class DatabaseWrapper(postgresql_base.DatabaseWrapper):
     # -- cursors ----------------------------------------------------------------
     @async_unsafe
     def create_cursor(self, name: Optional[str] = None) -> Any:
-        # No server-side (named) cursors: the engine buffers each result.
-        cursor = Cursor(self.connection)
+        if name:
+            # Django's chunked_cursor() names it: QuerySet.iterator() reads a
+            # server-side cursor, as on Django's psycopg backend.  In
+            # autocommit it is held past its implicit transaction's COMMIT
+            # (WITH HOLD), as there.
+            cursor = ServerSideCursor(self.connection, name, scrollable=False,
+                                      withhold=self.connection.autocommit)
+        else:
+            cursor = Cursor(self.connection)
         cursor._timezone = self.timezone
         return cursor
-
-    @async_unsafe
-    def chunked_cursor(self) -> Any:
-        # QuerySet.iterator() reads the buffered result in chunks (as
-        # django-cockroachdb does); memory is that of the whole result.
-        return self._cursor()
 
     def make_debug_cursor(self, cursor: Any) -> Any:
         return CursorDebugWrapper(cursor, self)

@@ -14,7 +14,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from .. import dbapi
 
-__all__ = ["Cursor"]
+__all__ = ["Cursor", "ServerSideCursor"]
 
 TIMESTAMPTZ_OID = 1184
 
@@ -97,3 +97,15 @@ class Cursor(dbapi.Cursor):
         if row is None:
             raise StopIteration
         return row
+
+
+class ServerSideCursor(Cursor, dbapi.ServerCursor):
+    """The named cursor of ``QuerySet.iterator()`` (Django's
+    ``chunked_cursor()``): pgatomic.dbapi's server-side cursor with the
+    values of Django's cursor above.  Its rows arrive FETCH FORWARD n at a
+    time (n: the iterator's chunk_size, 2000 by default)."""
+
+    def __next__(self) -> Row:
+        # Iteration reads itersize rows per round trip, not one.
+        row = dbapi.ServerCursor.__next__(self)
+        return self._convert(row) if self._row_converters() else row
