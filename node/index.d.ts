@@ -98,6 +98,28 @@ export interface QueryOptions {
   signal?: AbortSignal;
 }
 
+export interface StreamOptions {
+  /** undefined: the ambient transaction; null: none. */
+  transaction?: Transaction | null;
+  /** Rows read from the server and decoded at a time (1 to 1048576; default 1000). */
+  batchSize?: number;
+}
+
+/**
+ * The rows of one statement, read a batch at a time as they are consumed
+ * (`for await (const row of db.stream(sql, params))`).  Single use.
+ * Leaving the loop early reads and drops the rest, so the session (and a
+ * transaction around it) stays usable.
+ */
+export interface RowStream<R = Record<string, any>> extends AsyncIterableIterator<R> {
+  /** Known once the first row (or the end) was read. */
+  readonly fields: FieldInfo[] | undefined;
+  /** Known once the last row was read. */
+  readonly command: string | null | undefined;
+  readonly rowCount: number | null | undefined;
+  return(value?: unknown): Promise<IteratorResult<R>>;
+}
+
 export interface TransactionOptions {
   isolationLevel?: IsolationLevel;
   readOnly?: boolean;
@@ -142,6 +164,9 @@ export declare class Transaction {
   /** Protocol round trips this transaction has cost so far. */
   readonly roundTrips: number;
   query<R = Record<string, any>>(sql: string, params?: readonly Param[] | null): Promise<QueryResult<R>>;
+  /** db.stream() in this transaction. */
+  stream<R = Record<string, any>>(sql: string, params?: readonly Param[] | null,
+    options?: { batchSize?: number }): RowStream<R>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
   /**
@@ -170,6 +195,15 @@ export declare class Database {
   readonly closed: boolean;
   query<R = Record<string, any>>(sql: string, params?: readonly Param[] | null,
     options?: QueryOptions): Promise<QueryResult<R>>;
+  /**
+   * The statement's rows as an async iterator, read from the server a batch
+   * at a time as the loop consumes them (bounded memory, back-pressure).
+   * In the ambient (or given) transaction, else on a session of its own held
+   * until the loop ends.  While it is open its transaction runs nothing else
+   * (TransactionError); a transaction that ends first closes it.
+   */
+  stream<R = Record<string, any>>(sql: string, params?: readonly Param[] | null,
+    options?: StreamOptions): RowStream<R>;
   transaction<T>(callback: (t: Transaction) => Promise<T> | T): Promise<T>;
   transaction<T>(options: TransactionOptions, callback: (t: Transaction) => Promise<T> | T): Promise<T>;
   transaction(options?: TransactionOptions): Promise<Transaction>;

@@ -60,6 +60,9 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
           InstanceMethod<&Connection::JsConnect>("connect"),
           InstanceMethod<&Connection::JsQuery>("query"),
           InstanceMethod<&Connection::JsBatch>("batch"),
+          InstanceMethod<&Connection::JsStreamStart>("streamStart"),
+          InstanceMethod<&Connection::JsStreamNext>("streamNext"),
+          InstanceMethod<&Connection::JsStreamClose>("streamClose"),
           InstanceMethod<&Connection::JsEnter>("enter"),
           InstanceMethod<&Connection::JsExit>("exit"),
           InstanceMethod<&Connection::JsQueue>("queue"),
@@ -201,6 +204,58 @@ bool Connection::StatementArgs(const Napi::CallbackInfo& info, std::string* sql)
                    ? info[2].As<Napi::Number>().Int32Value()
                    : kInt8String;
   return EncodeParams(env, info.Length() > 1 ? info[1] : env.Undefined());
+}
+
+// streamStart(sql, params, mode, maxRows) -> Promise<batch>, then
+// streamNext() for each following batch while the last said done: false;
+// streamClose() ends the stream early (the core drains the rest).  A
+// batch is { done, result }, the result built as query() builds one (a
+// slice at a time); only the last (done: true) carries the command's tag
+// and row count.  Between batches nothing reads the socket: the core
+// reads only while a batch is asked for, so a reader that stops asking
+// stops the server (back-pressure), and the idle watch stays off.
+Napi::Value Connection::JsStreamStart(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "SQL must be a string").ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  if (op_ != Op::kNone) {
+    return Rejected(env, PGA_EBUSY, nullptr);
+  }
+  std::string sql;
+  if (!StatementArgs(info, &sql)) {
+    return Napi::Value();  // TypeError (or JSON.stringify's error) pending
+  }
+  // Every batch is built in the mode the stream started with; the first
+  // may be settled before Begin() returns.
+  stream_mode_ = int8_mode_;
+  int max_rows = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value()
+                                                         : 1000;
+  int given = pga_params_count(params_);
+  int rc = pga_stream_start(conn_, sql.c_str(), given > 0 ? params_ : nullptr, max_rows);
+  ErrorExtra extra;
+  if (rc == PGA_EPARAMCOUNT) {
+    extra.expected_params = pga_sql_count_params(sql.c_str());
+    extra.given_params = given;
+  }
+  return Begin(env, Op::kStream, rc, &extra);
+}
+
+Napi::Value Connection::JsStreamNext(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (op_ != Op::kNone) {
+    return Rejected(env, PGA_EBUSY, nullptr);
+  }
+  return Begin(env, Op::kStream, pga_stream_next_start(conn_), nullptr);
+}
+
+Napi::Value Connection::JsStreamClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (op_ != Op::kNone) {
+    return Rejected(env, PGA_EBUSY, nullptr);
+  }
+  return Begin(env, Op::kStreamClose, pga_stream_close_start(conn_), nullptr);
 }
 
 // batch([[sql, params], ...], int8Mode) -> { consumed, refused, promise }.
@@ -783,6 +838,12 @@ void Connection::WatchIdle() {
   if (ForgetClosedSocket()) {
     return;
   }
+  if (pga_stream_more(conn_)) {
+    // Between a stream's batches the socket stays readable with rows that
+    // only the next batch may read: watching it would spin.
+    StopWatching(false);
+    return;
+  }
   if (poll_events_ == 0 && !Idling()) {
     return;  // readiness came while idle and was handed to the probe
   }
@@ -1090,6 +1151,10 @@ void Connection::Settle(Napi::Env env, int rc) {
     SettleDeferred(env, deferred, false, err);
     return;
   }
+  if (op == Op::kStream) {
+    SettleStreamBatch(env, deferred);
+    return;
+  }
   Napi::Value value = env.Undefined();
   if (op == Op::kQuery && int8_mode_ == kResultRaw) {
     // pgatomic/pg: every result of a script, in order (pg's array of
@@ -1126,6 +1191,27 @@ void Connection::Settle(Napi::Env env, int rc) {
     pga_result_free(res);
   }
   SettleDeferred(env, deferred, true, value);
+}
+
+// A stream's batch: { done, result }, the result built a slice at a time.
+void Connection::SettleStreamBatch(Napi::Env env, napi_deferred deferred) {
+  pga_result* res = pga_conn_take_result(conn_);
+  if (deferred == nullptr) {
+    pga_result_free(res);
+    return;
+  }
+  Napi::Object batch = Napi::Object::New(env);
+  batch.Set("done", Napi::Boolean::New(env, pga_stream_more(conn_) == 0));
+  batch.Set("result", env.Null());
+  std::vector<PendingResult> pending;
+  if (res != nullptr) {
+    PendingResult p;
+    p.builder = std::make_unique<ResultBuilder>(res, true, stream_mode_);
+    p.slot = Napi::Persistent(batch);
+    p.key = "result";  // a failure to build it rejects the promise
+    pending.push_back(std::move(p));
+  }
+  SettleResults(env, addon_, deferred, std::move(op_context_), std::move(pending), batch);
 }
 
 Napi::Value Connection::BatchOutcomes(Napi::Env env, bool* any_failed,

@@ -22,12 +22,17 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void Detach();
 
  private:
-  enum class Op { kNone, kConnect, kQuery, kBatch, kExit, kExitFlight };
+  // kStream: one batch of a stream (pga_stream_*); between batches op_ is
+  // kNone but the core keeps the connection for the stream.
+  enum class Op { kNone, kConnect, kQuery, kBatch, kExit, kExitFlight, kStream, kStreamClose };
 
   // JS-facing methods.
   Napi::Value JsConnect(const Napi::CallbackInfo& info);
   Napi::Value JsQuery(const Napi::CallbackInfo& info);
   Napi::Value JsBatch(const Napi::CallbackInfo& info);
+  Napi::Value JsStreamStart(const Napi::CallbackInfo& info);
+  Napi::Value JsStreamNext(const Napi::CallbackInfo& info);
+  Napi::Value JsStreamClose(const Napi::CallbackInfo& info);
   Napi::Value JsEnter(const Napi::CallbackInfo& info);
   Napi::Value JsExit(const Napi::CallbackInfo& info);
   Napi::Value JsQueue(const Napi::CallbackInfo& info);
@@ -82,6 +87,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void Settle(Napi::Env env, int rc);
   Napi::Value BatchOutcomes(Napi::Env env, bool* any_failed,
                             std::vector<PendingResult>* pending);
+  void SettleStreamBatch(Napi::Env env, napi_deferred deferred);
   bool EncodeParams(Napi::Env env, Napi::Value list);
   // LISTEN: hand what the core queued to the JS callback; between
   // operations watch the socket for more, without holding the loop open.
@@ -105,6 +111,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   uv_timer_t* timer_ = nullptr;
   Op op_ = Op::kNone;
   int int8_mode_ = kInt8String;
+  int stream_mode_ = kInt8String;  // how the open stream's batches are built
   // Raw napi_deferred: node-addon-api's Deferred leaves its promise
   // uninitialised when creation fails, as it does while a worker is being
   // terminated, and returning that to V8 crashes.

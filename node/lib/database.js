@@ -13,6 +13,7 @@ const {
   ConnectionError, TransactionError, DatabaseError, settleOnAbort, withCallerStack,
 } = require('./errors');
 const { connectionFromOptions, CONNECTION_KEYS } = require('./conninfo');
+const { RowStream, checkChunkRows } = require('./stream');
 
 const INT8_MODES = { string: 0, bigint: 1, number: 2 };
 const OPTION_KEYS = new Set(['max', 'idleTimeoutMillis', 'queryTimeoutMillis', 'acquireTimeoutMillis',
@@ -20,6 +21,8 @@ const OPTION_KEYS = new Set(['max', 'idleTimeoutMillis', 'queryTimeoutMillis', '
 
 // What db.query()'s third argument may hold; any other key is refused.
 const QUERY_OPTION_KEYS = new Set(['transaction', 'signal']);
+// What db.stream()'s third argument may hold.
+const STREAM_OPTION_KEYS = new Set(['transaction', 'batchSize']);
 
 let databaseSeq = 0;
 
@@ -194,23 +197,7 @@ class Database extends EventEmitter {
 
   // Returns a promise, or throws (query() turns that into a rejection).
   _query(sql, params, options) {
-    if (typeof sql !== 'string') {
-      throw new TypeError(`The "sql" argument must be a string, received ${describe(sql)}`);
-    }
-    if (sql.includes('\u0000')) {
-      throw new TypeError('The "sql" argument must not contain a NUL character');
-    }
-    if (params !== undefined && params !== null && !Array.isArray(params)) {
-      throw new TypeError(`The "params" argument must be an array, received ${describe(params)}`);
-    }
-    if (options !== undefined && options !== null) {
-      if (typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
-      for (const key of Object.keys(options)) {
-        if (!QUERY_OPTION_KEYS.has(key)) {
-          throw new TypeError(`Unknown query option '${key}' (known: ${[...QUERY_OPTION_KEYS].join(', ')})`);
-        }
-      }
-    }
+    checkStatement(sql, params, options, QUERY_OPTION_KEYS, 'query');
     const values = params || [];
     let t = options ? options.transaction : undefined;
     if (t === undefined) t = this.currentTransaction();
@@ -265,6 +252,30 @@ class Database extends EventEmitter {
         this._pool.release(conn);
       }
     });
+  }
+
+  // The rows of one statement as an async iterator, read from the server a
+  // chunk (options.batchSize rows, default 1000) at a time as the loop
+  // consumes them: `for await (const row of db.stream(sql, params))`.
+  // Rows are decoded as db.query() decodes them.  It runs in the ambient
+  // transaction (or options.transaction), else on a session of its own
+  // from the pool, held until the last row is read or the loop is left.
+  // See stream.js for the rules.
+  stream(sql, params, options) {
+    checkStatement(sql, params, options, STREAM_OPTION_KEYS, 'stream');
+    const chunkRows = checkChunkRows(options ? options.batchSize : undefined, 'options.batchSize');
+    const values = params || [];
+    let t = options ? options.transaction : undefined;
+    if (t === undefined) t = this.currentTransaction();
+    if (t && !(t instanceof Transaction)) {
+      throw new TypeError('options.transaction must be a Transaction');
+    }
+    const acquire = t ? () => t._streamLease(sql) : async () => {
+      if (this._closing) throw new ConnectionError('Database is closed');
+      const session = await this._pool.acquire();
+      return { session, release: (s) => this._pool.release(s) };
+    };
+    return new RowStream(acquire, sql, values, chunkRows);
   }
 
   // transaction([options,] callback) -> managed; transaction([options]) ->
@@ -359,6 +370,27 @@ class Database extends EventEmitter {
       idle: this._pool.idle.length,
       waiting: this._pool.waiters.length,
     };
+  }
+}
+
+// The arguments of db.query() and db.stream(); throws a TypeError.
+function checkStatement(sql, params, options, known, what) {
+  if (typeof sql !== 'string') {
+    throw new TypeError(`The "sql" argument must be a string, received ${describe(sql)}`);
+  }
+  if (sql.includes('\u0000')) {
+    throw new TypeError('The "sql" argument must not contain a NUL character');
+  }
+  if (params !== undefined && params !== null && !Array.isArray(params)) {
+    throw new TypeError(`The "params" argument must be an array, received ${describe(params)}`);
+  }
+  if (options !== undefined && options !== null) {
+    if (typeof options !== 'object') throw new TypeError('The "options" argument must be an object');
+    for (const key of Object.keys(options)) {
+      if (!known.has(key)) {
+        throw new TypeError(`Unknown ${what} option '${key}' (known: ${[...known].join(', ')})`);
+      }
+    }
   }
 }
 

@@ -218,6 +218,10 @@ class Pool {
     // A connect still under way serves nobody now (the waiters were just
     // rejected): end it rather than wait for its connect_timeout.
     for (const s of sessions) if (s.connecting) s.close();
+    // A stream nobody reads to its end would hold its session forever.
+    for (const s of sessions) {
+      if (s.stream) s.stream.close(new ConnectionError('Database is closed'));
+    }
     await Promise.all(sessions.map((s) => s.drained()));
     for (const s of sessions) this._destroy(s);
     this.idle = [];

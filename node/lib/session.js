@@ -56,6 +56,8 @@ class Session {
     // Statements issued without awaiting each other wait here for one
     // tick, then go out together (one round trip).
     this._openSlot = null;
+    // The streamed statement holding the queue (stream.js), if any.
+    this.stream = null;
   }
 
   // Queue fn (which starts one native operation and returns its promise,

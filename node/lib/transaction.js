@@ -8,6 +8,7 @@
 // Sequelize's wording.
 const binding = require('./native');
 const { kNative } = require('./session');
+const { streamOpenError } = require('./stream');
 const {
   TransactionError, ConnectionError, canceledBeforeStart, settleOnAbort, withCallerStack,
 } = require('./errors');
@@ -188,6 +189,25 @@ class Transaction {
     return p;
   }
 
+  // db.stream() in this transaction.  options: { batchSize }.
+  stream(sql, params, options) {
+    return this.db.stream(sql, params, { ...options, transaction: this });
+  }
+
+  // The session for a stream of this transaction (stream.js), refused as a
+  // statement would be.
+  async _streamLease(sql) {
+    if (this._doneState()) throw this._rejectFinished(sql);
+    if (this.db._closed) throw new ConnectionError('Database is closed');
+    if (this._conn.stream) throw streamOpenError(this, sql);
+    const inner = this._innermostError();
+    if (inner) {
+      inner.sql = sql;
+      throw inner;
+    }
+    return { session: this._conn, release: () => {} };
+  }
+
   // The state a query or a nested block must refuse: this block's, or an
   // ancestor's that is finishing (its descendants go with it).
   _doneState() {
@@ -234,6 +254,8 @@ class Transaction {
     const own = this._abortSignal();
     if (own && own.aborted) return Promise.reject(canceledBeforeStart(own.reason));
     if (!signal) signal = own;
+    // It would wait behind rows that its own caller is reading.
+    if (this._conn.stream) return Promise.reject(streamOpenError(this, sql));
     // Checked when the statement's turn on the session comes, since what
     // is open then, not when it was issued, decides what it belongs to.
     const guard = () => {
@@ -348,6 +370,12 @@ class Transaction {
     const { stack } = blocksOf(conn);
     // Preparing releases the open savepoints first, as COMMIT would.
     const inner = how === 'prepare' ? 'commit' : how;
+    // A stream of this session left unread ends here, before the exit
+    // waits behind it (its iterator then rejects with why).
+    if (conn.stream) {
+      await conn.stream.close(new TransactionError(
+        `The stream was closed unread: its transaction ${this.id} ended (${how}) first.`));
+    }
     await conn.run(async () => {
       const idx = stack.indexOf(this);
       while (stack.length > idx + 1) {
@@ -671,6 +699,7 @@ async function begin(db, parent, opts) {
       throw new TypeError('options.transaction must be a Transaction');
     }
     if (parent._doneState()) throw finishedParentError(parent);
+    if (parent._conn.stream) throw streamOpenError(parent, 'SAVEPOINT');
     session = parent._conn;
   } else {
     session = await db._pool.acquire({ signal: opts.signal });

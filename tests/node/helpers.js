@@ -23,7 +23,28 @@ const propertyParams = {
   ...(process.env.PGA_PROP_SEED ? { seed: Number(process.env.PGA_PROP_SEED) } : {}),
 };
 
-module.exports = { pgatomic, openDb, count, sleep, propertyParams };
+// Whether the backend running a statement whose text contains marker waits
+// to write to its client (the client stopped reading: back-pressure) and
+// keeps waiting for a second; a client that reads the whole result makes
+// it wait at most while a read is under way.  query(sql, params) is any
+// client's (db.query, pg's pool.query).
+async function serverWaitsToWrite(query, marker) {
+  const waits = async () => (await query(
+    "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid() AND wait_event = 'ClientWrite'",
+    [marker])).rows.length > 0;
+  let seen = false;
+  for (let i = 0; i < 100 && !seen; i++) {
+    seen = await waits();
+    if (!seen) await sleep(50);
+  }
+  for (let i = 0; seen && i < 5; i++) {
+    await sleep(200);
+    seen = await waits();
+  }
+  return seen;
+}
+
+module.exports = { pgatomic, openDb, count, sleep, propertyParams, serverWaitsToWrite };
 
 // The fault-injection proxy (tests/proxy/README.md) in front of the test
 // server: { url, control(cmd) -> reply, stop() }.  Built by suite-node.sh

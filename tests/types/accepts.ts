@@ -37,10 +37,17 @@ export async function accepted(): Promise<void> {
   await db.query('SELECT $1, $2, $3, $4, $5', params);
   await db.query('SELECT 1', null, { transaction: null });
   const r: QueryResult = await db.query('SELECT 1 AS one');
+  const streamed = db.stream<User>('SELECT * FROM users WHERE id > $1', [0], { batchSize: 500 });
+  for await (const u of streamed) {
+    const email: string = u.email;
+    if (email === '') break;
+  }
+  const streamedCount: number | null | undefined = streamed.rowCount;
   const one: unknown = r.rows[0].one;
 
   const result: number = await db.transaction(async (t: Transaction) => {
     await t.query('UPDATE accounts SET b = b - $1 WHERE id = $2', [100, 1]);
+    for await (const acct of t.stream('SELECT id FROM accounts')) void acct.id;
     await db.transaction({ nestMode: 'savepoint' }, async () => {
       await db.query('INSERT INTO audit (note) VALUES ($1)', ['transfer']);
     });
@@ -65,5 +72,5 @@ export async function accepted(): Promise<void> {
   }
   const stats: number = db.stats().notificationsDropped + db.poolStats().idle;
   for (const d of [db, byUrl, byOptions, fromNew, fromNewUrl]) await d.close();
-  void first; void one; void result; void stats;
+  void first; void one; void streamedCount; void result; void stats;
 }

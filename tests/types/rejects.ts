@@ -19,6 +19,10 @@ export async function rejected(): Promise<void> {
   await db.query('SELECT $1', 5);
   // @ts-expect-error sql is a string
   await db.query(42);
+  // @ts-expect-error a stream takes no signal (leave its loop to stop it)
+  db.stream('SELECT 1', [], { signal: new AbortController().signal });
+  // @ts-expect-error batchSize is a number
+  db.stream('SELECT 1', [], { batchSize: '10' });
   // @ts-expect-error unknown option keys are refused
   connect({ hots: 'localhost' });
   // @ts-expect-error PEM text for TLS is refused (name files in the connection string)
