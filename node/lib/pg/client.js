@@ -12,7 +12,8 @@ const { ConnectionParameters } = require('./config');
 const { Result, TypeOverrides } = require('./result');
 const { prepare, escapeIdentifier, escapeLiteral } = require('./values');
 const { fromCore, serverError, terminated } = require('./errors');
-const { PortalConnection } = require('./submittable');
+const { PortalConnection, wholeSource } = require('./submittable');
+const { SessionStream, DEFAULT_CHUNK_ROWS } = require('../stream');
 
 const kSession = Symbol('pgatomic.pg.session');
 
@@ -275,12 +276,7 @@ class Client extends EventEmitter {
   // One statement on the session: its raw results, or its pg error.
   // params are prepared already (strings, Buffers, null).
   async _execute(text, params) {
-    // pg sends a NUL inside text and the server refuses it; the engine
-    // refuses it before sending, so the server's error is given here.
-    if (params.some((v) => typeof v === 'string' && v.includes('\u0000'))) {
-      throw serverError({ severity: 'ERROR', code: '22021', routine: 'report_invalid_encoding' },
-        'invalid byte sequence for encoding "UTF8": 0x00');
-    }
+    checkNul(params);
     const session = this[kSession];
     // A control statement the engine absorbs touches no socket: a session
     // the server ended a moment ago, whose FATAL the idle watch has not yet
@@ -332,10 +328,8 @@ class Client extends EventEmitter {
       if (typeof values === 'function') query.callback = values;
       else if (callback) query.callback = callback;
     }
-    const portal = new PortalConnection(query, async (text, params) => {
-      const raws = await this._execute(text, params);
-      return raws[raws.length - 1] || { tag: '', fields: [], rows: [] };
-    }, () => this.end());
+    const portal = new PortalConnection(query, (text, params) => this._stream(text, params),
+      () => this.end());
     const previous = this._submittables;
     this._submittables = (async () => {
       await previous;
@@ -349,6 +343,36 @@ class Client extends EventEmitter {
       await portal.finished;
     })();
     return query;
+  }
+
+  // The statement of a submittable query as a source of chunks (see
+  // submittable.js): streamed, unless it may be a control statement, which
+  // the SQL control mode recognises only through query (one whole result).
+  _stream(text, params) {
+    if (mayBeControl(text)) {
+      return wholeSource(this._execute(text, params).then((raws) =>
+        raws[raws.length - 1] || { tag: '', fields: [], rows: [] }));
+    }
+    const session = this[kSession];
+    const stream = new SessionStream(session, text, params, DEFAULT_CHUNK_ROWS);
+    const settled = (p) => p.then((chunk) => {
+      if (chunk.done && this._txnError && session.state().txnState === 'I') this._txnError = undefined;
+      return chunk;
+    }, (err) => {
+      throw this._failed(err);
+    });
+    let first;
+    try {
+      checkNul(params);
+      first = settled(stream.open());
+    } catch (err) {
+      first = Promise.reject(err);
+    }
+    return {
+      first,
+      next: () => settled(stream.next()),
+      close: () => stream.close(),
+    };
   }
 
   _emitEnd() {
@@ -423,6 +447,15 @@ const CONTROL_WORD = /^(?:\s|--[^\n]*\n?|\/\*[\s\S]*?\*\/)*(?:begin|start|set|sa
 
 function mayBeControl(sql) {
   return CONTROL_WORD.test(sql);
+}
+
+// pg sends a NUL inside text and the server refuses it; the engine refuses
+// it before sending, so the server's error is given here.
+function checkNul(params) {
+  if (params.some((v) => typeof v === 'string' && v.includes('\u0000'))) {
+    throw serverError({ severity: 'ERROR', code: '22021', routine: 'report_invalid_encoding' },
+      'invalid byte sequence for encoding "UTF8": 0x00');
+  }
 }
 
 // libpq's connect failures as pg reports them.  A failure of the socket
