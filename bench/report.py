@@ -564,46 +564,86 @@ def fmt_ms(v):
 
 
 def loop_delay_section():
-    """The event-loop section from bench/node/loop-delay.js's results,
-    between markers so that `--loop-delay` can replace it alone."""
+    """The event-loop and streaming section from bench/node/loop-delay.js's
+    results, between markers so that `--loop-delay` can replace it alone."""
     try:
         with open(LOOP_RESULTS) as f:
             r = json.load(f)
     except OSError:
         return []
     s, m = r["summary"], r.get("machine", {})
+    clients = r.get("clients", ["pg", "pgatomic"])
+    batch = r.get("batch", 1000)
     L = ["", "<!-- loop-delay begin -->"]
-    L.append("## Event loop: one %s-row SELECT, pgatomic beside pg" % "{:,}".format(r["rows"]))
+    L.append("## Event loop and streaming: one %s-row SELECT, pgatomic beside pg"
+             % "{:,}".format(r["rows"]))
     L.append("")
     load = ("load average %.2f at the start, %.2f at the end" % (m["loadavgStart"], m["loadavgEnd"])
             if "loadavgStart" in m else "load average not recorded")
     L.append("Written by `bench/node/loop-delay.js` (`bench/results/loop-delay.json`) on %s, "
              "%s of each client, each run a process of its own, the clients taking turns "
-             "(%s%s). A run connects, warms up, then runs `SELECT g, 'name ' || "
+             "(%s%s). A run connects, warms up, then reads the rows of `SELECT g, 'name ' || "
              "g, g * 1.5::float8, now() FROM generate_series(1, %d) g` while "
              "`perf_hooks.monitorEventLoopDelay` (1 ms resolution) samples the loop: the longest "
              "delay is the longest time the loop could not turn (a timer, an incoming request, "
-             "waited that long), p99 the 99th percentile of the samples."
+             "waited that long), p99 the 99th percentile of the samples; peak RSS is the "
+             "process's (`process.resourceUsage().maxRSS`)."
              % (r["date"][:16].replace("T", " ") + " UTC",
                 "1 run" if r["repeat"] == 1 else "%d runs" % r["repeat"], load,
                 "; %s cores, shared with whatever else runs" % m["nproc"] if "nproc" in m else "",
                 r["rows"]))
     L.append("")
-    L.append("| client | longest hold, median of runs (ms) | longest hold per run (ms) | "
-             "p99 per run (ms) | query time, median (ms) |")
-    L.append("|---|---:|---:|---:|---:|")
-    for c in ("pg", "pgatomic"):
+    about = {
+        "pg": "node-postgres `client.query()`: the whole result",
+        "pgatomic": "`db.query()`: the whole result",
+        "pg-query-stream": "node-postgres + pg-query-stream (`batchSize: %d`), `for await`" % batch,
+        "pgatomic-stream": "`for await (const row of db.stream(sql, [], { batchSize: %d }))`" % batch,
+        "pgatomic-pg-query-stream": "pgatomic/pg + the same pg-query-stream, `for await`",
+    }
+    L.append("| client | how | longest hold, median (ms) | longest hold per run (ms) | "
+             "p99 per run (ms) | read time, median (ms) | read time per run (ms) | peak RSS, median (MB) |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---:|")
+    for c in clients:
         runs = [x for x in r["runs"] if x["client"] == c]
-        L.append("| %s | %s | %s | %s | %s |" % (
-            "**%s**" % c if c == "pgatomic" else c, fmt_ms(s[c]["medianMaxDelayMs"]),
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            "**%s**" % c if c.startswith("pgatomic") else c, about.get(c, ""),
+            fmt_ms(s[c]["medianMaxDelayMs"]),
             ", ".join(fmt_ms(x["maxDelayMs"]) for x in runs),
-            ", ".join(fmt_ms(x["p99DelayMs"]) for x in runs), fmt_ms(s[c]["medianWallMs"])))
+            ", ".join(fmt_ms(x["p99DelayMs"]) for x in runs), fmt_ms(s[c]["medianWallMs"]),
+            ", ".join(fmt_ms(x["wallMs"]) for x in runs),
+            fmt_ms(s[c]["medianPeakRssMb"]) if "medianPeakRssMb" in s[c] else "-"))
     L.append("")
-    L.append("pgatomic's longest hold is %.2f× pg's; its query time %.2f× pg's. pgatomic turns "
-             "the result into rows in slices of a few milliseconds with the loop running "
-             "between them (`bindings/node/settle.cc`). "
-             "Reproduce: `bash bench/run.sh loop-delay` (`BENCH_LOOP_ROWS`, "
-             "`BENCH_LOOP_REPEAT`)." % (s["ratioMaxDelay"], s["ratioWall"]))
+    ratios = []
+    for c in ("pgatomic", "pgatomic-stream", "pgatomic-pg-query-stream"):
+        for peer in ("pg", "pg-query-stream"):
+            if c in s and peer in s:
+                ratios.append("%s/%s: longest hold %.2f×, read time %.2f×" % (
+                    c, peer, s[c]["medianMaxDelayMs"] / s[peer]["medianMaxDelayMs"],
+                    s[c]["medianWallMs"] / s[peer]["medianWallMs"]))
+    if ratios:
+        L.append("Ratios of medians (below 1: pgatomic holds the loop less / reads faster): "
+                 + "; ".join(ratios) + ".")
+        L.append("")
+    big = r.get("big") or []
+    if big:
+        L.append("The streaming clients then read %s rows once each, in turn:"
+                 % "{:,}".format(r["streamRows"]))
+        L.append("")
+        L.append("| client | read time (ms) | peak RSS (MB) | longest hold (ms) |")
+        L.append("|---|---:|---:|---:|")
+        for x in big:
+            L.append("| %s | %s | %s | %s |" % (
+                "**%s**" % x["client"] if x["client"].startswith("pgatomic") else x["client"],
+                fmt_ms(x["wallMs"]), fmt_ms(x["peakRssMb"]), fmt_ms(x["maxDelayMs"])))
+        L.append("")
+    L.append("pgatomic turns a whole result into rows in slices of a few milliseconds with the "
+             "loop running between them (`bindings/node/settle.cc`); `db.stream()` reads the "
+             "statement through the core's streams (`pga_stream_*`, libpq's single-row mode "
+             "gathered into batches) one batch ahead of the loop and decodes each batch the same "
+             "way, so its memory is a batch or two whatever the result's size. pg-query-stream "
+             "fetches its portal %d rows per round trip. "
+             "Reproduce: `bash bench/run.sh loop-delay` (`BENCH_LOOP_ROWS`, `BENCH_LOOP_REPEAT`, "
+             "`BENCH_LOOP_CLIENTS`, `BENCH_STREAM_ROWS`)." % batch)
     L.append("<!-- loop-delay end -->")
     return L
 

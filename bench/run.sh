@@ -25,8 +25,13 @@
 #   BENCH_SHAPES=...       comma list of shapes (default: all)
 #   BENCH_SKIP_INSTALL=1   reuse bench/.peers as it is
 #   BENCH_MEM_BLOCKS=100000  blocks for the RSS-growth check (0 skips it)
-#   BENCH_LOOP_ROWS=1000000  rows of the SELECT whose event-loop hold is
-#   BENCH_LOOP_REPEAT=3      measured beside pg (bench/results/loop-delay.json)
+#   BENCH_LOOP_ROWS=1000000  rows of the SELECT whose event-loop hold, read
+#   BENCH_LOOP_REPEAT=3      time and peak RSS are measured beside pg
+#                            (bench/results/loop-delay.json)
+#   BENCH_LOOP_CLIENTS=...   its clients (pg, pgatomic, pg-query-stream,
+#                            pgatomic-stream, pgatomic-pg-query-stream)
+#   BENCH_STREAM_ROWS=10000000  rows each streaming client then reads once
+#                            (peak RSS; 0 skips it)
 #
 # ORM modes: `bash bench/run.sh django` runs bench/orm.py instead: the
 # seeds' Django code on Django's psycopg backend and on pgatomic.django
@@ -39,8 +44,8 @@
 # TypeORM and Prisma on the stock pg and on pgatomic/pg (round trips, tps
 # at BENCH_DELAY_US each way; BENCH_ORMS, BENCH_SHAPES narrow it) and
 # rewrites the section "orm:node".  `bash bench/run.sh loop-delay` runs
-# only bench/node/loop-delay.js (BENCH_LOOP_ROWS, BENCH_LOOP_REPEAT) and
-# rewrites only the event-loop section.
+# only bench/node/loop-delay.js (BENCH_LOOP_*, BENCH_STREAM_ROWS) and
+# rewrites only the event-loop and streaming section.
 #
 # Pipeline mode: `bash bench/run.sh pipeline` runs only the pipelined
 # transactions (c/py/node-pgatomic-pipe) beside psycopg's pipeline mode and
@@ -159,7 +164,9 @@ loop-delay)
     fi
     log "event-loop hold of one large SELECT, pgatomic beside pg (bench/node/loop-delay.js)"
     scripts/pgtmp run -- node bench/node/loop-delay.js --rows "${BENCH_LOOP_ROWS:-1000000}" \
-        --repeat "${BENCH_LOOP_REPEAT:-3}"
+        --repeat "${BENCH_LOOP_REPEAT:-3}" \
+        --clients "${BENCH_LOOP_CLIENTS:-pg,pgatomic,pg-query-stream,pgatomic-stream,pgatomic-pg-query-stream}" \
+        --stream-rows "${BENCH_STREAM_ROWS:-10000000}"
     python3 bench/report.py --loop-delay
     exit 0
     ;;
@@ -232,7 +239,9 @@ log "starting a throwaway PostgreSQL and running the benchmark"
 scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/harness.py "$@"
 log "event-loop hold of one large SELECT, pgatomic beside pg (bench/node/loop-delay.js)"
 scripts/pgtmp run -- node bench/node/loop-delay.js --rows "${BENCH_LOOP_ROWS:-1000000}" \
-    --repeat "${BENCH_LOOP_REPEAT:-3}" || log "WARNING: bench/node/loop-delay.js failed"
+    --repeat "${BENCH_LOOP_REPEAT:-3}" \
+    --clients "${BENCH_LOOP_CLIENTS:-pg,pgatomic,pg-query-stream,pgatomic-stream,pgatomic-pg-query-stream}" \
+    --stream-rows "${BENCH_STREAM_ROWS:-10000000}" || log "WARNING: bench/node/loop-delay.js failed"
 log "writing docs/benchmarks.md and docs/benchmarks.png"
 MPLBACKEND=Agg "$PEERS/venv/bin/python" bench/report.py
 log "done: bench/results/results.json, docs/benchmarks.md, docs/benchmarks.png"
