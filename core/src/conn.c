@@ -1,6 +1,7 @@
 /* conn.c -- the session: open, close, socket, status, cancel, and the
  * per-connection error state.  Blocks live in atomic.c, batches in step.c. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,12 +179,40 @@ int pga__err_lost(pga_conn *conn, int rc)
     return pga__err_set(conn, rc, "%s", msg[0] ? msg : "connection to the server was lost");
 }
 
+/* This process's id, without a system call: getpid() is one (glibc has not
+ * cached it since 2.25), and the fork check below runs on every step and
+ * state query (16 calls per Node insert transaction).  The cache is renewed
+ * in every child of fork() by an atfork handler; if the handler could not
+ * be registered, every call asks the kernel as before.  A child made by a
+ * raw clone() that bypasses fork()'s handlers is not covered (neither
+ * Python's os.fork nor multiprocessing does that). */
+static pid_t self_pid;
+static int self_pid_cached;
+static pthread_once_t self_pid_once = PTHREAD_ONCE_INIT;
+
+static void self_pid_renew(void)
+{
+    self_pid = getpid();
+}
+
+static void self_pid_init(void)
+{
+    self_pid = getpid();
+    self_pid_cached = pthread_atfork(NULL, NULL, self_pid_renew) == 0;
+}
+
+pid_t pga__self_pid(void)
+{
+    pthread_once(&self_pid_once, self_pid_init);
+    return self_pid_cached ? self_pid : getpid();
+}
+
 /* A child of fork() shares the parent's socket: to it the session is
  * never usable (one byte from the child would corrupt the parent's). */
 int pga__conn_usable(const pga_conn *conn)
 {
     return conn->pg != NULL && PQstatus(conn->pg) == CONNECTION_OK && !conn->server_closing
-           && conn->pid == getpid();
+           && conn->pid == pga__self_pid();
 }
 
 int pga__fail(pga_conn *conn, int rc)
@@ -329,7 +358,7 @@ static void session_forget(pga_conn *conn)
         conn->cancel = NULL;
     }
     pga__cancel_abandon(conn);
-    if (conn->pg != NULL && conn->pid != getpid()) {
+    if (conn->pg != NULL && conn->pid != pga__self_pid()) {
         disown_socket(conn);
     }
     if (conn->pg != NULL) {
@@ -546,7 +575,7 @@ int pga_conn_connect_start(pga_conn *conn, const char *conninfo)
      * held ends with it, and its hooks are dropped. */
     pga__txn_over(conn, PGA_HOOK_DROP, 0);
     conn->round_trips = 0;
-    conn->pid = getpid();
+    conn->pid = pga__self_pid();
 
     if (read_settings(conn) != PGA_OK) {
         forget_hosts(conn);

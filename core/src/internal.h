@@ -329,6 +329,8 @@ void pga__err_free(pga__error *e);
 int pga__err_local(pga_conn *conn, const char *sqlstate, const char *msg);
 #define PGA__MSG_ABORTED "current transaction is aborted, commands ignored until end of transaction block"
 int pga__conn_usable(const pga_conn *conn);
+/* getpid() without a system call (cached; renewed in children of fork()). */
+pid_t pga__self_pid(void);
 /* Set the error state to rc with the code's own text; returns rc. */
 int pga__fail(pga_conn *conn, int rc);
 /* The guards starters open with: no operation in progress (clears the
