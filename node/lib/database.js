@@ -169,10 +169,14 @@ class Database extends EventEmitter {
     try {
       return await fn();
     } finally {
-      this._inflight--;
-      if (this._inflight === 0) {
-        for (const w of this._inflightWaiters.splice(0)) w();
-      }
+      this._untrack();
+    }
+  }
+
+  _untrack() {
+    this._inflight--;
+    if (this._inflight === 0) {
+      for (const w of this._inflightWaiters.splice(0)) w();
     }
   }
 

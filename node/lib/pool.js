@@ -91,6 +91,20 @@ class Pool {
     });
   }
 
+  // An idle session that is still usable, handed over at once (no promise:
+  // each costs AsyncLocalStorage's hooks, docs/benchmarks.md "Node"); null
+  // when none is idle or others wait, and acquire() must be used.
+  acquireIdle() {
+    if (this.closed || this.waiters.length > 0) return null;
+    while (this.idle.length > 0) {
+      const session = this.idle.pop();
+      this._clearIdleTimer(session);
+      if (session.probe()) return session;
+      this._destroy(session);
+    }
+    return null;
+  }
+
   _serve(waiter) {
     while (this.idle.length > 0) {
       const session = this.idle.pop();

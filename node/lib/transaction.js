@@ -126,8 +126,11 @@ function addHook(session, depth, hook) {
 // The hooks the core made ready, in its order: [{ hook, run }].
 function takeReadyHooks(session) {
   const b = blocksOf(session);
-  const native = session[kNative];
   const out = [];
+  // Every hook the core holds is in b.hooks (addHook): none there, none
+  // ready, and no native call per block exit.
+  if (b.hooks.size === 0) return out;
+  const native = session[kNative];
   for (let next = native.hookNext(); next !== null; next = native.hookNext()) {
     const hook = b.hooks.get(next[1]);
     b.hooks.delete(next[1]);
@@ -376,18 +379,54 @@ class Transaction {
       await conn.stream.close(new TransactionError(
         `The stream was closed unread: its transaction ${this.id} ended (${how}) first.`));
     }
-    await conn.run(async () => {
-      const idx = stack.indexOf(this);
-      while (stack.length > idx + 1) {
-        const child = stack[stack.length - 1];
-        child._ending = child._ending || inner;
-        groups.push(settleExit(conn, child, await exitBlock(conn, child, inner)));
-      }
-      const outcome = how === 'prepare'
-        ? await prepareBlock(conn, this, gid)
-        : await exitBlock(conn, this, how);
-      groups.push(settleExit(conn, this, outcome));
-    }).catch((err) => { error = err; });
+    // One turn of the session's queue, driven by callbacks: the chain of
+    // async functions it replaces (run, an async task, an awaited exit per
+    // block) cost about ten promises per transaction, each paying the
+    // AsyncLocalStorage hooks (docs/benchmarks.md, "Node's per-call cost").
+    await new Promise((resolve) => {
+      conn._enqueue((done) => {
+        let ended = false;
+        const end = (err) => {
+          if (ended) return;
+          ended = true;
+          if (err !== undefined) {
+            conn._noteError(err);
+            error = err;
+          }
+          done();
+          resolve();
+        };
+        // A callback that throws ends the turn with that error, as the
+        // async task did, instead of leaving the queue stuck.
+        const guard = (fn) => (v) => {
+          try {
+            fn(v);
+          } catch (err) {
+            end(err);
+          }
+        };
+        const idx = stack.indexOf(this);
+        const next = () => {
+          if (stack.length > idx + 1) {
+            const child = stack[stack.length - 1];
+            child._ending = child._ending || inner;
+            exitBlock(conn, child, inner, guard((outcome) => {
+              groups.push(settleExit(conn, child, outcome));
+              next();
+            }), end);
+            return;
+          }
+          const last = guard((outcome) => {
+            groups.push(settleExit(conn, this, outcome));
+            end();
+          });
+          if (how === 'prepare') prepareBlock(conn, this, gid).then(last, end);
+          else exitBlock(conn, this, how, last, end);
+        };
+        if (conn.closed) end(new ConnectionError(conn.closedMessage()));
+        else guard(next)();
+      });
+    });
 
     if (groups.length === 0) {
       // The session was gone before anything could be sent (the Database
@@ -463,26 +502,40 @@ async function dispatch(db, group) {
   }
 }
 
-// Exit one block through the core and say what became of it: the core
-// reports the outcome (pga_atomic_outcome), this only words it.  Never
-// throws: the error, if any, is part of the outcome.
-async function exitBlock(conn, t, how) {
+// Exit one block through the core and hand what became of it to
+// then(outcome): the core reports the outcome (pga_atomic_outcome), this
+// only words it.  The error, if any, is part of the outcome; fail(err) only
+// if wording it threw.
+function exitBlock(conn, t, how, then, fail) {
   const { stack } = blocksOf(conn);
   const idx = stack.lastIndexOf(t);
   if (idx >= 0) stack.splice(idx, 1);
-  const failed = how === 'rollback';
-  let error;
-  if (conn.pipelined && !t.parent) {
-    // A pipelined transaction: its flight travels with COMMIT or ROLLBACK.
-    error = (await conn.exitFlight(failed)) || undefined;
-  } else {
+  const native = conn[kNative];
+  const after = (error) => {
+    let outcome;
     try {
-      await conn[kNative].exit(failed);
+      outcome = outcomeOf(conn, t, native.outcome(), error, 'committed');
     } catch (err) {
-      error = err;
+      fail(err);
+      return;
     }
+    then(outcome);
+  };
+  const failed = how === 'rollback';
+  if (conn.pipelined && !t.parent) {
+    // A pipelined transaction: its flight travels with COMMIT or ROLLBACK
+    // (exitFlight resolves with the exit's error or null, never rejects).
+    conn.exitFlight(failed).then((error) => after(error || undefined));
+    return;
   }
-  return outcomeOf(conn, t, conn[kNative].outcome(), error, 'committed');
+  let exited;
+  try {
+    exited = native.exit(failed);
+  } catch (err) {
+    after(err);
+    return;
+  }
+  exited.then(() => after(undefined), after);
 }
 
 // The core's outcome of an exit (or a prepare), as { state, error }:
@@ -610,7 +663,10 @@ function startUnmanaged(db, opts) {
   return db._track(() => begin(db, parent || null, opts));
 }
 
-async function runManaged(db, opts, callback) {
+// Returns a promise (or throws; Database.transaction awaits it either way).
+// Not an async function: returning managedOnce's promise from one would
+// add a promise and two microtask hops to every transaction.
+function runManaged(db, opts, callback) {
   let parent = opts.transaction !== undefined ? opts.transaction : db.currentTransaction();
   const mode = opts.nestMode || db._nestMode;
   if (parent && mode === 'separate') parent = db[kTestTransaction] || null;
@@ -624,6 +680,10 @@ async function runManaged(db, opts, callback) {
       'retries is only allowed on an outermost transaction: a savepoint cannot be re-run on its own');
   }
   if (!(opts.retries > 0)) return managedOnce(db, parent || null, opts, callback, null);
+  return runRetrying(db, opts, callback);
+}
+
+async function runRetrying(db, opts, callback) {
   // Re-run the whole transaction on a failure the core calls retryable
   // (serialization failure, deadlock; never an unknown COMMIT outcome),
   // with full-jitter backoff.  err.attempts says how many ran.
@@ -658,11 +718,16 @@ function managedOnce(db, parent, opts, callback, willRetry) {
   return settleOnAbort(managedWork(db, parent, opts, callback, willRetry), opts.signal);
 }
 
-function managedWork(db, parent, opts, callback, willRetry) {
-  return db._track(async () => {
+// Tracked for close() as Database._track does, inline: its two extra async
+// frames cost promises on every transaction.
+async function managedWork(db, parent, opts, callback, willRetry) {
+  if (db._closing) throw new ConnectionError('Database is closed');
+  db._inflight++;
+  try {
     const signal = opts.signal;
     if (signal && signal.aborted) throw canceledBeforeStart(signal.reason);
-    const t = await begin(db, parent, opts);
+    let t = begin(db, parent, opts);
+    if (!(t instanceof Transaction)) t = await t;
     t._willRetry = willRetry;
     let result;
     try {
@@ -685,14 +750,22 @@ function managedWork(db, parent, opts, callback, willRetry) {
       throw err;
     }
     // A failed COMMIT rejects with its own error; no ROLLBACK follows.
-    if (!t.finished && !t._ending) await t.commit();
+    // (_finish, not commit(): the state was just checked, and
+    // Database.transaction gives the error the caller's stack.)
+    if (!t.finished && !t._ending) await t._finish('commit');
     return result;
-  });
+  } finally {
+    db._untrack();
+  }
 }
 
 // Enter a block: a savepoint on the parent's session, or an outermost
-// block on a session taken from the pool.
-async function begin(db, parent, opts) {
+// block on a session taken from the pool.  Returns the Transaction itself
+// when the session was at hand (an idle one from the pool, the parent's
+// when nothing runs on it): entering is synchronous in the core, and every
+// promise avoided here is one less AsyncLocalStorage hook per transaction.
+// Otherwise a promise of it.  May throw.
+function begin(db, parent, opts) {
   let session;
   if (parent) {
     if (!(parent instanceof Transaction)) {
@@ -702,23 +775,43 @@ async function begin(db, parent, opts) {
     if (parent._conn.stream) throw streamOpenError(parent, 'SAVEPOINT');
     session = parent._conn;
   } else {
-    session = await db._pool.acquire({ signal: opts.signal });
+    session = db._pool.acquireIdle();
+    if (session === null) {
+      return db._pool.acquire({ signal: opts.signal })
+        .then((s) => enterBlock(db, s, parent, opts));
+    }
+  }
+  return enterBlock(db, session, parent, opts);
+}
+
+function enterBlock(db, session, parent, opts) {
+  const enter = () => {
+    session[kNative].enter(blockFlags(opts, parent !== null));
+    // The core says whether it is one (not inside a BEGIN given as SQL).
+    if (!parent && opts.pipeline) session.pipelined = session[kNative].pipelineActive();
+    return session[kNative].depth();
+  };
+  const opened = (depth) => {
+    const t = new Transaction(db, session, parent, opts, depth);
+    blocksOf(session).stack.push(t);
+    return t;
+  };
+  const failed = (err) => {
+    if (!parent) db._pool.release(session);
+    throw err;
+  };
+  if (session.busy || session.closed) {
+    // Queued behind what runs (or refused by run() with its wording).
+    return session.run(enter).then(opened, failed);
   }
   let depth;
   try {
-    depth = await session.run(() => {
-      session[kNative].enter(blockFlags(opts, parent !== null));
-      // The core says whether it is one (not inside a BEGIN given as SQL).
-      if (!parent && opts.pipeline) session.pipelined = session[kNative].pipelineActive();
-      return session[kNative].depth();
-    });
+    depth = enter();
   } catch (err) {
-    if (!parent) db._pool.release(session);
-    throw err;
+    session._noteError(err);  // as run() does
+    return failed(err);
   }
-  const t = new Transaction(db, session, parent, opts, depth);
-  blocksOf(session).stack.push(t);
-  return t;
+  return opened(depth);
 }
 
 // The core's rule (pga_retryable) on a failed attempt: its code, and the
