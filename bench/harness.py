@@ -41,11 +41,13 @@ SHAPES = ["insert", "transfer", "nested", "empty", "ten", "select"]
 CLIENTS = [
     "c-naive", "c-pipelined", "c-pgatomic",
     "py-pgatomic", "py-psycopg", "py-django", "py-sqlalchemy",
-    "node-pgatomic", "node-pg", "node-pg-promise", "node-knex", "node-sequelize",
-    "node-postgres-js",
+    "node-pgatomic", "node-pg", "node-pg-native", "node-pg-promise", "node-knex", "node-sequelize",
+    "node-postgres-js", "aio-asyncpg",
     # Pipelined transactions (docs/pipeline.md) and psycopg's pipeline mode.
     "c-pgatomic-pipe", "py-pgatomic-pipe", "node-pgatomic-pipe", "py-psycopg-pipe",
 ]
+# Clients that implement only some shapes (the others are not run for them).
+CLIENT_SHAPES = {"aio-asyncpg": ("insert", "transfer", "nested", "empty")}
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "0.8"))
 REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "3")))
@@ -82,6 +84,15 @@ def available(client):
     if client in ("node-pgatomic", "node-pgatomic-pipe"):
         r = subprocess.run(["node", "-e", "require(%r)" % ROOT], capture_output=True, text=True)
         return None if r.returncode == 0 else "pgatomic does not load: " + last_line(r.stderr)
+    if client == "node-pg-native":
+        # pg.native is null when pg-native (built by node-gyp) did not install.
+        pg = os.path.join(PEERS, "node", "node_modules", "pg")
+        r = subprocess.run(["node", "-e", "if (!require(%r).native) process.exit(1)" % pg],
+                           capture_output=True, text=True)
+        return None if r.returncode == 0 else "pg-native is not installed in bench/.peers/node"
+    if client == "aio-asyncpg":
+        r = subprocess.run([PY, "-c", "import asyncpg"], capture_output=True, text=True)
+        return None if r.returncode == 0 else "asyncpg does not import: " + last_line(r.stderr)
     return None
 
 
@@ -197,14 +208,14 @@ def machine(db):
         pass
     mem = sh("free -g | awk '/^Mem:/ {print $2}'")
     node_versions = {}
-    for name in ("pg", "pg-promise", "knex", "sequelize", "postgres"):
+    for name in ("pg", "pg-native", "libpq", "pg-promise", "knex", "sequelize", "postgres"):
         try:
             with open(os.path.join(PEERS, "node", "node_modules", name, "package.json")) as f:
                 node_versions[name] = json.load(f)["version"]
         except (OSError, ValueError, KeyError):
             pass
     py_versions = {}
-    for name in ("psycopg", "django", "sqlalchemy"):
+    for name in ("psycopg", "django", "sqlalchemy", "asyncpg"):
         r = subprocess.run([PY, "-c", "import %s; print(%s.__version__)" % (name, name)],
                            capture_output=True, text=True)
         if r.returncode == 0:
@@ -270,20 +281,21 @@ def main():
             # Unix socket: REPEAT rounds, each running every client once in
             # turn, so that whatever else the machine does falls on all of
             # them alike; the median round counts.
-            socket_runs = {c: [] for c in runnable}
+            here = [c for c in runnable if shape in CLIENT_SHAPES.get(c, (shape,))]
+            socket_runs = {c: [] for c in here}
             for _ in range(REPEAT):
-                for client in runnable:
+                for client in here:
                     reset_tables(db)
                     socket_runs[client].append(run_client(client, [
                         "--shape", shape, "--host", host, "--port", port,
                         "--seconds", str(SECONDS), "--warmup", str(SOCKET_WARMUP)],
                         timeout=int(SECONDS * 5 + 60)))
-            delay_runs = {c: [] for c in runnable}
+            delay_runs = {c: [] for c in here}
             for _ in range(DELAY_REPEAT - 1):
-                for client in runnable:
+                for client in here:
                     reset_tables(db)
                     delay_runs[client].append(delayed(client, shape, slow.port))
-            for client in runnable:
+            for client in here:
                 cell = {"client": client, "shape": shape,
                         "socket": median_run(socket_runs[client])}
                 reset_tables(db)

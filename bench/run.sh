@@ -108,6 +108,12 @@ install_peers() {
     # client (bench/node/node-postgres-js.js) cannot require().
     npm install --silent --no-audit --no-fund --prefix "$PEERS/node" pg pg-promise knex sequelize postgres@3 \
         kysely drizzle-orm typeorm reflect-metadata @prisma/adapter-pg @prisma/client-engine-runtime >/dev/null
+    # pg-native (pg.native, the node-pg-native client) compiles its libpq addon
+    # with node-gyp against the system libpq and Node's headers in /usr; a
+    # failed build only skips that client.  The bench installs it, CI never.
+    log "installing pg-native into bench/.peers/node (node-gyp, system libpq)"
+    npm_config_nodedir=/usr npm install --silent --no-audit --no-fund --prefix "$PEERS/node" pg-native >/dev/null \
+        || log "WARNING: pg-native did not build; node-pg-native will be skipped"
     log "building the pgatomic Node addon (npm install at the repo root)"
     if ! npm_config_nodedir=/usr npm install --silent --no-audit --no-fund >/dev/null; then
         log "WARNING: the pgatomic Node addon did not build; node-pgatomic will be skipped"

@@ -5,10 +5,9 @@ const {
   main, peer, accounts, SQL_INSERT, SQL_DEBIT, SQL_CREDIT, SQL_SELECT,
 } = require('./common');
 
-main('node-pg', async (o) => {
-  const { Client } = peer('pg');
-  const client = new Client({ host: o.host, port: o.port, user: o.user, database: o.dbname });
-  await client.connect();
+// The shapes on a connected node-postgres Client (node-pg-native.js runs
+// them on pg.native's Client).
+function pgShapes(client) {
   return {
     shapes: {
       async insert(i) {
@@ -47,4 +46,14 @@ main('node-pg', async (o) => {
     },
     close: () => client.end(),
   };
-});
+}
+
+async function connect(Client, o) {
+  const client = new Client({ host: o.host, port: o.port, user: o.user, database: o.dbname });
+  await client.connect();
+  return pgShapes(client);
+}
+
+if (require.main === module) main('node-pg', (o) => connect(peer('pg').Client, o));
+
+module.exports = { connect };
