@@ -76,6 +76,7 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
           InstanceMethod<&Connection::JsPreparedCount>("preparedCount"),
           InstanceMethod<&Connection::JsClose>("close"),
           InstanceMethod<&Connection::JsState>("state"),
+          InstanceMethod<&Connection::JsReusable>("reusable"),
           InstanceMethod<&Connection::JsRoundTrips>("roundTrips"),
           InstanceMethod<&Connection::JsDepth>("depth"),
           InstanceMethod<&Connection::JsProbe>("probe"),
@@ -639,7 +640,8 @@ Napi::Value Connection::JsClose(const Napi::CallbackInfo& info) {
     op_ = Op::kNone;
     napi_deferred deferred = deferred_;
     deferred_ = nullptr;
-    op_context_.reset();
+    // op_context_ stays (one per connection): close() may run inside
+    // Advance()'s callback scope, opened on it.
     SettleDeferred(env, deferred, false, ErrorFromCore(env, addon_, conn_, PGA_ECLOSED, &extra));
     Unref();
   }
@@ -660,6 +662,15 @@ Napi::Value Connection::JsState(const Napi::CallbackInfo& info) {
   state.Set("needsRollback", Napi::Boolean::New(env, rollback == 1));
   state.Set("busy", Napi::Boolean::New(env, op_ != Op::kNone));
   return state;
+}
+
+// reusable(): state()'s open && depth == 0 && txnStatus == 'I', as one
+// boolean: the pool asks it on every release, and state() builds a
+// six-property object with two strings each time.
+Napi::Value Connection::JsReusable(const Napi::CallbackInfo& info) {
+  bool ok = !closed_ && pga_conn_is_open(conn_) && pga_atomic_depth(conn_) == 0 &&
+            pga_conn_txn_status(conn_) == 'I';
+  return Napi::Boolean::New(info.Env(), ok);
 }
 
 Napi::Value Connection::JsRoundTrips(const Napi::CallbackInfo& info) {
@@ -884,10 +895,16 @@ Napi::Value Connection::Begin(Napi::Env env, Op op, int start_rc,
   int rc = pga_conn_step(conn_, 0);
   if (rc > 0) {
     if (Watch(rc) && ArmTimer()) {
-      // The context makes the settle look like a continuation of this call
-      // (AsyncLocalStorage, async_hooks); the reference keeps the wrapper
-      // alive while libuv holds a pointer to it.
-      op_context_ = std::make_unique<Napi::AsyncContext>(env, "pgatomic.query");
+      // The settle runs JS (the promise's reactions) from a libuv callback,
+      // which needs an async context: one per connection, made once.  One
+      // per operation cost an async resource and its init hook per round
+      // trip (the transactions' AsyncLocalStorage runs one in JS) for
+      // nothing: the reactions run in the context their promises were
+      // made in, whatever context settles them.  The reference keeps the
+      // wrapper alive while libuv holds a pointer to it.
+      if (!op_context_) {
+        op_context_ = std::make_unique<Napi::AsyncContext>(env, "pgatomic.query");
+      }
       Ref();
       return promise;
     }
@@ -1055,11 +1072,13 @@ void Connection::Advance(int ready) {
   }
   Napi::Env env = Env();
   Napi::HandleScope handles(env);
-  std::unique_ptr<Napi::AsyncContext> context = std::move(op_context_);
+  if (!op_context_) {
+    op_context_ = std::make_unique<Napi::AsyncContext>(env, "pgatomic.query");
+  }
   {
     // Without a callback scope the promise's reactions (and so the rest of
     // the user's async function) would wait for some unrelated callback.
-    Napi::CallbackScope scope(env, *context);
+    Napi::CallbackScope scope(env, *op_context_);
     Settle(env, rc);
     AfterOperation(env);
   }
@@ -1124,7 +1143,7 @@ void Connection::Settle(Napi::Env env, int rc) {
     std::vector<PendingResult> pending;
     out.Set("outcomes", BatchOutcomes(env, &any_failed, &pending));
     if (deferred != nullptr) {
-      SettleResults(env, addon_, deferred, std::move(op_context_), std::move(pending), out);
+      SettleResults(env, addon_, deferred, nullptr, std::move(pending), out);
     }
     return;
   }
@@ -1137,7 +1156,7 @@ void Connection::Settle(Napi::Env env, int rc) {
     Napi::Value outcomes = BatchOutcomes(env, &any_failed, &pending);
     if (rc >= 0 || any_failed) {
       if (deferred != nullptr) {
-        SettleResults(env, addon_, deferred, std::move(op_context_), std::move(pending),
+        SettleResults(env, addon_, deferred, nullptr, std::move(pending),
                       outcomes);
       }
       return;
@@ -1169,7 +1188,7 @@ void Connection::Settle(Napi::Env env, int rc) {
       pending.push_back(std::move(p));
     }
     if (deferred != nullptr) {
-      SettleResults(env, addon_, deferred, std::move(op_context_), std::move(pending), results);
+      SettleResults(env, addon_, deferred, nullptr, std::move(pending), results);
     }
     return;
   } else if (op == Op::kQuery) {
@@ -1184,7 +1203,7 @@ void Connection::Settle(Napi::Env env, int rc) {
     if (res != nullptr && deferred != nullptr) {
       std::vector<PendingResult> pending(1);
       pending[0].builder = std::make_unique<ResultBuilder>(res, true, int8_mode_);
-      SettleResults(env, addon_, deferred, std::move(op_context_), std::move(pending),
+      SettleResults(env, addon_, deferred, nullptr, std::move(pending),
                     Napi::Value());
       return;
     }

@@ -47,6 +47,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value JsPreparedCount(const Napi::CallbackInfo& info);
   Napi::Value JsClose(const Napi::CallbackInfo& info);
   Napi::Value JsState(const Napi::CallbackInfo& info);
+  Napi::Value JsReusable(const Napi::CallbackInfo& info);
   Napi::Value JsRoundTrips(const Napi::CallbackInfo& info);
   Napi::Value JsDepth(const Napi::CallbackInfo& info);
   Napi::Value JsProbe(const Napi::CallbackInfo& info);

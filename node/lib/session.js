@@ -403,8 +403,7 @@ class Session {
   // destroyed, never handed on).
   reusable() {
     if (this.closed || this.broken) return false;
-    const st = this.state();
-    return st.open && st.depth === 0 && st.txnStatus === 'I';
+    return this[kNative].reusable();
   }
 
   // Whether an idle session is still usable: reads, without waiting, what
