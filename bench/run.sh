@@ -68,6 +68,11 @@
 # insert,transfer, BENCH_REPEAT 5, BENCH_SECONDS 2) and rewrites only the
 # section "notes:prepare" of docs/benchmarks.md.
 #
+# Node's per-call cost: `bash bench/run.sh node-cost` runs only
+# c-pgatomic, node-pgatomic, node-pg, node-pg-native and aio-asyncpg on
+# insert and transfer (BENCH_CLIENTS, BENCH_SHAPES narrow or widen it) into
+# bench/results/node-cost.json.
+#
 # asyncio mode: `bash bench/run.sh asyncio` runs bench/harness_asyncio.py:
 # pgatomic's asyncio API beside asyncpg and psycopg's AsyncConnection, 1 and
 # 16 tasks (BENCH_TASKS), over the socket, at BENCH_DELAY_US each way and
@@ -225,6 +230,21 @@ prepare)
     export BENCH_ROOT=$ROOT
     log "starting a throwaway PostgreSQL: prepared statements on and off (bench/prepare.py)"
     scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/prepare.py
+    exit 0
+    ;;
+node-cost)
+    # Node's per-call cost (issue 17): pgatomic-Node beside pgatomic-C and
+    # the Node and asyncio peers, insert and transfer, into
+    # bench/results/node-cost.json; docs/benchmarks.md's section
+    # notes:node-cost is written by hand from it.
+    [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers
+    build
+    export BENCH_ROOT=$ROOT BENCH_RESULTS_NAME=node-cost.json BENCH_MEM_BLOCKS=-1
+    export BENCH_CLIENTS=${BENCH_CLIENTS:-c-pgatomic,node-pgatomic,node-pg,node-pg-native,aio-asyncpg}
+    export BENCH_SHAPES=${BENCH_SHAPES:-insert,transfer}
+    log "starting a throwaway PostgreSQL and running the node-cost cells"
+    scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/harness.py
+    log "done: bench/results/node-cost.json"
     exit 0
     ;;
 node-orms)
