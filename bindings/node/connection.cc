@@ -1230,7 +1230,7 @@ void Connection::SettleStreamBatch(Napi::Env env, napi_deferred deferred) {
     p.key = "result";  // a failure to build it rejects the promise
     pending.push_back(std::move(p));
   }
-  SettleResults(env, addon_, deferred, std::move(op_context_), std::move(pending), batch);
+  SettleResults(env, addon_, deferred, nullptr, std::move(pending), batch);
 }
 
 Napi::Value Connection::BatchOutcomes(Napi::Env env, bool* any_failed,
