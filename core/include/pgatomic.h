@@ -333,14 +333,15 @@ PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
  * is 5 (psycopg prepares at the 6th run), or the environment variable
  * PGA_PREPARE_THRESHOLD read by pga_conn_new(); ^0 never prepares.
  * Nothing changes for the caller: results, errors and round trips are the
- * same.  The engine's names are "pga_" and a hash of the text and types,
- * so a name can only ever stand for its own text.
+ * same.  The engine's names are "pga_", a hash of the text and types and
+ * a generation, so a name can only ever stand for its own text.
  * ^A session tracks at most 100 texts, and prepares at most those: a text
  * not prepared makes room for a new one (least recently used first); a
  * prepared one stays until the session ends (no DEALLOCATE is sent).
  * ^When the server may have lost them (a new session, a user statement
- * DISCARD ALL or DEALLOCATE) the session forgets them all and counts
- * again; ^a 26000 the statement raises itself changes nothing.
+ * DISCARD ALL or DEALLOCATE) or a DROP or ALTER may have changed what they
+ * return, the session forgets them all and counts again (under new names);
+ * ^a 26000 the statement raises itself changes nothing.
  * Poolers in transaction mode (PgBouncer 1.18) give the next transaction
  * another server session, without the statements: ^the first text due
  * goes unnamed once more with SELECT pg_backend_pid() riding behind it (no

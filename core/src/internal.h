@@ -99,7 +99,7 @@ typedef struct pga__cmd {
 /* prepare.c: a session's statement texts, prepared once used often enough */
 typedef struct pga__stmt pga__stmt;
 #define PGA__STMTS_MAX 100          /* texts tracked (and at most prepared) per session */
-#define PGA__STMT_NAME_MAX 24       /* "pga_" + 16 hex digits + NUL */
+#define PGA__STMT_NAME_MAX 32       /* "pga_" + 16 hex digits + "_" + generation + NUL */
 #define PGA__PREPARE_THRESHOLD 5    /* psycopg's default */
 enum { PGA__SEND_UNNAMED, PGA__SEND_PREPARE, PGA__SEND_NAMED,
        PGA__SEND_PROBE /* unnamed, and learn the backend's pid behind it */ };
@@ -312,6 +312,7 @@ struct pga_conn {
     pga__stmt *stmts;
     size_t nstmts, stmts_cap;
     uint64_t stmt_clock;
+    unsigned stmt_gen;        /* part of every name: bumped when texts are forgotten */
 };
 
 /* conn.c: the error state */

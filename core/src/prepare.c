@@ -41,9 +41,13 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 
 /* The name depends only on the text and types, so a name already on the
  * server (another client's, behind a pooler) can only be this statement. */
-static void stmt_name(uint64_t hash, char *buf)
+static void stmt_name(const pga_conn *conn, uint64_t hash, char *buf)
 {
-    snprintf(buf, PGA__STMT_NAME_MAX, "pga_%016llx", (unsigned long long)hash);
+    /* The generation: statements forgotten while the server may still
+     * hold them (a DROP, a DEALLOCATE of one) are never parsed again under
+     * their old name, which would fail with 42P05. */
+    snprintf(buf, PGA__STMT_NAME_MAX, "pga_%016llx_%u", (unsigned long long)hash,
+             conn->stmt_gen);
 }
 
 static void stmt_free(pga__stmt *s)
@@ -73,6 +77,7 @@ void pga__stmts_free(pga_conn *conn)
 
 void pga__stmts_forget(pga_conn *conn)
 {
+    conn->stmt_gen++;
     for (size_t i = 0; i < conn->nstmts; i++) {
         conn->stmts[i].state = STMT_COUNTING;
         conn->stmts[i].uses = 0;
@@ -111,7 +116,8 @@ static pga__stmt *slot(pga_conn *conn)
     pga__stmt *victim = NULL;
     for (size_t i = 0; i < conn->nstmts; i++) {
         pga__stmt *s = &conn->stmts[i];
-        if ((s->state == STMT_COUNTING || s->state == STMT_NEVER)
+        /* Not a NEVER one: the server still holds it under its name. */
+        if (s->state == STMT_COUNTING
             && (victim == NULL || s->sql == NULL || s->last_use < victim->last_use)) {
             if (s->sql == NULL) {
                 return s;   /* freed by a failed allocation: already empty */
@@ -162,7 +168,7 @@ int pga__stmt_plan(pga_conn *conn, const char *sql, int n, const unsigned *types
     s->last_use = ++conn->stmt_clock;
     switch (s->state) {
     case STMT_PREPARED:
-        stmt_name(hash, name);
+        stmt_name(conn, hash, name);
         *index = (int)(s - conn->stmts);
         return PGA__SEND_NAMED;
     case STMT_COUNTING:
@@ -187,7 +193,7 @@ int pga__stmt_plan(pga_conn *conn, const char *sql, int n, const unsigned *types
             return PGA__SEND_UNNAMED;   /* the answer is on its way */
         }
         s->state = STMT_PREPARING;
-        stmt_name(hash, name);
+        stmt_name(conn, hash, name);
         *index = (int)(s - conn->stmts);
         return PGA__SEND_PREPARE;
     default:
@@ -241,7 +247,7 @@ int pga__stmt_failed(pga_conn *conn, int index, int parse, const char *sqlstate,
     if (conn->stmts[index].state != STMT_PREPARED) {
         return 0;
     }
-    stmt_name(conn->stmts[index].hash, name);
+    stmt_name(conn, conn->stmts[index].hash, name);
     if (strcmp(sqlstate, "26000") == 0 && message != NULL && strstr(message, name) != NULL) {
         /* "prepared statement "pga_..." does not exist"; the same code
          * raised by the statement itself is its own business. */

@@ -559,11 +559,19 @@ static void on_parse_result(pga_conn *conn, pga__cmd *cmd, PGresult *res)
     PQclear(res);
 }
 
-/* DISCARD ALL and DEALLOCATE drop prepared statements, ours too. */
 static void note_tag(pga_conn *conn, const PGresult *res)
 {
     const char *tag = PQcmdStatus((PGresult *)res);
-    if (tag[0] == 'D' && (strcmp(tag, "DISCARD ALL") == 0 || strncmp(tag, "DEALLOCATE", 10) == 0)) {
+    if (conn->nstmts == 0) {
+        return;
+    }
+    /* DISCARD ALL and DEALLOCATE drop prepared statements, ours too.  A
+     * DROP or ALTER may change what a statement returns (a table made
+     * again with other column types: 0A000 "cached plan must not change
+     * result type"), so its texts count again, under new names (psycopg
+     * forgets its own on DROP as well). */
+    if (strcmp(tag, "DISCARD ALL") == 0 || strncmp(tag, "DEALLOCATE", 10) == 0
+        || strncmp(tag, "DROP ", 5) == 0 || strncmp(tag, "ALTER ", 6) == 0) {
         pga__stmts_forget(conn);
     }
 }

@@ -309,3 +309,27 @@ TEST(session_tracks_at_most_a_hundred_texts)
     ASSERT_EQ_INT(129, one_int(c, "SELECT 129", NULL));
     pga_conn_free(c);
 }
+
+/* The SQLAlchemy suite's pattern: a table dropped and made again with
+ * another column type on the same session, inside transactions. */
+TEST(drop_on_the_session_makes_its_texts_count_again)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_prepare_threshold(c, 1));
+    for (int round = 0; round < 3; round++) {
+        ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+        ASSERT_EQ_INT(PGA_OK, pga_query(c, "DROP TABLE IF EXISTS prep_again", NULL, NULL));
+        ASSERT_EQ_INT(PGA_OK, pga_query(c, round % 2 ? "CREATE TABLE prep_again (a text)"
+                                                     : "CREATE TABLE prep_again (a int)",
+                                        NULL, NULL));
+        ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO prep_again VALUES ('1')", NULL, NULL));
+        for (int i = 0; i < 3; i++) {
+            ASSERT_EQ_INT(1, one_int(c, "SELECT * FROM prep_again", NULL));
+        }
+        ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    }
+    ASSERT(pga_conn_prepared_count(c) > 0);
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "DROP TABLE prep_again", NULL, NULL));
+    pga_conn_free(c);
+}
