@@ -330,8 +330,12 @@ PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
  * savepoint ones, keep their text on the wire and are never prepared) is
  * prepared there the n-th time, in the same round trip, and runs by name
  * from then on: the server skips parsing and planning it.  The default n
- * is 5 (psycopg prepares at the 6th run), or the environment variable
- * PGA_PREPARE_THRESHOLD read by pga_conn_new(); ^0 never prepares.
+ * is 0: off (5 is psycopg's choice), or the environment variable
+ * PGA_PREPARE_THRESHOLD read by pga_conn_new(); ^0 never prepares.  Off
+ * by default because a prepared text fixes its result type: a table
+ * another session drops and makes again with other column types fails it
+ * once inside a transaction with 0A000 (psycopg avoids this by a DEALLOCATE
+ * ALL after every rollback, which the engine does not send yet).
  * Nothing changes for the caller: results, errors and round trips are the
  * same.  The engine's names are "pga_", a hash of the text and types and
  * a generation, so a name can only ever stand for its own text.

@@ -100,7 +100,7 @@ typedef struct pga__cmd {
 typedef struct pga__stmt pga__stmt;
 #define PGA__STMTS_MAX 100          /* texts tracked (and at most prepared) per session */
 #define PGA__STMT_NAME_MAX 32       /* "pga_" + 16 hex digits + "_" + generation + NUL */
-#define PGA__PREPARE_THRESHOLD 5    /* psycopg's default */
+#define PGA__PREPARE_THRESHOLD 0    /* off until rollbacks deallocate (pgatomic.h) */
 enum { PGA__SEND_UNNAMED, PGA__SEND_PREPARE, PGA__SEND_NAMED,
        PGA__SEND_PROBE /* unnamed, and learn the backend's pid behind it */ };
 /* What the session knows of its backend's process id (prepare.c). */

@@ -13,7 +13,7 @@ BEHIND_POOLER = bool(os.environ.get("PGA_VIA_PGBOUNCER"))
 
 
 def test_statement_is_prepared_at_the_threshold(conn):
-    assert conn.prepare_threshold == 4
+    assert conn.prepare_threshold is None     # off by default (docs/core.md)
     conn.prepare_threshold = 2          # psycopg's meaning: prepared at the 3rd run
     assert conn.prepare_threshold == 2
     for i in range(1, 7):
