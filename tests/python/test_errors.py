@@ -2,6 +2,7 @@
 CommitOutcomeUnknown, and the binding's table covering every core code."""
 
 import os
+import queue
 import signal
 import threading
 import time
@@ -203,11 +204,15 @@ def test_connection_lost_during_commit_is_CommitOutcomeUnknown(tables, observer)
         CREATE CONSTRAINT TRIGGER {t}_slow AFTER INSERT ON {t}
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {t}_slow()""")
     conn = pgatomic.connect()
-    pid = conn.execute("SELECT pg_backend_pid()").scalar()
+    # Read inside the block: through a transaction-mode pooler only an open
+    # transaction pins the server session, so a pid read before it may name
+    # another session (and the killer would wait out its deadline).
+    pid_in_block = queue.Queue()
 
     def kill():
         # Only once COMMIT is running the deferred trigger's sleep: killing
         # earlier would be a plain lost connection (rolled back).
+        pid = pid_in_block.get(timeout=10)
         killer = pgatomic.connect()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -223,6 +228,7 @@ def test_connection_lost_during_commit_is_CommitOutcomeUnknown(tables, observer)
     try:
         with pytest.raises(pgatomic.CommitOutcomeUnknown) as info:
             with conn.atomic():
+                pid_in_block.put(conn.execute("SELECT pg_backend_pid()").scalar())
                 conn.execute(f"INSERT INTO {t} VALUES (1)")
         assert isinstance(info.value, pgatomic.OperationalError)
         assert "may or may not have been committed" in str(info.value)
