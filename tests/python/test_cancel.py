@@ -54,13 +54,17 @@ def test_cancelled_statement_breaks_the_block(table, rows):
     # The thread's alias connection itself (pgatomic.connection would
     # resolve to the cancelling thread's own connection over there).
     c = pgatomic.connections["default"]
-    pid = _backend_pid(c)
     fired = []
-    t = threading.Thread(target=_cancel_when_running, args=(c, pid, fired))
     with deadline(20):
         with pytest.raises(pgatomic.TransactionManagementError) as broken:
             with pgatomic.atomic():
                 c.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+                # Read inside the block: through a transaction-mode pooler
+                # only an open transaction pins the server session, so a
+                # pid read before it may name another one (which the
+                # watcher would wait for in vain).
+                pid = _backend_pid(c)
+                t = threading.Thread(target=_cancel_when_running, args=(c, pid, fired))
                 t.start()
                 try:
                     c.execute("SELECT pg_sleep(30)")

@@ -182,13 +182,15 @@ def test_lost_connection_is_never_retried(via_proxy, table, rows, monkeypatch):
 
 def test_terminate_backend_inside_a_block(table, rows):
     c = pgatomic.connection
-    pid = c.execute("SELECT pg_backend_pid()").scalar()
     admin = direct()
     try:
         with deadline(30):
             with pytest.raises(OperationalError) as info:
                 with atomic():
                     c.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+                    # Inside the block: through a transaction-mode pooler only
+                    # an open transaction pins the server session.
+                    pid = c.execute("SELECT pg_backend_pid()").scalar()
                     assert admin.execute("SELECT pg_terminate_backend($1)", [pid]).scalar()
                     wait_until(lambda: not admin.execute(
                         "SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid]).rows,
@@ -209,13 +211,13 @@ def test_terminate_backend_while_idle_then_commit(table, rows):
     reports OperationalError, or (conservatively) CommitOutcomeUnknown.
     Either way nothing was written and no success is claimed."""
     c = pgatomic.connection
-    pid = c.execute("SELECT pg_backend_pid()").scalar()
     admin = direct()
     try:
         with deadline(30):
             with pytest.raises(Exception) as info:
                 with atomic():
                     c.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+                    pid = c.execute("SELECT pg_backend_pid()").scalar()   # pinned, as above
                     admin.execute("SELECT pg_terminate_backend($1)", [pid])
                     wait_until(lambda: not admin.execute(
                         "SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid]).rows,
