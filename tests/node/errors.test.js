@@ -1,7 +1,7 @@
 'use strict';
 // Error classes by SQLSTATE kind, their fields, and the binding's tables
 // checked against the core's lists (PGA_ERRNO_MAP, PGA_KIND_MAP).
-const { pgatomic, openDb, sleep } = require('./helpers');
+const { pgatomic, openDb, waitFor } = require('./helpers');
 const binding = require('../../node/lib/native');
 const { CODE_CLASSES, KIND_CLASSES } = require('../../node/lib/errors');
 
@@ -95,9 +95,12 @@ test('serialization_failure_is_a_SerializationError', async () => {
 
 test('connection_lost_during_commit_is_CommitOutcomeUnknownError', async () => {
   // A deferred constraint trigger sleeps inside COMMIT; the session is
-  // terminated from outside while COMMIT is in flight.
+  // terminated from outside while COMMIT is in flight: once the server is
+  // seen in that sleep (a fixed pause could end before COMMIT ran, or after
+  // it finished, on a loaded machine).  The kill ends the sleep; its length
+  // only bounds a kill that never comes.
   await db.query(`CREATE OR REPLACE FUNCTION err_slow() RETURNS trigger LANGUAGE plpgsql AS
-    $$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$`);
+    $$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$`);
   await db.query('DROP TABLE IF EXISTS err_slow_t');
   await db.query('CREATE TABLE err_slow_t (n int)');
   await db.query(`CREATE CONSTRAINT TRIGGER err_slow_trg AFTER INSERT ON err_slow_t
@@ -106,7 +109,9 @@ test('connection_lost_during_commit_is_CommitOutcomeUnknownError', async () => {
   const pid = (await t.query('SELECT pg_backend_pid() AS p')).rows[0].p;
   await t.query('INSERT INTO err_slow_t VALUES (1)');
   const committing = t.commit().catch((x) => x);
-  await sleep(200);
+  await waitFor(async () => (await db.query(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'PgSleep'",
+    [pid], { transaction: null })).rows[0].n === 1, 20000, 'COMMIT running the deferred trigger');
   await db.query('SELECT pg_terminate_backend($1)', [pid], { transaction: null });
   const e = await committing;
   expect(e).toBeInstanceOf(pgatomic.CommitOutcomeUnknownError);
