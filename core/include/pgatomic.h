@@ -1066,6 +1066,39 @@ PGA_EXTERN int pga_pipeline_sync_start(pga_conn *conn);
 /* BLOCKS: network; twin: pga_pipeline_sync_start(). */
 PGA_EXTERN int pga_pipeline_sync(pga_conn *conn);
 
+/* The connection's pipeline mode (psycopg's conn.pipeline(), the DB-API's
+ * form): while it is on, every transaction the connection holds is
+ * pipelined as above, whoever opened it: ^a manual transaction (autocommit
+ * off: its BEGIN rides in the flight, and pga_commit_start() /
+ * pga_rollback_start() end it in the same flight, so k statements read by
+ * nobody before the commit cost one round trip), ^a transaction begun as
+ * SQL, and an atomic block's, nested blocks included.  ^Outside a
+ * transaction (autocommit on, no block) a statement is its own
+ * transaction and runs at once, as without the mode.  What surfaces later
+ * is the same as in a pipelined block: a failing statement's error comes
+ * with the flight (its sync, or the commit, which then rolls back and
+ * returns it: PGA_ESERVER), and the statements queued after it do not run.
+ * In a manual transaction a failure read at a sync leaves the transaction
+ * failed, as in normal mode: ^the next commit is answered with ROLLBACK
+ * (PGA_EROLLEDBACK, the failure as its reason).
+ * ^A control statement given as SQL in the SQL control mode is not
+ * queued: with a flight open pga_query_start() refuses it (PGA_EBUSY) and
+ * pga_pipeline_must_sync() says so beforehand, so a driver sends the flight
+ * first; with none open it acts as in normal mode (a COMMIT as SQL is thus
+ * a round trip of its own after the flight's).
+ * Turning the mode off while a flight it opened is still unsent is
+ * refused (PGA_EBUSY): send it first.  METHOD: pga_conn  BLOCKS: never
+ * Returns PGA_OK or PGA_EBUSY. */
+PGA_EXTERN int pga_conn_set_pipeline(pga_conn *conn, int on);
+PGA_EXTERN int pga_conn_get_pipeline(const pga_conn *conn);
+
+/* ^1 when a flight is open and sql (with params) cannot join it: a
+ * control statement given as SQL in the connection's pipeline mode (see
+ * above).  The driver then sends the flight (pga_pipeline_sync_start())
+ * before starting the statement.  BLOCKS: never */
+PGA_EXTERN int pga_pipeline_must_sync(const pga_conn *conn, const char *sql,
+                                      const pga_params *params);
+
 /* ---------------------------------------------------------------------------
  * Manual mode (Django's autocommit off)
  *

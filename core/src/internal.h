@@ -256,6 +256,7 @@ struct pga_conn {
     unsigned next_sp;
     int autocommit;
     int sql_controls;     /* control statements in SQL text are absorbed */
+    int pipeline_on;      /* pga_conn_set_pipeline(): every transaction is pipelined */
     int sql_txn;          /* a transaction opened by BEGIN as SQL (or adopted) */
     unsigned txn_options; /* manual mode: the modes of every implicit BEGIN */
     unsigned begin_modes; /* this transaction's BEGIN modes (over txn_options) */
@@ -473,6 +474,10 @@ int pga__pipeline_queue(pga_conn *conn, const char *sql, const pga_params *param
                         int commands);
 /* End the transaction (how: PGA__END_*) in the open flight. */
 int pga__pipeline_end(pga_conn *conn, int how);
+/* In the connection's pipeline mode, a control statement given as SQL is
+ * not queued: it acts on the transaction as in normal mode, once no flight
+ * is open. */
+int pga__pipeline_control(const pga_conn *conn, const char *sql, const pga_params *params);
 
 /* hooks.c */
 /* Hand every hook at depth >= min_depth (or registered at seq >= the

@@ -5,7 +5,8 @@
 
 int pga_conn_set_autocommit(pga_conn *conn, int on)
 {
-    int rc = pga__check_idle(conn);
+    /* With a flight open a transaction is: EINTRANS says so below. */
+    int rc = pga__check_idle_pipelined(conn);
     if (rc != PGA_OK) {
         return rc;
     }
@@ -35,7 +36,7 @@ int pga_conn_in_manual_txn(const pga_conn *conn)
 
 int pga_conn_set_txn_options(pga_conn *conn, unsigned modes)
 {
-    int rc = pga__check_idle(conn);
+    int rc = pga__check_idle_pipelined(conn);
     if (rc != PGA_OK) {
         return rc;
     }
@@ -61,7 +62,8 @@ unsigned pga_conn_get_txn_options(const pga_conn *conn)
 
 static int end_txn(pga_conn *conn, int how)
 {
-    int rc = pga__check_idle(conn);
+    /* A pipelined manual transaction ends in its open flight. */
+    int rc = pga__check_idle_pipelined(conn);
     if (rc != PGA_OK) {
         return rc;
     }

@@ -6,11 +6,53 @@
 
 int pga__pipelined(const pga_conn *conn)
 {
-    /* Only the transaction's own block decides: a savepoint block cannot
-     * hold a flight past its exit without changing when its RELEASE
-     * happens, and nested blocks of a pipelined transaction are part of it. */
-    return conn->depth > 0 && conn->blocks[0].is_txn && (conn->blocks[0].flags & PGA_PIPELINE)
-           && !conn->txn_lost;
+    if (conn->txn_lost) {
+        return 0;
+    }
+    /* The connection's pipeline mode: whatever transaction is in hand (a
+     * manual one, one begun as SQL, a block's) is pipelined; outside one a
+     * statement is its own transaction and is read at once. */
+    if (conn->pipeline_on) {
+        return pga__txn_needed(conn);
+    }
+    /* Otherwise only the transaction's own block decides: a savepoint
+     * block cannot hold a flight past its exit without changing when its
+     * RELEASE happens, and nested blocks of a pipelined transaction are
+     * part of it. */
+    return conn->depth > 0 && conn->blocks[0].is_txn && (conn->blocks[0].flags & PGA_PIPELINE);
+}
+
+int pga_conn_set_pipeline(pga_conn *conn, int on)
+{
+    int was = conn->pipeline_on;
+    pga__err_clear(conn);
+    conn->pipeline_on = on != 0;
+    if (conn->flight && !pga__pipelined(conn)) {
+        /* The open flight would be left with nobody to send it. */
+        conn->pipeline_on = was;
+        return pga__err_set(conn, PGA_EBUSY, "%s",
+                            "statements are queued: send them (pga_pipeline_sync) first");
+    }
+    return PGA_OK;
+}
+
+int pga_conn_get_pipeline(const pga_conn *conn)
+{
+    return conn->pipeline_on;
+}
+
+int pga__pipeline_control(const pga_conn *conn, const char *sql, const pga_params *params)
+{
+    pga_control ctl;
+    /* A script classifies as PGA_CTL_NONE, so one statement is meant. */
+    return conn->pipeline_on && conn->sql_controls && sql != NULL
+           && (params == NULL || pga_params_count(params) == 0)
+           && pga_sql_classify(sql, &ctl) != PGA_CTL_NONE;
+}
+
+int pga_pipeline_must_sync(const pga_conn *conn, const char *sql, const pga_params *params)
+{
+    return conn->flight && pga__pipelined(conn) && pga__pipeline_control(conn, sql, params);
 }
 
 int pga_pipeline_active(const pga_conn *conn)

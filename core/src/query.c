@@ -143,7 +143,14 @@ int pga_query_start(pga_conn *conn, const char *sql, const pga_params *params)
         return rc;
     }
     if (pga__pipelined(conn)) {
-        return pga__pipeline_queue(conn, sql, params, commands);
+        if (!pga__pipeline_control(conn, sql, params)) {
+            return pga__pipeline_queue(conn, sql, params, commands);
+        }
+        if (conn->flight) {
+            return pga__err_set(conn, PGA_EBUSY, "%s",
+                                "a control statement given as SQL waits for the queued "
+                                "statements: send them (pga_pipeline_sync) first");
+        }
     }
     conn->raw_prepare = 0;
     if (commands == 1 && (params == NULL || pga_params_count(params) == 0)

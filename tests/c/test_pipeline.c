@@ -359,3 +359,183 @@ TEST(pipeline_savepoint_calls_ride_in_the_flight)
     ASSERT_EQ_INT(4, test_scalar_int("SELECT sum(id) FROM pl_items"));
     pga_conn_free(c);
 }
+
+/* ---- the connection's pipeline mode (pga_conn_set_pipeline): the
+ * DB-API's conn.pipeline(), a manual transaction pipelined.  The same
+ * scenario names run in tests/python/test_dbapi_pipeline.py. */
+
+static pga_conn *manual_setup(void)
+{
+    pga_conn *c = setup();
+    if (c != NULL && (pga_conn_set_autocommit(c, 0) != PGA_OK
+                      || pga_conn_set_sql_controls(c, 1) != PGA_OK
+                      || pga_conn_set_pipeline(c, 1) != PGA_OK)) {
+        pga_conn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+TEST(dbapi_pipeline_transfer_is_one_round_trip)
+{
+    pga_conn *c = manual_setup();
+    pga_result *r = NULL;
+    ASSERT(c != NULL);
+    uint64_t t0 = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(1, pga_pipeline_active(c));
+    ASSERT_EQ_INT(PGA_OK, q(c, "UPDATE pl_acc SET b = b - 10 WHERE id = 1"));
+    ASSERT_EQ_INT(PGA_OK, q(c, "UPDATE pl_acc SET b = b + 10 WHERE id = 2"));
+    ASSERT_EQ_INT(2, pga_pipeline_queued(c));
+    ASSERT_EQ_INT(0, trips_of(c, t0));
+    ASSERT_EQ_INT(PGA_OK, pga_commit(c));
+    ASSERT_EQ_INT(1, trips_of(c, t0));
+    ASSERT_EQ_INT(2, pga_batch_size(c));
+    ASSERT_EQ_INT(PGA_OK, pga_batch_outcome(c, 1, &r));
+    ASSERT(r != NULL);
+    ASSERT_EQ_STR("UPDATE 1", pga_result_status(r));
+    pga_result_free(r);
+    pga_outcome o;
+    pga_atomic_outcome(c, &o);
+    ASSERT_EQ_INT(PGA_OUTCOME_COMMITTED, o.state);
+    ASSERT_EQ_INT(10, test_scalar_int("SELECT b FROM pl_acc WHERE id = 2"));
+    /* The next manual transaction is pipelined too. */
+    ASSERT_EQ_INT(PGA_OK, q(c, "UPDATE pl_acc SET b = b - 10 WHERE id = 1"));
+    ASSERT_EQ_INT(1, pga_pipeline_queued(c));
+    ASSERT_EQ_INT(PGA_OK, pga_commit(c));
+    ASSERT_EQ_INT(2, trips_of(c, t0));
+    ASSERT_EQ_INT(80, test_scalar_int("SELECT b FROM pl_acc WHERE id = 1"));
+    pga_conn_free(c);
+}
+
+TEST(dbapi_pipeline_error_surfaces_at_commit)
+{
+    /* Nothing read: commit returns the failing statement's error, the
+     * statement after it did not run, everything is rolled back. */
+    pga_conn *c = manual_setup();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, test_exec("INSERT INTO pl_items VALUES (5)"));
+    uint64_t t0 = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(PGA_OK, q(c, "UPDATE pl_acc SET b = b - 10 WHERE id = 1"));
+    ASSERT_EQ_INT(PGA_OK, q(c, "INSERT INTO pl_items VALUES (5)"));
+    ASSERT_EQ_INT(PGA_OK, q(c, "INSERT INTO pl_items VALUES (6)"));
+    ASSERT_EQ_INT(PGA_ESERVER, pga_commit(c));
+    ASSERT_EQ_STR("23505", pga_conn_sqlstate(c));
+    pga_outcome o;
+    pga_atomic_outcome(c, &o);
+    ASSERT_EQ_INT(PGA_OUTCOME_ROLLED_BACK, o.state);
+    ASSERT_EQ_INT(1, o.unasked);
+    /* The flight, then the ROLLBACK of the aborted transaction. */
+    ASSERT_EQ_INT(2, trips_of(c, t0));
+    ASSERT_EQ_INT(100, test_scalar_int("SELECT b FROM pl_acc WHERE id = 1"));
+    ASSERT_EQ_INT(0, test_scalar_int("SELECT count(*) FROM pl_items WHERE id = 6"));
+    ASSERT_EQ_INT('I', pga_conn_txn_status(c));
+    ASSERT_EQ_INT(0, pga_conn_in_manual_txn(c));
+    /* The connection goes on, in a new pipelined transaction. */
+    ASSERT_EQ_INT(PGA_OK, q(c, "INSERT INTO pl_items VALUES (6)"));
+    ASSERT_EQ_INT(PGA_OK, pga_commit(c));
+    ASSERT_EQ_INT(1, test_scalar_int("SELECT count(*) FROM pl_items WHERE id = 6"));
+    pga_conn_free(c);
+}
+
+TEST(dbapi_pipeline_error_read_at_sync_then_commit_is_rolled_back)
+{
+    /* A sync returns the flight's first failure; the transaction is then
+     * failed, as after a failed statement in normal mode: the commit is
+     * answered with ROLLBACK and says so, naming the failure. */
+    pga_conn *c = manual_setup();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, test_exec("INSERT INTO pl_items VALUES (5)"));
+    ASSERT_EQ_INT(PGA_OK, q(c, "UPDATE pl_acc SET b = b - 10 WHERE id = 1"));
+    ASSERT_EQ_INT(PGA_OK, q(c, "INSERT INTO pl_items VALUES (5)"));
+    ASSERT_EQ_INT(PGA_OK, q(c, "INSERT INTO pl_items VALUES (6)"));
+    ASSERT_EQ_INT(PGA_ESERVER, pga_pipeline_sync(c));
+    ASSERT_EQ_STR("23505", pga_conn_sqlstate(c));
+    ASSERT_EQ_INT(PGA_OK, pga_batch_outcome(c, 0, NULL));
+    ASSERT_EQ_INT(PGA_ESERVER, pga_batch_outcome(c, 1, NULL));
+    ASSERT_EQ_INT(PGA_EBROKEN, pga_batch_outcome(c, 2, NULL));
+    ASSERT_EQ_INT('E', pga_conn_txn_state(c));
+    ASSERT_EQ_INT(PGA_EROLLEDBACK, pga_commit(c));
+    ASSERT_EQ_STR("23505", pga_conn_sqlstate(c));
+    ASSERT_EQ_INT(100, test_scalar_int("SELECT b FROM pl_acc WHERE id = 1"));
+    ASSERT_EQ_INT(0, test_scalar_int("SELECT count(*) FROM pl_items WHERE id = 6"));
+    pga_conn_free(c);
+}
+
+TEST(dbapi_pipeline_rollback_rides_in_the_flight)
+{
+    pga_conn *c = manual_setup();
+    ASSERT(c != NULL);
+    uint64_t t0 = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(PGA_OK, q(c, "UPDATE pl_acc SET b = b - 10 WHERE id = 1"));
+    ASSERT_EQ_INT(PGA_OK, pga_rollback(c));
+    ASSERT_EQ_INT(1, trips_of(c, t0));
+    ASSERT_EQ_INT(100, test_scalar_int("SELECT b FROM pl_acc WHERE id = 1"));
+    ASSERT_EQ_INT('I', pga_conn_txn_status(c));
+    pga_conn_free(c);
+}
+
+TEST(dbapi_pipeline_savepoints_and_blocks_ride_in_the_flight)
+{
+    /* Named savepoints and atomic blocks inside a pipelined manual
+     * transaction join its flight: still one round trip. */
+    pga_conn *c = manual_setup();
+    ASSERT(c != NULL);
+    uint64_t t0 = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(PGA_OK, q(c, "INSERT INTO pl_items VALUES (1)"));
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint(c, "s1", NULL));
+    ASSERT_EQ_INT(PGA_OK, q(c, "INSERT INTO pl_items VALUES (2)"));
+    ASSERT_EQ_INT(PGA_OK, pga_savepoint_rollback(c, "s1"));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, PGA_SAVEPOINT));
+    ASSERT_EQ_INT(PGA_OK, q(c, "INSERT INTO pl_items VALUES (3)"));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT(0, trips_of(c, t0));
+    ASSERT_EQ_INT(PGA_OK, pga_commit(c));
+    ASSERT_EQ_INT(1, trips_of(c, t0));
+    ASSERT_EQ_INT(4, test_scalar_int("SELECT sum(id) FROM pl_items"));
+    pga_conn_free(c);
+}
+
+TEST(dbapi_pipeline_autocommit_statements_run_at_once)
+{
+    /* Outside a transaction a statement is its own: read at once; an
+     * atomic block is a transaction, pipelined by the mode. */
+    pga_conn *c = setup();
+    pga_result *r = NULL;
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_pipeline(c, 1));
+    ASSERT_EQ_INT(0, pga_pipeline_active(c));
+    uint64_t t0 = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "UPDATE pl_acc SET b = b - 10 WHERE id = 1", NULL, &r));
+    ASSERT_EQ_INT(1, trips_of(c, t0));
+    pga_result_free(r);
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(1, pga_pipeline_active(c));
+    ASSERT_EQ_INT(PGA_OK, q(c, "UPDATE pl_acc SET b = b + 10 WHERE id = 1"));
+    ASSERT_EQ_INT(PGA_OK, q(c, "UPDATE pl_acc SET b = b + 10 WHERE id = 2"));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    ASSERT_EQ_INT(2, trips_of(c, t0));
+    ASSERT_EQ_INT(10, test_scalar_int("SELECT b FROM pl_acc WHERE id = 2"));
+    pga_conn_free(c);
+}
+
+TEST(dbapi_pipeline_control_statement_as_sql_waits_for_the_flight)
+{
+    pga_conn *c = manual_setup();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(0, pga_pipeline_must_sync(c, "COMMIT", NULL));
+    ASSERT_EQ_INT(PGA_OK, q(c, "INSERT INTO pl_items VALUES (1)"));
+    ASSERT_EQ_INT(1, pga_pipeline_must_sync(c, "COMMIT", NULL));
+    ASSERT_EQ_INT(1, pga_pipeline_must_sync(c, "savepoint a", NULL));
+    ASSERT_EQ_INT(0, pga_pipeline_must_sync(c, "INSERT INTO pl_items VALUES (2)", NULL));
+    ASSERT_EQ_INT(PGA_EBUSY, q(c, "COMMIT"));
+    /* Nothing was lost by the refusal; turning the mode off is refused
+     * too while the flight waits. */
+    ASSERT_EQ_INT(PGA_EBUSY, pga_conn_set_pipeline(c, 0));
+    ASSERT_EQ_INT(1, pga_pipeline_queued(c));
+    ASSERT_EQ_INT(PGA_OK, pga_pipeline_sync(c));
+    ASSERT_EQ_INT(PGA_OK, q(c, "COMMIT"));
+    ASSERT_EQ_INT(1, test_scalar_int("SELECT count(*) FROM pl_items"));
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_pipeline(c, 0));
+    ASSERT_EQ_INT(0, pga_pipeline_active(c));
+    pga_conn_free(c);
+}

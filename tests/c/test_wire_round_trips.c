@@ -57,6 +57,18 @@ static int shape_pipeline_nested(pga_conn *c)
     return rc ? rc : pga_atomic_exit(c, 0);
 }
 
+/* The DB-API's conn.pipeline(): a manual transaction (autocommit off, its
+ * BEGIN implicit) committed with nothing read: BEGIN, both statements and
+ * COMMIT in one round trip. */
+static int shape_dbapi_pipeline_transfer(pga_conn *c)
+{
+    int rc = pga_conn_set_autocommit(c, 0);
+    rc = rc ? rc : pga_conn_set_pipeline(c, 1);
+    rc = rc ? rc : q(c, "UPDATE wr_acc SET b = b - 1 WHERE id = 1");
+    rc = rc ? rc : q(c, "UPDATE wr_acc SET b = b + 1 WHERE id = 2");
+    return rc ? rc : pga_commit(c);
+}
+
 static int shape_empty(pga_conn *c)
 {
     int rc = pga_atomic_enter(c, 0);
@@ -118,6 +130,11 @@ TEST(wire_pipeline_transfer)
 TEST(wire_pipeline_nested)
 {
     count_shape(shape_pipeline_nested, 1);
+}
+
+TEST(wire_dbapi_pipeline_transfer)
+{
+    count_shape(shape_dbapi_pipeline_transfer, 1);
 }
 
 TEST(wire_empty_block_is_no_round_trip)
