@@ -173,15 +173,29 @@ op_clear(pgapy_Connection *self)
 
 /* One statement, start: convert the parameters and queue it.  Returns the
  * core's code, or PGAPY_RAISED. */
+static void flight_settle(pgapy_Connection *self, PyObject *lost);
+
 static int
 statement_start(pgapy_Connection *self, const char *sql, PyObject *params)
 {
+    const pga_params *p;
     int rc;
 
     if (pgapy_params_from_python(self->state, self->params, params) < 0) {
         return PGAPY_RAISED;
     }
-    rc = pga_query_start(self->conn, sql, params == Py_None ? NULL : self->params);
+    p = params == Py_None ? NULL : self->params;
+    if (pga_pipeline_must_sync(self->conn, sql, p)) {
+        /* The connection's pipeline mode: a COMMIT, SAVEPOINT, ... given
+         * as SQL acts once the queued statements have travelled; their
+         * first failure is this call's. */
+        rc = pgapy_drive(self, pga_pipeline_sync_start(self->conn));
+        flight_settle(self, NULL);
+        if (rc != PGA_OK) {
+            return rc;
+        }
+    }
+    rc = pga_query_start(self->conn, sql, p);
     if (rc == PGA_EPARAMCOUNT) {
         return raise_param_count(self, sql);
     }
@@ -874,41 +888,59 @@ conn_execute(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
     return op_finish(self, pgapy_drive(self, rc), NULL);
 }
 
+/* One statement, lazily: in a pipelined transaction factory(self), a
+ * result object settled (its _result or _error set) once the flight has
+ * travelled; otherwise the statement's Result, read now. */
+static PyObject *
+run_lazy(pgapy_Connection *self, const char *sql, PyObject *params, PyObject *factory)
+{
+    PyObject *out, *index, *pair;
+
+    if (op_begin(self, PGAPY_OP_EXECUTE_LAZY) < 0) {
+        return NULL;
+    }
+    out = op_finish(self, pgapy_drive(self, statement_start(self, sql, params)), NULL);
+    if (out == NULL || !PyLong_CheckExact(out)) {
+        return out;
+    }
+    /* Queued: a result read when first touched. */
+    index = out;
+    out = PyObject_CallOneArg(factory, (PyObject *)self);
+    if (out == NULL) {
+        Py_DECREF(index);
+        return NULL;
+    }
+    pair = PyTuple_Pack(2, index, out);
+    Py_DECREF(index);
+    if (pair == NULL || (self->pl_pending == NULL && (self->pl_pending = PyList_New(0)) == NULL)
+        || PyList_Append(self->pl_pending, pair) < 0) {
+        Py_XDECREF(pair);
+        Py_DECREF(out);
+        return NULL;
+    }
+    Py_DECREF(pair);
+    return out;
+}
+
+PyObject *
+pgapy_conn_run_lazy(pgapy_Connection *self, const char *sql, PyObject *params,
+                    PyObject *factory)
+{
+    return run_lazy(self, sql, params, factory);
+}
+
 /* _execute_lazy(sql, params, factory): _execute, except that in a
- * pipelined transaction it returns factory(self), a result settled once
- * the flight has travelled. */
+ * pipelined transaction it returns factory(self) (run_lazy). */
 static PyObject *
 conn_execute_lazy(pgapy_Connection *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *out;
-    int rc;
+    const char *sql;
 
-    if (!check_nargs("_execute_lazy", nargs, 3, 3)
-        || execute_begin(self, "_execute_lazy", args, 2, &rc) < 0) {
+    if (!check_nargs("_execute_lazy", nargs, 3, 3) || guard(self) < 0
+        || (sql = sql_text(self->state, args[0])) == NULL) {
         return NULL;
     }
-    self->op = PGAPY_OP_EXECUTE_LAZY;
-    out = op_finish(self, pgapy_drive(self, rc), NULL);
-    if (out != NULL && PyLong_CheckExact(out)) {
-        /* Queued: a result read when first touched. */
-        PyObject *index = out, *pair;
-
-        out = PyObject_CallOneArg(args[2], (PyObject *)self);
-        if (out == NULL) {
-            Py_DECREF(index);
-            return NULL;
-        }
-        pair = PyTuple_Pack(2, index, out);
-        Py_DECREF(index);
-        if (pair == NULL || (self->pl_pending == NULL && (self->pl_pending = PyList_New(0)) == NULL)
-            || PyList_Append(self->pl_pending, pair) < 0) {
-            Py_XDECREF(pair);
-            Py_DECREF(out);
-            return NULL;
-        }
-        Py_DECREF(pair);
-    }
-    return out;
+    return run_lazy(self, sql, args[1], args[2]);
 }
 
 /* _pipeline_sync(): send the open flight and read it; raises its first
@@ -1443,6 +1475,29 @@ savepoint_end(pgapy_Connection *self, PyObject *sid, int rollback)
     Py_RETURN_NONE;
 }
 
+/* _set_pipeline(on): the core's pipeline mode on the connection
+ * (pga_conn_set_pipeline): the DB-API's conn.pipeline(). */
+static PyObject *
+conn_set_pipeline(pgapy_Connection *self, PyObject *on)
+{
+    int flag, rc;
+
+    if (guard(self) < 0 || (flag = PyObject_IsTrue(on)) < 0) {
+        return NULL;
+    }
+    rc = pga_conn_set_pipeline(self->conn, flag);
+    if (rc < 0) {
+        return pgapy_raise(self->state, self, rc, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+conn_get_pipeline(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return PyBool_FromLong(self->conn != NULL && pga_conn_get_pipeline(self->conn));
+}
+
 /* _set_sql_controls(on): the core's SQL control mode (pgatomic.h), for the
  * DB-API: BEGIN, SAVEPOINT, ... given to _execute() join the round-trip
  * plan and are answered with the server's tag. */
@@ -1968,6 +2023,8 @@ static PyMethodDef conn_methods[] = {
     {"_set_rollback", (PyCFunction)conn_set_rollback, METH_O, NULL},
     {"_savepoint", (PyCFunction)(void (*)(void))conn_savepoint, METH_FASTCALL, NULL},
     {"_set_sql_controls", (PyCFunction)conn_set_sql_controls, METH_O, NULL},
+    {"_set_pipeline", (PyCFunction)conn_set_pipeline, METH_O, NULL},
+    {"_get_pipeline", (PyCFunction)conn_get_pipeline, METH_NOARGS, NULL},
     {"_prepare", (PyCFunction)conn_prepare, METH_O, NULL},
     {"_commit_prepared", (PyCFunction)conn_commit_prepared, METH_O, NULL},
     {"_rollback_prepared", (PyCFunction)conn_rollback_prepared, METH_O, NULL},

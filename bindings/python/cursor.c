@@ -15,6 +15,13 @@ typedef struct {
     pgapy_state *state;
     pga_placeholders *ph;          /* reused by every execute */
     PyObject *result;              /* the last statement's Result, or NULL */
+    /* In a pipelined transaction (conn.pipeline()): the results of the
+     * last execute (one) or executemany (one per item) not read yet,
+     * objects the connection settles when their flight travels; NULL when
+     * none waits.  The first touch (fetch*, description, rowcount, ...)
+     * reads them (settle()). */
+    PyObject *pending;
+    int pending_many;
     PyObject *description;         /* built on first use for result, or NULL */
     long long rowcount;
     Py_ssize_t arraysize;
@@ -24,6 +31,49 @@ typedef struct {
 /* ------------------------------------------------------------------------
  * Helpers
  * ---------------------------------------------------------------------- */
+
+static void adopt(pgapy_Cursor *self, PyObject *result);
+
+/* Read the results a pipelined execute*() left waiting: the flight they
+ * are in travels now if it has not yet, and its first failure (psycopg's
+ * rule: the sync raises it, whichever statement it was) or the
+ * statement's own error is raised here.  0, or -1 with the exception. */
+static int
+settle(pgapy_Cursor *self)
+{
+    PyObject *pending = self->pending;
+    long long total = 0;
+
+    if (pending == NULL) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(pending); i++) {
+        PyObject *item = PyList_GET_ITEM(pending, i);
+        /* A statement of executemany's that ran at once is a Result. */
+        PyObject *res = PyObject_TypeCheck(item, self->state->ResultType)
+                            ? Py_NewRef(item) : PyObject_CallMethod(item, "_get", NULL);
+        long long count;
+
+        if (res == NULL) {
+            /* Kept: every later touch raises the statement's outcome. */
+            self->rowcount = -1;
+            return -1;
+        }
+        if (!self->pending_many) {
+            self->pending = NULL;
+            adopt(self, res);
+            Py_DECREF(pending);
+            return 0;
+        }
+        count = pgapy_result_rowcount(res);
+        Py_DECREF(res);
+        total = (count < 0 || total < 0) ? -1 : total + count;
+    }
+    self->pending = NULL;
+    self->rowcount = total;
+    Py_DECREF(pending);
+    return 0;
+}
 
 /* Every method that talks to the server starts here. */
 static int
@@ -44,6 +94,9 @@ check_rows(pgapy_Cursor *self)
         pgapy_raise_condition(self->state, "ECURSORCLOSED", NULL);
         return -1;
     }
+    if (settle(self) < 0) {
+        return -1;
+    }
     if (self->result == NULL || !pgapy_result_has_rows(self->result)) {
         pgapy_raise_condition(self->state, "ENORESULT", NULL);
         return -1;
@@ -54,6 +107,9 @@ check_rows(pgapy_Cursor *self)
 static void
 forget_result(pgapy_Cursor *self)
 {
+    /* Results still waiting are settled by their flight all the same; a
+     * failure among them is still raised by whatever sends it. */
+    Py_CLEAR(self->pending);
     Py_CLEAR(self->result);
     Py_CLEAR(self->description);
     self->rowcount = -1;
@@ -235,6 +291,81 @@ adopt(pgapy_Cursor *self, PyObject *result)
     self->rowcount = pgapy_result_rowcount(result);
 }
 
+/* The object the connection settles for a queued statement
+ * (pgatomic.PipelinedResult, named by the connection's class), or NULL
+ * when the connection cannot defer results. */
+static PyObject *
+pending_factory(pgapy_Cursor *self)
+{
+    PyObject *factory = PyObject_GetAttrString((PyObject *)self->connection,
+                                               "_pipelined_result");
+
+    if (factory == NULL) {
+        PyErr_Clear();
+    }
+    return factory;
+}
+
+/* One statement: its Result, or in a pipelined transaction (the core
+ * says, pga_pipeline_active()) a pending result read when first touched. */
+static PyObject *
+run(pgapy_Cursor *self, const char *sql, PyObject *values)
+{
+    PyObject *factory, *out;
+
+    if (!pga_pipeline_active(self->connection->conn)
+        || (factory = pending_factory(self)) == NULL) {
+        return pgapy_conn_run(self->connection, sql, values);
+    }
+    out = pgapy_conn_run_lazy(self->connection, sql, values, factory);
+    Py_DECREF(factory);
+    return out;
+}
+
+/* A pending result (a reference we take) joins those settle() reads. */
+static int
+wait_for(pgapy_Cursor *self, PyObject *pending, int many)
+{
+    int rc;
+
+    if (self->pending == NULL && (self->pending = PyList_New(0)) == NULL) {
+        Py_DECREF(pending);
+        return -1;
+    }
+    self->pending_many = many;
+    rc = PyList_Append(self->pending, pending);
+    Py_DECREF(pending);
+    return rc;
+}
+
+/* executemany() in a pipelined transaction: each item's statement joins
+ * the flight, as psycopg pipelines executemany(); rowcount (the sum) is
+ * read when first touched.  0, or -1 with the exception. */
+static int
+queue_many(pgapy_Cursor *self, const char *sql, PyObject *it)
+{
+    PyObject *item;
+
+    self->rowcount = -1;
+    while ((item = PyIter_Next(it)) != NULL) {
+        PyObject *values = values_for(self, item), *res;
+
+        Py_DECREF(item);
+        if (values == NULL) {
+            return -1;
+        }
+        res = run(self, sql, values);
+        Py_DECREF(values);
+        if (res == NULL) {
+            return -1;
+        }
+        if (wait_for(self, res, 1) < 0) {
+            return -1;
+        }
+    }
+    return PyErr_Occurred() ? -1 : 0;
+}
+
 /* execute(query, params=None): run one statement.  With params, psycopg's
  * %s / %(name)s become $n (a text in $n style goes as written); without,
  * the text goes as written and may hold several statements (nextset()).
@@ -250,10 +381,13 @@ cursor_execute(pgapy_Cursor *self, PyObject *const *args, Py_ssize_t nargs,
         || check_open(self) < 0 || prepare(self, query, params, &sql, &values) < 0) {
         return NULL;
     }
-    result = pgapy_conn_run(self->connection, sql, values);
+    result = run(self, sql, values);
     Py_DECREF(values);
     if (result == NULL) {
         return NULL;
+    }
+    if (!PyObject_TypeCheck(result, self->state->ResultType)) {
+        return wait_for(self, result, 0) < 0 ? NULL : Py_NewRef(self);
     }
     adopt(self, result);
     return Py_NewRef(self);
@@ -288,6 +422,11 @@ cursor_executemany(pgapy_Cursor *self, PyObject *const *args, Py_ssize_t nargs,
     it = PyObject_GetIter(params_seq);
     if (it == NULL) {
         return NULL;
+    }
+    if (pga_pipeline_active(self->connection->conn)) {
+        rc = queue_many(self, sql, it);
+        Py_DECREF(it);
+        return rc < 0 ? NULL : Py_NewRef(Py_None);
     }
     rc = pgapy_conn_run_many(self->connection, sql, it, item_values, self, &rowcount);
     Py_DECREF(it);
@@ -452,6 +591,9 @@ cursor_nextset(pgapy_Cursor *self, PyObject *Py_UNUSED(unused))
     if (self->closed) {
         return pgapy_raise_condition(self->state, "ECURSORCLOSED", NULL);
     }
+    if (settle(self) < 0) {
+        return NULL;
+    }
     if (self->result == NULL) {
         Py_RETURN_NONE;
     }
@@ -501,6 +643,9 @@ cursor_exit(pgapy_Cursor *self, PyObject *Py_UNUSED(args))
 static PyObject *
 cursor_get_description(pgapy_Cursor *self, void *Py_UNUSED(closure))
 {
+    if (settle(self) < 0) {
+        return NULL;
+    }
     if (self->result == NULL) {
         Py_RETURN_NONE;
     }
@@ -516,12 +661,18 @@ cursor_get_description(pgapy_Cursor *self, void *Py_UNUSED(closure))
 static PyObject *
 cursor_get_rowcount(pgapy_Cursor *self, void *Py_UNUSED(closure))
 {
+    if (settle(self) < 0) {
+        return NULL;
+    }
     return PyLong_FromLongLong(self->rowcount);
 }
 
 static PyObject *
 cursor_get_rownumber(pgapy_Cursor *self, void *Py_UNUSED(closure))
 {
+    if (settle(self) < 0) {
+        return NULL;
+    }
     if (self->result == NULL || !pgapy_result_has_rows(self->result)) {
         Py_RETURN_NONE;
     }
@@ -558,6 +709,9 @@ cursor_set_arraysize(pgapy_Cursor *self, PyObject *value, void *Py_UNUSED(closur
 static PyObject *
 cursor_get_statusmessage(pgapy_Cursor *self, void *Py_UNUSED(closure))
 {
+    if (settle(self) < 0) {
+        return NULL;
+    }
     if (self->result == NULL) {
         Py_RETURN_NONE;
     }
@@ -626,6 +780,7 @@ cursor_traverse(pgapy_Cursor *self, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->connection);
     Py_VISIT(self->result);
+    Py_VISIT(self->pending);
     Py_VISIT(self->description);
     return 0;
 }
@@ -635,6 +790,7 @@ cursor_clear(pgapy_Cursor *self)
 {
     Py_CLEAR(self->connection);
     Py_CLEAR(self->result);
+    Py_CLEAR(self->pending);
     Py_CLEAR(self->description);
     return 0;
 }

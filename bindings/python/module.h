@@ -146,6 +146,11 @@ const char *pgapy_sql_text(pgapy_state *st, PyObject *sql);
 /* Run one statement with params (a sequence, or None: none, and the simple
  * protocol); its Result, or NULL with the exception raised. */
 PyObject *pgapy_conn_run(pgapy_Connection *self, const char *sql, PyObject *params);
+/* pgapy_conn_run(), except that in a pipelined transaction the statement
+ * is queued and factory(connection) is returned: an object whose _result
+ * or _error is set once its flight has travelled. */
+PyObject *pgapy_conn_run_lazy(pgapy_Connection *self, const char *sql, PyObject *params,
+                              PyObject *factory);
 /* Run sql once per item of the iterator it (values NULL: each item is the
  * sequence itself), in one round trip inside a transaction.  *rowcount
  * receives the rows affected in all, or -1 when a statement reports none.

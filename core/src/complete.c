@@ -218,6 +218,11 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
         return conn->saved_rc;
 
     case PGA__P_ROLLBACK:
+        if (rc != PGA_OK) {
+            /* A pipelined flight ended by ROLLBACK: the statements its
+             * failure skipped say so, as after a sync. */
+            settle_outcomes(conn, lost);
+        }
         pga__outcome_set(conn, PGA_OUTCOME_ROLLED_BACK, &conn->outcome_cause);
         pga__txn_over(conn, PGA_HOOK_DROP, 0);
         /* On a dead session the server has rolled back already. */

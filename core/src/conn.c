@@ -802,7 +802,10 @@ int pga_conn_error_facts(const pga_conn *conn, int rc)
      * the one that broke the block (a lost session's too), or the one that
      * aborted the transaction. */
     if (rc == PGA_EBROKEN) {
-        return conn->has_cause ? PGA_FACTS_CAUSE : PGA_FACTS_NONE;
+        /* A statement a failure skipped outside any block (a manual
+         * transaction's batch or flight) carries that failure too. */
+        return (conn->has_cause || conn->err.sqlstate[0] != '\0') ? PGA_FACTS_CAUSE
+                                                                : PGA_FACTS_NONE;
     }
     if (conn->err.sqlstate[0] == '\0') {
         return PGA_FACTS_NONE;

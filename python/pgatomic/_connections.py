@@ -39,6 +39,10 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
     # an independent connection.
     _alias: Optional[str] = None
 
+    # What a statement queued in a pipelined transaction gives back, for
+    # the DB-API cursor (bindings/python/cursor.c) as for execute().
+    _pipelined_result = PipelinedResult
+
     def __init__(self, dsn: Optional[str] = None, *, timeout: Optional[float] = None,
                  _connect: bool = True) -> None:
         if timeout is not None:

@@ -42,6 +42,7 @@ from typing import Any, List, Optional, Tuple
 from . import _pgatomic
 from ._connections import Connection as _AtomicConnection
 from ._dbapi_aio import AsyncCursor
+from ._pipeline import PipelinedResult
 from .errors import InterfaceError, InvalidCursorName, NotSupportedError
 
 Row = Tuple[Any, ...]
@@ -228,7 +229,11 @@ class ServerCursor(_Cursor):
             raise InterfaceError("the cursor is closed")
         # The connection's own execute (hooks of a raw COMMIT included);
         # pgatomic.dbapi.Connection.execute returns a cursor instead.
-        self._adopt(_AtomicConnection.execute(self.connection, sql, values))
+        result = _AtomicConnection.execute(self.connection, sql, values)
+        if isinstance(result, PipelinedResult):
+            # In conn.pipeline(): a named cursor reads each answer at once.
+            result = result._get()
+        self._adopt(result)
 
     def _fetch(self, n: Optional[int]) -> List[Row]:
         ss = self._ss

@@ -52,7 +52,7 @@ from .errors import (
 
 __all__ = [
     "apilevel", "threadsafety", "paramstyle", "connect", "Connection", "Cursor",
-    "ServerCursor", "connect_async", "AsyncConnection", "AsyncCursor", "AsyncServerCursor",
+    "ServerCursor", "Pipeline", "connect_async", "AsyncConnection", "AsyncCursor", "AsyncServerCursor",
     "Column", "ConnectionInfo", "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
     "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
     "NotSupportedError", "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID", "Date",
@@ -103,6 +103,20 @@ class Connection(_AtomicConnection):
         if name:
             return ServerCursor(self, name, scrollable=scrollable, withhold=withhold)
         return Cursor(self)
+
+    # conn.pipeline() blocks entered and not left yet.
+    _pipeline_depth = 0
+
+    def pipeline(self) -> "Pipeline":
+        """psycopg's pipeline mode: ``with conn.pipeline():``.  Inside it a
+        transaction's statements (autocommit off, or an atomic block) are
+        sent without waiting; a cursor's result is read when first touched
+        (fetch*, description, rowcount, ...), at ``commit()`` /
+        ``rollback()``, at ``Pipeline.sync()`` or when the block ends.
+        ``k`` statements then ``commit()`` with nothing read in between
+        cost one round trip.  An error raises at the latest at the next of
+        these; docs/pipeline.md says exactly where."""
+        return Pipeline(self)
 
     def commit(self) -> None:
         try:
@@ -207,6 +221,56 @@ class Connection(_AtomicConnection):
             except Exception as e:
                 logger.warning("error ignored in rollback on %r: %s", self, e)
         self.close()
+
+
+class Pipeline:
+    """``conn.pipeline()`` (psycopg's ``Connection.pipeline()``): the
+    connection's pipeline mode while the ``with`` block runs (the core's
+    ``pga_conn_set_pipeline``).  Blocks may nest: leaving an inner one is a
+    sync point, leaving the outermost turns the mode off.  Leaving a block
+    sends what is queued and raises its first error; when the block is
+    left by an exception, that exception wins and a sync error is logged
+    (the transaction stays failed: ``rollback()`` it)."""
+
+    __module__ = "pgatomic.dbapi"
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    @staticmethod
+    def is_supported() -> bool:
+        """Always True: the core pipelines over any libpq it builds with."""
+        return True
+
+    def sync(self) -> None:
+        """Send what is queued and wait: the results already given out are
+        then read; raises the first error among them."""
+        self._conn._pipeline_sync()
+
+    def __enter__(self) -> "Pipeline":
+        conn = self._conn
+        if conn._pipeline_depth == 0:
+            conn._set_pipeline(True)
+        conn._pipeline_depth += 1
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        conn = self._conn
+        try:
+            if not conn.closed:
+                self.sync()
+        except Exception as e:
+            if exc_type is None:
+                raise
+            logger.warning("error ignored syncing %r: %s", self, e)
+        finally:
+            conn._pipeline_depth -= 1
+            if conn._pipeline_depth == 0 and not conn.closed:
+                conn._set_pipeline(False)
+
+    def __repr__(self) -> str:
+        return f"<pgatomic.dbapi.Pipeline on {self._conn!r}>"
 
 
 _ISO_MASK = (_pgatomic.ISO_READ_COMMITTED | _pgatomic.ISO_REPEATABLE_READ

@@ -376,6 +376,16 @@ static pga_conn *manual_setup(void)
     return c;
 }
 
+/* A manual transaction's flight whose second statement fails (23505)
+ * and whose third the failure skips. */
+static int queue_a_failure(pga_conn *c)
+{
+    int rc = test_exec("INSERT INTO pl_items VALUES (5)");
+    rc = rc ? rc : q(c, "UPDATE pl_acc SET b = b - 10 WHERE id = 1");
+    rc = rc ? rc : q(c, "INSERT INTO pl_items VALUES (5)");
+    return rc ? rc : q(c, "INSERT INTO pl_items VALUES (6)");
+}
+
 TEST(dbapi_pipeline_transfer_is_one_round_trip)
 {
     pga_conn *c = manual_setup();
@@ -444,15 +454,15 @@ TEST(dbapi_pipeline_error_read_at_sync_then_commit_is_rolled_back)
      * answered with ROLLBACK and says so, naming the failure. */
     pga_conn *c = manual_setup();
     ASSERT(c != NULL);
-    ASSERT_EQ_INT(PGA_OK, test_exec("INSERT INTO pl_items VALUES (5)"));
-    ASSERT_EQ_INT(PGA_OK, q(c, "UPDATE pl_acc SET b = b - 10 WHERE id = 1"));
-    ASSERT_EQ_INT(PGA_OK, q(c, "INSERT INTO pl_items VALUES (5)"));
-    ASSERT_EQ_INT(PGA_OK, q(c, "INSERT INTO pl_items VALUES (6)"));
+    ASSERT_EQ_INT(PGA_OK, queue_a_failure(c));
     ASSERT_EQ_INT(PGA_ESERVER, pga_pipeline_sync(c));
     ASSERT_EQ_STR("23505", pga_conn_sqlstate(c));
     ASSERT_EQ_INT(PGA_OK, pga_batch_outcome(c, 0, NULL));
     ASSERT_EQ_INT(PGA_ESERVER, pga_batch_outcome(c, 1, NULL));
     ASSERT_EQ_INT(PGA_EBROKEN, pga_batch_outcome(c, 2, NULL));
+    /* Skipped because of the failure, which it names as its cause. */
+    ASSERT_EQ_INT(PGA_FACTS_CAUSE, pga_conn_error_facts(c, PGA_EBROKEN));
+    ASSERT_EQ_STR("23505", pga_conn_sqlstate(c));
     ASSERT_EQ_INT('E', pga_conn_txn_state(c));
     ASSERT_EQ_INT(PGA_EROLLEDBACK, pga_commit(c));
     ASSERT_EQ_STR("23505", pga_conn_sqlstate(c));
@@ -537,5 +547,24 @@ TEST(dbapi_pipeline_control_statement_as_sql_waits_for_the_flight)
     ASSERT_EQ_INT(1, test_scalar_int("SELECT count(*) FROM pl_items"));
     ASSERT_EQ_INT(PGA_OK, pga_conn_set_pipeline(c, 0));
     ASSERT_EQ_INT(0, pga_pipeline_active(c));
+    pga_conn_free(c);
+}
+
+TEST(dbapi_pipeline_rollback_after_an_unread_failure_reports_it)
+{
+    /* The transaction is rolled back all the same; the failure is the
+     * rollback's news, and every statement keeps its own outcome: the one
+     * the failure skipped says so. */
+    pga_conn *c = manual_setup();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, queue_a_failure(c));
+    ASSERT_EQ_INT(PGA_ESERVER, pga_rollback(c));
+    ASSERT_EQ_STR("23505", pga_conn_sqlstate(c));
+    ASSERT_EQ_INT(3, pga_batch_size(c));
+    ASSERT_EQ_INT(PGA_OK, pga_batch_outcome(c, 0, NULL));
+    ASSERT_EQ_INT(PGA_ESERVER, pga_batch_outcome(c, 1, NULL));
+    ASSERT_EQ_INT(PGA_EBROKEN, pga_batch_outcome(c, 2, NULL));
+    ASSERT_EQ_INT('I', pga_conn_txn_status(c));
+    ASSERT_EQ_INT(100, test_scalar_int("SELECT b FROM pl_acc WHERE id = 1"));
     pga_conn_free(c);
 }
