@@ -45,9 +45,12 @@ CLIENTS = [
     "node-postgres-js", "aio-asyncpg",
     # Pipelined transactions (docs/pipeline.md) and psycopg's pipeline mode.
     "c-pgatomic-pipe", "py-pgatomic-pipe", "node-pgatomic-pipe", "py-psycopg-pipe",
+    "py-dbapi-pipe",
 ]
 # Clients that implement only some shapes (the others are not run for them).
-CLIENT_SHAPES = {"aio-asyncpg": ("insert", "transfer", "nested", "empty")}
+CLIENT_SHAPES = {"aio-asyncpg": ("insert", "transfer", "nested", "empty"),
+                 # A manual transaction stays open after a read: no "select".
+                 "py-dbapi-pipe": ("insert", "transfer", "nested", "empty", "ten")}
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "0.8"))
 REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "3")))
@@ -77,7 +80,7 @@ def available(client):
     """None when the client can run, else why not."""
     if client.startswith("c-"):
         return None if os.access(command(client)[0], os.X_OK) else "not built"
-    if client in ("py-pgatomic", "aio-pgatomic", "py-pgatomic-pipe"):
+    if client in ("py-pgatomic", "aio-pgatomic", "py-pgatomic-pipe", "py-dbapi-pipe"):
         r = subprocess.run([PY, "-c", "import pgatomic, pgatomic._pgatomic"],
                            capture_output=True, text=True, cwd=BENCH)
         return None if r.returncode == 0 else "pgatomic does not import: " + last_line(r.stderr)

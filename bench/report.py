@@ -25,7 +25,7 @@ BASELINES = ["c-naive", "c-pipelined"]
 PEERS = ["py-psycopg", "py-django", "py-sqlalchemy", "aio-asyncpg", "node-pg", "node-pg-native",
          "node-pg-promise", "node-knex", "node-sequelize", "node-postgres-js", "py-psycopg-pipe"]
 PIPE_RESULTS = os.path.join(ROOT, "bench", "results", "pipeline.json")
-PIPE_CLIENTS = ["c-pgatomic-pipe", "py-pgatomic-pipe", "node-pgatomic-pipe"]
+PIPE_CLIENTS = ["c-pgatomic-pipe", "py-pgatomic-pipe", "py-dbapi-pipe", "node-pgatomic-pipe"]
 RT_TARGET = {"insert": 2, "transfer": 3, "nested": 3, "empty": 0}
 
 HOW_USED = {
@@ -46,6 +46,7 @@ HOW_USED = {
     "node-postgres-js": "postgres.js: `sql.begin(async s => ...)` with tagged-template statements, nested `s.savepoint`",
     "c-pgatomic-pipe": "c-pgatomic with `PGA_PIPELINE` on the outer block, results not read (`pga_query(..., NULL)`)",
     "py-pgatomic-pipe": "`with pgatomic.atomic(pipeline=True):` + `connection.execute(...)`, results not read",
+    "py-dbapi-pipe": "pgatomic.dbapi, autocommit off, `with conn.pipeline():` + `cursor.execute(...)`, `conn.commit()`, results not read",
     "node-pgatomic-pipe": "`db.transaction({ pipeline: true }, async t => { t.query(...) })`, queries not awaited",
     "py-psycopg-pipe": "psycopg 3 pipeline mode as documented: `with conn.pipeline(), conn.transaction():`, nested `conn.transaction()`",
 }

@@ -210,7 +210,7 @@ pipeline)
     export BENCH_ROOT=$ROOT BENCH_RESULTS_NAME=pipeline.json BENCH_MEM_BLOCKS=-1
     # The delayed runs decide the target: interleaved rounds, median.
     export BENCH_DELAY_REPEAT=${BENCH_DELAY_REPEAT:-3}
-    export BENCH_CLIENTS=${BENCH_CLIENTS:-c-naive,c-pipelined,c-pgatomic,c-pgatomic-pipe,py-pgatomic,py-pgatomic-pipe,py-psycopg,py-psycopg-pipe,node-pgatomic,node-pgatomic-pipe,node-pg,node-postgres-js}
+    export BENCH_CLIENTS=${BENCH_CLIENTS:-c-naive,c-pipelined,c-pgatomic,c-pgatomic-pipe,py-pgatomic,py-pgatomic-pipe,py-dbapi-pipe,py-psycopg,py-psycopg-pipe,node-pgatomic,node-pgatomic-pipe,node-pg,node-postgres-js}
     export BENCH_SHAPES=${BENCH_SHAPES:-insert,transfer,nested}
     log "starting a throwaway PostgreSQL and running the pipeline cells"
     scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/harness.py
