@@ -34,43 +34,59 @@ typedef struct {
 
 static void adopt(pgapy_Cursor *self, PyObject *result);
 
+/* The Result of one pending item: a statement of executemany's that ran
+ * at once is one already; a queued one is read (its flight sent if it has
+ * not travelled yet).  A new reference, or NULL with the exception. */
+static PyObject *
+pending_result(pgapy_Cursor *self, PyObject *item)
+{
+    if (PyObject_TypeCheck(item, self->state->ResultType)) {
+        return Py_NewRef(item);
+    }
+    return PyObject_CallMethod(item, "_get", NULL);
+}
+
 /* Read the results a pipelined execute*() left waiting: the flight they
  * are in travels now if it has not yet, and its first failure (psycopg's
  * rule: the sync raises it, whichever statement it was) or the
- * statement's own error is raised here.  0, or -1 with the exception. */
+ * statement's own error is raised here; the pending results are then kept,
+ * so every later touch raises the statement's own outcome.  0, or -1 with
+ * the exception. */
 static int
 settle(pgapy_Cursor *self)
 {
-    PyObject *pending = self->pending;
+    PyObject *pending = self->pending, *res = NULL;
     long long total = 0;
+    Py_ssize_t i, n;
 
     if (pending == NULL) {
         return 0;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(pending); i++) {
-        PyObject *item = PyList_GET_ITEM(pending, i);
-        /* A statement of executemany's that ran at once is a Result. */
-        PyObject *res = PyObject_TypeCheck(item, self->state->ResultType)
-                            ? Py_NewRef(item) : PyObject_CallMethod(item, "_get", NULL);
+    /* Ours while _get() runs Python code, which might use this cursor. */
+    Py_INCREF(pending);
+    n = self->pending_many ? PyList_GET_SIZE(pending) : 1;
+    for (i = 0; i < n; i++) {
         long long count;
 
+        Py_XSETREF(res, pending_result(self, PyList_GET_ITEM(pending, i)));
         if (res == NULL) {
-            /* Kept: every later touch raises the statement's outcome. */
             self->rowcount = -1;
+            Py_DECREF(pending);
             return -1;
         }
-        if (!self->pending_many) {
-            self->pending = NULL;
-            adopt(self, res);
-            Py_DECREF(pending);
-            return 0;
-        }
         count = pgapy_result_rowcount(res);
-        Py_DECREF(res);
         total = (count < 0 || total < 0) ? -1 : total + count;
     }
-    self->pending = NULL;
-    self->rowcount = total;
+    if (self->pending == pending) {
+        Py_CLEAR(self->pending);
+        if (self->pending_many) {
+            self->rowcount = total;
+        }
+        else {
+            adopt(self, Py_NewRef(res));
+        }
+    }
+    Py_XDECREF(res);
     Py_DECREF(pending);
     return 0;
 }
@@ -346,7 +362,7 @@ queue_many(pgapy_Cursor *self, const char *sql, PyObject *it)
 {
     PyObject *item;
 
-    self->rowcount = -1;
+    self->rowcount = 0;     /* no item: nothing ran, as outside the pipeline */
     while ((item = PyIter_Next(it)) != NULL) {
         PyObject *values = values_for(self, item), *res;
 

@@ -183,12 +183,22 @@ def test_dbapi_pipeline_executemany_joins_the_flight(db, table, rows):
     assert [r[0] for r in rows(table)] == [1, 2, 3, 4]
 
 
+def test_dbapi_pipeline_executemany_of_nothing_sends_nothing(db, table):
+    cur = db.cursor()
+    with db.pipeline():
+        assert trips(db, lambda: cur.executemany(f"INSERT INTO {table} VALUES (%s, 'x')", [])) == 0
+        assert cur.rowcount == 0
+        assert trips(db, db.commit) == 0
+
+
 def test_dbapi_pipeline_executemany_failure_raises_at_the_sync(db, table, rows):
     cur = db.cursor()
     with db.pipeline():
         cur.executemany(f"INSERT INTO {table} VALUES (%s, 'x')", [(1,), (1,), (2,)])
         with pytest.raises(pgatomic.UniqueViolation):
             cur.rowcount
+        with pytest.raises(pgatomic.UniqueViolation):
+            cur.rowcount                      # the failing item's own error, again
         db.rollback()
     assert rows(table) == []
 
