@@ -59,10 +59,11 @@ TEST(cancel_stops_a_running_statement)
     ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
     ASSERT_EQ_INT(PGA_OK, pga_query_start(c, "SELECT pg_sleep(30)", NULL));
     ASSERT(pga_conn_step(c, 0) > 0);
-    /* A cancel that reaches an idle backend is ignored: wait until the
-     * statement really runs. */
-    for (int i = 0; i < 100 && test_scalar_int("SELECT count(*) FROM pg_stat_activity "
-                                               "WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'") != 1; i++) {
+    /* A cancel that reaches the backend before it runs the statement (it
+     * is 'active' from the Parse on, before the Execute is read) is
+     * dropped: wait until it sleeps.  The bound only ends a hang. */
+    for (int i = 0; i < 500 && test_scalar_int("SELECT count(*) FROM pg_stat_activity "
+                                               "WHERE query = 'SELECT pg_sleep(30)' AND wait_event = 'PgSleep'") != 1; i++) {
         poll(NULL, 0, 20);
     }
     ASSERT_EQ_INT(PGA_OK, pga_conn_cancel(c));

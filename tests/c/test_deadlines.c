@@ -190,13 +190,18 @@ TEST(cancel_returns_at_once)
 {
     pga_conn *c = test_connect();
     ASSERT(c != NULL);
-    ASSERT_EQ_INT(PGA_OK, pga_query_start(c, "SELECT pg_sleep(5)", NULL));
-    /* A cancel only stops a statement the server is already running. */
-    ASSERT(pga_conn_wait(c, 300) > 0);
+    ASSERT_EQ_INT(PGA_OK, pga_query_start(c, "SELECT pg_sleep(30)", NULL));
+    /* A cancel only stops a statement the server is already running (one
+     * that arrives before the Execute is dropped): wait until it sleeps. */
+    ASSERT(pga_conn_wait(c, 0) > 0);
+    for (int i = 0; i < 500 && test_scalar_int("SELECT count(*) FROM pg_stat_activity "
+                                               "WHERE query = 'SELECT pg_sleep(30)' AND wait_event = 'PgSleep'") != 1; i++) {
+        poll(NULL, 0, 20);
+    }
     int64_t t0 = now_ms();
     int crc = pga_conn_cancel(c);
     int64_t took = now_ms() - t0;
-    int rc = pga_conn_wait(c, 5000);
+    int rc = pga_conn_wait(c, 20000);
     int kind = pga_conn_error_kind(c);
     pga_conn_free(c);
     ASSERT_EQ_INT(PGA_OK, crc);

@@ -156,7 +156,9 @@ async def test_a_second_task_on_a_busy_connection_gets_interface_error():
     conn = await pgatomic.connect_async()
     try:
         slow = asyncio.create_task(conn.execute("SELECT pg_sleep(0.2), 1"))
-        await asyncio.sleep(0.05)
+        # One turn of the loop: the task has started its statement, and its
+        # answer cannot have been read yet, however late the loop runs.
+        await asyncio.sleep(0)
         with pytest.raises(pgatomic.InterfaceError,
                            match="another operation is in progress"):
             await conn.execute("SELECT 2")
@@ -206,6 +208,23 @@ async def test_a_session_lost_mid_statement_leaves_no_watch_on_its_descriptor():
 
 # -- cancellation -------------------------------------------------------------------
 
+async def sleeping(marker):
+    """Until the statement whose text holds marker sleeps in pg_sleep on the
+    server.  It is 'active' from its Parse on, but a cancel that arrives
+    before its Execute is read is dropped (the sleep would then run its
+    30 s): only this says a cancel will find it running."""
+    probe = await pgatomic.connect_async()
+    try:
+        deadline = time.monotonic() + 10
+        while not (await probe.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' "
+                "AND query LIKE $1", [f"%{marker}%"])).scalar():
+            assert time.monotonic() < deadline, "the statement never started sleeping"
+            await asyncio.sleep(0.01)
+    finally:
+        await probe.close()
+
+
 async def running_statements(observer_marker):
     probe = await pgatomic.connect_async()
     try:
@@ -229,7 +248,7 @@ async def test_task_cancel_cancels_the_statement_and_rolls_the_block_back(table,
 
     task = asyncio.create_task(work())
     await entered.wait()
-    await asyncio.sleep(0.2)
+    await sleeping(marker)
     assert await running_statements(marker) == 1
     started = time.monotonic()
     task.cancel()
@@ -269,13 +288,24 @@ async def test_asyncio_timeout_inside_a_block_breaks_it_like_any_failed_statemen
 
 
 async def test_asyncio_timeout_in_a_savepoint_leaves_the_outer_block_going(table, rows):
+    marker = f"timeout_{random.getrandbits(32)}"
+
+    async def expire_once_sleeping(timeout):
+        # Only a cancel that finds the statement running keeps the session
+        # (one dropped by the server would close it after CANCEL_WAIT, and
+        # the outer block with it): a fixed 0.2 s may come too early.
+        await sleeping(marker)
+        timeout.reschedule(asyncio.get_running_loop().time())
+
     async with pgatomic.atomic():
         await pgatomic.aconnection.execute(f"INSERT INTO {table} VALUES (1, 'kept')")
         with pytest.raises(TimeoutError):
-            async with asyncio.timeout(0.2):
+            async with asyncio.timeout(None) as timeout:
                 async with pgatomic.atomic():
                     await pgatomic.aconnection.execute(f"INSERT INTO {table} VALUES (2, 'gone')")
-                    await pgatomic.aconnection.execute("SELECT pg_sleep(30)")
+                    expiry = asyncio.create_task(expire_once_sleeping(timeout))
+                    await pgatomic.aconnection.execute(f"SELECT pg_sleep(30) /* {marker} */")
+        await expiry
         assert not pgatomic.aconnection.needs_rollback
         await pgatomic.aconnection.execute(f"INSERT INTO {table} VALUES (3, 'kept')")
     assert rows(table) == [(1, "kept"), (3, "kept")]
@@ -283,8 +313,9 @@ async def test_asyncio_timeout_in_a_savepoint_leaves_the_outer_block_going(table
 
 async def test_cancel_method_from_another_task():
     conn = await pgatomic.connect_async()
-    slow = asyncio.create_task(conn.execute("SELECT pg_sleep(30)"))
-    await asyncio.sleep(0.2)
+    marker = f"cancel_method_{random.getrandbits(32)}"
+    slow = asyncio.create_task(conn.execute(f"SELECT pg_sleep(30) /* {marker} */"))
+    await sleeping(marker)
     assert await conn.cancel() is True
     with pytest.raises(pgatomic.QueryCanceled):
         await slow

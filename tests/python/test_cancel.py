@@ -19,13 +19,14 @@ def _backend_pid(conn):
 
 def _cancel_when_running(conn, pid, fired):
     """From another thread: wait (polling pg_stat_activity on a connection of
-    this thread's own) until pid runs pg_sleep, then cancel it."""
+    this thread's own) until pid sleeps in pg_sleep, then cancel it.  (It is
+    'active' from the Parse on; a cancel that arrives before the Execute is
+    read is dropped, and the sleep would run its 30 s.)"""
     watcher = direct()
     try:
         wait_until(lambda: watcher.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active' "
-            "AND query LIKE '%pg_sleep%'", [pid]).rows, timeout=10,
-            what="the statement to start")
+            "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'PgSleep'",
+            [pid]).rows, timeout=10, what="the statement to start")
         fired.append(conn.cancel())
     finally:
         watcher.close()
