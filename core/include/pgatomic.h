@@ -21,7 +21,9 @@
  *     failure, and, from step functions only, a positive PGA_WANT_* mask.
  *     After a failure pga_conn_errmsg() and friends describe it until the
  *     next call on that connection.
- *   - BLOCKS: never  -- returns without waiting on the network.
+ *   - BLOCKS: never  -- returns without waiting on the network (but a
+ *     statement started right after pga_conn_cancel() may wait for the
+ *     server to read the request: see there).
  *     BLOCKS: network -- waits; the entry names its non-blocking twin.
  *
  * Sentences starting with ^ are promises the tests in tests/c check.
@@ -379,6 +381,11 @@ PGA_EXTERN int pga_conn_prepared_count(const pga_conn *conn);
  * flight another cancel sends nothing (so a caller cancelling in a loop
  * cannot flood the server).  (With a libpq other than 10 to 16 the
  * request's key is out of reach and libpq's blocking PQcancel() is used.)
+ * The server cancels whatever runs when the request arrives, so ^a
+ * statement started on the session while the request is unread (sent
+ * while idle, or as the statement it was for ended) waits until the
+ * server has read it, at most 500 ms after it was written, and is never
+ * cancelled by it; a request still connecting is dropped instead.
  * THREADS: ^may be called from any thread while another thread waits on
  * this connection; it reads only data fixed at connect time.
  * Returns PGA_OK (the request is sent or on its way; the statement then

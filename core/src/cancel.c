@@ -13,8 +13,9 @@
 /* How long a request may take to reach the server before it is dropped. */
 #define PGA__CANCEL_SEND_MS 2000
 
-/* How long pga_conn_free() waits, counted from when a request was
- * written, for the server (or pooler) to close the request's socket. */
+/* How long pga_conn_free(), or a statement started after a cancel
+ * (pga__cancel_settle()), waits, counted from when a request was written,
+ * for the server (or pooler) to close the request's socket. */
 #define PGA__CANCEL_FREE_WAIT_MS 500
 
 /* libpq 15 offers only the blocking PQcancel(), which connects to the
@@ -97,11 +98,15 @@ static int write_request(int fd, const pga__cancel_key *k)
     return n == (ssize_t)sizeof(packet) ? PGA_OK : PGA_ECONN;
 }
 
+/* The owner's steps only.  cancel_seen is forgotten with the request: the
+ * next one may get the same descriptor, so the same slot value, and must
+ * not inherit this one's deadline. */
 static void finish_request(pga_conn *conn, int slot)
 {
     int expected = slot;
     if (atomic_compare_exchange_strong(&conn->cancel_slot, &expected, -1)) {
         close(slot >> 1);
+        conn->cancel_seen = -1;
     }
 }
 
@@ -194,6 +199,45 @@ static void step_draining(pga_conn *conn)
             conn->draining[i] = -1;
         }
     }
+}
+
+/* A statement is about to be sent on the session a request of ours may
+ * still be on its way to.  The server cancels whatever the backend runs
+ * when the request arrives, so a request meant for a statement that has
+ * since ended (or for none: the session was idle) would cancel this one.
+ * libpq's PQcancel() avoids that by returning only once the server has
+ * read the request (it closes the socket after signalling the backend,
+ * and a backend signalled while it waits for a command drops the cancel
+ * before running that command); the statement waits for that instead, at
+ * most PGA__CANCEL_FREE_WAIT_MS after the request was written.  A request
+ * still connecting has reached nobody and is dropped. */
+void pga__cancel_settle(pga_conn *conn)
+{
+    int slot = atomic_load(&conn->cancel_slot);
+    if (slot < 0) {
+        return;
+    }
+    if (!(slot & 1)) {
+        finish_request(conn, slot);
+        return;
+    }
+    int64_t now = pga__now_ms();
+    int64_t until = (slot == conn->cancel_seen ? conn->cancel_deadline - PGA__CANCEL_SEND_MS : now)
+                    + PGA__CANCEL_FREE_WAIT_MS;
+    while (now < until) {
+        struct pollfd p = {.fd = slot >> 1, .events = POLLIN, .revents = 0};
+        int n = poll(&p, 1, (int)(until - now));
+        if (n > 0) {
+            finish_request(conn, slot);
+            return;
+        }
+        if (n == 0 || errno != EINTR) {
+            break;
+        }
+        now = pga__now_ms();
+    }
+    /* Unanswered (a hung server): kept, never closed unread. */
+    pga__cancel_abandon(conn);
 }
 
 /* The handle is being freed: no later step will reap the requests still

@@ -349,6 +349,7 @@ void pga__cancel_key_capture(pga_conn *conn);
 int pga__cancel_send(pga_conn *conn);
 void pga__cancel_step(pga_conn *conn);
 void pga__cancel_abandon(pga_conn *conn);
+void pga__cancel_settle(pga_conn *conn);
 void pga__cancel_close_all(pga_conn *conn);
 int pga__cancel_pending(const pga_conn *conn);
 

@@ -313,6 +313,7 @@ static int resend_candidate(const pga_conn *conn, const pga__cmd *cmd)
  * as it would in one simple-protocol string (parsed whole before running). */
 int pga__pipeline_open(pga_conn *conn)
 {
+    pga__cancel_settle(conn);
     if (!pga__conn_usable(conn) || !PQenterPipelineMode(conn->pg)) {
         return pga__err_lost(conn, PGA_ECONN);
     }
@@ -408,6 +409,7 @@ int pga__batch_send(pga_conn *conn, int purpose, const char *sql, const pga_para
     }
     else if (sql != NULL && conn->multi_command) {
         unsigned index;
+        pga__cancel_settle(conn);
         rc = new_outcome(conn, &index) == PGA_OK
                  ? send_simple(conn, sql)
                  : pga__err_set(conn, PGA_ENOMEM, "%s", pga_strerror(PGA_ENOMEM));

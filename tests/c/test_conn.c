@@ -77,6 +77,46 @@ TEST(cancel_stops_a_running_statement)
     pga_conn_free(c);
 }
 
+/* pga_conn_cancel() never waits, so its request reaches the server a
+ * moment later; one written while nothing runs must not cancel the
+ * statement that follows (the core holds that statement until the server
+ * has read the request, as PQcancel() holds its caller; without that about
+ * one statement in two here was cancelled). */
+TEST(cancel_sent_while_idle_never_cancels_the_next_statement)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    for (int i = 0; i < 20; i++) {
+        ASSERT_EQ_INT(PGA_OK, pga_conn_cancel(c));
+        ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT pg_sleep(0.01)", NULL, NULL));
+    }
+    pga_conn_free(c);
+}
+
+/* The same for a request written after the statement's answer arrived
+ * but before it was read (a deadline or a caller cancelling as the
+ * statement ends): it is the next statement's that waits.  A request with
+ * the descriptor of an earlier one must get a deadline of its own (the
+ * earlier one's had passed, and the wait was skipped). */
+TEST(cancel_racing_the_end_of_a_statement_never_cancels_the_next)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    for (int i = 0; i < 20; i++) {
+        int rc;
+        ASSERT_EQ_INT(PGA_OK, pga_query_start(c, "SELECT 1", NULL));
+        while ((rc = pga_conn_step(c, 0)) > 0 && (rc & PGA_WANT_WRITE)) {
+        }
+        poll(NULL, 0, 20);              /* answered; not read yet */
+        ASSERT_EQ_INT(PGA_OK, pga_conn_cancel(c));
+        while ((rc = pga_conn_wait(c, 1000)) > 0) {
+        }
+        ASSERT(rc == PGA_OK || pga_conn_error_kind(c) == PGA_KIND_QUERY_CANCELED);
+        ASSERT_EQ_INT(PGA_OK, pga_query(c, "SELECT pg_sleep(0.01)", NULL, NULL));
+    }
+    pga_conn_free(c);
+}
+
 TEST(dropped_connection_inside_block)
 {
     ASSERT_EQ_INT(PGA_OK, test_exec("DROP TABLE IF EXISTS cn_drop; CREATE TABLE cn_drop (id int)"));

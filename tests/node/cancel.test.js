@@ -26,6 +26,26 @@ test('abort_signal_cancels_a_running_statement', async () => {
   expect((await db.query('SELECT 1 AS one')).rows[0].one).toBe(1);
 });
 
+test('cancel_racing_the_end_of_a_statement_never_cancels_the_next', async () => {
+  // A cancel request reaches the server a moment after it was written; had
+  // the statement it was meant for ended by then, the server would cancel
+  // whatever runs next on the session.  The core holds the next statement
+  // until the server has read the request (as libpq's PQcancel() holds its
+  // caller).  Each round aborts a statement whose answer is most likely
+  // already in the socket, unread: its own outcome is either.
+  await db.query('SELECT 1');
+  for (let i = 0; i < 20; i++) {
+    const ac = new AbortController();
+    const first = db.query('SELECT 1 AS v', [], { signal: ac.signal }).catch((x) => x);
+    await new Promise((resolve) => setImmediate(resolve));      // sent
+    for (const until = Date.now() + 20; Date.now() < until;);   // answered, not read
+    ac.abort();
+    await first;
+    const next = await db.query('SELECT pg_sleep(0.01), 2 AS v');
+    expect(next.rows).toEqual([{ pg_sleep: '', v: 2 }]);
+  }
+});
+
 test('already_aborted_signal_rejects_without_sending', async () => {
   const ac = new AbortController();
   ac.abort();
