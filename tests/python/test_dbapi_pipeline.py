@@ -70,6 +70,15 @@ def test_dbapi_pipeline_fetch_reads_when_first_touched(db, acct, rows):
     assert rows(acct) == [(1, 90), (2, 10)]
 
 
+def test_dbapi_pipeline_connection_execute_is_a_lazy_cursor(db, acct):
+    with db.pipeline():
+        cur = db.execute(f"SELECT b FROM {acct} WHERE id = %s", (2,))
+        assert isinstance(cur, dbapi.Cursor)
+        assert trips(db, lambda: None) == 0
+        assert trips(db, cur.fetchone) == 1
+        db.rollback()
+
+
 def test_dbapi_pipeline_every_touch_reads(db, acct):
     with db.pipeline():
         for touch in (lambda c: c.fetchall(), lambda c: c.rowcount, lambda c: c.statusmessage,
