@@ -568,3 +568,24 @@ TEST(dbapi_pipeline_rollback_after_an_unread_failure_reports_it)
     ASSERT_EQ_INT(100, test_scalar_int("SELECT b FROM pl_acc WHERE id = 1"));
     pga_conn_free(c);
 }
+
+TEST(dbapi_pipeline_transaction_begun_as_sql_is_pipelined)
+{
+    /* Autocommit on, BEGIN given as SQL (psycopg's pipeline idiom): the
+     * transaction it opens is pipelined; pga_commit() ends it in the flight. */
+    pga_conn *c = setup();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_sql_controls(c, 1));
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_pipeline(c, 1));
+    uint64_t t0 = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(PGA_OK, q(c, "BEGIN"));
+    ASSERT_EQ_INT(1, pga_pipeline_active(c));
+    ASSERT_EQ_INT(PGA_OK, q(c, "UPDATE pl_acc SET b = b - 10 WHERE id = 1"));
+    ASSERT_EQ_INT(PGA_OK, q(c, "UPDATE pl_acc SET b = b + 10 WHERE id = 2"));
+    ASSERT_EQ_INT(0, trips_of(c, t0));
+    ASSERT_EQ_INT(PGA_OK, pga_commit(c));
+    ASSERT_EQ_INT(1, trips_of(c, t0));
+    ASSERT_EQ_INT(0, pga_pipeline_active(c));
+    ASSERT_EQ_INT(10, test_scalar_int("SELECT b FROM pl_acc WHERE id = 2"));
+    pga_conn_free(c);
+}

@@ -263,6 +263,19 @@ def test_dbapi_pipeline_autocommit_statements_run_at_once(db, acct, rows):
     assert rows(acct) == [(1, 80), (2, 20)]
 
 
+def test_dbapi_pipeline_transaction_begun_as_sql_is_pipelined(db, acct, rows):
+    """psycopg's idiom, BEGIN written as SQL on an autocommit connection:
+    the transaction is pipelined, and commit() ends it in the flight."""
+    db.autocommit = True
+    with db.pipeline():
+        def body():
+            db.cursor().execute("BEGIN")
+            transfer(db.cursor, acct)
+            db.commit()
+        assert trips(db, body) == 1
+    assert rows(acct) == [(1, 90), (2, 10)]
+
+
 def test_dbapi_pipeline_blocks_nest(db, acct, rows):
     """Leaving an inner block is a sync point; the mode lasts until the
     outermost one ends."""
