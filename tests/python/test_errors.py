@@ -199,7 +199,7 @@ def test_connection_lost_during_commit_is_CommitOutcomeUnknown(tables, observer)
     t = tables.make("id int")
     observer.execute(f"""
         CREATE FUNCTION {t}_slow() RETURNS trigger LANGUAGE plpgsql AS
-        $$BEGIN PERFORM pg_sleep(2); RETURN NULL; END$$""")
+        $$BEGIN PERFORM pg_sleep(30); RETURN NULL; END$$""")
     observer.execute(f"""
         CREATE CONSTRAINT TRIGGER {t}_slow AFTER INSERT ON {t}
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {t}_slow()""")
@@ -211,7 +211,9 @@ def test_connection_lost_during_commit_is_CommitOutcomeUnknown(tables, observer)
 
     def kill():
         # Only once COMMIT is running the deferred trigger's sleep: killing
-        # earlier would be a plain lost connection (rolled back).
+        # earlier would be a plain lost connection (rolled back).  The kill
+        # ends the sleep; its 30 s only bound a kill that never comes (2 s
+        # could pass between seeing it and killing on a loaded machine).
         pid = pid_in_block.get(timeout=10)
         killer = pgatomic.connect()
         deadline = time.monotonic() + 10
