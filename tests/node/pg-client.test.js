@@ -334,8 +334,10 @@ test('pg_query_stream_streams_rows', async () => {
   expect(rows.length).toBe(250);
   expect(rows[249]).toBe(250);
   c.release();
-  // An INSERT ... RETURNING streamed, and a stream stopped early.
-  await pool.query('CREATE TEMP TABLE IF NOT EXISTS pgc_stream (v int)');
+  // An INSERT ... RETURNING streamed, and a stream stopped early.  A table
+  // every session sees: through a transaction-mode pooler the INSERT may
+  // run on another server session than the CREATE.
+  await pool.query('CREATE TABLE IF NOT EXISTS pgc_stream (v int)');
   const c2 = await pool.connect();
   const ins = c2.query(new QueryStream('INSERT INTO pgc_stream SELECT g FROM generate_series(1, 5) g RETURNING v'));
   const got = [];
@@ -350,6 +352,7 @@ test('pg_query_stream_streams_rows', async () => {
   const err = await new Promise((resolve) => failing.on('error', resolve).resume());
   expect(err.code).toBe('42P01');
   expect((await c2.query('SELECT 2 AS ok')).rows).toEqual([{ ok: 2 }]);
+  await c2.query('DROP TABLE pgc_stream');
   c2.release();
   await pool.end();
 });

@@ -87,8 +87,12 @@ test('text_parameter_takes_its_type_from_context', async () => {
 });
 
 test('result_shape', async () => {
-  await db.query('CREATE TEMP TABLE IF NOT EXISTS types_tmp (a int)');
-  const ins = await db.query('INSERT INTO types_tmp VALUES (1), (2)');
+  // One transaction: through a transaction-mode pooler each statement
+  // outside one may run on another server session, without the temp table.
+  const ins = await db.transaction(async (t) => {
+    await t.query('CREATE TEMP TABLE types_tmp (a int) ON COMMIT DROP');
+    return t.query('INSERT INTO types_tmp VALUES (1), (2)');
+  });
   expect(ins.command).toBe('INSERT');
   expect(ins.rowCount).toBe(2);
   expect(ins.rows).toEqual([]);
