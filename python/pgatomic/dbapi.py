@@ -266,7 +266,8 @@ class Pipeline:
             logger.warning("error ignored syncing %r: %s", self, e)
         finally:
             conn._pipeline_depth -= 1
-            if conn._pipeline_depth == 0 and not conn.closed:
+            if conn._pipeline_depth == 0:
+                # Closed too: a reconnected session starts without the mode.
                 conn._set_pipeline(False)
 
     def __repr__(self) -> str:

@@ -318,6 +318,7 @@ def test_dbapi_pipeline_close_settles_what_waits(acct):
         c.close()
     with pytest.raises(pgatomic.InterfaceError):
         cur.rowcount
+    assert not c._get_pipeline()
 
 
 # ---- counted on the wire (the proxy), as tests/c/test_wire_round_trips.c
