@@ -730,6 +730,9 @@ Napi::Value Connection::JsHookNext(const Napi::CallbackInfo& info) {
 // serverInfo() -> { pid, parameters: { name: value } }: the backend's
 // process id and the settings the server reported at startup (libpq keeps
 // them; pgatomic/pg shows them as pg's processID and parameterStatus).
+// The pid is the BackendKeyData's signed int32 as sent, as pg reads it: a
+// pooler's made-up one (PgBouncer's is random) is negative half the time.
+// null only without a session (libpq's 0).
 Napi::Value Connection::JsServerInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   static const char* const kReported[] = {
@@ -742,7 +745,7 @@ Napi::Value Connection::JsServerInfo(const Napi::CallbackInfo& info) {
   Napi::Object params = Napi::Object::New(env);
   const PGconn* pg = static_cast<const PGconn*>(pga_conn_pgconn(conn_));
   int pid = pg != nullptr && !closed_ ? PQbackendPID(pg) : 0;
-  out.Set("pid", pid > 0 ? Napi::Number::New(env, pid) : env.Null());
+  out.Set("pid", pid != 0 ? Napi::Number::New(env, pid) : env.Null());
   for (const char* name : kReported) {
     const char* value = pg != nullptr && !closed_ ? PQparameterStatus(pg, name) : nullptr;
     if (value != nullptr) {
