@@ -6,7 +6,7 @@ const { AsyncLocalStorage } = require('async_hooks');
 const { EventEmitter } = require('events');
 const { Pool } = require('./pool');
 const {
-  Transaction, normalizeOptions, runManaged, startUnmanaged, endPrepared, listPrepared,
+  Transaction, normalizeOptions, runManaged, runManagedPlain, startUnmanaged, endPrepared, listPrepared,
   kTestTransaction,
 } = require('./transaction');
 const {
@@ -191,11 +191,14 @@ class Database extends EventEmitter {
     return p;
   }
 
+  // Normalizing the result and naming the statement in its error here, not
+  // in a .then() of _query's, saves a promise per statement (each pays the
+  // transactions' AsyncLocalStorage hooks: docs/benchmarks.md, "Node").
   async _queryWithStack(sql, params, options) {
     try {
-      return await this._query(sql, params, options);
+      return normalize(await this._query(sql, params, options));
     } catch (err) {
-      throw withCallerStack(err);
+      throw withCallerStack(withSql(err, sql, params || []));
     }
   }
 
@@ -211,11 +214,7 @@ class Database extends EventEmitter {
       }
       if (t.db._closed) throw new ConnectionError('Database is closed');
       const signal = options ? options.signal : undefined;
-      // One reaction per statement: every promise costs the hooks of the
-      // transactions' AsyncLocalStorage (docs/benchmarks.md, "Node").
-      return settleOnAbort(t._query(sql, values, signal), signal).then(normalize, (err) => {
-        throw withSql(err, sql, values);
-      });
+      return settleOnAbort(t._query(sql, values, signal), signal);
     }
     const signal = options ? options.signal : undefined;
     return this._track(async () => {
@@ -283,26 +282,39 @@ class Database extends EventEmitter {
   }
 
   // transaction([options,] callback) -> managed; transaction([options]) ->
-  // unmanaged, as in Sequelize.
-  async transaction(a, b) {
-    let options;
+  // unmanaged, as in Sequelize.  A promise in every case (argument errors
+  // reject).  The common managed case returns runManagedPlain's promise
+  // itself: an async frame here would cost two promises per transaction.
+  transaction(a, b) {
+    let opts;
     let callback;
-    if (typeof a === 'function') {
-      callback = a;
-    } else {
-      options = a;
-      callback = b;
-      if (a !== undefined && a !== null && typeof a !== 'object') {
+    try {
+      if (typeof a === 'function') {
+        callback = a;
+      } else {
+        callback = b;
+        if (a !== undefined && a !== null && typeof a !== 'object') {
+          throw new TypeError('"callback" must be a function');
+        }
+      }
+      if (callback !== undefined && typeof callback !== 'function') {
         throw new TypeError('"callback" must be a function');
       }
+      opts = normalizeOptions(typeof a === 'function' ? undefined : a);
+      if (callback === undefined && opts.retries !== undefined) {
+        throw new TransactionError('retries needs a callback: an unmanaged transaction cannot be re-run');
+      }
+      if (callback !== undefined) {
+        const plain = runManagedPlain(this, opts, callback);
+        if (plain !== undefined) return plain;
+      }
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (callback !== undefined && typeof callback !== 'function') {
-      throw new TypeError('"callback" must be a function');
-    }
-    const opts = normalizeOptions(options);
-    if (callback === undefined && opts.retries !== undefined) {
-      throw new TransactionError('retries needs a callback: an unmanaged transaction cannot be re-run');
-    }
+    return this._transaction(opts, callback);
+  }
+
+  async _transaction(opts, callback) {
     try {
       if (callback === undefined) return await startUnmanaged(this, opts);
       return await runManaged(this, opts, callback);

@@ -365,72 +365,90 @@ class Transaction {
   // also ends the savepoints made after it; COMMIT/ROLLBACK ends them all).
   // The core settles the hooks; after each exit the ready ones are taken
   // (in the core's order) and run here once the session is handed back.
-  async _finish(how, gid) {
+  _finish(how, gid) {
+    return new Promise((resolve, reject) => this._finishThen(how, gid, resolve, reject));
+  }
+
+  // _finish() driven by callbacks: ok() or fail(err) once the session is
+  // handed back and the hooks ran.  The async function it replaces (an
+  // await of the queue turn, its own promise, the caller's await of it)
+  // cost promises on every transaction, each paying the AsyncLocalStorage
+  // hooks (docs/benchmarks.md, "Node's per-call cost"); managedWork calls
+  // this directly.
+  _finishThen(how, gid, ok, fail) {
     this._ending = how;
     const conn = this._conn;
-    const groups = [];  // { t, outcome, hooks } in the order blocks ended
-    let error;
-    const { stack } = blocksOf(conn);
-    // Preparing releases the open savepoints first, as COMMIT would.
-    const inner = how === 'prepare' ? 'commit' : how;
     // A stream of this session left unread ends here, before the exit
     // waits behind it (its iterator then rejects with why).
     if (conn.stream) {
-      await conn.stream.close(new TransactionError(
-        `The stream was closed unread: its transaction ${this.id} ended (${how}) first.`));
+      conn.stream.close(new TransactionError(
+        `The stream was closed unread: its transaction ${this.id} ended (${how}) first.`))
+        .then(() => this._exitTurn(how, gid, ok, fail), fail);
+      return;
     }
-    // One turn of the session's queue, driven by callbacks: the chain of
-    // async functions it replaces (run, an async task, an awaited exit per
-    // block) cost about ten promises per transaction, each paying the
-    // AsyncLocalStorage hooks (docs/benchmarks.md, "Node's per-call cost").
-    await new Promise((resolve) => {
-      conn._enqueue((done) => {
-        let ended = false;
-        const end = (err) => {
-          if (ended) return;
-          ended = true;
-          if (err !== undefined) {
-            conn._noteError(err);
-            error = err;
-          }
-          done();
-          resolve();
-        };
-        // A callback that throws ends the turn with that error, as the
-        // async task did, instead of leaving the queue stuck.
-        const guard = (fn) => (v) => {
-          try {
-            fn(v);
-          } catch (err) {
-            end(err);
-          }
-        };
-        const idx = stack.indexOf(this);
-        const next = () => {
-          if (stack.length > idx + 1) {
-            const child = stack[stack.length - 1];
-            child._ending = child._ending || inner;
-            exitBlock(conn, child, inner, guard((outcome) => {
-              groups.push(settleExit(conn, child, outcome));
-              next();
-            }), end);
-            return;
-          }
-          const last = guard((outcome) => {
-            groups.push(settleExit(conn, this, outcome));
-            end();
-          });
-          if (how === 'prepare') prepareBlock(conn, this, gid).then(last, end);
-          else exitBlock(conn, this, how, last, end);
-        };
-        if (conn.closed) end(new ConnectionError(conn.closedMessage()));
-        else guard(next)();
-      });
-    });
+    this._exitTurn(how, gid, ok, fail);
+  }
 
+  // One turn of the session's queue: exit the blocks opened after this one,
+  // then this one, each through the core.
+  _exitTurn(how, gid, ok, fail) {
+    const conn = this._conn;
+    const groups = [];  // { t, outcome, hooks } in the order blocks ended
+    const { stack } = blocksOf(conn);
+    // Preparing releases the open savepoints first, as COMMIT would.
+    const inner = how === 'prepare' ? 'commit' : how;
+    conn._enqueue((done) => {
+      let ended = false;
+      const end = (err) => {
+        if (ended) return;
+        ended = true;
+        if (err !== undefined) conn._noteError(err);
+        done();
+        try {
+          this._afterExits(groups, err, ok, fail);
+        } catch (e) {
+          fail(e);
+        }
+      };
+      // A callback that throws ends the turn with that error instead of
+      // leaving the queue stuck.
+      const guard = (fn) => (v) => {
+        try {
+          fn(v);
+        } catch (err) {
+          end(err);
+        }
+      };
+      const idx = stack.indexOf(this);
+      const next = () => {
+        if (stack.length > idx + 1) {
+          const child = stack[stack.length - 1];
+          child._ending = child._ending || inner;
+          exitBlock(conn, child, inner, guard((outcome) => {
+            groups.push(settleExit(conn, child, outcome));
+            next();
+          }), end);
+          return;
+        }
+        const last = guard((outcome) => {
+          groups.push(settleExit(conn, this, outcome));
+          end();
+        });
+        if (how === 'prepare') prepareBlock(conn, this, gid).then(last, end);
+        else exitBlock(conn, this, how, last, end);
+      };
+      if (conn.closed) end(new ConnectionError(conn.closedMessage()));
+      else guard(next)();
+    });
+  }
+
+  // After the exits: hand the session back, run the hooks, then report.
+  _afterExits(groups, error, ok, fail) {
+    const conn = this._conn;
     if (groups.length === 0) {
       // The session was gone before anything could be sent (the Database
       // was closed under an unmanaged transaction): nothing was committed.
+      const { stack } = blocksOf(conn);
       for (const t of stack.splice(stack.indexOf(this))) t.finished = 'rollback';
       this.finished = 'rollback';
     }
@@ -443,25 +461,37 @@ class Transaction {
       // those registered while it was ending wait here.
       this.db._prepared.set(own.gid, { session: conn, t: this, late: groups[groups.length - 1].late });
     }
+    const report = (hookError) => {
+      if (error) fail(error);
+      else if (own && own.error) fail(own.error);
+      else if (hookError !== undefined) fail(hookError);
+      else ok();
+    };
     // A managed transaction that will run again: this attempt's hooks are
     // discarded, whatever their kind.
     const retrying = this._willRetry && own && own.state === 'rollback' &&
       this._willRetry(own.error || this._abortReason);
-    let hookError;
-    if (!retrying) {
-      for (const g of groups) {
-        if (g.hooks.length === 0) continue;
-        try {
-          await dispatch(this.db, g);
-        } catch (err) {
-          if (hookError === undefined) hookError = err;
-        }
-      }
+    if (retrying || !groups.some((g) => g.hooks.length > 0)) {
+      report(undefined);
+      return;
     }
-    if (error) throw error;
-    if (own && own.error) throw own.error;
-    if (hookError !== undefined) throw hookError;
+    dispatchGroups(this.db, groups).then(report, fail);
   }
+}
+
+// The hooks of each ended block, in order; resolves with the first error a
+// hook threw (the others still run), or undefined.
+async function dispatchGroups(db, groups) {
+  let hookError;
+  for (const g of groups) {
+    if (g.hooks.length === 0) continue;
+    try {
+      await dispatch(db, g);
+    } catch (err) {
+      if (hookError === undefined) hookError = err;
+    }
+  }
+  return hookError;
 }
 
 // Record the outcome of one block's exit and take the hooks the core made
@@ -718,9 +748,24 @@ function managedOnce(db, parent, opts, callback, willRetry) {
   return settleOnAbort(managedWork(db, parent, opts, callback, willRetry), opts.signal);
 }
 
+// Database.transaction's common case (no retries, no signal, not nested
+// by reuse): managedWork's own promise, which the caller awaits directly,
+// so the async frames of its errors lead straight to the user's code
+// (every promise between costs the AsyncLocalStorage hooks:
+// docs/benchmarks.md, "Node's per-call cost").  undefined otherwise.
+function runManagedPlain(db, opts, callback) {
+  if (opts.retries > 0 || opts.signal) return undefined;
+  let parent = opts.transaction !== undefined ? opts.transaction : db.currentTransaction();
+  const mode = opts.nestMode || db._nestMode;
+  if (parent && mode === 'separate') parent = db[kTestTransaction] || null;
+  if (parent && mode === 'reuse') return undefined;
+  return managedWork(db, parent || null, opts, callback, null, true);
+}
+
 // Tracked for close() as Database._track does, inline: its two extra async
-// frames cost promises on every transaction.
-async function managedWork(db, parent, opts, callback, willRetry) {
+// frames cost promises on every transaction.  With ownStack, the caller
+// awaits this very promise: errors get their stack here.
+async function managedWork(db, parent, opts, callback, willRetry, ownStack) {
   if (db._closing) throw new ConnectionError('Database is closed');
   db._inflight++;
   try {
@@ -750,10 +795,14 @@ async function managedWork(db, parent, opts, callback, willRetry) {
       throw err;
     }
     // A failed COMMIT rejects with its own error; no ROLLBACK follows.
-    // (_finish, not commit(): the state was just checked, and
-    // Database.transaction gives the error the caller's stack.)
-    if (!t.finished && !t._ending) await t._finish('commit');
+    // (_finishThen, not commit(): the state was just checked, and the
+    // error gets the caller's stack below or in Database.transaction.)
+    if (!t.finished && !t._ending) {
+      await new Promise((resolve, reject) => t._finishThen('commit', undefined, resolve, reject));
+    }
     return result;
+  } catch (err) {
+    throw ownStack ? withCallerStack(err) : err;
   } finally {
     db._untrack();
   }
@@ -849,6 +898,7 @@ module.exports = {
   ISOLATION_LEVELS,
   normalizeOptions,
   runManaged,
+  runManagedPlain,
   startUnmanaged,
   endPrepared,
   listPrepared,
