@@ -95,6 +95,42 @@ class ResultBuilder {
 };
 
 // settle.cc
+// Where an operation's outcome goes: a promise's deferred, or a callback
+// fn(err, value) from node/lib, which costs no promise and no microtask
+// hop (each promise pays the AsyncLocalStorage hooks of the transactions:
+// docs/benchmarks.md, "Node's per-call cost").  Settled at most once;
+// movable, not copyable.
+class Settler {
+ public:
+  Settler() = default;
+  static Settler Promise(napi_deferred deferred);
+  // fn(err, value): err null on success.  fn must not throw; if it does,
+  // the exception is the process's uncaughtException.
+  static Settler Callback(Napi::Env env, Napi::Function fn);
+  Settler(Settler&& other) noexcept;
+  Settler& operator=(Settler&& other) noexcept;
+  Settler(const Settler&) = delete;
+  Settler& operator=(const Settler&) = delete;
+  ~Settler();
+
+  bool Empty() const { return deferred_ == nullptr && callback_ == nullptr; }
+  bool IsCallback() const { return callback_ != nullptr; }
+  void Resolve(Napi::Env env, Napi::Value value);
+  void Reject(Napi::Env env, Napi::Value error);
+  // A callback given both (exit's error and its outcome); a promise
+  // rejects with error when there is one, else resolves with value.
+  void Settle(Napi::Env env, Napi::Value error, Napi::Value value);
+  // The environment is going away: touch nothing of it again.
+  void Forget();
+
+ private:
+  void Release();
+
+  napi_env env_ = nullptr;
+  napi_deferred deferred_ = nullptr;
+  napi_ref callback_ = nullptr;
+};
+
 // One result owed to a promise: the builder, and the batch outcome object
 // whose "value" it becomes (empty: the promise resolves with it alone).
 struct PendingResult {
@@ -105,11 +141,11 @@ struct PendingResult {
   // rejects the promise.
   std::string key;
 };
-// Settles deferred with the results once all are built: at once when they
-// take less than a slice, else over later loop turns, the reactions then
+// Settles with the results once all are built: at once when they take
+// less than a slice, else over later loop turns, the reactions then
 // running in context (made here when null).  resolved is the batch's
 // outcomes array, or empty for a single result.
-void SettleResults(Napi::Env env, Addon* addon, napi_deferred deferred,
+void SettleResults(Napi::Env env, Addon* addon, Settler settler,
                    std::unique_ptr<Napi::AsyncContext> context,
                    std::vector<PendingResult> pending, Napi::Value resolved);
 // Environment teardown: drop every unfinished job without touching JS.

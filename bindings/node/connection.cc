@@ -51,7 +51,34 @@ void SettleDeferred(Napi::Env env, napi_deferred deferred, bool ok, Napi::Value 
   }
 }
 
+// The optional callback argument of an operation: a function, or empty
+// (the operation then returns a promise).
+Napi::Value CallbackArg(const Napi::CallbackInfo& info, size_t index) {
+  return info.Length() > index && info[index].IsFunction() ? info[index] : Napi::Value();
+}
+
+// A starter's "a JS exception is pending" (a bad argument): no core code
+// is this low.
+constexpr int kThrown = -100000;
+
 }  // namespace
+
+// Every operation starts here: refused with EBUSY while another is in
+// flight (start then never runs), else start() calls the core's starter
+// and returns its code, filling extra when it knows more (PGA_EPARAMCOUNT),
+// or kThrown with a JS exception pending.
+template <typename Start>
+Napi::Value Connection::StartIfIdle(Napi::Env env, Op op, Napi::Value callback, Start start) {
+  if (op_ != Op::kNone) {
+    return Rejected(env, PGA_EBUSY, nullptr, callback);
+  }
+  ErrorExtra extra;
+  int rc = start(&extra);
+  if (rc == kThrown) {
+    return Napi::Value();
+  }
+  return Begin(env, op, rc, &extra, callback);
+}
 
 Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
   Napi::Function ctor = DefineClass(
@@ -142,7 +169,7 @@ void Connection::Detach() {
   // A promise or async context of a dying environment must not be touched
   // again (napi_async_destroy on it crashed worker.terminate()); leaking
   // two small objects at teardown is the lesser evil.
-  deferred_ = nullptr;
+  settler_.Forget();
   op_context_.release();
   notify_context_.release();
   notify_.SuppressDestruct();
@@ -152,18 +179,15 @@ void Connection::Detach() {
 }
 
 Napi::Value Connection::JsConnect(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (op_ != Op::kNone) {
-    return Rejected(env, PGA_EBUSY, nullptr);
-  }
-  std::string conninfo;
-  bool have = info.Length() > 0 && info[0].IsString();
-  if (have) {
-    conninfo = info[0].As<Napi::String>().Utf8Value();
-  }
-  closed_ = false;
-  int rc = pga_conn_connect_start(conn_, have ? conninfo.c_str() : nullptr);
-  return Begin(env, Op::kConnect, rc, nullptr);
+  return StartIfIdle(info.Env(), Op::kConnect, Napi::Value(), [&](ErrorExtra*) {
+    std::string conninfo;
+    bool have = info.Length() > 0 && info[0].IsString();
+    if (have) {
+      conninfo = info[0].As<Napi::String>().Utf8Value();
+    }
+    closed_ = false;
+    return pga_conn_connect_start(conn_, have ? conninfo.c_str() : nullptr);
+  });
 }
 
 Napi::Value Connection::JsQuery(const Napi::CallbackInfo& info) {
@@ -172,21 +196,20 @@ Napi::Value Connection::JsQuery(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "SQL must be a string").ThrowAsJavaScriptException();
     return Napi::Value();
   }
-  if (op_ != Op::kNone) {
-    return Rejected(env, PGA_EBUSY, nullptr);
-  }
-  std::string sql;
-  if (!StatementArgs(info, &sql)) {
-    return Napi::Value();  // TypeError (or JSON.stringify's error) pending
-  }
-  int given = pga_params_count(params_);
-  int rc = pga_query_start(conn_, sql.c_str(), given > 0 ? params_ : nullptr);
-  ErrorExtra extra;
-  if (rc == PGA_EPARAMCOUNT) {
-    extra.expected_params = pga_sql_count_params(sql.c_str());
-    extra.given_params = given;
-  }
-  return Begin(env, Op::kQuery, rc, &extra);
+  // query(sql, params, int8Mode[, callback])
+  return StartIfIdle(env, Op::kQuery, CallbackArg(info, 3), [&](ErrorExtra* extra) {
+    std::string sql;
+    if (!StatementArgs(info, &sql)) {
+      return kThrown;  // TypeError (or JSON.stringify's error) pending
+    }
+    int given = pga_params_count(params_);
+    int rc = pga_query_start(conn_, sql.c_str(), given > 0 ? params_ : nullptr);
+    if (rc == PGA_EPARAMCOUNT) {
+      extra->expected_params = pga_sql_count_params(sql.c_str());
+      extra->given_params = given;
+    }
+    return rc;
+  });
 }
 
 // The (sql, params, int8Mode) of query() and queue(), sql already checked
@@ -221,42 +244,35 @@ Napi::Value Connection::JsStreamStart(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "SQL must be a string").ThrowAsJavaScriptException();
     return Napi::Value();
   }
-  if (op_ != Op::kNone) {
-    return Rejected(env, PGA_EBUSY, nullptr);
-  }
-  std::string sql;
-  if (!StatementArgs(info, &sql)) {
-    return Napi::Value();  // TypeError (or JSON.stringify's error) pending
-  }
-  // Every batch is built in the mode the stream started with; the first
-  // may be settled before Begin() returns.
-  stream_mode_ = int8_mode_;
-  int max_rows = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value()
-                                                         : 1000;
-  int given = pga_params_count(params_);
-  int rc = pga_stream_start(conn_, sql.c_str(), given > 0 ? params_ : nullptr, max_rows);
-  ErrorExtra extra;
-  if (rc == PGA_EPARAMCOUNT) {
-    extra.expected_params = pga_sql_count_params(sql.c_str());
-    extra.given_params = given;
-  }
-  return Begin(env, Op::kStream, rc, &extra);
+  return StartIfIdle(env, Op::kStream, Napi::Value(), [&](ErrorExtra* extra) {
+    std::string sql;
+    if (!StatementArgs(info, &sql)) {
+      return kThrown;  // TypeError (or JSON.stringify's error) pending
+    }
+    // Every batch is built in the mode the stream started with; the first
+    // may be settled before Begin() returns.
+    stream_mode_ = int8_mode_;
+    int max_rows = info.Length() > 3 && info[3].IsNumber()
+                       ? info[3].As<Napi::Number>().Int32Value()
+                       : 1000;
+    int given = pga_params_count(params_);
+    int rc = pga_stream_start(conn_, sql.c_str(), given > 0 ? params_ : nullptr, max_rows);
+    if (rc == PGA_EPARAMCOUNT) {
+      extra->expected_params = pga_sql_count_params(sql.c_str());
+      extra->given_params = given;
+    }
+    return rc;
+  });
 }
 
 Napi::Value Connection::JsStreamNext(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (op_ != Op::kNone) {
-    return Rejected(env, PGA_EBUSY, nullptr);
-  }
-  return Begin(env, Op::kStream, pga_stream_next_start(conn_), nullptr);
+  return StartIfIdle(info.Env(), Op::kStream, Napi::Value(),
+                     [&](ErrorExtra*) { return pga_stream_next_start(conn_); });
 }
 
 Napi::Value Connection::JsStreamClose(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (op_ != Op::kNone) {
-    return Rejected(env, PGA_EBUSY, nullptr);
-  }
-  return Begin(env, Op::kStreamClose, pga_stream_close_start(conn_), nullptr);
+  return StartIfIdle(info.Env(), Op::kStreamClose, Napi::Value(),
+                     [&](ErrorExtra*) { return pga_stream_close_start(conn_); });
 }
 
 // batch([[sql, params], ...], int8Mode) -> { consumed, refused, promise }.
@@ -282,7 +298,7 @@ Napi::Value Connection::JsBatch(const Napi::CallbackInfo& info) {
   out.Set("consumed", Napi::Number::New(env, n));
   int rc = op_ != Op::kNone ? PGA_EBUSY : pga_batch_begin(conn_);
   if (rc < 0) {
-    Napi::Value promise = Rejected(env, rc, nullptr);
+    Napi::Value promise = Rejected(env, rc, nullptr, Napi::Value());
     if (promise.IsEmpty()) {
       return promise;
     }
@@ -328,7 +344,7 @@ Napi::Value Connection::JsBatch(const Napi::CallbackInfo& info) {
     }
   }
   out.Set("consumed", Napi::Number::New(env, i));
-  Napi::Value promise = Begin(env, Op::kBatch, pga_batch_send(conn_), nullptr);
+  Napi::Value promise = Begin(env, Op::kBatch, pga_batch_send(conn_), nullptr, Napi::Value());
   if (promise.IsEmpty()) {
     return promise;
   }
@@ -349,7 +365,8 @@ Napi::Value Connection::JsEnter(const Napi::CallbackInfo& info) {
     }
     return Napi::Value();
   }
-  return env.Undefined();
+  // The new block's depth, which node/lib would otherwise ask depth() for.
+  return Napi::Number::New(env, pga_atomic_depth(conn_));
 }
 
 // Throws the core's error for a failed synchronous call; returns whether it
@@ -435,12 +452,10 @@ Napi::Value Connection::JsSetAutocommit(const Napi::CallbackInfo& info) {
 // when another connection of the pool committed it.
 Napi::Value Connection::GidOp(const Napi::CallbackInfo& info,
                               int (*start)(pga_conn*, const char*)) {
-  Napi::Env env = info.Env();
-  if (op_ != Op::kNone) {
-    return Rejected(env, PGA_EBUSY, nullptr);
-  }
-  std::string gid = info.Length() > 0 ? info[0].ToString().Utf8Value() : std::string();
-  return Begin(env, Op::kExit, start(conn_, gid.c_str()), nullptr);
+  return StartIfIdle(info.Env(), Op::kExit, Napi::Value(), [&](ErrorExtra*) {
+    std::string gid = info.Length() > 0 ? info[0].ToString().Utf8Value() : std::string();
+    return start(conn_, gid.c_str());
+  });
 }
 
 Napi::Value Connection::JsPrepare(const Napi::CallbackInfo& info) {
@@ -457,11 +472,8 @@ Napi::Value Connection::JsRollbackPrepared(const Napi::CallbackInfo& info) {
 
 // listPrepared() -> a result: gid, prepared, owner, database, oldest first.
 Napi::Value Connection::JsListPrepared(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (op_ != Op::kNone) {
-    return Rejected(env, PGA_EBUSY, nullptr);
-  }
-  return Begin(env, Op::kQuery, pga_prepared_list_start(conn_), nullptr);
+  return StartIfIdle(info.Env(), Op::kQuery, Napi::Value(),
+                     [&](ErrorExtra*) { return pga_prepared_list_start(conn_); });
 }
 
 Napi::Value Connection::JsSettlePrepared(const Napi::CallbackInfo& info) {
@@ -477,7 +489,12 @@ Napi::Value Connection::JsSettlePrepared(const Napi::CallbackInfo& info) {
 // lib/transaction.js never infers it.  cause is the error that broke it,
 // built like any other core error.
 Napi::Value Connection::JsOutcome(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+  return OutcomeObject(info.Env());
+}
+
+// outcome()'s object, also what exit(failed, callback) settles with, plus
+// roundTrips: the session's count once the block is over.
+Napi::Value Connection::OutcomeObject(Napi::Env env) {
   static const char* const kStates[] = {"none",        "nothing sent", "committed", "released",
                                         "rolled back", "unknown",      "prepared"};
   pga_outcome o;
@@ -499,17 +516,21 @@ Napi::Value Connection::JsOutcome(const Napi::CallbackInfo& info) {
       out.Set("cause", err);
     }
   }
+  out.Set("roundTrips", Napi::Number::New(env, static_cast<double>(pga_conn_round_trips(conn_))));
   return out;
 }
 
+// exit(failed) -> a promise of the exit; exit(failed, callback):
+// callback(err, outcome) with outcome()'s object, the block's outcome and
+// the exit's error in one crossing (outcome undefined when the exit could
+// not start).
 Napi::Value Connection::JsExit(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (op_ != Op::kNone) {
-    return Rejected(env, PGA_EBUSY, nullptr);
-  }
-  int failed = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
-  int rc = pga_atomic_exit_start(conn_, failed);
-  return Begin(env, Op::kExit, rc, nullptr);
+  Napi::Value callback = CallbackArg(info, 1);
+  return StartIfIdle(info.Env(), callback.IsEmpty() ? Op::kExit : Op::kExitOutcome, callback,
+                     [&](ErrorExtra*) {
+                       int failed = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
+                       return pga_atomic_exit_start(conn_, failed);
+                     });
 }
 
 // Pipelined transactions (docs/pipeline.md).  queue(sql, params, int8Mode)
@@ -552,11 +573,8 @@ Napi::Value Connection::JsQueue(const Napi::CallbackInfo& info) {
 // pipelineSync() -> Promise of one { ok, value | error } per statement of
 // the flight (as batch()'s promise), once it has travelled.
 Napi::Value Connection::JsPipelineSync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (op_ != Op::kNone) {
-    return Rejected(env, PGA_EBUSY, nullptr);
-  }
-  return Begin(env, Op::kBatch, pga_pipeline_sync_start(conn_), nullptr);
+  return StartIfIdle(info.Env(), Op::kBatch, Napi::Value(),
+                     [&](ErrorExtra*) { return pga_pipeline_sync_start(conn_); });
 }
 
 // exitFlight(failed) -> Promise<{ error, outcomes }>, never rejected: exit()
@@ -564,16 +582,10 @@ Napi::Value Connection::JsPipelineSync(const Napi::CallbackInfo& info) {
 // exit's (or null), outcomes the flight's statements' (none after a COMMIT
 // that failed).
 Napi::Value Connection::JsExitFlight(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (op_ != Op::kNone) {
-    return Rejected(env, PGA_EBUSY, nullptr);
-  }
-  int failed = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
-  int rc = pga_atomic_exit_start(conn_, failed);
-  if (rc < 0) {
-    return Rejected(env, rc, nullptr);
-  }
-  return Begin(env, Op::kExitFlight, rc, nullptr);
+  return StartIfIdle(info.Env(), Op::kExitFlight, Napi::Value(), [&](ErrorExtra*) {
+    int failed = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
+    return pga_atomic_exit_start(conn_, failed);
+  });
 }
 
 Napi::Value Connection::JsPipelineQueued(const Napi::CallbackInfo& info) {
@@ -638,11 +650,10 @@ Napi::Value Connection::JsClose(const Napi::CallbackInfo& info) {
     ErrorExtra extra;
     extra.message = "Connection closed while an operation was in progress";
     op_ = Op::kNone;
-    napi_deferred deferred = deferred_;
-    deferred_ = nullptr;
+    Settler settler = std::move(settler_);
     // op_context_ stays (one per connection): close() may run inside
     // Advance()'s callback scope, opened on it.
-    SettleDeferred(env, deferred, false, ErrorFromCore(env, addon_, conn_, PGA_ECLOSED, &extra));
+    settler.Reject(env, ErrorFromCore(env, addon_, conn_, PGA_ECLOSED, &extra));
     Unref();
   }
   return env.Undefined();
@@ -885,14 +896,21 @@ void Connection::AfterOperation(Napi::Env env) {
   }
 }
 
-Napi::Value Connection::Begin(Napi::Env env, Op op, int start_rc,
-                              const ErrorExtra* extra) {
+Napi::Value Connection::Begin(Napi::Env env, Op op, int start_rc, const ErrorExtra* extra,
+                              Napi::Value callback) {
   if (start_rc < 0) {
-    return Rejected(env, start_rc, extra);
+    return Rejected(env, start_rc, extra, callback);
   }
-  Napi::Value promise = NewPromise(env, &deferred_);
-  if (promise.IsEmpty()) {
-    return promise;  // the environment is going away
+  Napi::Value promise = env.Undefined();
+  if (!callback.IsEmpty()) {
+    settler_ = Settler::Callback(env, callback.As<Napi::Function>());
+  } else {
+    napi_deferred deferred;
+    promise = NewPromise(env, &deferred);
+    if (promise.IsEmpty()) {
+      return promise;  // the environment is going away
+    }
+    settler_ = Settler::Promise(deferred);
   }
   op_ = op;
   int rc = pga_conn_step(conn_, 0);
@@ -919,19 +937,33 @@ Napi::Value Connection::Begin(Napi::Env env, Op op, int start_rc,
   return promise;
 }
 
-Napi::Value Connection::Rejected(Napi::Env env, int rc, const ErrorExtra* extra) {
+Napi::Value Connection::Rejected(Napi::Env env, int rc, const ErrorExtra* extra,
+                                 Napi::Value callback) {
   ForgetClosedSocket();
+  Napi::Value err = ErrorFromCore(env, addon_, conn_, rc, extra);
+  if (env.IsExceptionPending()) {
+    err = env.GetAndClearPendingException().Value();
+  }
+  if (!callback.IsEmpty()) {
+    Settler::Callback(env, callback.As<Napi::Function>()).Reject(env, err);
+    return env.Undefined();
+  }
   napi_deferred d;
   Napi::Value promise = NewPromise(env, &d);
   if (promise.IsEmpty()) {
     return promise;
   }
-  Napi::Value err = ErrorFromCore(env, addon_, conn_, rc, extra);
+  SettleDeferred(env, d, false, err);
+  return promise;
+}
+
+// The JS error for a core code; one the factory threw instead is the error.
+Napi::Value Connection::CoreError(Napi::Env env, int rc) {
+  Napi::Value err = ErrorFromCore(env, addon_, conn_, rc);
   if (env.IsExceptionPending()) {
     err = env.GetAndClearPendingException().Value();
   }
-  SettleDeferred(env, d, false, err);
-  return promise;
+  return err;
 }
 
 bool Connection::Watch(int want) {
@@ -1128,26 +1160,27 @@ void Connection::Settle(Napi::Env env, int rc) {
   // The op is over before any JS runs: a reaction may start the next one.
   Op op = op_;
   op_ = Op::kNone;
-  napi_deferred deferred = deferred_;
-  deferred_ = nullptr;
+  Settler settler = std::move(settler_);
   StopTimer(false);  // the poll stays: AfterOperation() makes it the idle watch
+  if (op == Op::kExitOutcome) {
+    // The exit's error first: reading the outcome's cause replaces the
+    // error state.
+    Napi::Value err = rc < 0 ? CoreError(env, rc) : Napi::Value();
+    Napi::Value outcome = OutcomeObject(env);
+    if (outcome.IsEmpty()) {
+      err = env.GetAndClearPendingException().Value();
+    }
+    settler.Settle(env, err, outcome);
+    return;
+  }
   if (op == Op::kExitFlight) {
     // The exit's error first: reading the outcomes replaces the error state.
     Napi::Object out = Napi::Object::New(env);
-    Napi::Value err = env.Null();
-    if (rc < 0) {
-      err = ErrorFromCore(env, addon_, conn_, rc);
-      if (env.IsExceptionPending()) {
-        err = env.GetAndClearPendingException().Value();
-      }
-    }
-    out.Set("error", err);
+    out.Set("error", rc < 0 ? CoreError(env, rc) : env.Null());
     bool any_failed = false;
     std::vector<PendingResult> pending;
     out.Set("outcomes", BatchOutcomes(env, &any_failed, &pending));
-    if (deferred != nullptr) {
-      SettleResults(env, addon_, deferred, nullptr, std::move(pending), out);
-    }
+    SettleResults(env, addon_, std::move(settler), nullptr, std::move(pending), out);
     return;
   }
   if (op == Op::kBatch && pga_batch_size(conn_) > 0) {
@@ -1158,23 +1191,16 @@ void Connection::Settle(Napi::Env env, int rc) {
     std::vector<PendingResult> pending;
     Napi::Value outcomes = BatchOutcomes(env, &any_failed, &pending);
     if (rc >= 0 || any_failed) {
-      if (deferred != nullptr) {
-        SettleResults(env, addon_, deferred, nullptr, std::move(pending),
-                      outcomes);
-      }
+      SettleResults(env, addon_, std::move(settler), nullptr, std::move(pending), outcomes);
       return;
     }
   }
   if (rc < 0) {
-    Napi::Value err = ErrorFromCore(env, addon_, conn_, rc);
-    if (env.IsExceptionPending()) {
-      err = env.GetAndClearPendingException().Value();
-    }
-    SettleDeferred(env, deferred, false, err);
+    settler.Reject(env, CoreError(env, rc));
     return;
   }
   if (op == Op::kStream) {
-    SettleStreamBatch(env, deferred);
+    SettleStreamBatch(env, std::move(settler));
     return;
   }
   Napi::Value value = env.Undefined();
@@ -1190,9 +1216,7 @@ void Connection::Settle(Napi::Env env, int rc) {
       p.key = std::to_string(pending.size());
       pending.push_back(std::move(p));
     }
-    if (deferred != nullptr) {
-      SettleResults(env, addon_, deferred, nullptr, std::move(pending), results);
-    }
+    SettleResults(env, addon_, std::move(settler), nullptr, std::move(pending), results);
     return;
   } else if (op == Op::kQuery) {
     // A script of several commands answers with its last result, as psql
@@ -1203,22 +1227,22 @@ void Connection::Settle(Napi::Env env, int rc) {
       res = next;
     }
     value = env.Null();
-    if (res != nullptr && deferred != nullptr) {
+    if (res != nullptr && !settler.Empty()) {
       std::vector<PendingResult> pending(1);
       pending[0].builder = std::make_unique<ResultBuilder>(res, true, int8_mode_);
-      SettleResults(env, addon_, deferred, nullptr, std::move(pending),
+      SettleResults(env, addon_, std::move(settler), nullptr, std::move(pending),
                     Napi::Value());
       return;
     }
     pga_result_free(res);
   }
-  SettleDeferred(env, deferred, true, value);
+  settler.Resolve(env, value);
 }
 
 // A stream's batch: { done, result }, the result built a slice at a time.
-void Connection::SettleStreamBatch(Napi::Env env, napi_deferred deferred) {
+void Connection::SettleStreamBatch(Napi::Env env, Settler settler) {
   pga_result* res = pga_conn_take_result(conn_);
-  if (deferred == nullptr) {
+  if (settler.Empty()) {
     pga_result_free(res);
     return;
   }
@@ -1233,7 +1257,7 @@ void Connection::SettleStreamBatch(Napi::Env env, napi_deferred deferred) {
     p.key = "result";  // a failure to build it rejects the promise
     pending.push_back(std::move(p));
   }
-  SettleResults(env, addon_, deferred, nullptr, std::move(pending), batch);
+  SettleResults(env, addon_, std::move(settler), nullptr, std::move(pending), batch);
 }
 
 Napi::Value Connection::BatchOutcomes(Napi::Env env, bool* any_failed,

@@ -24,7 +24,10 @@ class Connection : public Napi::ObjectWrap<Connection> {
  private:
   // kStream: one batch of a stream (pga_stream_*); between batches op_ is
   // kNone but the core keeps the connection for the stream.
-  enum class Op { kNone, kConnect, kQuery, kBatch, kExit, kExitFlight, kStream, kStreamClose };
+  // kExitOutcome: exit(failed, cb), settled with the block's outcome.
+  enum class Op {
+    kNone, kConnect, kQuery, kBatch, kExit, kExitOutcome, kExitFlight, kStream, kStreamClose
+  };
 
   // JS-facing methods.
   Napi::Value JsConnect(const Napi::CallbackInfo& info);
@@ -73,9 +76,15 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value JsOnIdleEnd(const Napi::CallbackInfo& info);
   Napi::Value JsRefIdle(const Napi::CallbackInfo& info);
 
-  // Driving one operation.
-  Napi::Value Begin(Napi::Env env, Op op, int start_rc, const ErrorExtra* extra);
-  Napi::Value Rejected(Napi::Env env, int rc, const ErrorExtra* extra);
+  // Driving one operation.  callback: a function fn(err, value) to settle
+  // instead of a promise (then these return undefined), or empty.
+  template <typename Start>
+  Napi::Value StartIfIdle(Napi::Env env, Op op, Napi::Value callback, Start start);
+  Napi::Value Begin(Napi::Env env, Op op, int start_rc, const ErrorExtra* extra,
+                    Napi::Value callback);
+  Napi::Value Rejected(Napi::Env env, int rc, const ErrorExtra* extra, Napi::Value callback);
+  Napi::Value CoreError(Napi::Env env, int rc);
+  Napi::Value OutcomeObject(Napi::Env env);
   bool Watch(int want);
   void StopWatching(bool release);
   static void OnPollClosed(uv_handle_t* handle);
@@ -88,7 +97,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void Settle(Napi::Env env, int rc);
   Napi::Value BatchOutcomes(Napi::Env env, bool* any_failed,
                             std::vector<PendingResult>* pending);
-  void SettleStreamBatch(Napi::Env env, napi_deferred deferred);
+  void SettleStreamBatch(Napi::Env env, Settler settler);
   bool EncodeParams(Napi::Env env, Napi::Value list);
   // LISTEN: hand what the core queued to the JS callback; between
   // operations watch the socket for more, without holding the loop open.
@@ -113,10 +122,11 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Op op_ = Op::kNone;
   int int8_mode_ = kInt8String;
   int stream_mode_ = kInt8String;  // how the open stream's batches are built
-  // Raw napi_deferred: node-addon-api's Deferred leaves its promise
-  // uninitialised when creation fails, as it does while a worker is being
-  // terminated, and returning that to V8 crashes.
-  napi_deferred deferred_ = nullptr;
+  // The running operation's promise or callback.  A raw napi_deferred in
+  // it: node-addon-api's Deferred leaves its promise uninitialised when
+  // creation fails, as it does while a worker is being terminated, and
+  // returning that to V8 crashes.
+  Settler settler_;
   std::unique_ptr<Napi::AsyncContext> op_context_;
   Napi::FunctionReference notify_;  // onNotify(fn): (channel, payload, pid)
   std::unique_ptr<Napi::AsyncContext> notify_context_;

@@ -7,7 +7,7 @@
 struct SliceJob {
   napi_env env = nullptr;
   Addon* addon = nullptr;
-  napi_deferred deferred = nullptr;
+  Settler settler;
   std::unique_ptr<Napi::AsyncContext> context;
   std::vector<PendingResult> pending;
   size_t next = 0;               // pending[next] is being built
@@ -15,6 +15,97 @@ struct SliceJob {
   Napi::Reference<Napi::Value> resolved;  // the batch's outcomes, if any
   uv_idle_t* idle = nullptr;     // heap: freed in its close callback
 };
+
+Settler Settler::Promise(napi_deferred deferred) {
+  Settler s;
+  s.deferred_ = deferred;
+  return s;
+}
+
+Settler Settler::Callback(Napi::Env env, Napi::Function fn) {
+  Settler s;
+  s.env_ = env;
+  if (napi_create_reference(env, fn, 1, &s.callback_) != napi_ok) {
+    s.callback_ = nullptr;
+  }
+  return s;
+}
+
+Settler::Settler(Settler&& other) noexcept
+    : env_(other.env_), deferred_(other.deferred_), callback_(other.callback_) {
+  other.deferred_ = nullptr;
+  other.callback_ = nullptr;
+}
+
+Settler& Settler::operator=(Settler&& other) noexcept {
+  if (this != &other) {
+    Release();
+    env_ = other.env_;
+    deferred_ = other.deferred_;
+    callback_ = other.callback_;
+    other.deferred_ = nullptr;
+    other.callback_ = nullptr;
+  }
+  return *this;
+}
+
+Settler::~Settler() {
+  Release();
+}
+
+// An unsettled promise is left to the garbage collector; a callback's
+// reference is dropped.
+void Settler::Release() {
+  if (callback_ != nullptr) {
+    napi_delete_reference(env_, callback_);
+    callback_ = nullptr;
+  }
+  deferred_ = nullptr;
+}
+
+void Settler::Forget() {
+  deferred_ = nullptr;
+  callback_ = nullptr;
+}
+
+void Settler::Resolve(Napi::Env env, Napi::Value value) {
+  Settle(env, Napi::Value(), value);
+}
+
+void Settler::Reject(Napi::Env env, Napi::Value error) {
+  Settle(env, error.IsEmpty() ? env.Undefined() : error, Napi::Value());
+}
+
+void Settler::Settle(Napi::Env env, Napi::Value error, Napi::Value value) {
+  napi_value v = value.IsEmpty() ? env.Undefined() : value;
+  if (deferred_ != nullptr) {
+    napi_deferred d = deferred_;
+    deferred_ = nullptr;
+    if (!error.IsEmpty()) {
+      napi_reject_deferred(env, d, error);
+    } else {
+      napi_resolve_deferred(env, d, v);
+    }
+    return;
+  }
+  if (callback_ == nullptr) {
+    return;
+  }
+  napi_value fn = nullptr;
+  napi_get_reference_value(env, callback_, &fn);
+  Release();  // settled once, even if fn starts the next operation
+  if (fn == nullptr) {
+    return;
+  }
+  napi_value args[2] = {error.IsEmpty() ? static_cast<napi_value>(env.Null())
+                                        : static_cast<napi_value>(error),
+                        v};
+  napi_value ignored;
+  if (napi_call_function(env, env.Undefined(), fn, 2, args, &ignored) != napi_ok &&
+      env.IsExceptionPending()) {
+    napi_fatal_exception(env, env.GetAndClearPendingException().Value());
+  }
+}
 
 namespace {
 
@@ -31,8 +122,7 @@ bool Failed(Napi::Env env, SliceJob* job) {
   Napi::Value err = env.GetAndClearPendingException().Value();
   PendingResult& p = job->pending[job->next];
   if (p.slot.IsEmpty() || !p.key.empty()) {
-    napi_reject_deferred(env, job->deferred, err);
-    job->deferred = nullptr;
+    job->settler.Reject(env, err);
     return false;
   }
   Napi::Object slot = p.slot.Value();
@@ -74,7 +164,7 @@ bool Drive(Napi::Env env, SliceJob* job) {
 }
 
 void Resolve(Napi::Env env, SliceJob* job) {
-  if (job->deferred == nullptr) {
+  if (job->settler.Empty()) {
     return;  // rejected already
   }
   Napi::Value value = env.Null();
@@ -83,8 +173,7 @@ void Resolve(Napi::Env env, SliceJob* job) {
   } else if (!job->pending.empty() && job->pending[0].builder) {
     value = job->pending[0].builder->Finish(env);
   }
-  napi_resolve_deferred(env, job->deferred, value);
-  job->deferred = nullptr;
+  job->settler.Resolve(env, value);
 }
 
 void OnIdle(uv_idle_t* idle) {
@@ -108,13 +197,13 @@ void OnIdle(uv_idle_t* idle) {
 
 }  // namespace
 
-void SettleResults(Napi::Env env, Addon* addon, napi_deferred deferred,
+void SettleResults(Napi::Env env, Addon* addon, Settler settler,
                    std::unique_ptr<Napi::AsyncContext> context,
                    std::vector<PendingResult> pending, Napi::Value resolved) {
   auto job = std::make_unique<SliceJob>();
   job->env = env;
   job->addon = addon;
-  job->deferred = deferred;
+  job->settler = std::move(settler);
   job->pending = std::move(pending);
   if (!resolved.IsEmpty()) {
     job->resolved = Napi::Persistent(resolved);
@@ -127,7 +216,7 @@ void SettleResults(Napi::Env env, Addon* addon, napi_deferred deferred,
   if (uv_idle_init(addon->loop, job->idle) != 0) {
     delete job->idle;
     Napi::Error::New(env, "pgatomic: cannot schedule result decoding").ThrowAsJavaScriptException();
-    napi_reject_deferred(env, deferred, env.GetAndClearPendingException().Value());
+    job->settler.Reject(env, env.GetAndClearPendingException().Value());
     return;
   }
   job->idle->data = job.get();
@@ -151,6 +240,7 @@ void StopSliceJobs(Addon* addon) {
       p.slot.SuppressDestruct();
     }
     job->resolved.SuppressDestruct();
+    job->settler.Forget();
     job->context.release();
     delete job;
   }

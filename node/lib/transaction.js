@@ -498,7 +498,7 @@ async function dispatchGroups(db, groups) {
 // ready by it: RUN (committed) or DROP (rolled back).
 function settleExit(conn, t, outcome) {
   t.finished = outcome.state;
-  t._endTrips = conn.roundTrips();
+  t._endTrips = outcome.roundTrips !== undefined ? outcome.roundTrips : conn.roundTrips();
   const hooks = takeReadyHooks(conn);
   const late = t._late.splice(0);
   if (outcome.state === 'unknown') return { t, outcome, hooks: [] };
@@ -541,10 +541,14 @@ function exitBlock(conn, t, how, then, fail) {
   const idx = stack.lastIndexOf(t);
   if (idx >= 0) stack.splice(idx, 1);
   const native = conn[kNative];
-  const after = (error) => {
+  // o: the core's outcome as exit() reports it with the exit (one crossing
+  // instead of exit, outcome and roundTrips); asked for when it did not.
+  const after = (error, o) => {
     let outcome;
     try {
-      outcome = outcomeOf(conn, t, native.outcome(), error, 'committed');
+      if (o === undefined) o = native.outcome();
+      outcome = outcomeOf(conn, t, o, error, 'committed');
+      outcome.roundTrips = o.roundTrips;
     } catch (err) {
       fail(err);
       return;
@@ -558,14 +562,7 @@ function exitBlock(conn, t, how, then, fail) {
     conn.exitFlight(failed).then((error) => after(error || undefined));
     return;
   }
-  let exited;
-  try {
-    exited = native.exit(failed);
-  } catch (err) {
-    after(err);
-    return;
-  }
-  exited.then(() => after(undefined), after);
+  native.exit(failed, (err, o) => after(err === null ? undefined : err, o));
 }
 
 // The core's outcome of an exit (or a prepare), as { state, error }:
@@ -835,10 +832,10 @@ function begin(db, parent, opts) {
 
 function enterBlock(db, session, parent, opts) {
   const enter = () => {
-    session[kNative].enter(blockFlags(opts, parent !== null));
+    const depth = session[kNative].enter(blockFlags(opts, parent !== null));
     // The core says whether it is one (not inside a BEGIN given as SQL).
     if (!parent && opts.pipeline) session.pipelined = session[kNative].pipelineActive();
-    return session[kNative].depth();
+    return depth;
   };
   const opened = (depth) => {
     const t = new Transaction(db, session, parent, opts, depth);
