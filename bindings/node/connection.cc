@@ -577,12 +577,14 @@ Napi::Value Connection::JsPipelineSync(const Napi::CallbackInfo& info) {
                      [&](ErrorExtra*) { return pga_pipeline_sync_start(conn_); });
 }
 
-// exitFlight(failed) -> Promise<{ error, outcomes }>, never rejected: exit()
-// of a pipelined transaction's block, which sends the flight; error is the
-// exit's (or null), outcomes the flight's statements' (none after a COMMIT
-// that failed).
+// exitFlight(failed[, callback]) -> Promise<{ error, outcomes, outcome }>,
+// rejected only when the exit could not start (callback(err, that object)
+// instead): exit() of a pipelined transaction's block, which sends the
+// flight; error is the exit's (or null), outcomes the flight's statements'
+// (none after a COMMIT that failed), outcome the block's, as outcome()
+// reports it.
 Napi::Value Connection::JsExitFlight(const Napi::CallbackInfo& info) {
-  return StartIfIdle(info.Env(), Op::kExitFlight, Napi::Value(), [&](ErrorExtra*) {
+  return StartIfIdle(info.Env(), Op::kExitFlight, CallbackArg(info, 1), [&](ErrorExtra*) {
     int failed = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
     return pga_atomic_exit_start(conn_, failed);
   });
@@ -1180,6 +1182,13 @@ void Connection::Settle(Napi::Env env, int rc) {
     bool any_failed = false;
     std::vector<PendingResult> pending;
     out.Set("outcomes", BatchOutcomes(env, &any_failed, &pending));
+    // Last: the cause it may build replaces the error state again.
+    Napi::Value outcome = OutcomeObject(env);
+    if (outcome.IsEmpty()) {
+      env.GetAndClearPendingException();
+      outcome = env.Undefined();  // node/lib asks outcome() then
+    }
+    out.Set("outcome", outcome);
     SettleResults(env, addon_, std::move(settler), nullptr, std::move(pending), out);
     return;
   }

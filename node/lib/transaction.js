@@ -184,12 +184,10 @@ class Transaction {
     return end - this._startTrips;
   }
 
+  // Pipelined, db.query() marks the promise handled (a failure also fails
+  // the block, so a promise nobody awaited is no unhandled rejection).
   query(sql, params) {
-    const p = this.db.query(sql, params, { transaction: this });
-    // Pipelined: a failure also fails the block (transaction() rejects with
-    // it), so a promise nobody awaited is no unhandled rejection.
-    if (this._conn.pipelined) p.catch(noop);
-    return p;
+    return this.db.query(sql, params, { transaction: this });
   }
 
   // db.stream() in this transaction.  options: { batchSize }.
@@ -558,8 +556,8 @@ function exitBlock(conn, t, how, then, fail) {
   const failed = how === 'rollback';
   if (conn.pipelined && !t.parent) {
     // A pipelined transaction: its flight travels with COMMIT or ROLLBACK
-    // (exitFlight resolves with the exit's error or null, never rejects).
-    conn.exitFlight(failed).then((error) => after(error || undefined));
+    // (exitFlight reports the exit's error or null, and the outcome).
+    conn.exitFlight(failed, (error, o) => after(error || undefined, o));
     return;
   }
   native.exit(failed, (err, o) => after(err === null ? undefined : err, o));
