@@ -162,27 +162,31 @@ class Session {
   // (settleOnAbort in errors.js).  guard(), if given, is asked when the
   // statement's turn comes: an error it returns rejects the statement unsent.
   query(sql, params, signal, guard) {
-    return new Promise((resolve, reject) => {
-      let slot = this._openSlot;
-      if (!slot) {
-        slot = { items: [] };
-        this._openSlot = slot;
-        this._enqueue((done) => {
-          if (this.closed) {
-            // The session was closed before the slot's turn came.
-            if (this._openSlot === slot) this._openSlot = null;
-            const err = new ConnectionError(this.closedMessage());
-            for (const it of slot.items) it.reject(err);
-            done();
-            return;
-          }
-          // Wait a tick so that every statement issued without awaiting
-          // joins.
-          process.nextTick(() => this._runSlot(slot, done));
-        });
-      }
-      slot.items.push({ sql, params, signal, guard, resolve, reject });
-    });
+    return new Promise((resolve, reject) => this.send(sql, params, signal, guard, resolve, reject));
+  }
+
+  // query() for a caller that settles callbacks (pgatomic/pg): one promise
+  // less per statement.  resolve(value) or reject(err), always later.
+  send(sql, params, signal, guard, resolve, reject) {
+    let slot = this._openSlot;
+    if (!slot) {
+      slot = { items: [] };
+      this._openSlot = slot;
+      this._enqueue((done) => {
+        if (this.closed) {
+          // The session was closed before the slot's turn came.
+          if (this._openSlot === slot) this._openSlot = null;
+          const err = new ConnectionError(this.closedMessage());
+          for (const it of slot.items) it.reject(err);
+          done();
+          return;
+        }
+        // Wait a tick so that every statement issued without awaiting
+        // joins.
+        process.nextTick(() => this._runSlot(slot, done));
+      });
+    }
+    slot.items.push({ sql, params, signal, guard, resolve, reject });
   }
 
   // One queued turn: send one statement alone (pga_query_start, scripts
