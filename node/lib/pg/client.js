@@ -16,6 +16,17 @@ const { PortalConnection, wholeSource } = require('./submittable');
 const { SessionStream, DEFAULT_CHUNK_ROWS } = require('../stream');
 
 const kSession = Symbol('pgatomic.pg.session');
+const NO_PARAMS = [];
+
+function prepareValue(v) {
+  return prepare(v, defaults);
+}
+
+// An error found before the statement is sent, given as pg gives every
+// outcome: after the call that caused it has returned.
+function later(cb, err) {
+  Promise.resolve().then(() => cb(err));
+}
 
 // What the server reports at startup (ParameterStatus), in the order
 // PostgreSQL 15 sends it; Sequelize reads server_version and
@@ -71,6 +82,9 @@ class Client extends EventEmitter {
     this._txnError = undefined;
     this._unref = false;
     this._submittables = undefined;
+    // Statements waiting in _ready (for connect or a submittable): later
+    // ones wait behind them.
+    this._waiting = 0;
     Object.defineProperty(this, kSession, { value: null, writable: true });
   }
 
@@ -197,23 +211,35 @@ class Client extends EventEmitter {
       throw new TypeError('Client was passed a null or undefined query');
     }
     if (typeof config.submit === 'function') return this._submit(config, values, callback);
-    const q = typeof config === 'string' ? { text: config } : { ...config };
+    // The config is read, never copied: an ORM passes one per statement.
+    const q = typeof config === 'string' ? { text: config } : config;
+    let vals = q.values;
+    let cb = q.callback;
     if (typeof values === 'function') {
-      q.callback = values;
+      cb = values;
     } else {
-      if (values) q.values = values;
-      if (callback) q.callback = callback;
+      if (values) vals = values;
+      if (callback) cb = callback;
     }
     let promise;
     let done;
-    if (q.callback === undefined) {
+    if (cb === undefined) {
       promise = new Promise((resolve, reject) => {
         done = (err, res) => (err ? reject(err) : resolve(res));
       });
-    } else if (typeof q.callback !== 'function') {
+    } else if (typeof cb !== 'function') {
       throw new TypeError('callback is not a function');
     } else {
-      done = q.callback;
+      // The caller's callback throwing is its own uncaught exception (as
+      // from pg's socket handler); it must not unwind into the session
+      // that settled the statement.
+      done = (err, res) => {
+        try {
+          cb(err, res);
+        } catch (e) {
+          process.nextTick(() => { throw e; });
+        }
+      };
     }
     // A client-side read timeout: the statement may still run on the
     // server, its late answer is dropped (pg's query_timeout).
@@ -230,13 +256,13 @@ class Client extends EventEmitter {
         if (!settled) inner(err, res);
       };
     }
-    this._run(q).then((res) => done(null, res), (err) => done(err));
+    this._run(q, vals, done);
     return promise;
   }
 
-  // What every statement waits for: connect() (queries issued before it
-  // wait, as pg allows), and a submittable query still being read (pg runs
-  // one query at a time).
+  // What a statement waits for before it may go: connect() (queries issued
+  // before it wait, as pg allows), and a submittable query still being read
+  // (pg runs one query at a time).
   async _ready(behindSubmittables) {
     // pg settles every query asynchronously, errors included.
     await null;
@@ -252,49 +278,106 @@ class Client extends EventEmitter {
     }
   }
 
-  async _run(q) {
-    await this._ready(true);
-    if (typeof q.text !== 'string') {
-      throw new TypeError(`Client was passed a query without text: ${typeof q.text}`);
+  // Runs a statement and calls done(err, result) later, never before
+  // query() has returned (pg's rule, errors included).  On a connected
+  // client with nothing ahead of it the statement joins the session's
+  // queue at once; otherwise it waits for what is ahead (_ready), and the
+  // statements issued after it wait too (_waiting), so the order of the
+  // calls stays the order on the wire.  Callbacks rather than async
+  // functions: each await would cost promises on every statement of every
+  // ORM transaction.
+  _run(q, vals, done) {
+    if (this._waiting === 0 && this._submittables === undefined && this._connected
+        && this._queryable && !this._ending) {
+      this._send(q, vals, done);
+      return;
     }
-    if (q.name) {
-      const known = this._named.get(q.name);
-      if (known !== undefined && known !== q.text) {
-        throw new Error(`Prepared statements must be unique - '${q.name}' was used for a different statement`);
-      }
-    }
-    const params = q.values === undefined || q.values === null
-      ? [] : Array.from(q.values, (v) => prepare(v, defaults));
-    const raws = await this._execute(q.text, params);
-    if (q.name) this._named.set(q.name, q.text);
-    const types = q.types || this._types;
-    const results = raws.map((raw) => new Result(q.rowMode, types)._fill(raw));
-    if (results.length === 0) return new Result(q.rowMode, types);
-    return results.length === 1 ? results[0] : results;
+    this._waiting++;
+    this._ready(true).then(() => {
+      this._waiting--;
+      this._send(q, vals, done);
+    }, (err) => {
+      this._waiting--;
+      done(err);
+    });
   }
 
-  // One statement on the session: its raw results, or its pg error.
-  // params are prepared already (strings, Buffers, null).
-  async _execute(text, params) {
-    checkNul(params);
-    const session = this[kSession];
-    // A control statement the engine absorbs touches no socket: a session
-    // the server ended a moment ago, whose FATAL the idle watch has not yet
-    // seen, would go unnoticed (for a transaction that sent nothing, even
-    // by its COMMIT), where pg's write finds out.  A read that never waits
-    // finds it.
-    if (mayBeControl(text) && !session.probe()) {
-      this._lost();
-      throw new Error('Client has encountered a connection error and is not queryable');
-    }
-    let raws;
+  _send(q, vals, done) {
+    const { text, name } = q;
+    let params;
     try {
-      raws = await session.query(text, params);
+      if (typeof text !== 'string') {
+        throw new TypeError(`Client was passed a query without text: ${typeof text}`);
+      }
+      if (name) {
+        const known = this._named.get(name);
+        if (known !== undefined && known !== text) {
+          throw new Error(`Prepared statements must be unique - '${name}' was used for a different statement`);
+        }
+      }
+      params = vals === undefined || vals === null ? NO_PARAMS : Array.from(vals, prepareValue);
     } catch (err) {
-      throw this._failed(err);
+      later(done, err);
+      return;
     }
-    if (this._txnError && session.state().txnState === 'I') this._txnError = undefined;
-    return raws;
+    this._execute(text, params, (err, raws) => {
+      if (err) {
+        done(err);
+        return;
+      }
+      if (name) this._named.set(name, text);
+      let result;
+      try {
+        // A type parser may throw: the query then rejects with it.
+        result = this._results(q, raws);
+      } catch (e) {
+        done(e);
+        return;
+      }
+      done(null, result);
+    });
+  }
+
+  // pg's Result (or, for a script, the array of them) from the raw results.
+  _results(q, raws) {
+    const types = q.types || this._types;
+    const { rowMode } = q;
+    if (raws.length === 1) return new Result(rowMode, types)._fill(raws[0]);
+    if (raws.length === 0) return new Result(rowMode, types);
+    return raws.map((raw) => new Result(rowMode, types)._fill(raw));
+  }
+
+  // One statement on the session: cb(null, raw results) or cb(pg error),
+  // always later.  params are prepared already (strings, Buffers, null).
+  _execute(text, params, cb) {
+    const session = this[kSession];
+    try {
+      checkNul(params);
+      // A control statement the engine absorbs touches no socket: a session
+      // the server ended a moment ago, whose FATAL the idle watch has not
+      // yet seen, would go unnoticed (for a transaction that sent nothing,
+      // even by its COMMIT), where pg's write finds out.  A read that never
+      // waits finds it.
+      if (mayBeControl(text) && !session.probe()) {
+        this._lost();
+        throw new Error('Client has encountered a connection error and is not queryable');
+      }
+    } catch (err) {
+      later(cb, err);
+      return;
+    }
+    session.send(text, params, undefined, undefined, (raws) => {
+      if (this._txnError !== undefined && session.state().txnState === 'I') this._txnError = undefined;
+      cb(null, raws);
+    }, (err) => {
+      let out;
+      try {
+        out = this._failed(err);
+      } catch (e) {
+        out = e;
+      }
+      cb(out);
+    });
   }
 
   // The pg error for a failed statement; a session that ended under it
@@ -331,7 +414,7 @@ class Client extends EventEmitter {
     const portal = new PortalConnection(query, (text, params) => this._stream(text, params),
       () => this.end());
     const previous = this._submittables;
-    this._submittables = (async () => {
+    const chain = (async () => {
       await previous;
       try {
         await this._ready(false);
@@ -342,6 +425,12 @@ class Client extends EventEmitter {
       query.submit(portal);
       await portal.finished;
     })();
+    this._submittables = chain;
+    // Once read, nothing is ahead of the next statement any more.
+    const over = () => {
+      if (this._submittables === chain) this._submittables = undefined;
+    };
+    chain.then(over, over);
     return query;
   }
 
@@ -350,8 +439,10 @@ class Client extends EventEmitter {
   // the SQL control mode recognises only through query (one whole result).
   _stream(text, params) {
     if (mayBeControl(text)) {
-      return wholeSource(this._execute(text, params).then((raws) =>
-        raws[raws.length - 1] || { tag: '', fields: [], rows: [] }));
+      return wholeSource(new Promise((resolve, reject) => this._execute(text, params, (err, raws) => {
+        if (err) reject(err);
+        else resolve(raws[raws.length - 1] || { tag: '', fields: [], rows: [] });
+      })));
     }
     const session = this[kSession];
     const stream = new SessionStream(session, text, params, DEFAULT_CHUNK_ROWS);
