@@ -88,6 +88,10 @@ async function run(name, make) {
   if (o.control) await control(o.control, 'reset');
   let done = 0;
   const clock = () => Number(process.hrtime.bigint()) / 1e9;
+  // The client's own CPU time (user + system) per transaction: what the
+  // driver and the ORM cost, much less sensitive to the machine's load
+  // than the wall clock (a loaded machine stretches waits, not work).
+  const cpu0 = process.cpuUsage();
   const t0 = clock();
   let t1 = t0;
   if (o.txns > 0) {
@@ -114,6 +118,8 @@ async function run(name, make) {
     txns: done, seconds: Math.round((t1 - t0) * 1e4) / 1e4,
     maxrss_kb: peakRssKb(),
   };
+  const cpu = process.cpuUsage(cpu0);
+  if (done) out.cpu_us_per_txn = Math.round(((cpu.user + cpu.system) / done) * 10) / 10;
   if (o.control) {
     const rt = statField(await control(o.control, 'stats'), 'round_trips');
     out.round_trips = rt;
