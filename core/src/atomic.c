@@ -163,7 +163,7 @@ int pga__txn_finish(pga_conn *conn, int how, int asked)
     if (how == PGA__END_ROLLBACK) {
         /* ROLLBACK undoes whatever RELEASE was still owed. */
         conn->npending = 0;
-        if (pga__cmds_push(conn, PGA__CMD_ROLLBACK, 0, NULL) != PGA_OK) {
+        if (pga__plan_rollback(conn) != PGA_OK) {
             return pga__fail(conn, PGA_ENOMEM);
         }
         return pga__batch_send(conn, PGA__P_ROLLBACK, NULL, NULL);

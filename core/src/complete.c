@@ -21,7 +21,7 @@ static int start_cleanup(pga_conn *conn, int rc)
     pga__err_copy(&conn->cause, &conn->err);
     conn->saved_rc = rc;
     pga__batch_reset(conn);
-    if (pga__cmds_push(conn, PGA__CMD_ROLLBACK, 0, NULL) != PGA_OK) {
+    if (pga__plan_rollback(conn) != PGA_OK) {
         pga__txn_over(conn, PGA_HOOK_DROP, 0);
         return rc;
     }
@@ -110,6 +110,10 @@ static int after_query(pga_conn *conn, int rc, int status)
         int hooks = ended == PGA_HOOK_RUN ? PGA_HOOK_RUN
                     : ended == PGA__HOOK_PARK && conn->raw_prepare ? PGA__HOOK_PARK
                                                                    : PGA_HOOK_DROP;
+        if (ended != PGA_HOOK_RUN && ended != PGA__HOOK_PARK) {
+            /* A ROLLBACK (or a failing COMMIT) given as SQL. */
+            pga__stmts_rolled_back(conn);
+        }
         if (conn->depth == 0) {
             /* Manual mode, or a transaction begun as SQL: a raw COMMIT
              * ends it, which is what the user asked for. */
@@ -133,6 +137,9 @@ static int after_query(pga_conn *conn, int rc, int status)
     else if (ended != 0 && conn->depth == 0) {
         /* COMMIT or ROLLBACK AND CHAIN (or a script going on with BEGIN):
          * that transaction's hooks are settled, the next one is open. */
+        if (ended == PGA_HOOK_DROP) {
+            pga__stmts_rolled_back(conn);
+        }
         pga__hooks_settle_depth(conn, 0, ended == PGA_HOOK_RUN ? PGA_HOOK_RUN : PGA_HOOK_DROP);
     }
     else if (!idle_after && !conn->txn_begun && !pga__txn_needed(conn)) {
@@ -205,6 +212,12 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
             /* A RELEASE riding with COMMIT failed, so COMMIT never ran and
              * the transaction is still open, aborted: roll it back. */
             return start_cleanup(conn, rc);
+        }
+        if (!lost) {
+            /* The server rolled back at the COMMIT itself (a deferred
+             * constraint, a serialization failure, a COMMIT answered
+             * ROLLBACK): no ROLLBACK of ours to ride behind. */
+            pga__stmts_rolled_back(conn);
         }
         pga__outcome_set(conn, rc == PGA_ECOMMITUNKNOWN ? PGA_OUTCOME_UNKNOWN
                                                          : PGA_OUTCOME_ROLLED_BACK, &conn->err);

@@ -370,7 +370,7 @@ static void session_forget(pga_conn *conn)
     conn->deadline = 0;
     conn->timed_out = 0;
     conn->op = PGA__OP_NONE;
-    pga__stmts_forget(conn);    /* the next session has none of them */
+    pga__stmts_reset(conn);     /* the next session has none of them */
 }
 
 /* The i-th item of a comma-separated list (libpq's host, hostaddr and

@@ -84,7 +84,8 @@ enum {
     PGA__CMD_ROLLBACK,
     PGA__CMD_PREPARE,        /* PREPARE TRANSACTION conn->gid */
     PGA__CMD_COMMIT_PREPARED,    /* COMMIT PREPARED conn->gid */
-    PGA__CMD_ROLLBACK_PREPARED   /* ROLLBACK PREPARED conn->gid */
+    PGA__CMD_ROLLBACK_PREPARED,  /* ROLLBACK PREPARED conn->gid */
+    PGA__CMD_DEALLOCATE      /* DEALLOCATE ALL: the session's prepared texts (prepare.c) */
 };
 
 typedef struct pga__cmd {
@@ -100,7 +101,7 @@ typedef struct pga__cmd {
 typedef struct pga__stmt pga__stmt;
 #define PGA__STMTS_MAX 100          /* texts tracked (and at most prepared) per session */
 #define PGA__STMT_NAME_MAX 32       /* "pga_" + 16 hex digits + "_" + generation + NUL */
-#define PGA__PREPARE_THRESHOLD 0    /* off until rollbacks deallocate (pgatomic.h) */
+#define PGA__PREPARE_THRESHOLD 5    /* psycopg's default */
 enum { PGA__SEND_UNNAMED, PGA__SEND_PREPARE, PGA__SEND_NAMED,
        PGA__SEND_PROBE /* unnamed, and learn the backend's pid behind it */ };
 /* What the session knows of its backend's process id (prepare.c). */
@@ -314,6 +315,8 @@ struct pga_conn {
     size_t nstmts, stmts_cap;
     uint64_t stmt_clock;
     unsigned stmt_gen;        /* part of every name: bumped when texts are forgotten */
+    int stmts_held;           /* a Parse of ours went out since the last DEALLOCATE ALL */
+    int dealloc_due;          /* a rollback owes the server a DEALLOCATE ALL */
 };
 
 /* conn.c: the error state */
@@ -359,6 +362,8 @@ int pga__plan_owed(pga_conn *conn, int begin);
 /* The same, with BEGIN when the next statement opens the transaction. */
 int pga__plan_controls(pga_conn *conn);
 int pga__cmds_push(pga_conn *conn, int kind, unsigned arg, const char *name);
+/* ROLLBACK, with the DEALLOCATE ALL a rollback owes riding behind it. */
+int pga__plan_rollback(pga_conn *conn);
 /* The longest control statement's text, with its NUL. */
 #define PGA__CMD_TEXT_MAX (4 * PGA_GID_MAX + 64)
 int pga__cmd_text(const pga_conn *conn, const pga__cmd *cmd, char *buf, size_t cap);
@@ -379,9 +384,19 @@ int pga__stmt_failed(pga_conn *conn, int index, int parse, const char *sqlstate,
                      const char *message);
 /* The answer to SELECT pg_backend_pid(): NULL when it failed. */
 void pga__stmt_pid(pga_conn *conn, const char *pid);
-/* The server may have lost every prepared statement (a new session,
- * DISCARD ALL, DEALLOCATE). */
+/* The server may have lost a prepared statement of ours (DEALLOCATE of
+ * one), or one may no longer fit its table (DROP, ALTER): every text
+ * counts again, under new names. */
 void pga__stmts_forget(pga_conn *conn);
+/* The server holds none of ours: a new session, DISCARD ALL, DEALLOCATE ALL. */
+void pga__stmts_reset(pga_conn *conn);
+/* The transaction rolled back: every text counts again.  1 when the server
+ * may hold statements of ours, which a DEALLOCATE ALL now owes to drop. */
+int pga__stmts_rolled_back(pga_conn *conn);
+/* The DEALLOCATE ALL owed goes into the flight now, or did not run after
+ * all (skipped, failed): owed again. */
+void pga__stmts_deallocating(pga_conn *conn);
+void pga__stmts_dealloc_undone(pga_conn *conn);
 /* Parses that never answered (the batch ended early) did not happen. */
 void pga__stmts_batch_over(pga_conn *conn);
 void pga__stmts_free(pga_conn *conn);

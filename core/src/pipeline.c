@@ -155,7 +155,7 @@ int pga__pipeline_end(pga_conn *conn, int how)
             return lost(conn, pga__err_lost(conn, PGA_ECONN));
         }
         conn->nsyncs++;
-        if (pga__cmds_push(conn, PGA__CMD_ROLLBACK, 0, NULL) != PGA_OK) {
+        if (pga__plan_rollback(conn) != PGA_OK) {
             return pga__fail(conn, PGA_ENOMEM);
         }
     }

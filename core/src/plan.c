@@ -27,6 +27,21 @@ int pga__cmds_push(pga_conn *conn, int kind, unsigned arg, const char *name)
     return PGA_OK;
 }
 
+int pga__plan_rollback(pga_conn *conn)
+{
+    if (pga__cmds_push(conn, PGA__CMD_ROLLBACK, 0, NULL) != PGA_OK) {
+        return PGA_ENOMEM;
+    }
+    /* After the ROLLBACK, in its sync: it runs whatever state the
+     * transaction was in.  Without memory for it, the next flight carries
+     * it (pga__pipeline_open()). */
+    if (pga__stmts_rolled_back(conn)
+        && pga__cmds_push(conn, PGA__CMD_DEALLOCATE, 0, NULL) == PGA_OK) {
+        pga__stmts_deallocating(conn);
+    }
+    return PGA_OK;
+}
+
 /* Queue what the server is owed before anything else can run: BEGIN if
  * asked, then the SAVEPOINT, RELEASE and ROLLBACK TO statements owed, in
  * the order they were given.  Savepoints left before a statement ran owe
@@ -141,6 +156,8 @@ int pga__cmd_text(const pga_conn *conn, const pga__cmd *cmd, char *buf, size_t c
         return gid_text(buf, cap, "COMMIT PREPARED", conn->gid);
     case PGA__CMD_ROLLBACK_PREPARED:
         return gid_text(buf, cap, "ROLLBACK PREPARED", conn->gid);
+    case PGA__CMD_DEALLOCATE:
+        return snprintf(buf, cap, "DEALLOCATE ALL");
     default:
         return snprintf(buf, cap, "%s", "");
     }

@@ -84,6 +84,43 @@ void pga__stmts_forget(pga_conn *conn)
     }
 }
 
+void pga__stmts_reset(pga_conn *conn)
+{
+    pga__stmts_forget(conn);
+    conn->stmts_held = 0;
+    conn->dealloc_due = 0;
+}
+
+/* psycopg's rule (its PrepareManager.clear()): another session may have
+ * dropped and made again a table a prepared text reads, with other column
+ * types, and the server would then refuse to run it by name (0A000 "cached
+ * plan must not change result type").  A rollback is where psycopg and the
+ * ORMs above it start afresh (a pool's reset, a failed test), so the texts
+ * count again from there and the server drops what it holds of ours, in
+ * the flight of the ROLLBACK itself when the engine sends one. */
+int pga__stmts_rolled_back(pga_conn *conn)
+{
+    pga__stmts_forget(conn);
+    if (conn->stmts_held) {
+        conn->dealloc_due = 1;
+    }
+    return conn->dealloc_due;
+}
+
+void pga__stmts_deallocating(pga_conn *conn)
+{
+    conn->dealloc_due = 0;
+    conn->stmts_held = 0;
+}
+
+void pga__stmts_dealloc_undone(pga_conn *conn)
+{
+    /* What the server holds is under names no text uses any more (the
+     * generation changed), so nothing clashes while it waits. */
+    conn->dealloc_due = 1;
+    conn->stmts_held = 1;
+}
+
 static pga__stmt *find(pga_conn *conn, uint64_t hash, const char *sql, int n,
                        const unsigned *types)
 {
@@ -193,6 +230,7 @@ int pga__stmt_plan(pga_conn *conn, const char *sql, int n, const unsigned *types
             return PGA__SEND_UNNAMED;   /* the answer is on its way */
         }
         s->state = STMT_PREPARING;
+        conn->stmts_held = 1;
         stmt_name(conn, hash, name);
         *index = (int)(s - conn->stmts);
         return PGA__SEND_PREPARE;

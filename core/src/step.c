@@ -308,6 +308,28 @@ static int resend_candidate(const pga_conn *conn, const pga__cmd *cmd)
     return conn->resend.cmd == at && at == (int)conn->ncmds - 1;
 }
 
+/* A transaction rolled back without a ROLLBACK of the engine's to carry
+ * the DEALLOCATE ALL it owes (a COMMIT that failed, a ROLLBACK given as
+ * SQL; prepare.c): it leads the next flight, with a sync of its own, so
+ * that it goes before any Parse and its failure (an aborted transaction of
+ * the caller's) touches nothing after it.  Then the flight's controls. */
+static int owed_deallocate(pga_conn *conn)
+{
+    if (pga__cmds_push(conn, PGA__CMD_DEALLOCATE, 0, NULL) != PGA_OK) {
+        return pga__pipeline_controls(conn, 0);     /* the next flight, then */
+    }
+    pga__cmd dealloc = conn->cmds[conn->ncmds - 1];
+    memmove(&conn->cmds[1], &conn->cmds[0], (conn->ncmds - 1) * sizeof(*conn->cmds));
+    conn->cmds[0] = dealloc;
+    pga__stmts_deallocating(conn);
+    if (!PQsendQueryParams(conn->pg, "DEALLOCATE ALL", 0, NULL, NULL, NULL, NULL, 0)
+        || !PQpipelineSync(conn->pg)) {
+        return pga__err_lost(conn, PGA_ECONN);
+    }
+    conn->nsyncs++;
+    return pga__pipeline_controls(conn, 1);
+}
+
 /* The extended protocol parses each statement on its own: a user statement
  * that does not parse cannot take a SAVEPOINT riding ahead of it down too,
  * as it would in one simple-protocol string (parsed whole before running). */
@@ -319,6 +341,9 @@ int pga__pipeline_open(pga_conn *conn)
     }
     conn->pipeline = 1;
     conn->batch_open = 1;
+    if (conn->dealloc_due) {
+        return owed_deallocate(conn);
+    }
     return pga__pipeline_controls(conn, 0);
 }
 
@@ -477,10 +502,18 @@ static void control_undone(pga_conn *conn, const pga__cmd *cmd)
     else if (cmd->kind == PGA__CMD_SAVEPOINT && (i = pga__sp_find_id(conn, cmd->arg)) >= 0) {
         conn->sps[i].sent = 0;
     }
+    else if (cmd->kind == PGA__CMD_DEALLOCATE) {
+        pga__stmts_dealloc_undone(conn);
+    }
 }
 
 static void statement_failed(pga_conn *conn, const pga__cmd *cmd, const PGresult *res)
 {
+    if (cmd != NULL && cmd->kind == PGA__CMD_DEALLOCATE) {
+        /* Housekeeping, not the caller's news: it goes again. */
+        control_undone(conn, cmd);
+        return;
+    }
     if (cmd != NULL && cmd->stmt >= 0
         && pga__stmt_failed(conn, cmd->stmt, cmd->parse, PQresultErrorField(res, PG_DIAG_SQLSTATE),
                             PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
@@ -568,12 +601,15 @@ static void note_tag(pga_conn *conn, const PGresult *res)
         return;
     }
     /* DISCARD ALL and DEALLOCATE drop prepared statements, ours too.  A
-     * DROP or ALTER may change what a statement returns (a table made
-     * again with other column types: 0A000 "cached plan must not change
-     * result type"), so its texts count again, under new names (psycopg
-     * forgets its own on DROP as well). */
-    if (strcmp(tag, "DISCARD ALL") == 0 || strncmp(tag, "DEALLOCATE", 10) == 0
-        || strncmp(tag, "DROP ", 5) == 0 || strncmp(tag, "ALTER ", 6) == 0) {
+     * DROP or ALTER on this session may change what a statement returns (a
+     * table made again with other column types: 0A000 "cached plan must not
+     * change result type") without any rollback, so its texts count again,
+     * under new names (psycopg forgets its own on DROP as well). */
+    if (strcmp(tag, "DISCARD ALL") == 0 || strcmp(tag, "DEALLOCATE ALL") == 0) {
+        pga__stmts_reset(conn);
+    }
+    else if (strncmp(tag, "DEALLOCATE", 10) == 0 || strncmp(tag, "DROP ", 5) == 0
+             || strncmp(tag, "ALTER ", 6) == 0) {
         pga__stmts_forget(conn);
     }
 }

@@ -333,3 +333,133 @@ TEST(drop_on_the_session_makes_its_texts_count_again)
     ASSERT_EQ_INT(PGA_OK, pga_query(c, "DROP TABLE prep_again", NULL, NULL));
     pga_conn_free(c);
 }
+
+/* Ours on the server, not counting the statement that asks (which a low
+ * threshold prepares too). */
+static long long others_on_server(pga_conn *c)
+{
+    return one_int(c, "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pga\\_%'"
+                      " AND statement NOT LIKE '%pg\\_prepared\\_statements%'", NULL);
+}
+
+/* psycopg's rule: a rollback forgets every prepared text and the server
+ * drops them (DEALLOCATE ALL), here behind the ROLLBACK in its flight. */
+TEST(rollback_deallocates_in_the_same_round_trip)
+{
+    test_proxy px = {0};
+    long trips = -1;
+    long long before = -1, after = -1, again = -1;
+    int prepared = -1, rc = -1;
+    pga_conn *c = test_proxy_start(&px) == 0 ? test_proxy_connect(&px) : NULL;
+    if (c != NULL && pga_conn_set_prepare_threshold(c, 1) == PGA_OK
+        && one_int(c, "SELECT 3", NULL) == 3 /* learns the backend's pid */
+        && one_int(c, "SELECT 3", NULL) == 3) {
+        before = others_on_server(c);
+        test_proxy_say(&px, "reset\n", NULL, 0);
+        rc = pga_atomic_enter(c, 0);
+        rc = rc ? rc : one_int(c, "SELECT 3", NULL) == 3 ? PGA_OK : PGA_ESERVER;
+        rc = rc ? rc : pga_atomic_exit(c, 1);
+        trips = test_proxy_round_trips(&px);
+        prepared = pga_conn_prepared_count(c);
+        after = others_on_server(c);
+        /* The texts count again from the start. */
+        again = one_int(c, "SELECT 3", NULL) == 3 ? others_on_server(c) : -1;
+    }
+    pga_conn_free(c);
+    test_proxy_stop(&px);
+    ASSERT_EQ_INT(1, before);
+    ASSERT_EQ_INT(PGA_OK, rc);
+    /* BEGIN + SELECT, then ROLLBACK + DEALLOCATE ALL. */
+    ASSERT_EQ_INT(2, trips);
+    ASSERT_EQ_INT(0, prepared);
+    ASSERT_EQ_INT(0, after);
+    ASSERT_EQ_INT(1, again);
+}
+
+/* Nothing prepared, nothing sent: a rollback is the ROLLBACK alone. */
+TEST(rollback_without_prepared_texts_sends_no_deallocate)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_prepare_threshold(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "PREPARE mine AS SELECT 1", NULL, NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(1, one_int(c, "EXECUTE mine", NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 1));
+    ASSERT_EQ_INT(1, one_int(c, "EXECUTE mine", NULL));
+    pga_conn_free(c);
+}
+
+/* A COMMIT the server turns into a rollback (a deferred constraint): no
+ * ROLLBACK of the engine's follows it, so the DEALLOCATE ALL leads the
+ * next flight, in that flight's round trip. */
+TEST(failed_commit_deallocates_with_the_next_statement)
+{
+    ASSERT_EQ_INT(PGA_OK, test_exec("DROP TABLE IF EXISTS prep_defer;"
+                                    "CREATE TABLE prep_defer (id int UNIQUE DEFERRABLE INITIALLY DEFERRED)"));
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_prepare_threshold(c, 1));
+    ASSERT_EQ_INT(4, one_int(c, "SELECT 4", NULL));   /* learns the backend's pid */
+    ASSERT_EQ_INT(4, one_int(c, "SELECT 4", NULL));
+    ASSERT_EQ_INT(1, pga_conn_prepared_count(c));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "INSERT INTO prep_defer VALUES (1), (1)", NULL, NULL));
+    ASSERT_EQ_INT(PGA_ESERVER, pga_atomic_exit(c, 0));
+    ASSERT_EQ_STR("23505", pga_conn_sqlstate(c));
+    ASSERT_EQ_INT(0, pga_conn_prepared_count(c));
+    uint64_t t0 = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(0, others_on_server(c));
+    ASSERT_EQ_INT(1, pga_conn_round_trips(c) - t0);
+    pga_conn_free(c);
+    ASSERT_EQ_INT(PGA_OK, test_exec("DROP TABLE prep_defer"));
+}
+
+/* pgatomic/pg and the DB-API send ROLLBACK as SQL (the SQL control mode):
+ * it ends the transaction as the engine's own does. */
+TEST(rollback_as_sql_deallocates_in_the_same_round_trip)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_sql_controls(c, 1));
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_prepare_threshold(c, 1));
+    ASSERT_EQ_INT(6, one_int(c, "SELECT 6", NULL));   /* learns the backend's pid */
+    ASSERT_EQ_INT(6, one_int(c, "SELECT 6", NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "BEGIN", NULL, NULL));
+    ASSERT_EQ_INT(6, one_int(c, "SELECT 6", NULL));
+    uint64_t t0 = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(PGA_OK, pga_query(c, "ROLLBACK", NULL, NULL));
+    ASSERT_EQ_INT(1, pga_conn_round_trips(c) - t0);
+    ASSERT_EQ_INT(0, pga_conn_prepared_count(c));
+    ASSERT_EQ_INT(0, others_on_server(c));
+    pga_conn_free(c);
+}
+
+/* SQLAlchemy's compliance suite: a table made again with another column
+ * type by another pooled connection, read inside a transaction by a
+ * session that prepared the text before; the pool's reset (a rollback)
+ * came in between, as it always does.  No 0A000. */
+TEST(table_recreated_by_another_session_after_a_rollback)
+{
+    ASSERT_EQ_INT(PGA_OK, test_exec("DROP TABLE IF EXISTS prep_re; CREATE TABLE prep_re (x int);"
+                                    "INSERT INTO prep_re VALUES (1)"));
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_prepare_threshold(c, 1));
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 3; i++) {
+            ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+            ASSERT_EQ_INT(1, one_int(c, "SELECT x FROM prep_re", NULL));
+            ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 1));   /* the pool's reset */
+        }
+        ASSERT_EQ_INT(PGA_OK, test_exec(round % 2 ? "DROP TABLE prep_re; CREATE TABLE prep_re (x int);"
+                                                    "INSERT INTO prep_re VALUES (1)"
+                                                  : "DROP TABLE prep_re; CREATE TABLE prep_re (x text);"
+                                                    "INSERT INTO prep_re VALUES ('1')"));
+    }
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_enter(c, 0));
+    ASSERT_EQ_INT(1, one_int(c, "SELECT x FROM prep_re", NULL));
+    ASSERT_EQ_INT(PGA_OK, pga_atomic_exit(c, 0));
+    pga_conn_free(c);
+    ASSERT_EQ_INT(PGA_OK, test_exec("DROP TABLE prep_re"));
+}

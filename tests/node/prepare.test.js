@@ -1,7 +1,7 @@
 'use strict';
 // Prepared statements: a text run often is prepared on the session once
 // (pgatomic.h "Prepared statements"); results and round trips stay the same.
-const { openDb } = require('./helpers');
+const { pgatomic, openDb, startProxy } = require('./helpers');
 const { kNative } = require('../../node/lib/session');
 
 // Through a transaction-mode pooler the core must never prepare (the next
@@ -63,5 +63,79 @@ test('prepare_threshold_null_never_prepares', async () => {
     expect(preparedCount(db)).toBe(0);
   } finally {
     await db.close();
+  }
+});
+
+// Ours on the session's server, not counting the statement that asks
+// (which a low threshold prepares too).
+async function othersOnServer(db) {
+  const res = await db.query("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'pga\\_%'"
+    + " AND statement NOT LIKE '%pg\\_prepared\\_statements%'");
+  return res.rows[0].n;
+}
+
+class Rollback extends Error {}
+
+async function rolledBack(db, body) {
+  await expect(db.transaction(async (t) => {
+    await body(t);
+    throw new Rollback('roll back');
+  })).rejects.toThrow(Rollback);
+}
+
+test('rollback_deallocates_in_the_same_round_trip', async () => {
+  // psycopg's rule: a rollback forgets every prepared text and the server
+  // drops them (DEALLOCATE ALL), here behind the ROLLBACK in its flight.
+  const prepared = BEHIND_POOLER ? 0 : 1;
+  const proxy = await startProxy();
+  let db;
+  try {
+    db = pgatomic.connect(proxy.url, { max: 1, prepareThreshold: 0 });
+    await db.query('SELECT 3'); // learns the backend's pid
+    await db.query('SELECT 3');
+    expect(await othersOnServer(db)).toBe(prepared);
+    await proxy.control('reset');
+    await rolledBack(db, async (t) => {
+      expect((await t.query('SELECT 3 AS v')).rows).toEqual([{ v: 3 }]);
+    });
+    // BEGIN + SELECT, then ROLLBACK + DEALLOCATE ALL.
+    expect((await proxy.stats()).round_trips).toBe(2);
+    expect(preparedCount(db)).toBe(0);
+    expect(await othersOnServer(db)).toBe(0);
+    await db.query('SELECT 3'); // counted again from the start
+    expect(await othersOnServer(db)).toBe(prepared);
+  } finally {
+    if (db) await db.close();
+    await proxy.stop();
+  }
+});
+
+test('table_recreated_by_another_session_after_a_rollback', async () => {
+  // SQLAlchemy's compliance suite: another pooled connection makes the
+  // table again with another column type; the pool's reset (a rollback)
+  // came in between, as it always does.  No 0A000.
+  const db = openDb({ max: 1, prepareThreshold: 0 });
+  const admin = openDb({ max: 1, prepareThreshold: null });
+  try {
+    await admin.query('DROP TABLE IF EXISTS prep_re_js');
+    await admin.query('CREATE TABLE prep_re_js (x int)');
+    await admin.query('INSERT INTO prep_re_js VALUES (1)');
+    for (const column of ['x text', 'x int', 'x text']) {
+      for (let i = 0; i < 3; i++) {
+        await rolledBack(db, async (t) => {
+          expect(String((await t.query('SELECT x FROM prep_re_js')).rows[0].x)).toBe('1');
+        });
+      }
+      await admin.query('DROP TABLE prep_re_js');
+      await admin.query(`CREATE TABLE prep_re_js (${column})`);
+      await admin.query("INSERT INTO prep_re_js VALUES ('1')");
+    }
+    await db.transaction(async (t) => {
+      expect((await t.query('SELECT x FROM prep_re_js')).rows).toEqual([{ x: '1' }]);
+    });
+  } finally {
+    await admin.query('DROP TABLE IF EXISTS prep_re_js').catch(() => {});
+    await db.close();
+    await admin.close();
   }
 });
