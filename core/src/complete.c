@@ -112,7 +112,7 @@ static int after_query(pga_conn *conn, int rc, int status)
                                                                    : PGA_HOOK_DROP;
         if (ended != PGA_HOOK_RUN && ended != PGA__HOOK_PARK) {
             /* A ROLLBACK (or a failing COMMIT) given as SQL. */
-            pga__stmts_rolled_back(conn);
+            pga__stmts_clear(conn);
         }
         if (conn->depth == 0) {
             /* Manual mode, or a transaction begun as SQL: a raw COMMIT
@@ -138,7 +138,7 @@ static int after_query(pga_conn *conn, int rc, int status)
         /* COMMIT or ROLLBACK AND CHAIN (or a script going on with BEGIN):
          * that transaction's hooks are settled, the next one is open. */
         if (ended == PGA_HOOK_DROP) {
-            pga__stmts_rolled_back(conn);
+            pga__stmts_clear(conn);
         }
         pga__hooks_settle_depth(conn, 0, ended == PGA_HOOK_RUN ? PGA_HOOK_RUN : PGA_HOOK_DROP);
     }
@@ -217,7 +217,7 @@ int pga__batch_finished(pga_conn *conn, int rc, int lost)
             /* The server rolled back at the COMMIT itself (a deferred
              * constraint, a serialization failure, a COMMIT answered
              * ROLLBACK): no ROLLBACK of ours to ride behind. */
-            pga__stmts_rolled_back(conn);
+            pga__stmts_clear(conn);
         }
         pga__outcome_set(conn, rc == PGA_ECOMMITUNKNOWN ? PGA_OUTCOME_UNKNOWN
                                                          : PGA_OUTCOME_ROLLED_BACK, &conn->err);

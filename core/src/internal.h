@@ -390,9 +390,10 @@ void pga__stmt_pid(pga_conn *conn, const char *pid);
 void pga__stmts_forget(pga_conn *conn);
 /* The server holds none of ours: a new session, DISCARD ALL, DEALLOCATE ALL. */
 void pga__stmts_reset(pga_conn *conn);
-/* The transaction rolled back: every text counts again.  1 when the server
- * may hold statements of ours, which a DEALLOCATE ALL now owes to drop. */
-int pga__stmts_rolled_back(pga_conn *conn);
+/* A transaction rolled back, or a table may have changed under the texts
+ * (DROP, ALTER, 0A000): every text counts again, and the server owes a
+ * DEALLOCATE ALL when it may hold statements of ours (then 1). */
+int pga__stmts_clear(pga_conn *conn);
 /* The DEALLOCATE ALL owed goes into the flight now, or did not run after
  * all (skipped, failed): owed again. */
 void pga__stmts_deallocating(pga_conn *conn);

@@ -35,7 +35,7 @@ int pga__plan_rollback(pga_conn *conn)
     /* After the ROLLBACK, in its sync: it runs whatever state the
      * transaction was in.  Without memory for it, the next flight carries
      * it (pga__pipeline_open()). */
-    if (pga__stmts_rolled_back(conn)
+    if (pga__stmts_clear(conn)
         && pga__cmds_push(conn, PGA__CMD_DEALLOCATE, 0, NULL) == PGA_OK) {
         pga__stmts_deallocating(conn);
     }

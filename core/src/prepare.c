@@ -25,8 +25,7 @@ struct pga__stmt {
 enum {
     STMT_COUNTING,        /* not prepared; counting the uses */
     STMT_PREPARING,       /* its Parse is on the way */
-    STMT_PREPARED,        /* the server has it under stmt_name() */
-    STMT_NEVER            /* the server refused to run it by name: unnamed for good */
+    STMT_PREPARED         /* the server has it under stmt_name() */
 };
 
 static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
@@ -44,8 +43,9 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 static void stmt_name(const pga_conn *conn, uint64_t hash, char *buf)
 {
     /* The generation: statements forgotten while the server may still
-     * hold them (a DROP, a DEALLOCATE of one) are never parsed again under
-     * their old name, which would fail with 42P05. */
+     * hold them (a DEALLOCATE of one, a DEALLOCATE ALL that did not run)
+     * are never parsed again under their old name, which would fail with
+     * 42P05. */
     snprintf(buf, PGA__STMT_NAME_MAX, "pga_%016llx_%u", (unsigned long long)hash,
              conn->stmt_gen);
 }
@@ -91,14 +91,16 @@ void pga__stmts_reset(pga_conn *conn)
     conn->dealloc_due = 0;
 }
 
-/* psycopg's rule (its PrepareManager.clear()): another session may have
- * dropped and made again a table a prepared text reads, with other column
- * types, and the server would then refuse to run it by name (0A000 "cached
- * plan must not change result type").  A rollback is where psycopg and the
- * ORMs above it start afresh (a pool's reset, a failed test), so the texts
- * count again from there and the server drops what it holds of ours, in
- * the flight of the ROLLBACK itself when the engine sends one. */
-int pga__stmts_rolled_back(pga_conn *conn)
+/* psycopg's rule (its PrepareManager.clear()): a table a prepared text
+ * reads may be dropped and made again with other column types, and the
+ * server then refuses to run the text by name (0A000 "cached plan must not
+ * change result type").  On this session that shows as a DROP or ALTER;
+ * from another session it cannot be seen, but a rollback is where psycopg
+ * and the ORMs above it start afresh (a pool's reset, a failed test).  The
+ * texts count again from there, and the server drops what it holds of
+ * ours: behind the engine's ROLLBACK in its flight, else leading the next
+ * flight (step.c). */
+int pga__stmts_clear(pga_conn *conn)
 {
     pga__stmts_forget(conn);
     if (conn->stmts_held) {
@@ -153,7 +155,6 @@ static pga__stmt *slot(pga_conn *conn)
     pga__stmt *victim = NULL;
     for (size_t i = 0; i < conn->nstmts; i++) {
         pga__stmt *s = &conn->stmts[i];
-        /* Not a NEVER one: the server still holds it under its name. */
         if (s->state == STMT_COUNTING
             && (victim == NULL || s->sql == NULL || s->last_use < victim->last_use)) {
             if (s->sql == NULL) {
@@ -294,9 +295,9 @@ int pga__stmt_failed(pga_conn *conn, int index, int parse, const char *sqlstate,
     }
     if (strcmp(sqlstate, "0A000") == 0 && message != NULL
         && strstr(message, "cached plan must not change result type") != NULL) {
-        /* The table changed under it; the server keeps the statement but
-         * will not run it (refused at Bind: nothing ran). */
-        conn->stmts[index].state = STMT_NEVER;
+        /* A table changed under it out of sight (another session, no
+         * rollback here since); refused at Bind: nothing ran. */
+        pga__stmts_clear(conn);
         return 1;
     }
     return 0;

@@ -308,11 +308,11 @@ static int resend_candidate(const pga_conn *conn, const pga__cmd *cmd)
     return conn->resend.cmd == at && at == (int)conn->ncmds - 1;
 }
 
-/* A transaction rolled back without a ROLLBACK of the engine's to carry
- * the DEALLOCATE ALL it owes (a COMMIT that failed, a ROLLBACK given as
- * SQL; prepare.c): it leads the next flight, with a sync of its own, so
- * that it goes before any Parse and its failure (an aborted transaction of
- * the caller's) touches nothing after it.  Then the flight's controls. */
+/* A DEALLOCATE ALL owed without a ROLLBACK of the engine's to carry it (a
+ * COMMIT that failed, a ROLLBACK given as SQL, a DROP; prepare.c) leads the
+ * next flight, with a sync of its own, so that it goes before any Parse and
+ * its failure (in an aborted transaction of the caller's) touches nothing
+ * after it.  Then the flight's controls. */
 static int owed_deallocate(pga_conn *conn)
 {
     if (pga__cmds_push(conn, PGA__CMD_DEALLOCATE, 0, NULL) != PGA_OK) {
@@ -603,14 +603,17 @@ static void note_tag(pga_conn *conn, const PGresult *res)
     /* DISCARD ALL and DEALLOCATE drop prepared statements, ours too.  A
      * DROP or ALTER on this session may change what a statement returns (a
      * table made again with other column types: 0A000 "cached plan must not
-     * change result type") without any rollback, so its texts count again,
-     * under new names (psycopg forgets its own on DROP as well). */
+     * change result type") without any rollback, so the texts count again
+     * and the server drops them, as after a rollback (psycopg does so on
+     * DROP as well). */
     if (strcmp(tag, "DISCARD ALL") == 0 || strcmp(tag, "DEALLOCATE ALL") == 0) {
         pga__stmts_reset(conn);
     }
-    else if (strncmp(tag, "DEALLOCATE", 10) == 0 || strncmp(tag, "DROP ", 5) == 0
-             || strncmp(tag, "ALTER ", 6) == 0) {
-        pga__stmts_forget(conn);
+    else if (strncmp(tag, "DEALLOCATE", 10) == 0) {
+        pga__stmts_forget(conn);    /* one of them: the user's others stay */
+    }
+    else if (strncmp(tag, "DROP ", 5) == 0 || strncmp(tag, "ALTER ", 6) == 0) {
+        pga__stmts_clear(conn);
     }
 }
 

@@ -23,6 +23,14 @@ static long long ours_on_server(pga_conn *c)
                    NULL);
 }
 
+/* Ours on the server, not counting the statement that asks (which a low
+ * threshold prepares too). */
+static long long others_on_server(pga_conn *c)
+{
+    return one_int(c, "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pga\\_%'"
+                      " AND statement NOT LIKE '%pg\\_prepared\\_statements%'", NULL);
+}
+
 TEST(statement_is_prepared_at_the_threshold)
 {
     pga_conn *c = test_connect();
@@ -266,7 +274,7 @@ TEST(statement_raising_26000_itself_keeps_the_prepared_ones)
     pga_conn_free(c);
 }
 
-TEST(changed_table_falls_back_to_unnamed)
+TEST(changed_table_is_prepared_again)
 {
     ASSERT_EQ_INT(PGA_OK, test_exec("DROP TABLE IF EXISTS prep_shape; CREATE TABLE prep_shape (a int);"
                                     "INSERT INTO prep_shape VALUES (1)"));
@@ -278,10 +286,16 @@ TEST(changed_table_falls_back_to_unnamed)
     ASSERT_EQ_INT(1, pga_conn_prepared_count(c));
     ASSERT_EQ_INT(PGA_OK, test_exec("ALTER TABLE prep_shape ADD COLUMN b int"));
     /* "cached plan must not change result type" (0A000) at Bind: nothing
-     * ran, so outside a block it goes again unnamed, and stays unnamed. */
+     * ran, so outside a block it goes again unnamed; the texts count again
+     * and the old statements are dropped (as after a rollback), so the
+     * next use prepares it for the table as it is now. */
+    uint64_t t0 = pga_conn_round_trips(c);
     ASSERT_EQ_INT(1, one_int(c, "SELECT * FROM prep_shape", NULL));
-    ASSERT_EQ_INT(1, one_int(c, "SELECT * FROM prep_shape", NULL));
+    ASSERT_EQ_INT(2, pga_conn_round_trips(c) - t0);
     ASSERT_EQ_INT(0, pga_conn_prepared_count(c));
+    ASSERT_EQ_INT(1, one_int(c, "SELECT * FROM prep_shape", NULL));
+    ASSERT_EQ_INT(1, pga_conn_prepared_count(c));
+    ASSERT_EQ_INT(1, others_on_server(c));
     /* In a block the block sees it, once. */
     ASSERT_EQ_INT(1, one_int(c, "SELECT a FROM prep_shape", NULL));
     ASSERT_EQ_INT(1, one_int(c, "SELECT a FROM prep_shape", NULL));
@@ -331,16 +345,13 @@ TEST(drop_on_the_session_makes_its_texts_count_again)
     }
     ASSERT(pga_conn_prepared_count(c) > 0);
     ASSERT_EQ_INT(PGA_OK, pga_query(c, "DROP TABLE prep_again", NULL, NULL));
+    /* The server drops them too: DEALLOCATE ALL leads the next flight. */
+    uint64_t t0 = pga_conn_round_trips(c);
+    ASSERT_EQ_INT(0, others_on_server(c));
+    ASSERT_EQ_INT(1, pga_conn_round_trips(c) - t0);
     pga_conn_free(c);
 }
 
-/* Ours on the server, not counting the statement that asks (which a low
- * threshold prepares too). */
-static long long others_on_server(pga_conn *c)
-{
-    return one_int(c, "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pga\\_%'"
-                      " AND statement NOT LIKE '%pg\\_prepared\\_statements%'", NULL);
-}
 
 /* psycopg's rule: a rollback forgets every prepared text and the server
  * drops them (DEALLOCATE ALL), here behind the ROLLBACK in its flight. */
