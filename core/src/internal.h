@@ -371,10 +371,11 @@ int pga__cmd_text(const pga_conn *conn, const pga__cmd *cmd, char *buf, size_t c
 int pga__txn_needed(const pga_conn *conn);
 
 /* prepare.c.  pga__stmt_plan(): how to send sql with these parameter
- * types (PGA__SEND_*); name gets the statement's name unless UNNAMED,
+ * types (PGA__SEND_*); *name the statement's name unless UNNAMED (valid
+ * until the next call),
  * index its slot for the calls below (-1: none). */
 int pga__stmt_plan(pga_conn *conn, const char *sql, int n, const unsigned *types,
-                   char *name, int *index);
+                   const char **name, int *index);
 void pga__stmt_parsed(pga_conn *conn, int index, int ok);
 /* The statement sent by name from slot index failed with sqlstate (Parse:
  * the failure of the Parse that prepared it).  1 when nothing of it ran

@@ -140,13 +140,13 @@ static int send_simple(pga_conn *conn, const char *sql)
 static int send_statement(pga_conn *conn, pga__cmd *cmd, const char *sql,
                           const pga__params_view *v)
 {
-    char name[PGA__STMT_NAME_MAX];
+    const char *name = NULL;
     int ok;
     /* Control statements keep their text on the wire: they cost the server
      * little to parse, and COMMIT is what proxies, poolers and the fault
      * tests look for. */
     int how = cmd->kind == PGA__CMD_USER
-                  ? pga__stmt_plan(conn, sql, v->count, v->types, name, &cmd->stmt)
+                  ? pga__stmt_plan(conn, sql, v->count, v->types, &name, &cmd->stmt)
                   : PGA__SEND_UNNAMED;
     switch (how) {
     case PGA__SEND_PROBE:
