@@ -31,7 +31,7 @@ SHAPES = harness.chosen("BENCH_SHAPES", ["insert", "transfer"])
 REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "5")))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "100"))
-VARIANTS = (("default", "5"), ("off", "0"))  # "default": psycopg's 5, opt-in
+VARIANTS = (("default", "5"), ("off", "0"))  # "default": the core's, psycopg's 5
 RESULTS = os.path.join(harness.RESULTS, "prepare.json")
 
 
@@ -101,8 +101,8 @@ def section(r):
          "",
          "Written by `bench/prepare.py` (`bash bench/run.sh prepare`, "
          "`bench/results/prepare.json`) on %s, pgatomic %s, over the unix socket: each "
-         "front end's bench client with threshold 5 (`PGA_PREPARE_THRESHOLD=5`, psycopg's "
-         "choice; the core's default is off, docs/core.md; a text is prepared at its "
+         "front end's bench client with the default threshold, 5 (`PGA_PREPARE_THRESHOLD=5`, "
+         "psycopg's choice; a text is prepared at its "
          "5th run; the warm-up of %d transactions prepares them) and with "
          "`PGA_PREPARE_THRESHOLD=0` (never), each run a process of its own for %g s, the two "
          "variants back to back in each of %d rounds (order swapped every round). The ratio is "

@@ -332,21 +332,27 @@ PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
  * savepoint ones, keep their text on the wire and are never prepared) is
  * prepared there the n-th time, in the same round trip, and runs by name
  * from then on: the server skips parsing and planning it.  The default n
- * is 0: off (5 is psycopg's choice), or the environment variable
- * PGA_PREPARE_THRESHOLD read by pga_conn_new(); ^0 never prepares.  Off
- * by default because a prepared text fixes its result type: a table
- * another session drops and makes again with other column types fails it
- * once inside a transaction with 0A000 (psycopg avoids this by a DEALLOCATE
- * ALL after every rollback, which the engine does not send yet).
+ * is 5 (psycopg's), or the environment variable PGA_PREPARE_THRESHOLD read
+ * by pga_conn_new(); ^0 never prepares.
  * Nothing changes for the caller: results, errors and round trips are the
  * same.  The engine's names are "pga_", a hash of the text and types and
  * a generation, so a name can only ever stand for its own text.
  * ^A session tracks at most 100 texts, and prepares at most those: a text
  * not prepared makes room for a new one (least recently used first); a
- * prepared one stays until the session ends (no DEALLOCATE is sent).
- * ^When the server may have lost them (a new session, a user statement
- * DISCARD ALL or DEALLOCATE) or a DROP or ALTER may have changed what they
- * return, the session forgets them all and counts again (under new names);
+ * prepared one stays until the texts are cleared.
+ * ^A transaction that ends in rollback (the engine's ROLLBACK, a COMMIT the
+ * server fails or answers with ROLLBACK, a ROLLBACK given as SQL) clears
+ * them, as psycopg does: every text counts again from 0, and DEALLOCATE
+ * ALL rides behind the engine's ROLLBACK in the same round trip (when no
+ * ROLLBACK of the engine's is sent, it leads the next statement's round
+ * trip).  ^It is sent only when the session prepared something since the
+ * last one; it drops the caller's own PREPAREd statements too.  ^A DROP or
+ * ALTER run on the session, or a text refused by name with 0A000 "cached
+ * plan must not change result type" (its table changed), clears them the
+ * same way.  This is what keeps a prepared text from meeting a table that
+ * another session made again with other column types (0A000 inside a
+ * transaction).  ^When the server lost them (a new session, a user
+ * statement DISCARD ALL or DEALLOCATE ALL) the session just counts again;
  * ^a 26000 the statement raises itself changes nothing.
  * Poolers in transaction mode (PgBouncer 1.18) give the next transaction
  * another server session, without the statements: ^the first text due
@@ -359,8 +365,8 @@ PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
  * the connection never prepares again, and the statement, of which
  * nothing ran, is sent again unnamed when it was outside any transaction
  * block and its batch's last; otherwise it fails with that error, once.
- * ^0A000 "cached plan must not change result type" (its table changed)
- * makes that text unnamed for good, with the same resend rule.  Set the
+ * ^A statement refused with 0A000 "cached plan must not change result
+ * type" follows the same resend rule (and clears the texts).  Set the
  * threshold to 0 (or PGA_PREPARE_THRESHOLD=0) to be certain behind such a
  * pooler (docs/core.md "Prepared statements").
  * METHOD: pga_conn  BLOCKS: never

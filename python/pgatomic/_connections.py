@@ -69,10 +69,11 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
     def prepare_threshold(self) -> Optional[int]:
         """How many times a statement text runs on this connection before it
         is prepared on the server (psycopg's name and meaning: 0 prepares at
-        the first run, None never).  Default None (or
-        ``PGA_PREPARE_THRESHOLD``, the core's count; docs/core.md says why
-        it is off by default, 4 is psycopg's choice); never behind a pooler
-        that hides the server's process id (PgBouncer): set None to be sure."""
+        the first run, None never).  Default 4, i.e. at the 5th run (or
+        ``PGA_PREPARE_THRESHOLD``, the core's count); a rollback forgets
+        them all (``DEALLOCATE ALL`` rides behind it, as psycopg sends it);
+        never behind a pooler that hides the server's process id
+        (PgBouncer): set None to be sure."""
         n = self._get_prepare_threshold()
         return n - 1 if n > 0 else None
 
