@@ -23,7 +23,8 @@
 #   BENCH_RT_TXNS=100      transactions counted for round trips per transaction
 #   BENCH_CLIENTS=...      comma list to run a subset (default: all)
 #   BENCH_SHAPES=...       comma list of shapes (default: all)
-#   BENCH_SKIP_INSTALL=1   reuse bench/.peers as it is
+#   BENCH_SKIP_INSTALL=1   reuse the peers in bench/.peers as they are (pgatomic
+#                          itself is rebuilt from this checkout every run)
 #   BENCH_MEM_BLOCKS=100000  blocks for the RSS-growth check (0 skips it)
 #   BENCH_LOOP_ROWS=1000000  rows of the SELECT whose event-loop hold, read
 #   BENCH_LOOP_REPEAT=3      time and peak RSS are measured beside pg
@@ -99,11 +100,6 @@ install_peers() {
     log "installing Python peers (psycopg[binary], Django, SQLAlchemy, matplotlib, asyncpg)"
     "$py" -m pip install --quiet --upgrade pip setuptools wheel >/dev/null
     "$py" -m pip install --quiet 'psycopg[binary]' Django SQLAlchemy matplotlib asyncpg
-    log "installing pgatomic (Python) into the peers' venv"
-    "$py" -m pip uninstall --quiet --yes pgatomic >/dev/null 2>&1 || true
-    if ! "$py" -m pip install --quiet --no-build-isolation --no-deps "$ROOT"; then
-        log "WARNING: pgatomic (Python) did not install; py-pgatomic will be skipped"
-    fi
     [ "$only" != python ] || return 0
 
     log "installing Node peers (pg, pg-promise, knex, sequelize, postgres, kysely, drizzle, typeorm, prisma) into bench/.peers/node"
@@ -119,9 +115,28 @@ install_peers() {
     log "installing pg-native into bench/.peers/node (node-gyp, system libpq)"
     npm_config_nodedir=/usr npm install --silent --no-audit --no-fund --prefix "$PEERS/node" pg-native >/dev/null \
         || log "WARNING: pg-native did not build; node-pg-native will be skipped"
-    log "building the pgatomic Node addon (npm install at the repo root)"
-    if ! npm_config_nodedir=/usr npm install --silent --no-audit --no-fund >/dev/null; then
+}
+
+# pgatomic itself is what is measured, so it is built from this checkout on
+# every run, BENCH_SKIP_INSTALL or not (that knob skips only the peers):
+# a copy installed by an earlier run would measure older code.
+install_pgatomic() {
+    local only=${1:-}
+    local py=$PEERS/venv/bin/python
+    if [ "$only" != node ] && [ -x "$py" ]; then
+        log "installing pgatomic (Python) from this checkout into the peers' venv"
+        "$py" -m pip uninstall --quiet --yes pgatomic >/dev/null 2>&1 || true
+        if ! "$py" -m pip install --quiet --no-build-isolation --no-deps "$ROOT"; then
+            log "WARNING: pgatomic (Python) did not install; py-pgatomic will be skipped"
+        fi
+    fi
+    [ "$only" != python ] || return 0
+    log "building the pgatomic Node addon from this checkout"
+    local npm_args=(install --silent --no-audit --no-fund)
+    [ -d node_modules/node-addon-api ] && npm_args=(run install --silent)
+    if ! npm_config_nodedir=/usr npm "${npm_args[@]}" >/dev/null; then
         log "WARNING: the pgatomic Node addon did not build; node-pgatomic will be skipped"
+        return 1
     fi
 }
 
@@ -160,6 +175,7 @@ build() {
 case ${1:-} in
 django | sqlalchemy)
     [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers python
+    install_pgatomic python
     build
     export BENCH_ROOT=$ROOT
     log "starting a throwaway PostgreSQL and running the $1 ORM benchmark"
@@ -169,10 +185,7 @@ django | sqlalchemy)
 loop-delay)
     # Only the Node addon and pg (the package's devDependency, or the
     # peers' copy when present) are needed.
-    if [ "${BENCH_SKIP_INSTALL:-0}" != 1 ]; then
-        log "building the pgatomic Node addon (npm install at the repo root)"
-        npm_config_nodedir=/usr npm install --silent --no-audit --no-fund >/dev/null || exit 1
-    fi
+    install_pgatomic node || exit 1
     log "event-loop hold of one large SELECT, pgatomic beside pg (bench/node/loop-delay.js)"
     scripts/pgtmp run -- node bench/node/loop-delay.js --rows "${BENCH_LOOP_ROWS:-1000000}" \
         --repeat "${BENCH_LOOP_REPEAT:-3}" \
@@ -183,6 +196,7 @@ loop-delay)
     ;;
 stream)
     [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers python
+    install_pgatomic python
     log "starting a throwaway PostgreSQL and reading large results from Python (bench/python/stream.py)"
     scripts/pgtmp run -- "$PEERS/venv/bin/python" bench/python/stream.py \
         --rows "${BENCH_STREAM_ROWS:-1000000}" --big-rows "${BENCH_STREAM_BIG_ROWS:-10000000}" \
@@ -193,6 +207,7 @@ stream)
     ;;
 asyncio)
     [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers python
+    install_pgatomic python
     build
     export BENCH_ROOT=$ROOT
     log "starting a throwaway PostgreSQL and running the asyncio benchmark"
@@ -206,6 +221,7 @@ pipeline)
     # only these cells, into bench/results/pipeline.json and the section
     # notes:pipeline of docs/benchmarks.md.
     [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers
+    install_pgatomic
     build
     export BENCH_ROOT=$ROOT BENCH_RESULTS_NAME=pipeline.json BENCH_MEM_BLOCKS=-1
     # The delayed runs decide the target: interleaved rounds, median.
@@ -221,11 +237,8 @@ pipeline)
 prepare)
     # pgatomic's own clients only: C (built here), Python (the peers'
     # venv) and Node (the addon at the repo root).
-    if [ "${BENCH_SKIP_INSTALL:-0}" != 1 ]; then
-        install_peers python
-        log "building the pgatomic Node addon (npm install at the repo root)"
-        npm_config_nodedir=/usr npm install --silent --no-audit --no-fund >/dev/null || exit 1
-    fi
+    [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers python
+    install_pgatomic || exit 1
     build
     export BENCH_ROOT=$ROOT
     log "starting a throwaway PostgreSQL: prepared statements on and off (bench/prepare.py)"
@@ -238,6 +251,7 @@ node-cost)
     # bench/results/node-cost.json; docs/benchmarks.md's section
     # notes:node-cost is written by hand from it.
     [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers
+    install_pgatomic
     build
     export BENCH_ROOT=$ROOT BENCH_RESULTS_NAME=node-cost.json BENCH_MEM_BLOCKS=-1
     export BENCH_CLIENTS=${BENCH_CLIENTS:-c-pgatomic,node-pgatomic,node-pg,node-pg-native,aio-asyncpg}
@@ -249,6 +263,7 @@ node-cost)
     ;;
 node-orms)
     [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers
+    install_pgatomic
     build
     export BENCH_ROOT=$ROOT
     log "starting a throwaway PostgreSQL and running the Node ORM table"
@@ -258,6 +273,7 @@ node-orms)
 esac
 
 [ "${BENCH_SKIP_INSTALL:-0}" = 1 ] || install_peers
+install_pgatomic
 build
 
 export BENCH_ROOT=$ROOT
