@@ -326,6 +326,50 @@ PGA_EXTERN int pga_conn_timeout_ms(const pga_conn *conn);
 PGA_EXTERN int pga_conn_set_timeout(pga_conn *conn, int ms);
 PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
 
+/* ---- Busy polling ----
+ * On a virtual machine a thread that sleeps in poll() or epoll_wait() is
+ * often woken well after the answer arrived (measured here: about 100 us
+ * from send to answer, and a sleeping client loses a third of its
+ * transactions per second to the wake-up).  So a driver first polls the
+ * socket without sleeping (poll with a zero timeout, in a loop) for up to
+ * a budget of microseconds after a round trip was sent, and sleeps only
+ * when the answer is later than that.  It trades client CPU for latency:
+ * at most the budget per round trip, on one core, while the answer is
+ * awaited; ^pga_conn_wait() (the blocking calls, Python) and the Node
+ * addon (which spins on its whole event loop, so other sockets and timers
+ * never wait behind it) drive this way.
+ * ^The default budget is PGA_BUSY_POLL_DEFAULT_US, or the environment
+ * variable PGA_BUSY_POLL_US read by pga_conn_new() (capped at
+ * PGA_BUSY_POLL_MAX_US); ^0 turns it off: every wait sleeps at once.
+ * It turns itself off where it cannot help: the core times every round
+ * trip from the moment its last byte left to the moment the first of its
+ * answer was read.  ^An answer later than the budget is a miss; ^after
+ * PGA_BUSY_POLL_MISSES misses in a row pga_conn_busy_poll_left() says 0
+ * (sleep), ^except on every PGA_BUSY_POLL_PROBE-th round trip after that,
+ * which spins again to see whether answers got fast; ^any answer within
+ * the budget (a slept one too) is a hit and turns it back on.  So a remote
+ * server, a pooler's extra hop or long statements cost a few budgets of
+ * CPU, then one budget per PGA_BUSY_POLL_PROBE round trips.  The state is
+ * the connection's own; changing the budget keeps it.
+ * METHOD: pga_conn  BLOCKS: never
+ * pga_conn_set_busy_poll: PGA_OK, or PGA_EMISUSE for us < 0 or us >
+ * PGA_BUSY_POLL_MAX_US. */
+#define PGA_BUSY_POLL_DEFAULT_US 150
+#define PGA_BUSY_POLL_MAX_US 1000000
+#define PGA_BUSY_POLL_MISSES 3
+#define PGA_BUSY_POLL_PROBE 16
+PGA_EXTERN int pga_conn_set_busy_poll(pga_conn *conn, int us);
+PGA_EXTERN int pga_conn_get_busy_poll(const pga_conn *conn);
+
+/* For drivers: how many microseconds more to poll without sleeping for the
+ * answer of the round trip in flight, counted from when it was sent; 0:
+ * sleep now.  ^0 when the spin is off (budget 0, or turned off by misses
+ * and not probing), ^when no round trip awaits an answer (connecting,
+ * still writing, idle, the answer's first part already read), and once
+ * the budget is spent.  Ask again after every poll; step as soon as the
+ * socket is readable.  METHOD: pga_conn  BLOCKS: never */
+PGA_EXTERN int pga_conn_busy_poll_left(const pga_conn *conn);
+
 /* ---- Prepared statements ----
  * A statement text sent n times on a session (with the same parameter
  * types; the engine's own control statements, BEGIN, COMMIT and the

@@ -41,12 +41,19 @@ int pga_conn_new(pga_conn **out)
     conn->autocommit = 1;
     conn->next_sp = 1;
     conn->prepare_threshold = PGA__PREPARE_THRESHOLD;
+    conn->busy_poll_us = PGA_BUSY_POLL_DEFAULT_US;
     conn->resend.cmd = -1;
     /* The setting for processes that cannot pass it in code: a pooler in
      * transaction mode (pgatomic.h, "Prepared statements"). */
     const char *threshold = getenv("PGA_PREPARE_THRESHOLD");
     if (threshold != NULL && threshold[0] >= '0' && threshold[0] <= '9') {
         conn->prepare_threshold = atoi(threshold);
+    }
+    /* Likewise for the spin (pgatomic.h, "Busy polling"). */
+    const char *spin = getenv("PGA_BUSY_POLL_US");
+    if (spin != NULL && spin[0] >= '0' && spin[0] <= '9') {
+        long us = strtol(spin, NULL, 10);
+        conn->busy_poll_us = us < PGA_BUSY_POLL_MAX_US ? (int)us : PGA_BUSY_POLL_MAX_US;
     }
     atomic_init(&conn->cancel_slot, -1);
     conn->cancel_seen = -1;

@@ -317,7 +317,20 @@ struct pga_conn {
     unsigned stmt_gen;        /* part of every name: bumped when texts are forgotten */
     int stmts_held;           /* a Parse of ours went out since the last DEALLOCATE ALL */
     int dealloc_due;          /* a rollback owes the server a DEALLOCATE ALL */
+
+    /* busy polling (busypoll.c) */
+    int busy_poll_us;         /* pga_conn_set_busy_poll(); 0: off */
+    int bp_awaiting;          /* a round trip is sent and none of its answer read yet */
+    int64_t bp_sent_us;       /* when it was sent (monotonic microseconds) */
+    int bp_misses;            /* answers in a row later than the budget (at most MISSES) */
+    unsigned bp_slept;        /* round trips sent since the spin turned itself off */
+    int bp_probe;             /* the round trip in flight spins to see if answers got fast */
 };
+
+/* busypoll.c: a round trip's last byte left (its clock starts), and the
+ * first of its answer was read (it was a hit or a miss). */
+void pga__busy_poll_sent(pga_conn *conn);
+void pga__busy_poll_answered(pga_conn *conn);
 
 /* conn.c: the error state */
 void pga__err_clear(pga_conn *conn);

@@ -26,6 +26,7 @@ void pga__batch_reset(pga_conn *conn)
     conn->cmd_index = 0;
     conn->batch_rc = PGA_OK;
     conn->flushing = 0;
+    conn->bp_awaiting = 0;
     conn->pipeline = 0;
     conn->commit_sent = 0;
     conn->copy_out = 0;
@@ -696,6 +697,7 @@ static int finish(pga_conn *conn)
     int rc = conn->batch_rc;
     conn->op = PGA__OP_NONE;
     conn->flushing = 0;
+    conn->bp_awaiting = 0;      /* a lost session answers nothing to judge */
     conn->deadline = 0;
     if (conn->pipeline && !lost && !PQexitPipelineMode(conn->pg)) {
         /* Results left unread would be handed to the next batch as its
@@ -741,6 +743,9 @@ static int read_results(pga_conn *conn)
             return PQstatus(conn->pg) == CONNECTION_BAD ? finish(conn) : PGA_WANT_READ;
         }
         PGresult *res = PQgetResult(conn->pg);
+        if (conn->bp_awaiting && res != NULL) {
+            pga__busy_poll_answered(conn);
+        }
         if (conn->pipeline) {
             if (res == NULL) {
                 /* Each command's results end with NULL; a Parse's too. */
@@ -812,6 +817,7 @@ static int batch_step(pga_conn *conn, int ready)
             return PGA_WANT_READ | PGA_WANT_WRITE;
         }
         conn->flushing = 0;
+        pga__busy_poll_sent(conn);
     }
     /* A stream's next batch starts with the rows libpq already holds:
      * reading the socket first would let its buffer grow batch by batch. */

@@ -29,6 +29,40 @@ int pga__poll(int fd, int want, int timeout_ms)
     return ((p.revents & POLLIN) ? PGA_READY_READ : 0) | ((p.revents & POLLOUT) ? PGA_READY_WRITE : 0);
 }
 
+/* How long the next poll may sleep: until the end of the caller's interval
+ * (until, -1: none) or the operation's next deadline, whichever comes
+ * first (*for_deadline: the deadline). */
+static int sleep_ms(const pga_conn *conn, int64_t until, int *for_deadline)
+{
+    int wait_ms = -1;
+    if (until >= 0) {
+        int64_t left = until - pga__now_ms();
+        wait_ms = left > 0 ? (left < INT_MAX ? (int)left : INT_MAX) : 0;
+    }
+    int deadline_ms = pga_conn_timeout_ms(conn);
+    *for_deadline = deadline_ms >= 0 && (wait_ms < 0 || deadline_ms <= wait_ms);
+    return *for_deadline ? deadline_ms : wait_ms;
+}
+
+/* Poll the socket without sleeping while the core says the answer may
+ * still come within its budget (pgatomic.h "Busy polling"), never longer
+ * than max_ms (-1: no limit).  Returns the readiness, 0: nothing came. */
+static int busy_poll(pga_conn *conn, int want, int max_ms)
+{
+    if (max_ms == 0 || pga_conn_busy_poll_left(conn) == 0) {
+        return 0;
+    }
+    int64_t stop = max_ms > 0 ? pga__now_ms() + max_ms : -1;
+    int fd = pga_conn_socket(conn);
+    do {
+        int ready = pga__poll(fd, want, 0);
+        if (ready != 0) {
+            return ready;
+        }
+    } while (pga_conn_busy_poll_left(conn) > 0 && (stop < 0 || pga__now_ms() < stop));
+    return 0;
+}
+
 int pga_conn_wait(pga_conn *conn, int interval_ms)
 {
     int64_t until = interval_ms >= 0 ? pga__now_ms() + interval_ms : -1;
@@ -38,17 +72,13 @@ int pga_conn_wait(pga_conn *conn, int interval_ms)
          * of the caller's interval, whichever comes first.  The interval
          * bounds the whole call: a cancel request in flight makes the
          * core ask for a step every few milliseconds. */
-        int wait_ms = -1;
-        if (until >= 0) {
-            int64_t left = until - pga__now_ms();
-            wait_ms = left > 0 ? (left < INT_MAX ? (int)left : INT_MAX) : 0;
+        int for_deadline;
+        int wait_ms = sleep_ms(conn, until, &for_deadline);
+        int ready = busy_poll(conn, rc, wait_ms);
+        if (ready == 0) {
+            wait_ms = sleep_ms(conn, until, &for_deadline);
+            ready = pga__poll(pga_conn_socket(conn), rc, wait_ms);
         }
-        int deadline_ms = pga_conn_timeout_ms(conn);
-        int for_deadline = deadline_ms >= 0 && (wait_ms < 0 || deadline_ms <= wait_ms);
-        if (for_deadline) {
-            wait_ms = deadline_ms;
-        }
-        int ready = pga__poll(pga_conn_socket(conn), rc, wait_ms);
         if (ready == 0 && !for_deadline) {
             break;          /* the interval ran out: the caller checks signals */
         }
