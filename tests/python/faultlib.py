@@ -78,6 +78,21 @@ def direct() -> pgatomic.Connection:
     return pgatomic.connect(direct_dsn())
 
 
+def cancel_when_sleeping(conn, pid, fired):
+    """From another thread: wait (polling pg_stat_activity on a connection of
+    this thread's own) until pid sleeps in pg_sleep, then cancel it.  (It is
+    'active' from the Parse on; a cancel that arrives before the Execute is
+    read is dropped, and the sleep would run its 30 s.)"""
+    watcher = direct()
+    try:
+        wait_until(lambda: watcher.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'PgSleep'",
+            [pid]).rows, timeout=10, what="the statement to start")
+        fired.append(conn.cancel())
+    finally:
+        watcher.close()
+
+
 def upstream() -> str:
     host = os.environ.get("PGHOST", "/var/run/postgresql")
     port = os.environ.get("PGPORT", "5432")

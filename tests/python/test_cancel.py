@@ -10,32 +10,17 @@ import pytest
 import pgatomic
 from pgatomic.errors import BROKEN_MESSAGE
 
-from faultlib import deadline, direct, wait_until
+from faultlib import cancel_when_sleeping, deadline
 
 
 def _backend_pid(conn):
     return conn.execute("SELECT pg_backend_pid()").scalar()
 
 
-def _cancel_when_running(conn, pid, fired):
-    """From another thread: wait (polling pg_stat_activity on a connection of
-    this thread's own) until pid sleeps in pg_sleep, then cancel it.  (It is
-    'active' from the Parse on; a cancel that arrives before the Execute is
-    read is dropped, and the sleep would run its 30 s.)"""
-    watcher = direct()
-    try:
-        wait_until(lambda: watcher.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'PgSleep'",
-            [pid]).rows, timeout=10, what="the statement to start")
-        fired.append(conn.cancel())
-    finally:
-        watcher.close()
-
-
 def test_cancel_from_another_thread_interrupts_the_wait(conn):
     pid = _backend_pid(conn)
     fired = []
-    t = threading.Thread(target=_cancel_when_running, args=(conn, pid, fired))
+    t = threading.Thread(target=cancel_when_sleeping, args=(conn, pid, fired))
     with deadline(20):
         t.start()
         start = time.monotonic()
@@ -65,7 +50,7 @@ def test_cancelled_statement_breaks_the_block(table, rows):
                 # pid read before it may name another one (which the
                 # watcher would wait for in vain).
                 pid = _backend_pid(c)
-                t = threading.Thread(target=_cancel_when_running, args=(c, pid, fired))
+                t = threading.Thread(target=cancel_when_sleeping, args=(c, pid, fired))
                 t.start()
                 try:
                     c.execute("SELECT pg_sleep(30)")
