@@ -1646,6 +1646,37 @@ conn_get_prepare_threshold(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
     return PyLong_FromLong(self->conn != NULL ? pga_conn_get_prepare_threshold(self->conn) : 0);
 }
 
+/* _set_busy_poll(us) / _get_busy_poll(): how long pga_conn_wait() may poll
+ * the socket before it sleeps (pgatomic.h "Busy polling"); the poll runs
+ * inside pgapy_wait()'s pga_conn_wait(), with the GIL released.
+ * python/pgatomic checks the type; the core decides the range. */
+static PyObject *
+conn_set_busy_poll(pgapy_Connection *self, PyObject *arg)
+{
+    int overflow;
+    long us = PyLong_AsLongAndOverflow(arg, &overflow);
+
+    if (us == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (overflow) {
+        us = -1;            /* out of range as any other */
+    }
+    if (self->conn == NULL || us < 0 || us > INT_MAX
+        || pga_conn_set_busy_poll(self->conn, (int)us) != PGA_OK) {
+        PyErr_Format(PyExc_ValueError, "busy_poll_us must be between 0 and %d microseconds, not %R",
+                     PGA_BUSY_POLL_MAX_US, arg);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+conn_get_busy_poll(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
+{
+    return PyLong_FromLong(self->conn != NULL ? pga_conn_get_busy_poll(self->conn) : 0);
+}
+
 static PyObject *
 conn_prepared_count(pgapy_Connection *self, PyObject *Py_UNUSED(unused))
 {
@@ -2042,6 +2073,8 @@ static PyMethodDef conn_methods[] = {
     {"_set_prepare_threshold", (PyCFunction)conn_set_prepare_threshold, METH_O, NULL},
     {"_get_prepare_threshold", (PyCFunction)conn_get_prepare_threshold, METH_NOARGS, NULL},
     {"_prepared_count", (PyCFunction)conn_prepared_count, METH_NOARGS, NULL},
+    {"_set_busy_poll", (PyCFunction)conn_set_busy_poll, METH_O, NULL},
+    {"_get_busy_poll", (PyCFunction)conn_get_busy_poll, METH_NOARGS, NULL},
     {"cancel", (PyCFunction)conn_cancel, METH_NOARGS,
      PyDoc_STR("Ask the server to cancel the running statement (any thread).")},
     {NULL, NULL, 0, NULL},

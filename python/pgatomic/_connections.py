@@ -44,9 +44,11 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
     _pipelined_result = PipelinedResult
 
     def __init__(self, dsn: Optional[str] = None, *, timeout: Optional[float] = None,
-                 _connect: bool = True) -> None:
+                 busy_poll_us: Optional[int] = None, _connect: bool = True) -> None:
         if timeout is not None:
             self.timeout = timeout
+        if busy_poll_us is not None:
+            self.busy_poll_us = busy_poll_us
         if _connect:
             self._connect(dsn)
 
@@ -85,6 +87,23 @@ class Connection(TwoPhaseCommit, _pgatomic.Connection):
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"prepare_threshold must be an int >= 0 or None, not {n!r}")
         self._set_prepare_threshold(n + 1)
+
+    @property
+    def busy_poll_us(self) -> int:
+        """How many microseconds a thread waiting for the server's answer
+        polls the socket before it sleeps (0: it sleeps at once).  A sleeping
+        thread is woken late on many virtual machines; polling a little
+        first catches a quick answer on time, at the cost of that much CPU
+        when the answer is slow.  The core adapts: after answers that keep
+        coming later than the budget it stops polling, and tries again now
+        and then (pgatomic.h "Busy polling").  The GIL is released while
+        polling, as while sleeping.  Default 150, or the environment's
+        ``PGA_BUSY_POLL_US``; at most 1,000,000.  Kept across ``connect()``."""
+        return self._get_busy_poll()
+
+    @busy_poll_us.setter
+    def busy_poll_us(self, us: int) -> None:
+        self._set_busy_poll(_busy_poll_us(us))
 
     # -- statements ---------------------------------------------------------
     def execute(self, sql: str, params: Optional[Sequence[Any]] = None) -> Result:
@@ -212,6 +231,14 @@ def _timeout_ms(seconds: Optional[float]) -> int:
     return max(1, int(seconds * 1000))
 
 
+def _busy_poll_us(us: Any) -> int:
+    """busy_poll_us checked for its type (the core checks the range:
+    ValueError, as for the other settings)."""
+    if isinstance(us, bool) or not isinstance(us, int):
+        raise TypeError(f"busy_poll_us must be an int (microseconds), not {type(us).__name__}")
+    return us
+
+
 def _hook_name(func: Any) -> str:
     return getattr(func, "__qualname__", None) or str(func)
 
@@ -240,11 +267,13 @@ def _run_hooks(hooks: Sequence[Tuple[Callable[[], Any], bool]]) -> None:
             func()
 
 
-def connect(dsn: Optional[str] = None, *, timeout: Optional[float] = None) -> Connection:
+def connect(dsn: Optional[str] = None, *, timeout: Optional[float] = None,
+            busy_poll_us: Optional[int] = None) -> Connection:
     """Open an independent connection (``dsn`` None: libpq's defaults).
     ``timeout``: see ``Connection.timeout``; connect_timeout in the string
-    bounds the connect itself."""
-    return Connection(dsn, timeout=timeout)
+    bounds the connect itself.  ``busy_poll_us``: see
+    ``Connection.busy_poll_us`` (None: the core's default)."""
+    return Connection(dsn, timeout=timeout, busy_poll_us=busy_poll_us)
 
 
 # -- aliases -------------------------------------------------------------------

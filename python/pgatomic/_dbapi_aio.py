@@ -214,11 +214,14 @@ class AsyncConnection(_aio.AsyncConnection):
 
 
 async def connect_async(dsn: Optional[str] = None, *, autocommit: bool = False,
-                        **kwargs: Any) -> AsyncConnection:
+                        busy_poll_us: Optional[int] = None, **kwargs: Any) -> AsyncConnection:
     """``pgatomic.dbapi.connect()`` without blocking the event loop: the
-    same connection string and libpq keywords."""
+    same connection string and keywords.  ``busy_poll_us`` is checked and
+    kept but changes nothing here: the event loop waits for the socket,
+    never the blocking driver that polls (docs/python-asyncio.md)."""
     from .dbapi import Connection, make_conninfo
     conninfo = make_conninfo(dsn, **kwargs) or None
-    conn = AsyncConnection(Connection(conninfo, autocommit=autocommit, _connect=False))
+    conn = AsyncConnection(Connection(conninfo, autocommit=autocommit,
+                                      busy_poll_us=busy_poll_us, _connect=False))
     await conn.connect(conninfo)
     return conn

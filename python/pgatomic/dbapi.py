@@ -80,8 +80,8 @@ class Connection(_AtomicConnection):
     __module__ = "pgatomic.dbapi"
 
     def __init__(self, dsn: Optional[str] = None, *, autocommit: bool = False,
-                 _connect: bool = True) -> None:
-        super().__init__(dsn, _connect=_connect)
+                 busy_poll_us: Optional[int] = None, _connect: bool = True) -> None:
+        super().__init__(dsn, busy_poll_us=busy_poll_us, _connect=_connect)
         # Connection pools (SQLAlchemy's, Django's) move a connection from
         # thread to thread; psycopg allows that, so do we.
         self._any_thread = True
@@ -367,12 +367,16 @@ def make_conninfo(dsn: Optional[str] = None, **kwargs: Any) -> str:
     return " ".join(f"{k}={_quote(v)}" for k, v in params.items())
 
 
-def connect(dsn: Optional[str] = None, *, autocommit: bool = False, **kwargs: Any) -> Connection:
+def connect(dsn: Optional[str] = None, *, autocommit: bool = False,
+            busy_poll_us: Optional[int] = None, **kwargs: Any) -> Connection:
     """Open a connection.  ``dsn`` is a libpq connection string or URI
     (None: libpq's defaults, the PG* variables); keywords are libpq's
     (``host``, ``port``, ``dbname``, ``user``, ``password``, ...) and are
-    merged into it, as psycopg does."""
-    return Connection(make_conninfo(dsn, **kwargs) or None, autocommit=autocommit)
+    merged into it, as psycopg does.  ``busy_poll_us`` is ours, never
+    libpq's: see ``pgatomic.Connection.busy_poll_us`` (None: the core's
+    default)."""
+    return Connection(make_conninfo(dsn, **kwargs) or None, autocommit=autocommit,
+                      busy_poll_us=busy_poll_us)
 
 
 # -- type objects and constructors (PEP 249) -----------------------------------

@@ -318,6 +318,8 @@ class PGDialect_pgatomic(PGDialect):
         opts = url.translate_connect_args(username="user", database="dbname")
         multihosts, multiports = self._split_multihost_from_url(url)
         opts.update(url.query)
+        # ?busy_poll_us=150 arrives as text; connect_args gives an int.
+        util.coerce_kw_type(opts, "busy_poll_us", int)
         if multihosts:
             opts["host"] = ",".join(h or "" for h in multihosts)
             ports = ",".join(str(p) if p else "" for p in multiports)

@@ -8,6 +8,7 @@ Django talks to the server through tests/proxy/pgproxy (round trips and
 faults); every check of what was committed goes through a direct pgatomic
 connection (`observer`), never through Django."""
 
+import contextlib
 import decimal
 import os
 import sys
@@ -76,6 +77,22 @@ def round_trips(proxy, body):
     before = int(proxy.stats()["round_trips"])
     body()
     return int(proxy.stats()["round_trips"]) - before
+
+
+@contextlib.contextmanager
+def connection_with_options(alias, **options):
+    """The default connection's settings with more OPTIONS, connected as
+    `alias` for the body's length."""
+    from django.db import connection, connections
+    other = connection.copy(alias=alias)
+    other.settings_dict["OPTIONS"] = dict(other.settings_dict["OPTIONS"], **options)
+    connections[alias] = other
+    try:
+        other.ensure_connection()
+        yield other
+    finally:
+        other.close()
+        del connections[alias]
 
 
 def stock_cart(models, *items):
@@ -279,16 +296,11 @@ def test_django_commit_outcome_unknown(shop, db, proxy):
 def test_django_isolation_level_option_rides_with_the_first_statement(shop, proxy):
     """OPTIONS["isolation_level"] applies to every transaction's BEGIN,
     which still travels with the first statement."""
-    from django.db import connection, connections, transaction
+    from django.db import transaction
     from django.db.backends.postgresql.psycopg_any import IsolationLevel
     for level, words in ((IsolationLevel.SERIALIZABLE, "serializable"),
                          ("repeatable read", "repeatable read")):
-        other = connection.copy(alias="isolated")
-        other.settings_dict["OPTIONS"] = dict(other.settings_dict["OPTIONS"],
-                                              isolation_level=level)
-        connections["isolated"] = other
-        try:
-            other.ensure_connection()
+        with connection_with_options("isolated", isolation_level=level) as other:
             seen = []
 
             def body():
@@ -298,9 +310,17 @@ def test_django_isolation_level_option_rides_with_the_first_statement(shop, prox
                         seen.append(cursor.fetchone()[0])
             assert round_trips(proxy, body) == 2          # BEGIN+SHOW, COMMIT
             assert seen == [words]
-        finally:
-            other.close()
-            del connections["isolated"]
+
+
+def test_django_busy_poll_us_option_reaches_the_connection(shop):
+    """OPTIONS["busy_poll_us"] is the driver's, not a libpq key (libpq
+    would refuse the connection string)."""
+    for value in (0, 90):
+        with connection_with_options("polled", busy_poll_us=value) as other:
+            assert other.connection.busy_poll_us == value
+            with other.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                assert cursor.fetchone() == (1,)
 
 
 def test_django_savepoints_and_on_commit(shop, db, proxy):

@@ -76,6 +76,26 @@ def test_create_engine_with_a_socket_directory_url():
         e.dispose()
 
 
+def test_busy_poll_us_from_the_url_and_from_connect_args():
+    """The URL's query gives it as text, connect_args as an int; either way
+    it reaches the connection and never libpq's connection string (which
+    would refuse the key)."""
+    for e, expected in ((create_engine(_url(busy_poll_us="90")), 90),
+                        (create_engine(_url(), connect_args={"busy_poll_us": 0}), 0)):
+        try:
+            with e.connect() as conn:
+                assert conn.connection.dbapi_connection.busy_poll_us == expected
+                assert conn.execute(text("SELECT 1")).scalar() == 1
+        finally:
+            e.dispose()
+    e = create_engine(_url(busy_poll_us="-1"))
+    try:
+        with pytest.raises(ValueError, match="busy_poll_us"):
+            e.connect()
+    finally:
+        e.dispose()
+
+
 def test_isolation_level_rides_with_the_begin(engine):
     with engine.connect().execution_options(isolation_level="SERIALIZABLE") as conn:
         assert conn.execute(text("SHOW transaction_isolation")).scalar() == "serializable"

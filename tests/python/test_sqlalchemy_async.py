@@ -17,11 +17,12 @@ from sqlalchemy import exc as sa_exc  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: E402
 
 
-def _url():
+def _url(**extra):
     env = os.environ
+    query = {"host": env["PGHOST"], "port": env.get("PGPORT", "5432")}
+    query.update(extra)
     return URL.create("postgresql+pgatomic_async", username=env.get("PGUSER"),
-                      database=env.get("PGDATABASE"),
-                      query={"host": env["PGHOST"], "port": env.get("PGPORT", "5432")})
+                      database=env.get("PGDATABASE"), query=query)
 
 
 def _items(table):
@@ -31,6 +32,18 @@ def _items(table):
 def test_async_dialect_is_registered_by_its_entry_point():
     names = [ep.name for ep in importlib.metadata.entry_points(group="sqlalchemy.dialects")]
     assert "postgresql.pgatomic_async" in names
+
+
+async def test_async_engine_accepts_busy_poll_us_in_the_url():
+    # The sync engine's URL works here too; the event loop does not busy-poll.
+    engine = create_async_engine(_url(busy_poll_us="90"))
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+            raw = await conn.get_raw_connection()
+            assert raw.driver_connection._c.busy_poll_us == 90
+    finally:
+        await engine.dispose()
 
 
 async def test_async_session_commits_rolls_back_and_nests(table, rows):
