@@ -8,6 +8,7 @@
       "sources": [
         "<!@(node -p \"require('fs').readdirSync('core/src').filter(f => f.endsWith('.c')).map(f => 'core/src/' + f).join(' ')\")",
         "bindings/node/addon.cc",
+        "bindings/node/busypoll.cc",
         "bindings/node/connection.cc",
         "bindings/node/convert.cc",
         "bindings/node/errors.cc",

@@ -45,6 +45,12 @@ export interface DatabaseOptions extends ConnectionOptions {
    * prepare_threshold: 0 at the first run, null never; default 4, or the environment's
    * PGA_PREPARE_THRESHOLD). Never behind a pooler that hides the server (PgBouncer). */
   prepareThreshold?: number | null;
+  /** Microseconds the event loop may poll, without sleeping, for a statement's answer before
+   * it sleeps (default 150, or the environment's PGA_BUSY_POLL_US; 0 never; at most 1000000).
+   * Trades client CPU for latency where a sleeping process is woken late (virtual machines);
+   * any other I/O or a due timer ends the spin at once, and it turns itself off on a session
+   * whose answers keep coming later than that (a remote server, long statements). */
+  busyPollMicros?: number;
   /** int8 results as strings (default, like node-postgres), bigints or numbers. */
   types?: { readonly int8?: 'string' | 'bigint' | 'number' };
   /** Default nestMode of nested managed transactions (default 'savepoint'). */

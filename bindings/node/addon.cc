@@ -115,6 +115,7 @@ void Cleanup(Addon* addon) {
   }
   addon->connections.clear();
   StopSliceJobs(addon);
+  addon->busy_poll.Close();
   addon->torn_down = true;
 }
 

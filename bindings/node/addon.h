@@ -18,6 +18,19 @@ extern "C" {
 
 class Connection;
 struct SliceJob;  // settle.cc
+struct Addon;
+
+// busypoll.cc: spins before the loop sleeps while a connection awaits an
+// answer the core lets it spin for (pgatomic.h "Busy polling").  Start()
+// after sending a round trip; it stops itself when nobody awaits one.
+class BusyPoll {
+ public:
+  void Start(Addon* addon);
+  void Close();  // the environment is going away
+
+ private:
+  uv_prepare_t* prepare_ = nullptr;  // heap: freed only in its close callback
+};
 
 // One per Node environment (main thread, each worker): node-addon-api's
 // addon.md explains why statics would be shared across workers and break.
@@ -38,6 +51,7 @@ struct Addon {
   Napi::ObjectReference object_proto;
   std::unordered_set<Connection*> connections;
   std::unordered_set<SliceJob*> jobs;  // results being decoded (settle.cc)
+  BusyPoll busy_poll;
   bool torn_down = false;
 };
 

@@ -100,6 +100,7 @@ Napi::Function Connection::Define(Napi::Env env, Addon* addon) {
           InstanceMethod<&Connection::JsCancel>("cancel"),
           InstanceMethod<&Connection::JsSetTimeout>("setTimeout"),
           InstanceMethod<&Connection::JsSetPrepareThreshold>("setPrepareThreshold"),
+          InstanceMethod<&Connection::JsSetBusyPoll>("setBusyPoll"),
           InstanceMethod<&Connection::JsPreparedCount>("preparedCount"),
           InstanceMethod<&Connection::JsClose>("close"),
           InstanceMethod<&Connection::JsState>("state"),
@@ -637,6 +638,17 @@ Napi::Value Connection::JsSetPrepareThreshold(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setBusyPoll(us): spin up to us microseconds for an answer before the
+// loop sleeps, 0 never (pgatomic.h "Busy polling").
+Napi::Value Connection::JsSetBusyPoll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int us = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : -1;
+  if (pga_conn_set_busy_poll(conn_, us) != PGA_OK) {
+    Napi::RangeError::New(env, pga_conn_errmsg(conn_)).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
 Napi::Value Connection::JsPreparedCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), pga_conn_prepared_count(conn_));
 }
@@ -917,7 +929,7 @@ Napi::Value Connection::Begin(Napi::Env env, Op op, int start_rc, const ErrorExt
   op_ = op;
   int rc = pga_conn_step(conn_, 0);
   if (rc > 0) {
-    if (Watch(rc) && ArmTimer()) {
+    if (Await(rc)) {
       // The settle runs JS (the promise's reactions) from a libuv callback,
       // which needs an async context: one per connection, made once.  One
       // per operation cost an async resource and its init hook per round
@@ -1101,7 +1113,7 @@ void Connection::OnTimerClosed(uv_handle_t* handle) {
 void Connection::Advance(int ready) {
   int rc = pga_conn_step(conn_, ready);
   if (rc > 0) {
-    if (Watch(rc) && ArmTimer()) {
+    if (Await(rc)) {
       return;  // still waiting: no JS needed
     }
     pga_conn_close(conn_);
@@ -1120,6 +1132,18 @@ void Connection::Advance(int ready) {
     AfterOperation(env);
   }
   Unref();
+}
+
+// Wait for what the step asked (the socket, the core's next deadline), and
+// let the loop spin before it sleeps when the core allows it.
+bool Connection::Await(int want) {
+  if (!Watch(want) || !ArmTimer()) {
+    return false;
+  }
+  if (pga_conn_busy_poll_left(conn_) > 0) {
+    addon_->busy_poll.Start(addon_);  // failing to, it only sleeps sooner
+  }
+  return true;
 }
 
 // Arm (or disarm) the timer for the core's next deadline.

@@ -20,6 +20,13 @@ class Connection : public Napi::ObjectWrap<Connection> {
   void Shutdown();
   // The environment is going away: forget everything that would need it.
   void Detach();
+  // For the addon's busy poll: how long the core lets a driver spin for
+  // this connection's answer (microseconds, 0: not awaiting one, or sleep),
+  // and the socket to poll meanwhile.
+  int BusyPollLeft() const {
+    return op_ != Op::kNone && conn_ != nullptr ? pga_conn_busy_poll_left(conn_) : 0;
+  }
+  int Socket() const { return poll_fd_; }
 
  private:
   // kStream: one batch of a stream (pga_stream_*); between batches op_ is
@@ -47,6 +54,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   Napi::Value JsCancel(const Napi::CallbackInfo& info);
   Napi::Value JsSetTimeout(const Napi::CallbackInfo& info);
   Napi::Value JsSetPrepareThreshold(const Napi::CallbackInfo& info);
+  Napi::Value JsSetBusyPoll(const Napi::CallbackInfo& info);
   Napi::Value JsPreparedCount(const Napi::CallbackInfo& info);
   Napi::Value JsClose(const Napi::CallbackInfo& info);
   Napi::Value JsState(const Napi::CallbackInfo& info);
@@ -93,6 +101,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   static void OnTimerClosed(uv_handle_t* handle);
   void Advance(int ready);
   bool ArmTimer();
+  bool Await(int want);
   void StopTimer(bool release);
   void Settle(Napi::Env env, int rc);
   Napi::Value BatchOutcomes(Napi::Env env, bool* any_failed,

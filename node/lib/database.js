@@ -17,7 +17,7 @@ const { RowStream, checkChunkRows } = require('./stream');
 
 const INT8_MODES = { string: 0, bigint: 1, number: 2 };
 const OPTION_KEYS = new Set(['max', 'idleTimeoutMillis', 'queryTimeoutMillis', 'acquireTimeoutMillis',
-  'prepareThreshold', 'types', 'nestMode', ...CONNECTION_KEYS]);
+  'prepareThreshold', 'busyPollMicros', 'types', 'nestMode', ...CONNECTION_KEYS]);
 
 // What db.query()'s third argument may hold; any other key is refused.
 const QUERY_OPTION_KEYS = new Set(['transaction', 'signal']);
@@ -88,6 +88,12 @@ class Database extends EventEmitter {
     if (prepare !== undefined && prepare !== null && !(Number.isInteger(prepare) && prepare >= 0)) {
       throw new TypeError('options.prepareThreshold must be a non-negative integer or null');
     }
+    // The core's busy poll (pgatomic.h "Busy polling"): microseconds the
+    // loop may spin for an answer before it sleeps, 0 never.
+    const busyPoll = options.busyPollMicros;
+    if (busyPoll !== undefined && !(Number.isInteger(busyPoll) && busyPoll >= 0 && busyPoll <= 1000000)) {
+      throw new TypeError('options.busyPollMicros must be an integer from 0 to 1000000');
+    }
     if (options.types !== undefined) {
       if (options.types === null || typeof options.types !== 'object') {
         throw new TypeError('options.types must be an object');
@@ -114,6 +120,7 @@ class Database extends EventEmitter {
       queryTimeoutMillis: Math.ceil(queryTimeout),
       acquireTimeoutMillis: acquireTimeout,
       prepareThreshold: prepare === undefined ? undefined : prepare === null ? 0 : prepare + 1,
+      busyPollMicros: busyPoll,
       int8Mode: INT8_MODES[int8],
       connectionString: () => this.#connectionString,
       onNotification: (n) => this._notify(n),

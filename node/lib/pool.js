@@ -14,9 +14,10 @@ class Pool {
   // onNotification(n) receives the NOTIFYs any session reads.
   constructor({
     max, idleTimeoutMillis, int8Mode, connectionString, queryTimeoutMillis, acquireTimeoutMillis,
-    prepareThreshold, onNotification,
+    prepareThreshold, busyPollMicros, onNotification,
   }) {
     this.prepareThreshold = prepareThreshold;
+    this.busyPollMicros = busyPollMicros;
     this.max = max;
     this.queryTimeoutMillis = queryTimeoutMillis || 0;
     this.acquireTimeoutMillis = acquireTimeoutMillis || 0;
@@ -129,6 +130,7 @@ class Pool {
       resultMode: this.int8Mode,
       queryTimeoutMillis: this.queryTimeoutMillis,
       prepareThreshold: this.prepareThreshold,
+      busyPollMicros: this.busyPollMicros,
       closedMessage: () => (this.closed ? 'Database is closed' : 'Connection is closed'),
       onNotification: this.onNotification,
     });

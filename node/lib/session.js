@@ -29,16 +29,19 @@ class Session {
   // recognises control statements only when they travel alone);
   // queryTimeoutMillis: the core's deadline for every round trip (0: none);
   // prepareThreshold: the core's (a text is prepared at its n-th use, 0
-  // never; undefined keeps the core's default);
+  // never; undefined keeps the core's default); busyPollMicros: the core's
+  // busy poll (undefined keeps its default);
   // onNotification({ channel, payload, processId }) gets each NOTIFY this
   // session reads: after each operation, and while it idles (the addon
   // watches the socket then, without keeping the process alive).
   constructor({
-    resultMode, closedMessage, runsAlone, queryTimeoutMillis, prepareThreshold, onNotification,
+    resultMode, closedMessage, runsAlone, queryTimeoutMillis, prepareThreshold, busyPollMicros,
+    onNotification,
   }) {
     this[kNative] = new binding.Connection();
     if (queryTimeoutMillis > 0) this[kNative].setTimeout(queryTimeoutMillis);
     if (prepareThreshold !== undefined) this[kNative].setPrepareThreshold(prepareThreshold);
+    if (busyPollMicros !== undefined) this[kNative].setBusyPoll(busyPollMicros);
     if (onNotification) {
       this[kNative].onNotify((channel, payload, processId) =>
         onNotification({ channel, payload, processId }));

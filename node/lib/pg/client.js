@@ -76,6 +76,13 @@ class Client extends EventEmitter {
     // pgatomic's own option: false sends control statements as they come,
     // one round trip each, as pg does.
     this._sqlControls = c.sqlControls !== false;
+    // pgatomic's own option too (Database's busyPollMicros); a Pool passes
+    // its config to each Client.
+    this._busyPollMicros = c.busyPollMicros;
+    if (this._busyPollMicros !== undefined && !(Number.isInteger(this._busyPollMicros) &&
+        this._busyPollMicros >= 0 && this._busyPollMicros <= 1000000)) {
+      throw new TypeError('busyPollMicros must be an integer from 0 to 1000000');
+    }
     this._connectPromise = null;
     this._abort = null;
     this._named = new Map();
@@ -111,6 +118,7 @@ class Client extends EventEmitter {
       resultMode: binding.RESULT_RAW,
       closedMessage: () => (this._ending ? 'Connection terminated' : 'Connection terminated unexpectedly'),
       runsAlone: mayBeControl,
+      busyPollMicros: this._busyPollMicros,
       // LISTEN: while idle, and those read along with a statement's
       // results before that statement settles (pg's order).
       onNotification: ({ channel, payload, processId }) =>
