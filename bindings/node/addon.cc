@@ -9,7 +9,7 @@
 namespace {
 
 // setup({ makeError, localDate, wallClockMs, makeDate, jsonParse,
-// jsonStringify, objectPrototype }): called by node/lib/native.js each time it is loaded
+// jsonStringify, rowFiller, objectPrototype }): called by node/lib/native.js each time it is loaded
 // (jest loads it once per test file, each in a realm of its own).
 Napi::Value JsSetup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -20,10 +20,11 @@ Napi::Value JsSetup(const Napi::CallbackInfo& info) {
   }
   Napi::Object opts = info[0].As<Napi::Object>();
   const char* fns[] = {"makeError", "localDate", "wallClockMs", "makeDate", "jsonParse",
-                       "jsonStringify"};
+                       "jsonStringify", "rowFiller"};
   Napi::FunctionReference* refs[] = {&addon->make_error, &addon->local_date,
                                      &addon->wall_clock_ms, &addon->make_date,
-                                     &addon->json_parse, &addon->json_stringify};
+                                     &addon->json_parse, &addon->json_stringify,
+                                     &addon->row_filler};
   Napi::Value proto = opts.Get("objectPrototype");
   for (const char* name : fns) {
     if (!opts.Get(name).IsFunction()) {

@@ -39,13 +39,14 @@ struct Addon {
   Napi::FunctionReference connection_ctor;
   // Handed over by node/lib/native.js: the error factory picks the JS class
   // (errors.js), localDate builds Dates in the process's time zone and
-  // wallClockMs reads one's local fields.  JSON,
+  // wallClockMs reads one's local fields, rowFiller makes result rows.  JSON,
   // Date and Object.prototype come from the caller's realm too: under jest
   // (vm contexts) the main realm's TypeError or Date would fail instanceof.
   Napi::FunctionReference make_error;
   Napi::FunctionReference local_date;
   Napi::FunctionReference wall_clock_ms;
   Napi::FunctionReference make_date;
+  Napi::FunctionReference row_filler;
   Napi::FunctionReference json_parse;
   Napi::FunctionReference json_stringify;
   Napi::ObjectReference object_proto;
@@ -85,7 +86,7 @@ class ResultBuilder {
   ResultBuilder& operator=(const ResultBuilder&) = delete;
 
   // false: a JS exception is pending.
-  bool Start(Napi::Env env);
+  bool Start(Napi::Env env, Addon* addon);
   // 1: every row is built; 0: the deadline came first (0 means none);
   // -1: a JS exception is pending.
   int Step(Napi::Env env, Addon* addon, uint64_t deadline_ns);
@@ -105,7 +106,12 @@ class ResultBuilder {
   std::vector<int> kinds_;
   Napi::ObjectReference out_;
   Napi::Reference<Napi::Array> rows_;
-  Napi::Reference<Napi::Array> names_;
+  Napi::FunctionReference fill_;        // rowFiller()'s function for these columns
+  // One slice's cells, row after row, as rowFiller() reads them: JS values,
+  // numbers and tags (convert.cc CellTag); the buffers are fill_'s.
+  Napi::Reference<Napi::Array> cells_;
+  double* nums_ = nullptr;
+  uint8_t* tags_ = nullptr;
 };
 
 // settle.cc

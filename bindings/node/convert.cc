@@ -289,9 +289,17 @@ Napi::Value DecodeFailed(Napi::Env env, Addon* addon, const char* text, size_t l
   return Napi::Value();
 }
 
+// A timestamptz's instant, in ms since the epoch (sub-ms truncated).
+double EpochMs(const pga_value& v) {
+  return static_cast<double>(DaysFromCivil(v.year, v.month, v.day)) * kMsPerDay +
+         v.hour * 3600000.0 + v.minute * 60000.0 + v.second * 1000.0 +
+         std::floor(v.microsecond / 1000.0) - v.utc_offset * 1000.0;
+}
+
+// A string is made only for the values that are one: a number or a Date
+// never pays for its text's copy in the JS heap.
 Napi::Value DecodeScalar(Napi::Env env, Addon* addon, int kind, unsigned oid,
                          const char* text, size_t len, int int8_mode) {
-  Napi::String raw = Napi::String::New(env, text, len);
   pga_value v;
   switch (kind) {
     case PGA_T_INTERVAL:
@@ -300,19 +308,19 @@ Napi::Value DecodeScalar(Napi::Env env, Addon* addon, int kind, unsigned oid,
       if (pga_value_decode(kind, text, len, &v) != PGA_OK) {
         return DecodeFailed(env, addon, text, len);
       }
-      return raw;
+      return Napi::String::New(env, text, len);
     case PGA_T_TEXT:
     case PGA_T_NUMERIC:  // exact: a JS number would round it
     case PGA_T_TIME:
     case PGA_T_UUID:
-      return raw;
+      return Napi::String::New(env, text, len);
     case PGA_T_INT:
       if (oid == kOidInt8 && int8_mode == kInt8String) {
-        return raw;
+        return Napi::String::New(env, text, len);
       }
       break;
     case PGA_T_JSON:
-      return addon->json_parse.Call({raw});
+      return addon->json_parse.Call({Napi::String::New(env, text, len)});
     default:
       break;
   }
@@ -350,17 +358,13 @@ Napi::Value DecodeScalar(Napi::Env env, Addon* addon, int kind, unsigned oid,
         v.hour = v.minute = v.second = v.microsecond = 0;
       }
       return LocalDate(env, addon, v);
-    case PGA_T_TIMESTAMPTZ: {
+    case PGA_T_TIMESTAMPTZ:
       if (v.infinity != 0) {
         return Napi::Number::New(env, v.infinity > 0 ? INFINITY : -INFINITY);
       }
-      double ms = static_cast<double>(DaysFromCivil(v.year, v.month, v.day)) * kMsPerDay +
-                  v.hour * 3600000.0 + v.minute * 60000.0 + v.second * 1000.0 +
-                  std::floor(v.microsecond / 1000.0) - v.utc_offset * 1000.0;
-      return addon->make_date.Call({Napi::Number::New(env, ms)});
-    }
+      return addon->make_date.Call({Napi::Number::New(env, EpochMs(v))});
     default:
-      return raw;
+      return Napi::String::New(env, text, len);
   }
 }
 
@@ -421,6 +425,10 @@ bool AddParam(Napi::Env env, Addon* addon, pga_params* params, Napi::Value value
   return AddValue(env, addon, params, value, index, 0);
 }
 
+// Rows per handle scope (and per call of the row filler), and between
+// looks at the clock.
+constexpr int kRowsPerScope = 256;
+
 ResultBuilder::ResultBuilder(pga_result* res, bool owns, int int8_mode)
     : res_(res), owns_(owns), int8_mode_(int8_mode) {
   nrows_ = pga_result_nrows(res);
@@ -433,7 +441,7 @@ ResultBuilder::~ResultBuilder() {
   }
 }
 
-bool ResultBuilder::Start(Napi::Env env) {
+bool ResultBuilder::Start(Napi::Env env, Addon* addon) {
   Napi::Object out = Napi::Object::New(env);
   const char* status = pga_result_status(res_);
   std::string tag = status != nullptr ? status : "";
@@ -470,53 +478,136 @@ bool ResultBuilder::Start(Napi::Env env) {
   }
   out_ = Napi::Persistent(out);
   rows_ = Napi::Persistent(rows);
-  names_ = Napi::Persistent(names);
+  if (int8_mode_ != kResultRaw && nrows_ > 0) {
+    // The rows are made in JS (native.js rowFiller) from cells laid out
+    // here: V8 copies a template object far faster than the addon can
+    // define a row's properties one call at a time.
+    size_t ncells = static_cast<size_t>(nrows_ < kRowsPerScope ? nrows_ : kRowsPerScope) *
+                    static_cast<size_t>(ncols_);
+    Napi::Array cells = Napi::Array::New(env, ncells);
+    Napi::ArrayBuffer num_buf = Napi::ArrayBuffer::New(env, ncells * sizeof(double));
+    Napi::ArrayBuffer tag_buf = Napi::ArrayBuffer::New(env, ncells);
+    Napi::Value fill = addon->row_filler.Call(
+        {names, cells, Napi::Float64Array::New(env, ncells, num_buf, 0),
+         Napi::Uint8Array::New(env, ncells, tag_buf, 0)});
+    if (env.IsExceptionPending()) {
+      return false;
+    }
+    if (!fill.IsFunction()) {
+      Napi::TypeError::New(env, "pgatomic: rowFiller() did not return a function")
+          .ThrowAsJavaScriptException();
+      return false;
+    }
+    // The closure holds the buffers: their memory stays put while it lives.
+    fill_ = Napi::Persistent(fill.As<Napi::Function>());
+    cells_ = Napi::Persistent(cells);
+    nums_ = static_cast<double*>(num_buf.Data());
+    tags_ = static_cast<uint8_t*>(tag_buf.Data());
+  }
   return true;
 }
 
-// Rows per handle scope, and between looks at the clock.
-constexpr int kRowsPerScope = 256;
+namespace {
+
+// How rowFiller() reads cell k of a slice: numbers, booleans and
+// timestamptz instants travel in typed arrays the addon writes directly,
+// other values as JS values in the cells array.
+enum CellTag : uint8_t { kCellNumber = 0, kCellValue = 1, kCellNull = 2, kCellDate = 3,
+                         kCellFalse = 4, kCellTrue = 5 };
+
+// The cell in nums/tags when its kind travels there (true), else false
+// with nothing written.  A value that cannot be decoded leaves a JS
+// exception pending (true).
+bool DecodeCell(Napi::Env env, Addon* addon, int kind, unsigned oid, int int8_mode,
+                const char* text, size_t len, double* num, uint8_t* tag) {
+  switch (kind) {
+    case PGA_T_INT:
+      if (oid == kOidInt8 && int8_mode != kInt8Number) {
+        return false;
+      }
+      break;
+    case PGA_T_FLOAT:
+    case PGA_T_BOOL:
+    case PGA_T_TIMESTAMPTZ:
+      break;
+    default:
+      return false;
+  }
+  pga_value v;
+  if (pga_value_decode(kind, text, len, &v) != PGA_OK) {
+    DecodeFailed(env, addon, text, len);
+    return true;
+  }
+  *tag = kCellNumber;
+  switch (kind) {
+    case PGA_T_INT:
+      *num = static_cast<double>(v.i);
+      break;
+    case PGA_T_FLOAT:
+      *num = v.f;
+      break;
+    case PGA_T_BOOL:
+      *tag = v.i != 0 ? kCellTrue : kCellFalse;
+      break;
+    default:  // PGA_T_TIMESTAMPTZ
+      if (v.infinity != 0) {
+        *num = v.infinity > 0 ? INFINITY : -INFINITY;
+      } else {
+        *num = EpochMs(v);
+        *tag = kCellDate;
+      }
+      break;
+  }
+  return true;
+}
+
+}  // namespace
 
 int ResultBuilder::Step(Napi::Env env, Addon* addon, uint64_t deadline_ns) {
   if (int8_mode_ == kResultRaw) {
     return StepRaw(env, deadline_ns);
   }
-  Napi::Array rows = rows_.Value();
-  Napi::Array names = names_.Value();
-  std::vector<napi_property_descriptor> props(static_cast<size_t>(ncols_));
-  for (int c = 0; c < ncols_; c++) {
-    napi_property_descriptor& d = props[static_cast<size_t>(c)];
-    d = napi_property_descriptor{};
-    d.name = names.Get(static_cast<uint32_t>(c));
-    // Defined, never assigned: a column named __proto__ or constructor is
-    // an own data property like any other, not the object's prototype.
-    d.attributes = napi_default_jsproperty;
+  if (next_ >= nrows_) {
+    return 1;
   }
+  napi_value rows = rows_.Value();
+  napi_value cells = cells_.Value();
+  napi_value fill = fill_.Value();
   while (next_ < nrows_) {
     Napi::HandleScope scope(env);
     int end = nrows_ - next_ > kRowsPerScope ? next_ + kRowsPerScope : nrows_;
-    for (; next_ < end; next_++) {
-      for (int c = 0; c < ncols_; c++) {
-        napi_value value = env.Null();
-        if (!pga_result_isnull(res_, next_, c)) {
-          size_t len = 0;
-          const char* text = pga_result_text(res_, next_, c, &len);
-          value = kinds_[c] == PGA_T_ARRAY
-                      ? DecodeArray(env, addon, elem_oids_[c], text, len, int8_mode_)
-                      : DecodeScalar(env, addon, kinds_[c], oids_[c], text, len, int8_mode_);
-          if (env.IsExceptionPending()) {
+    uint32_t k = 0;
+    for (int r = next_; r < end; r++) {
+      for (int c = 0; c < ncols_; c++, k++) {
+        if (pga_result_isnull(res_, r, c)) {
+          tags_[k] = kCellNull;
+          continue;
+        }
+        size_t len = 0;
+        const char* text = pga_result_text(res_, r, c, &len);
+        if (!DecodeCell(env, addon, kinds_[c], oids_[c], int8_mode_, text, len, &nums_[k],
+                        &tags_[k])) {
+          napi_value value =
+              kinds_[c] == PGA_T_ARRAY
+                  ? DecodeArray(env, addon, elem_oids_[c], text, len, int8_mode_)
+                  : DecodeScalar(env, addon, kinds_[c], oids_[c], text, len, int8_mode_);
+          if (!env.IsExceptionPending() &&
+              napi_set_element(env, cells, k, value) != napi_ok) {
             return -1;
           }
+          tags_[k] = kCellValue;
         }
-        props[static_cast<size_t>(c)].value = value;
-      }
-      napi_value row;
-      if (napi_create_object(env, &row) != napi_ok ||
-          napi_define_properties(env, row, props.size(), props.data()) != napi_ok ||
-          napi_set_element(env, rows, static_cast<uint32_t>(next_), row) != napi_ok) {
-        return -1;
+        if (env.IsExceptionPending()) {
+          return -1;
+        }
       }
     }
+    napi_value args[3] = {rows, Napi::Number::New(env, next_), Napi::Number::New(env, end - next_)};
+    napi_value ignored;
+    if (napi_call_function(env, env.Undefined(), fill, 3, args, &ignored) != napi_ok) {
+      return -1;
+    }
+    next_ = end;
     if (deadline_ns != 0 && next_ < nrows_ && uv_hrtime() >= deadline_ns) {
       return 0;
     }
@@ -567,7 +658,8 @@ Napi::Value ResultBuilder::Finish(Napi::Env env) {
   Napi::Value out = out_.IsEmpty() ? env.Null() : out_.Value();
   out_.Reset();
   rows_.Reset();
-  names_.Reset();
+  fill_.Reset();
+  cells_.Reset();
   return out;
 }
 
@@ -575,13 +667,14 @@ void ResultBuilder::Detach() {
   // The environment is going away: its references must not be touched.
   out_.SuppressDestruct();
   rows_.SuppressDestruct();
-  names_.SuppressDestruct();
+  fill_.SuppressDestruct();
+  cells_.SuppressDestruct();
 }
 
 Napi::Value ResultToJs(Napi::Env env, Addon* addon, const pga_result* res,
                        int int8_mode) {
   ResultBuilder builder(const_cast<pga_result*>(res), false, int8_mode);
-  if (!builder.Start(env) || builder.Step(env, addon, 0) < 0) {
+  if (!builder.Start(env, addon) || builder.Step(env, addon, 0) < 0) {
     return Napi::Value();
   }
   return builder.Finish(env);

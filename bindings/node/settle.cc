@@ -140,7 +140,7 @@ bool Drive(Napi::Env env, SliceJob* job) {
     int rc = 1;
     if (!job->started) {
       job->started = true;
-      rc = p.builder->Start(env) ? 1 : -1;
+      rc = p.builder->Start(env, job->addon) ? 1 : -1;
     }
     if (rc > 0) {
       rc = p.builder->Step(env, job->addon, deadline);

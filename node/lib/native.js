@@ -49,6 +49,34 @@ function wallClockMs(d) {
   return t.getTime();
 }
 
+// rowFiller(names, cells, nums, tags) -> fill(rows, start, count): the rows
+// of one result, made from the cells the addon lays out a slice at a time,
+// row after row (convert.cc, CellTag): tags[k] says where cell k is --
+// 0 a number in nums, 1 a value in cells, 2 null, 3 a Date's time in nums,
+// 4 false, 5 true.  Keys in column order, a repeated name in its first
+// place with the last value (pg's rows).  The template's keys are defined,
+// so a column named __proto__ is an own key that the spread copies and the
+// assignment sets as data; an Object.create(null) template would do the
+// same but, being a dictionary, makes each copy about 5x slower.
+function rowFiller(names, cells, nums, tags) {
+  const empty = {};
+  for (const name of names) {
+    Object.defineProperty(empty, name, { value: null, writable: true, enumerable: true, configurable: true });
+  }
+  const n = names.length;
+  return (rows, start, count) => {
+    for (let r = 0, k = 0; r < count; r++) {
+      const row = { ...empty };
+      for (let c = 0; c < n; c++, k++) {
+        const t = tags[k];
+        row[names[c]] = t === 0 ? nums[k] : t === 1 ? cells[k] : t === 2 ? null
+          : t === 3 ? new Date(nums[k]) : t === 5;
+      }
+      rows[start + r] = row;
+    }
+  };
+}
+
 const binding = load();
 // Every value the addon creates on its own (errors, dates, parsed JSON) is
 // made by these functions, so it belongs to the realm that loaded this file
@@ -58,6 +86,7 @@ binding.setup({
   localDate,
   wallClockMs,
   makeDate: (ms) => new Date(ms),
+  rowFiller,
   jsonParse: JSON.parse,
   jsonStringify: JSON.stringify,
   objectPrototype: Object.prototype,

@@ -85,3 +85,56 @@ test('special_keys_are_ordinary_columns_in_pgatomic_pg', async () => {
     await theirs.end();
   }
 });
+
+// The addon hands a result's cells to JS a slice of 256 rows at a time,
+// numbers, booleans and timestamptz instants apart from the other values
+// (convert.cc, native.js rowFiller): every kind, NULL in each, across slice
+// boundaries, from db.query and from db.stream alike.
+test('cells_of_every_kind_keep_their_values_across_slices', async () => {
+  const n = 700;
+  const sql = `SELECT g AS i,
+      CASE WHEN g % 3 = 0 THEN NULL WHEN g % 10 = 1 THEN 'NaN' ELSE g * -0.5::float8 END AS f,
+      CASE WHEN g % 5 = 0 THEN NULL ELSE g % 2 = 0 END AS b,
+      CASE WHEN g % 7 = 0 THEN NULL WHEN g % 13 = 0 THEN 'infinity'::timestamptz
+           WHEN g % 17 = 0 THEN '-infinity'::timestamptz
+           ELSE 'epoch'::timestamptz + g * interval '1.5 ms' END AS t,
+      CASE WHEN g % 4 = 0 THEN NULL ELSE 'v' || g END AS s,
+      CASE WHEN g % 6 = 0 THEN NULL ELSE ARRAY[g, -g] END AS a,
+      g::int8 * 1000000000000 AS big, 1 AS dup, g AS dup
+    FROM generate_series(1, ${n}) g`;
+  const expected = (g) => ({
+    i: g,
+    f: g % 3 === 0 ? null : g % 10 === 1 ? NaN : g * -0.5,
+    b: g % 5 === 0 ? null : g % 2 === 0,
+    t: g % 7 === 0 ? null : g % 13 === 0 ? Infinity : g % 17 === 0 ? -Infinity
+      : new Date(Math.floor(g * 1.5)),
+    s: g % 4 === 0 ? null : `v${g}`,
+    a: g % 6 === 0 ? null : [g, -g],
+    big: String(BigInt(g) * 1000000000000n),
+    dup: g,
+  });
+  const check = (rows) => {
+    expect(rows).toHaveLength(n);
+    rows.forEach((row, k) => {
+      expect(Object.keys(row)).toEqual(['i', 'f', 'b', 't', 's', 'a', 'big', 'dup']);
+      expect(row).toEqual(expected(k + 1));
+      if (row.t !== null && Number.isFinite(row.t.getTime?.())) {
+        expect(Object.prototype.toString.call(row.t)).toBe('[object Date]');
+      }
+    });
+  };
+  check((await db.query(sql)).rows);
+  const streamed = [];
+  for await (const row of db.stream(sql, [], { batchSize: 300 })) streamed.push(row);
+  check(streamed);
+});
+
+test('rows_without_columns_are_empty_objects', async () => {
+  const { rows, fields } = await db.query('SELECT FROM generate_series(1, 300)');
+  expect(fields).toEqual([]);
+  expect(rows).toHaveLength(300);
+  for (const row of rows) {
+    expect(isPlainObject(row)).toBe(true);
+    expect(Reflect.ownKeys(row)).toEqual([]);
+  }
+});
