@@ -60,12 +60,16 @@ class Result {
       }
     } else {
       // Keys in column order; a repeated name keeps its first place and
-      // the last value, as in pg.  The template has no prototype, so a
+      // the last value, as in pg.  The template's keys are defined, so a
       // column named __proto__ becomes an own key that the spread copies
       // and the assignment below then sets as data (pg's way), instead of
-      // replacing the row's prototype with the column's value.
-      const empty = Object.create(null);
-      for (const f of fields) empty[f.name] = null;
+      // replacing the row's prototype with the column's value.  (A
+      // null-prototype template does the same, but is a dictionary: each
+      // copy costs about 5x more.)
+      const empty = {};
+      for (const f of fields) {
+        Object.defineProperty(empty, f.name, { value: null, writable: true, enumerable: true, configurable: true });
+      }
       for (let r = 0; r < rows.length; r++) {
         const cells = raw.rows[r];
         const row = { ...empty };
