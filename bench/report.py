@@ -606,16 +606,18 @@ def loop_delay_section():
         "pgatomic-pg-query-stream": "pgatomic/pg + the same pg-query-stream, `for await`",
     }
     L.append("| client | how | longest hold, median (ms) | longest hold per run (ms) | "
-             "p99 per run (ms) | read time, median (ms) | read time per run (ms) | peak RSS, median (MB) |")
-    L.append("|---|---|---:|---:|---:|---:|---:|---:|")
+             "p99 per run (ms) | read time, median (ms) | read time per run (ms) | "
+             "CPU per run (ms) | peak RSS, median (MB) |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for c in clients:
         runs = [x for x in r["runs"] if x["client"] == c]
-        L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             "**%s**" % c if c.startswith("pgatomic") else c, about.get(c, ""),
             fmt_ms(s[c]["medianMaxDelayMs"]),
             ", ".join(fmt_ms(x["maxDelayMs"]) for x in runs),
             ", ".join(fmt_ms(x["p99DelayMs"]) for x in runs), fmt_ms(s[c]["medianWallMs"]),
             ", ".join(fmt_ms(x["wallMs"]) for x in runs),
+            ", ".join(fmt_ms(x["cpuMs"]) if "cpuMs" in x else "-" for x in runs),
             fmt_ms(s[c]["medianPeakRssMb"]) if "medianPeakRssMb" in s[c] else "-"))
     L.append("")
     ratios = []
@@ -642,10 +644,18 @@ def loop_delay_section():
                 fmt_ms(x["wallMs"]), fmt_ms(x["peakRssMb"]), fmt_ms(x["maxDelayMs"])))
         L.append("")
     L.append("pgatomic turns a whole result into rows in slices of a few milliseconds with the "
-             "loop running between them (`bindings/node/settle.cc`); `db.stream()` reads the "
+             "loop running between them (`bindings/node/settle.cc`): per slice of 256 rows the "
+             "addon decodes the cells, numbers, booleans and timestamptz instants straight into "
+             "typed arrays and other values into one reused array, and a JS function "
+             "(`rowFiller` in `node/lib/native.js`) makes the rows by copying a template object "
+             "and the Dates, which V8 does far faster than the addon could define each row's "
+             "properties call by call. `db.stream()` reads the "
              "statement through the core's streams (`pga_stream_*`, libpq's single-row mode "
              "gathered into batches) one batch ahead of the loop and decodes each batch the same "
-             "way, so its memory is a batch or two whatever the result's size. pg-query-stream "
+             "way, so its memory is a batch or two whatever the result's size. `db.query()` "
+             "holds libpq's whole result (the server's text of every row) beside the rows it "
+             "decodes from it until the last one is made, which is what its peak RSS has above "
+             "pg's: node-postgres keeps only the rows. pg-query-stream "
              "fetches its portal %d rows per round trip. "
              "Reproduce: `bash bench/run.sh loop-delay` (`BENCH_LOOP_ROWS`, `BENCH_LOOP_REPEAT`, "
              "`BENCH_LOOP_CLIENTS`, `BENCH_STREAM_ROWS`)." % batch)

@@ -15,8 +15,10 @@
 // load.  A child connects, warms up with a small query, then reads the
 // SELECT's rows while perf_hooks.monitorEventLoopDelay samples the loop
 // every millisecond; it reports the longest delay seen (the longest time
-// the loop was held), the 99th percentile, the read's wall time and the
-// process's peak RSS.  With --stream-rows N (0: skip), the streaming
+// the loop was held), the 99th percentile, the read's wall time, the CPU
+// time the process spent on it (user + system, all its threads: less
+// dependent on the machine's load than the wall time) and the process's
+// peak RSS.  With --stream-rows N (0: skip), the streaming
 // clients then read N rows once each (peak RSS).  Prints a table and one
 // JSON line; writes bench/results/loop-delay.json.  No asserts: a timing is
 // a measurement, never a test (PROJECT.md).
@@ -79,16 +81,19 @@ async function child(client, rows) {
   await c.read(sql(1000));
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const n = await c.read(sql(rows));
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
   // One more turn, so that a hold just before the promise settled is seen.
   await new Promise((resolve) => setTimeout(resolve, 20));
   h.disable();
   if (n !== rows) throw new Error(`${client}: ${n} rows`);
   await c.close();
   return {
-    client, rows, wallMs, maxDelayMs: h.max / 1e6, p99DelayMs: h.percentile(99) / 1e6,
+    client, rows, wallMs, cpuMs: (cpu.user + cpu.system) / 1000,
+    maxDelayMs: h.max / 1e6, p99DelayMs: h.percentile(99) / 1e6,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
 }
@@ -125,6 +130,7 @@ function main() {
       runs.push(r);
       console.log(`${client.padEnd(24)} run ${k + 1}: longest hold ${r.maxDelayMs.toFixed(0).padStart(5)} ms, ` +
         `p99 ${r.p99DelayMs.toFixed(1).padStart(6)} ms, read ${r.wallMs.toFixed(0).padStart(6)} ms, ` +
+        `CPU ${r.cpuMs.toFixed(0).padStart(6)} ms, ` +
         `peak RSS ${r.peakRssMb.toFixed(0).padStart(5)} MB`);
     }
   }
@@ -134,6 +140,7 @@ function main() {
     summary[client] = {
       medianMaxDelayMs: median(mine.map((r) => r.maxDelayMs)),
       medianWallMs: median(mine.map((r) => r.wallMs)),
+      medianCpuMs: median(mine.map((r) => r.cpuMs)),
       medianPeakRssMb: median(mine.map((r) => r.peakRssMb)),
     };
   }
