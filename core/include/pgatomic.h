@@ -343,14 +343,22 @@ PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
  * PGA_BUSY_POLL_MAX_US); ^0 turns it off: every wait sleeps at once.
  * It turns itself off where it cannot help: the core times every round
  * trip from the moment its last byte left to the moment the first of its
- * answer was read.  ^An answer later than the budget is a miss; ^after
- * PGA_BUSY_POLL_MISSES misses in a row pga_conn_busy_poll_left() says 0
- * (sleep), ^except on every PGA_BUSY_POLL_PROBE-th round trip after that,
- * which spins again to see whether answers got fast; ^any answer within
- * the budget (a slept one too) is a hit and turns it back on.  So a remote
- * server, a pooler's extra hop or long statements cost a few budgets of
- * CPU, then one budget per PGA_BUSY_POLL_PROBE round trips.  The state is
- * the connection's own; changing the budget keeps it.
+ * answer was read, and keeps the mean time of the spun ones and of the
+ * slept ones (each time counted at most as the budget).
+ *   - ^An answer later than the budget is a miss; ^after
+ *     PGA_BUSY_POLL_MISSES misses in a row pga_conn_busy_poll_left() says
+ *     0 (sleep); ^any answer within the budget (a slept one too) ends the
+ *     run.  So a remote server, a pooler's extra hop or long statements
+ *     cost a few budgets of CPU, then next to nothing.
+ *   - ^While slept round trips are answered as fast as spun ones, or
+ *     faster, it sleeps too: waking up costs nothing then (a busy machine
+ *     whose cores never idle), and a spin would only take the CPU the
+ *     server needs to answer.
+ *   - ^The PGA_BUSY_POLL_PROBE-th round trip after the choice last
+ *     changed does the other thing (a spin while sleeping, a sleep while
+ *     spinning) to keep both means current, then the 32nd, 64th and
+ *     128th, then every PGA_BUSY_POLL_PROBE_MAX-th.
+ * The state is the connection's own; changing the budget keeps it.
  * METHOD: pga_conn  BLOCKS: never
  * pga_conn_set_busy_poll: PGA_OK, or PGA_EMISUSE for us < 0 or us >
  * PGA_BUSY_POLL_MAX_US. */
@@ -358,13 +366,14 @@ PGA_EXTERN int pga_conn_get_timeout(const pga_conn *conn);
 #define PGA_BUSY_POLL_MAX_US 1000000
 #define PGA_BUSY_POLL_MISSES 3
 #define PGA_BUSY_POLL_PROBE 16
+#define PGA_BUSY_POLL_PROBE_MAX 256
 PGA_EXTERN int pga_conn_set_busy_poll(pga_conn *conn, int us);
 PGA_EXTERN int pga_conn_get_busy_poll(const pga_conn *conn);
 
 /* For drivers: how many microseconds more to poll without sleeping for the
  * answer of the round trip in flight, counted from when it was sent; 0:
- * sleep now.  ^0 when the spin is off (budget 0, or turned off by misses
- * and not probing), ^when no round trip awaits an answer (connecting,
+ * sleep now.  ^0 when the spin is off (budget 0, or the answers so far
+ * say sleep and this round trip is no probe), ^when no round trip awaits an answer (connecting,
  * still writing, idle, the answer's first part already read), and once
  * the budget is spent.  Ask again after every poll; step as soon as the
  * socket is readable.  METHOD: pga_conn  BLOCKS: never */

@@ -321,10 +321,13 @@ struct pga_conn {
     /* busy polling (busypoll.c) */
     int busy_poll_us;         /* pga_conn_set_busy_poll(); 0: off */
     int bp_awaiting;          /* a round trip is sent and none of its answer read yet */
+    int bp_spin;              /* ... and the driver may spin for it */
     int64_t bp_sent_us;       /* when it was sent (monotonic microseconds) */
     int bp_misses;            /* answers in a row later than the budget (at most MISSES) */
-    unsigned bp_slept;        /* round trips sent since the spin turned itself off */
-    int bp_probe;             /* the round trip in flight spins to see if answers got fast */
+    int bp_pays;              /* the last choice: spin (1) or sleep (0) */
+    unsigned bp_same;         /* round trips sent since it last changed */
+    int64_t bp_spin_avg;      /* mean answer time of spun / slept round trips, capped */
+    int64_t bp_sleep_avg;     /* at the budget (microseconds; 0: none yet) */
 };
 
 /* busypoll.c: a round trip's last byte left (its clock starts), and the

@@ -1,6 +1,7 @@
 /* test_busy_poll.c -- the core's busy-poll policy (pgatomic.h "Busy
- * polling"): how long a driver may spin for an answer, and the misses that
- * turn the spin off and the answers that turn it on again.  Each check of
+ * polling"): how long a driver may spin for an answer, and the answers
+ * that turn the spin off (slow ones, or slept ones as fast as spun ones)
+ * and on again.  Each check of
  * a spin in progress uses a budget of a second and a statement that sleeps,
  * so a loaded machine cannot read the answer or spend the budget first. */
 #include <poll.h>
@@ -10,6 +11,8 @@
 
 #define BIG_US 1000000      /* every answer of these tests comes within it */
 #define SMALL_US 1000       /* pg_sleep(0.01) never comes within it */
+/* Statements checked while in flight sleep 20 ms or more, so that the step
+ * that sends them cannot already read their answer. */
 
 /* Send sql, and say what pga_conn_busy_poll_left() is right after the step
  * that sent it (-1: the statement did not start, or already ended). */
@@ -82,16 +85,13 @@ TEST(busy_poll_turns_itself_off_after_slow_answers)
     pga_conn *c = test_connect();
     ASSERT(c != NULL);
     ASSERT_EQ_INT(PGA_OK, miss_until_off(c));
-    /* Slow answers keep it off until the probe; every probe-th round trip
-     * after it turned off spins again. */
+    /* Slow answers keep it off until the probe: the PGA_BUSY_POLL_PROBE-th
+     * round trip after it turned off spins again. */
     for (int i = 1; i < PGA_BUSY_POLL_PROBE; i++) {
-        ASSERT_EQ_INT(0, left_after_sending(c, "SELECT pg_sleep(0.01)"));
+        ASSERT_EQ_INT(0, left_after_sending(c, "SELECT pg_sleep(0.05)"));
         ASSERT_EQ_INT(PGA_OK, finish_sleeping(c));
     }
     ASSERT_EQ_INT(PGA_OK, pga_conn_set_busy_poll(c, BIG_US));
-    ASSERT(left_after_sending(c, "SELECT pg_sleep(0.2)") > 0);
-    ASSERT_EQ_INT(PGA_OK, finish_sleeping(c));
-    /* The probe's answer was a hit: it spins on every round trip again. */
     ASSERT(left_after_sending(c, "SELECT pg_sleep(0.2)") > 0);
     ASSERT_EQ_INT(PGA_OK, finish_sleeping(c));
     pga_conn_free(c);
@@ -105,9 +105,31 @@ TEST(busy_poll_recovers_after_a_fast_answer)
     /* Changing the budget keeps what was learnt. */
     ASSERT_EQ_INT(PGA_OK, pga_conn_set_busy_poll(c, BIG_US));
     ASSERT_EQ_INT(0, left_after_sending(c, "SELECT pg_sleep(0.2)"));
-    /* Slept, yet answered within the budget: a hit. */
+    /* Slept, yet answered within the budget: a hit, and slower than the
+     * spun answers were. */
     ASSERT_EQ_INT(PGA_OK, finish_sleeping(c));
     ASSERT(left_after_sending(c, "SELECT pg_sleep(0.2)") > 0);
+    ASSERT_EQ_INT(PGA_OK, finish_sleeping(c));
+    pga_conn_free(c);
+}
+
+TEST(busy_poll_turns_itself_off_where_sleeping_is_as_fast)
+{
+    pga_conn *c = test_connect();
+    ASSERT(c != NULL);
+    ASSERT_EQ_INT(PGA_OK, pga_conn_set_busy_poll(c, BIG_US));
+    /* Spun answers that take 100 ms ... */
+    for (int i = 1; i < PGA_BUSY_POLL_PROBE; i++) {
+        ASSERT(left_after_sending(c, "SELECT pg_sleep(0.1)") > 0);
+        ASSERT_EQ_INT(PGA_OK, finish_sleeping(c));
+    }
+    /* ... then the probe that sleeps, answered in a fifth of that: waking
+     * up costs less than spinning gains, so it sleeps from now on.  (A
+     * statement that answers at once might be read by the step that sends
+     * it, which leaves nothing to ask about.) */
+    ASSERT_EQ_INT(0, left_after_sending(c, "SELECT pg_sleep(0.02)"));
+    ASSERT_EQ_INT(PGA_OK, finish_sleeping(c));
+    ASSERT_EQ_INT(0, left_after_sending(c, "SELECT pg_sleep(0.02)"));
     ASSERT_EQ_INT(PGA_OK, finish_sleeping(c));
     pga_conn_free(c);
 }
