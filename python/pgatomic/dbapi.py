@@ -367,16 +367,31 @@ def make_conninfo(dsn: Optional[str] = None, **kwargs: Any) -> str:
     return " ".join(f"{k}={_quote(v)}" for k, v in params.items())
 
 
+# psycopg's prepare_threshold=None means "never": "not given" needs a mark
+# of its own.
+_THRESHOLD_DEFAULT: Any = object()
+
+
 def connect(dsn: Optional[str] = None, *, autocommit: bool = False,
-            busy_poll_us: Optional[int] = None, **kwargs: Any) -> Connection:
+            busy_poll_us: Optional[int] = None,
+            prepare_threshold: Any = _THRESHOLD_DEFAULT, **kwargs: Any) -> Connection:
     """Open a connection.  ``dsn`` is a libpq connection string or URI
     (None: libpq's defaults, the PG* variables); keywords are libpq's
     (``host``, ``port``, ``dbname``, ``user``, ``password``, ...) and are
-    merged into it, as psycopg does.  ``busy_poll_us`` is ours, never
-    libpq's: see ``pgatomic.Connection.busy_poll_us`` (None: the core's
-    default)."""
-    return Connection(make_conninfo(dsn, **kwargs) or None, autocommit=autocommit,
+    merged into it, as psycopg does.  ``busy_poll_us`` and
+    ``prepare_threshold`` are ours, never libpq's: see
+    ``pgatomic.Connection.busy_poll_us`` (None: the core's default) and
+    ``pgatomic.Connection.prepare_threshold`` (psycopg's keyword and
+    meaning: None never prepares; left out: the default)."""
+    conn = Connection(make_conninfo(dsn, **kwargs) or None, autocommit=autocommit,
                       busy_poll_us=busy_poll_us)
+    if prepare_threshold is not _THRESHOLD_DEFAULT:
+        try:
+            conn.prepare_threshold = prepare_threshold
+        except BaseException:
+            conn.close()
+            raise
+    return conn
 
 
 # -- type objects and constructors (PEP 249) -----------------------------------

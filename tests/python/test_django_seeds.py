@@ -323,6 +323,17 @@ def test_django_busy_poll_us_option_reaches_the_connection(shop):
                 assert cursor.fetchone() == (1,)
 
 
+def test_django_prepare_threshold_option_reaches_the_connection(shop):
+    """OPTIONS["prepare_threshold"] is the driver's, as with Django's psycopg
+    backend (None: never prepare, the usual setting behind PgBouncer)."""
+    for value in (None, 2):
+        with connection_with_options("prepared", prepare_threshold=value) as other:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                assert cursor.fetchone() == (1,)
+            assert other.connection.prepare_threshold == value
+
+
 def test_django_savepoints_and_on_commit(shop, db, proxy):
     """Django's savepoint API and a failing nested block on the engine: what
     they roll back is gone, the hook registered in the failed block is

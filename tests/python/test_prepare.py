@@ -106,3 +106,30 @@ def test_table_recreated_by_another_session_after_a_rollback(conn, tables):
         tables.admin.execute(f"INSERT INTO {t} VALUES ('1')")
     with pgatomic.atomic(conn):
         assert conn.execute(f"SELECT x FROM {t}").rows == [("1",)]
+
+
+def test_dbapi_connect_takes_prepare_threshold(pgatomic_dsn):
+    # psycopg's keyword and meaning; libpq would refuse it as a conninfo key,
+    # so connecting at all shows it never reached the connection string.
+    from pgatomic import dbapi
+    c = dbapi.connect(pgatomic_dsn, prepare_threshold=None)
+    try:
+        assert c.prepare_threshold is None
+        cursor = c.cursor()
+        for _ in range(8):
+            assert cursor.execute("SELECT 8").fetchone() == (8,)
+        assert c._prepared_count() == 0
+    finally:
+        c.close()
+    c = dbapi.connect(pgatomic_dsn, prepare_threshold=1)
+    try:
+        assert c.prepare_threshold == 1
+    finally:
+        c.close()
+    c = dbapi.connect(pgatomic_dsn)
+    try:
+        assert c.prepare_threshold == 4           # left out: the default
+    finally:
+        c.close()
+    with pytest.raises(ValueError, match="prepare_threshold"):
+        dbapi.connect(pgatomic_dsn, prepare_threshold=-1)

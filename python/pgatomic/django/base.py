@@ -60,9 +60,9 @@ _UNSUPPORTED_OPTIONS = {
     "cursor_factory": "cursor_factory is a psycopg option",
     "context": "context is a psycopg option",
 }
-# Accepted and meaningless here: parameters always travel separately
-# (server_side_binding), and the engine does not prepare statements.
-_IGNORED_OPTIONS = ("server_side_binding", "prepare_threshold")
+# Accepted and meaningless here: parameters always travel separately.
+# (prepare_threshold is the driver's, as with psycopg: it goes to connect().)
+_IGNORED_OPTIONS = ("server_side_binding",)
 
 
 def _isolation_level(value: Any) -> str:
