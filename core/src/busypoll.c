@@ -2,16 +2,7 @@
  * (pgatomic.h "Busy polling"): the budget, the clock of the round trip in
  * flight, and the misses that turn the spin off.  Nothing here waits; the
  * drivers (wait.c, the Node addon) ask pga_conn_busy_poll_left(). */
-#include <time.h>
-
 #include "internal.h"
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Spin for the next answer, by what the answers so far say: not after
  * PGA_BUSY_POLL_MISSES misses in a row, and not while slept round trips
@@ -53,7 +44,7 @@ static int probe_due(unsigned n)
 
 void pga__busy_poll_sent(pga_conn *conn)
 {
-    conn->bp_sent_us = now_us();
+    conn->bp_sent_us = pga__now_us();
     conn->bp_awaiting = 1;
     /* A probe does the other thing, so that both means stay current: a
      * spin to see whether answers got fast, a sleep to see whether waking
@@ -72,7 +63,7 @@ void pga__busy_poll_answered(pga_conn *conn)
     if (conn->busy_poll_us == 0) {
         return;             /* off: nothing to learn */
     }
-    int64_t took = now_us() - conn->bp_sent_us;
+    int64_t took = pga__now_us() - conn->bp_sent_us;
     /* Past the budget the spin gave up either way: a long statement
      * weighs no more than that. */
     average(conn->bp_spin ? &conn->bp_spin_avg : &conn->bp_sleep_avg,
@@ -107,6 +98,6 @@ int pga_conn_busy_poll_left(const pga_conn *conn)
         || conn->busy_poll_us == 0) {
         return 0;
     }
-    int64_t left = conn->busy_poll_us - (now_us() - conn->bp_sent_us);
+    int64_t left = conn->busy_poll_us - (pga__now_us() - conn->bp_sent_us);
     return left > 0 ? (int)left : 0;
 }

@@ -11,11 +11,16 @@
 
 #include "internal.h"
 
-int64_t pga__now_ms(void)
+int64_t pga__now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t pga__now_ms(void)
+{
+    return pga__now_us() / 1000;
 }
 
 /* libpq prints NOTICE and WARNING to stderr by default; a library must not

@@ -361,7 +361,8 @@ int pga__check_session(pga_conn *conn);
 int pga__connect_step(pga_conn *conn);
 int pga__connect_deadline(pga_conn *conn);
 void pga__read_idle(pga_conn *conn);
-/* Monotonic milliseconds. */
+/* The monotonic clock, in microseconds and in milliseconds. */
+int64_t pga__now_us(void);
 int64_t pga__now_ms(void);
 /* cancel.c: deliver cancel requests without ever waiting */
 void pga__cancel_key_capture(pga_conn *conn);
