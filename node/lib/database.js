@@ -14,6 +14,7 @@ const {
 } = require('./errors');
 const { connectionFromOptions, CONNECTION_KEYS } = require('./conninfo');
 const { RowStream, checkChunkRows } = require('./stream');
+const { checkBusyPollMicros } = require('./session');
 
 const INT8_MODES = { string: 0, bigint: 1, number: 2 };
 const OPTION_KEYS = new Set(['max', 'idleTimeoutMillis', 'queryTimeoutMillis', 'acquireTimeoutMillis',
@@ -88,12 +89,9 @@ class Database extends EventEmitter {
     if (prepare !== undefined && prepare !== null && !(Number.isInteger(prepare) && prepare >= 0)) {
       throw new TypeError('options.prepareThreshold must be a non-negative integer or null');
     }
-    // The core's busy poll (pgatomic.h "Busy polling"): microseconds the
-    // loop may spin for an answer before it sleeps, 0 never.
-    const busyPoll = options.busyPollMicros;
-    if (busyPoll !== undefined && !(Number.isInteger(busyPoll) && busyPoll >= 0 && busyPoll <= 1000000)) {
-      throw new TypeError('options.busyPollMicros must be an integer from 0 to 1000000');
-    }
+    // The core's busy poll: microseconds the loop may spin for an answer
+    // before it sleeps.
+    const busyPoll = checkBusyPollMicros(options.busyPollMicros, 'options.busyPollMicros');
     if (options.types !== undefined) {
       if (options.types === null || typeof options.types !== 'object') {
         throw new TypeError('options.types must be an object');

@@ -499,5 +499,14 @@ async function resolveHosts(conninfo) {
   return out;
 }
 
+// busyPollMicros as given to a Database or to pgatomic/pg's Client: the
+// core's budget in microseconds, 0 never, at most PGA_BUSY_POLL_MAX_US
+// (pgatomic.h "Busy polling"); undefined keeps the core's default.
+function checkBusyPollMicros(value, name) {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 1000000)) {
+    throw new TypeError(`${name} must be an integer from 0 to 1000000`);
+  }
+  return value;
+}
 
-module.exports = { Session, kNative, resolveHosts };
+module.exports = { Session, kNative, resolveHosts, checkBusyPollMicros };

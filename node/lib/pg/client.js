@@ -6,7 +6,7 @@
 const { EventEmitter } = require('events');
 const os = require('os');
 const binding = require('../native');
-const { Session, kNative } = require('../session');
+const { Session, kNative, checkBusyPollMicros } = require('../session');
 const defaults = require('./defaults');
 const { ConnectionParameters } = require('./config');
 const { Result, TypeOverrides } = require('./result');
@@ -78,11 +78,7 @@ class Client extends EventEmitter {
     this._sqlControls = c.sqlControls !== false;
     // pgatomic's own option too (Database's busyPollMicros); a Pool passes
     // its config to each Client.
-    this._busyPollMicros = c.busyPollMicros;
-    if (this._busyPollMicros !== undefined && !(Number.isInteger(this._busyPollMicros) &&
-        this._busyPollMicros >= 0 && this._busyPollMicros <= 1000000)) {
-      throw new TypeError('busyPollMicros must be an integer from 0 to 1000000');
-    }
+    this._busyPollMicros = checkBusyPollMicros(c.busyPollMicros, 'busyPollMicros');
     this._connectPromise = null;
     this._abort = null;
     this._named = new Map();
