@@ -1,9 +1,10 @@
 /* test_busy_poll.c -- the core's busy-poll policy (pgatomic.h "Busy
  * polling"): how long a driver may spin for an answer, and the answers
  * that turn the spin off (slow ones, or slept ones as fast as spun ones)
- * and on again.  Each check of
- * a spin in progress uses a budget of a second and a statement that sleeps,
- * so a loaded machine cannot read the answer or spend the budget first. */
+ * and on again.  Each check of a spin in progress uses a budget of a
+ * second and a statement that sleeps 20 ms or more, so that neither the
+ * step that sends it nor a loaded machine can read the answer or spend the
+ * budget first. */
 #include <poll.h>
 #include <stdlib.h>
 
@@ -11,8 +12,6 @@
 
 #define BIG_US 1000000      /* every answer of these tests comes within it */
 #define SMALL_US 1000       /* pg_sleep(0.01) never comes within it */
-/* Statements checked while in flight sleep 20 ms or more, so that the step
- * that sends them cannot already read their answer. */
 
 /* Send sql, and say what pga_conn_busy_poll_left() is right after the step
  * that sent it (-1: the statement did not start, or already ended). */
